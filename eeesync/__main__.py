@@ -1,0 +1,5 @@
+"""`python -m eeesync` → the CLI."""
+
+from eeesync.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Command-line interface: `main.py` wires the parser; one module per subcommand."""

@@ -1,0 +1,118 @@
+"""The `eeesync` entry point: parser, the only catch-all error handler, exit codes, dispatch.
+
+Each subcommand lives in `eeesync/cli/<name>.py` and exposes `HELP`, `add_arguments(parser)`
+(declares its flags; parsing happens here) and `run(args, app) -> int`.
+
+Exit codes: 0 success (and "no changes" with --detailed-exitcode), 1 error a user can fix,
+2 usage error or "changes pending" with --detailed-exitcode, 3 unexpected error (a bug),
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any, NoReturn
+
+import attrs
+from rich.console import Console
+
+from eeesync import __version__
+from eeesync.config import Config, find_config, load_config
+from eeesync.errors import ConfigError, UserError
+
+COMMANDS = ("plan", "show", "apply", "force-unlock", "benchmarks", "model", "init", "localhub")
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+@attrs.define
+class App:
+    """What every command gets: consoles, the environment and a way to load the config once."""
+
+    console: Console
+    err_console: Console
+    env: Mapping[str, str]
+    cwd: Path
+    config_path: Path | None = None
+    _config: Config | None = None
+
+    def config(self, **overrides: Any) -> Config:
+        """Load `eeesync.toml` (from --config, or the nearest one), env and flag overrides."""
+        if self._config is None:
+            path = self.config_path or find_config(self.cwd)
+            if self.config_path is not None and not self.config_path.is_file():
+                raise ConfigError(
+                    f"config file {self.config_path} does not exist",
+                    hint="Run `eeesync init` to write a starter eeesync.toml.",
+                )
+            self._config = load_config(path, env=self.env, cwd=self.cwd, overrides=overrides)
+        return self._config
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (exit 2) instead of usage + error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"eeesync: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _command_module(name: str) -> ModuleType:
+    return importlib.import_module(f"eeesync.cli.{name.replace('-', '_')}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="eeesync",
+        description="Plan and apply Every Eval Ever results as Hugging Face Community Evals PRs.",
+    )
+    parser.add_argument("--version", action="version", version=f"eeesync {__version__}")
+    parser.add_argument("--config", type=Path, help="path to eeesync.toml (default: nearest one)")
+    parser.add_argument("--no-color", action="store_true", help="plain output without colour")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name in COMMANDS:
+        module = _command_module(name)
+        command = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(command)
+    return parser
+
+
+def _consoles(no_color: bool, env: Mapping[str, str]) -> tuple[Console, Console]:
+    plain = no_color or bool(env.get("NO_COLOR"))
+    width = None if sys.stdout.isatty() else int(env.get("COLUMNS", "100") or 100)
+    console = Console(no_color=plain, width=width, soft_wrap=False, highlight=False)
+    err = Console(stderr=True, no_color=plain, highlight=False)
+    return console, err
+
+
+def main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = None) -> int:
+    env = dict(os.environ) if env is None else env
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    console, err = _consoles(args.no_color, env)
+    app = App(console=console, err_console=err, env=env, cwd=Path.cwd(), config_path=args.config)
+    try:
+        return int(_command_module(args.command).run(args, app))
+    except UserError as exc:
+        err.print(f"[bold red]Error:[/] {exc}", markup=True, highlight=False)
+        if exc.hint:
+            err.print(exc.hint, markup=False, highlight=False)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        err.print("Interrupted.")
+        return EXIT_INTERRUPTED
+    except Exception:  # the one catch-all: anything else is a bug
+        err.print(f"An unexpected error occurred (eeesync {__version__}); please report it:")
+        err.print(traceback.format_exc(), markup=False, highlight=False)
+        return EXIT_BUG
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
