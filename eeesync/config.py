@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -23,7 +22,16 @@ from eeesync.errors import ConfigError
 CONFIG_NAME = "eeesync.toml"
 DEFAULT_ENDPOINT = "https://huggingface.co"
 DEFAULT_DATASTORE = "evaleval/EEE_datastore"
-DEFAULT_API_ONLY_PROVIDERS = ("anthropic", "gemini", "google/gemini", "grok", "mistral", "openai", "xai", "cohere")
+DEFAULT_API_ONLY_PROVIDERS = (
+    "anthropic",
+    "gemini",
+    "google/gemini",
+    "grok",
+    "mistral",
+    "openai",
+    "xai",
+    "cohere",
+)
 DuplicatePolicy = Literal["conflict", "latest"]
 
 
@@ -183,15 +191,21 @@ def _from_file(data: dict[str, Any], text: str, path: Path) -> dict[str, Any]:
             out["benchmark_overrides"] = table
             continue
         if section not in _SCHEMA:
-            raise fail(f"unknown section; expected one of {', '.join(sorted(_SCHEMA))}, benchmarks",
-                       None, section)
+            raise fail(
+                f"unknown section; expected one of {', '.join(sorted(_SCHEMA))}, benchmarks",
+                None,
+                section,
+            )
         if not isinstance(table, dict):
             raise fail("must be a table", None, section)
         for key, value in table.items():
             expected = _SCHEMA[section].get(key)
             if expected is None:
-                raise fail(f"unknown key; expected one of {', '.join(_SCHEMA[section])}", section, key)
-            if isinstance(value, bool) and expected is not bool or not isinstance(value, expected):
+                raise fail(
+                    f"unknown key; expected one of {', '.join(_SCHEMA[section])}", section, key
+                )
+            wrong_bool = isinstance(value, bool) and expected is not bool
+            if wrong_bool or not isinstance(value, expected):
                 raise fail(f"has the wrong type {type(value).__name__}", section, key)
         out.update(_section_values(section, table, fail))
     return out
@@ -211,7 +225,9 @@ def _section_values(section: str, table: dict[str, Any], fail: Any) -> dict[str,
             out["collections"] = tuple(names)
     elif section == "hub":
         if "endpoint" in table:
-            out["endpoint_input"] = _check_endpoint(table["endpoint"], lambda m: fail(m, section, "endpoint"))
+            out["endpoint_input"] = _check_endpoint(
+                table["endpoint"], lambda m: fail(m, section, "endpoint")
+            )
         if "concurrency" in table:
             if not 1 <= table["concurrency"] <= 64:
                 raise fail("must be between 1 and 64", section, "concurrency")
@@ -221,14 +237,18 @@ def _section_values(section: str, table: dict[str, Any], fail: Any) -> dict[str,
     elif section == "sync":
         if "tolerance" in table:
             if not 0 <= table["tolerance"] <= 5:
-                raise fail("must be between 0 and 5 (points on the 0–100 scale)", section, "tolerance")
+                raise fail(
+                    "must be between 0 and 5 (points on the 0–100 scale)", section, "tolerance"
+                )
             out["tolerance"] = float(table["tolerance"])
         if "duplicates" in table:
             if table["duplicates"] not in ("conflict", "latest"):
                 raise fail('must be "conflict" or "latest"', section, "duplicates")
             out["duplicates"] = table["duplicates"]
         if "api_only_providers" in table:
-            out["api_only_providers"] = tuple(p.strip().lower() for p in table["api_only_providers"])
+            out["api_only_providers"] = tuple(
+                p.strip().lower() for p in table["api_only_providers"]
+            )
         if "check_tasks" in table:
             out["check_tasks"] = table["check_tasks"]
     elif section == "paths":
@@ -255,7 +275,9 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
         return ConfigError(message, key=name)
 
     if env.get("HF_ENDPOINT"):
-        out["endpoint_input"] = _check_endpoint(env["HF_ENDPOINT"], lambda m: fail(m, "HF_ENDPOINT"))
+        out["endpoint_input"] = _check_endpoint(
+            env["HF_ENDPOINT"], lambda m: fail(m, "HF_ENDPOINT")
+        )
     if env.get("EEESYNC_ENDPOINT"):
         out["endpoint_input"] = _check_endpoint(
             env["EEESYNC_ENDPOINT"], lambda m: fail(m, "EEESYNC_ENDPOINT")
@@ -263,7 +285,9 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
     if env.get("EEESYNC_DATASTORE"):
         out["datastore_input"] = env["EEESYNC_DATASTORE"].strip()
     if env.get("EEESYNC_COLLECTIONS"):
-        out["collections"] = tuple(c.strip() for c in env["EEESYNC_COLLECTIONS"].split(",") if c.strip())
+        out["collections"] = tuple(
+            c.strip() for c in env["EEESYNC_COLLECTIONS"].split(",") if c.strip()
+        )
     if env.get("EEESYNC_CONCURRENCY"):
         try:
             out["concurrency"] = int(env["EEESYNC_CONCURRENCY"])

@@ -24,7 +24,9 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.parametrize("argv", [["bogus"], ["plan", "--no-such-flag"], []])
-def test_usage_errors_are_one_line_and_nonzero(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_usage_errors_are_one_line_and_nonzero(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exc:
         main(argv)
     assert exc.value.code == 2

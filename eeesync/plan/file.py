@@ -1,0 +1,145 @@
+"""Plan ⇄ JSON: the one cattrs converter, `format_version`, the digest, stable bytes.
+
+The plan file is meant for `git diff` and code review: keys sorted, 2-space indent, one trailing
+newline, no secrets and no absolute local paths. The digest is sha256 over the canonical JSON of
+everything but `created_at` and `digest`, so any edit to the content is detected.
+Format: see docs/plan-format.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn
+
+from eeesync.errors import PlanFileError
+from eeesync.plan import model
+from eeesync.plan.model import FORMAT_VERSION, Plan
+
+_UNDIGESTED = ("created_at", "digest")
+
+
+def _make_converter(*, strict: bool) -> cattrs.Converter:
+    converter = cattrs.Converter(forbid_extra_keys=strict)
+    # Tuples are the in-memory form of every sequence; JSON lists come back as tuples.
+    for cls in [c for c in vars(model).values() if attrs.has(c)]:
+        converter.register_structure_hook(
+            cls, make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=strict)
+        )
+    return converter
+
+
+#: The converter for everything eeesync writes (plans, journals). Strict: unknown keys fail.
+converter = _make_converter(strict=True)
+_lenient = _make_converter(strict=False)
+
+
+def to_dict(plan: Plan) -> dict[str, Any]:
+    return converter.unstructure(plan)  # type: ignore[no-any-return]
+
+
+def dumps(data: Any) -> str:
+    """Canonical JSON text: sorted keys, 2-space indent, trailing newline."""
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def compute_digest(plan: Plan) -> str:
+    data = to_dict(plan)
+    for key in _UNDIGESTED:
+        data.pop(key, None)
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def seal(plan: Plan) -> Plan:
+    """Recompute counts and the digest: call once the plan's content is final."""
+    plan = attrs.evolve(plan, counts=model.Counts.of(plan.repos, plan.skipped), digest="")
+    return attrs.evolve(plan, digest=compute_digest(plan))
+
+
+def render_plan(plan: Plan) -> str:
+    """The exact text of the plan file."""
+    return dumps(to_dict(plan))
+
+
+def write_plan(plan: Plan, path: Path) -> Path:
+    """Write atomically (temp file + rename) so a crash never leaves half a plan."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = render_plan(plan)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def parse_plan(text: str, *, source: str = "plan") -> Plan:
+    """Parse and verify plan JSON. Raises `PlanFileError` naming what is wrong."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PlanFileError(f"{source}: not valid JSON (line {exc.lineno}): {exc.msg}") from exc
+    if not isinstance(data, dict):
+        raise PlanFileError(f"{source}: a plan file holds one JSON object")
+    version = str(data.get("format_version", ""))
+    match = re.fullmatch(r"(\d+)\.(\d+)", version)
+    ours = FORMAT_VERSION.split(".")
+    if match is None or match.group(1) != ours[0]:
+        raise PlanFileError(
+            f"{source}: format_version {version or '(missing)'} is not supported "
+            f"(this eeesync reads {ours[0]}.x)",
+            hint="Re-run `eeesync plan` with this version of eeesync.",
+        )
+    # A newer minor version may add keys: read it leniently; our own version strictly.
+    conv = converter if int(match.group(2)) <= int(ours[1]) else _lenient
+    try:
+        plan = conv.structure(data, Plan)
+    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
+        detail = (
+            "; ".join(cattrs.transform_error(exc))
+            if isinstance(exc, cattrs.BaseValidationError)
+            else str(exc)
+        )
+        raise PlanFileError(f"{source}: not a valid eeesync plan: {detail}") from exc
+    expected = compute_digest(plan)
+    if plan.digest != expected:
+        raise PlanFileError(
+            f"{source}: digest mismatch: the file says {plan.digest or '(none)'} but its content "
+            f"hashes to {expected}; it was edited after `eeesync plan` wrote it",
+            hint="Never edit a plan by hand: re-run `eeesync plan` to make a new one.",
+        )
+    return plan
+
+
+def read_plan(path: Path) -> Plan:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise PlanFileError(f"plan file {path} does not exist") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanFileError(f"cannot read plan file {path}: {exc}") from exc
+    return parse_plan(text, source=str(path))
+
+
+def default_plan_name(
+    collections: tuple[str, ...], revision: str, *, all_collections: bool = False
+) -> str:
+    """`<collection>-<sha7>.plan.json` (several collections joined with `+`, or `all`)."""
+    label = "all" if all_collections else "+".join(collections) or "plan"
+    label = re.sub(r"[^A-Za-z0-9._+-]+", "_", label)[:80]
+    short = re.sub(r"[^A-Za-z0-9]", "", revision.split(":")[-1])[:7] or "local"
+    return f"{label}-{short}.plan.json"

@@ -1,0 +1,273 @@
+"""The types that represent a plan: plain frozen data with small query helpers, no I/O.
+
+This is a leaf module (like Terraform's `internal/plans`): the datastore, mapping, audit, views
+and apply all speak these types, and `plan/file.py` is the only code that knows their JSON form.
+Sequences are tuples sorted when built, so equal inputs give byte-equal plan files.
+
+Fields documented as *for people* (`reason`, `message`, `diff`) explain a decision in the UI;
+apply must never use them to decide anything (Terraform's `ActionReason` rule).
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+FORMAT_VERSION = "1.0"
+SOURCE_NAME = "EvalEval"
+
+
+class Status(enum.StrEnum):
+    """What happens to one desired entry. The values are written in the plan file."""
+
+    READY = "ready"  # not on the Hub anywhere: a PR adds it
+    ALREADY_PRESENT = "already_present"  # same score on main
+    PENDING_PR = "pending_pr"  # same score in an open or draft PR
+    SCORE_CONFLICT = "score_conflict"  # a different score on main or in an open PR
+    MISSING_HF_MODEL = "missing_hf_model"  # the model repo does not exist
+    SOURCE_CONFLICT = "source_conflict"  # datastore records disagree
+    AUDIT_ERROR = "audit_error"  # Hub state could not be read for this entry
+    SKIPPED = "skipped"  # record unusable or not mappable
+
+    @property
+    def opens_pr(self) -> bool:
+        return self is Status.READY
+
+    @property
+    def needs_attention(self) -> bool:
+        """Statuses a reviewer should look at (the "needs attention" table)."""
+        return self in _ATTENTION
+
+
+_ATTENTION = frozenset(
+    {
+        Status.SCORE_CONFLICT,
+        Status.MISSING_HF_MODEL,
+        Status.SOURCE_CONFLICT,
+        Status.AUDIT_ERROR,
+        Status.SKIPPED,
+    }
+)
+
+#: Order used by summaries and views.
+STATUS_ORDER: tuple[Status, ...] = tuple(Status)
+
+
+@attrs.frozen
+class Provenance:
+    """Where a desired entry came from in the datastore."""
+
+    collection: str
+    line: int  # 1-based line in flat/indexes/by_collection/<collection>.jsonl
+    object_path: str  # flat/objects/xx/yy/<uuid>.json
+    sha256: str
+    evaluation_id: str = ""
+    result_id: str = ""  # evaluation_results[].evaluation_result_id (or its index when absent)
+    timestamp: str = ""  # evaluation timestamp as recorded (for the "latest" duplicate policy)
+    source_url: str = ""  # the pinned datastore blob URL of the object
+
+
+@attrs.frozen
+class EvalEntry:
+    """One `.eval_results` entry, in our own type (huggingface_hub's `EvalResultEntry` stays at
+    the edges: mapping builds it, merge serialises it)."""
+
+    dataset_id: str
+    task_id: str
+    value: float
+    date: str | None = None
+    source_url: str | None = None
+    source_name: str | None = None
+    notes: str | None = None
+
+    def key(self) -> tuple[str, str, str]:
+        """Identity on the Hub: (dataset id lower-cased, task id, notes or "")."""
+        return (self.dataset_id.lower(), self.task_id, self.notes or "")
+
+
+@attrs.frozen
+class DesiredEntry:
+    """A score eeesync wants on a model repo, from one datastore record."""
+
+    repo_id: str  # as written in the record (validated); the audit finds the canonical id
+    benchmark: str  # registry key, e.g. "mmlu_pro"
+    file_path: str  # target file, e.g. ".eval_results/mmlu_pro.yaml"
+    entry: EvalEntry
+    task_aliases: tuple[str, ...] = ()  # other task ids that mean the same leaderboard
+    provenance: Provenance | None = None
+    raw_value: float | None = None  # the score as recorded, before scaling (for people)
+    metric: str = ""  # metric id or name as recorded (for people)
+
+
+@attrs.frozen
+class SkippedItem:
+    """A record, result or row that produced no desired entry, with the reason."""
+
+    reason: str  # machine code, e.g. "sha256_mismatch", "api_only_model", "unknown_task"
+    message: str  # for people: what is wrong and where
+    collection: str = ""
+    line: int = 0
+    object_path: str = ""
+    model_id: str = ""
+    benchmark: str = ""
+
+
+@attrs.frozen
+class Existing:
+    """A matching entry already on the Hub (main or an open/draft PR)."""
+
+    location: str  # "main" or "pr"
+    path: str  # file path in the repo
+    value: float | None  # normalised to 0–100 (None when unreadable)
+    raw_value: str = ""  # as written in the file (for people)
+    pr_num: int | None = None
+    pr_url: str | None = None
+    url: str | None = None  # link to the file (blob URL) for people
+
+
+@attrs.frozen
+class PlannedEntry:
+    """One desired entry with its status, in a repo's plan."""
+
+    status: Status
+    desired: DesiredEntry
+    reason: str = ""  # for people
+    existing: tuple[Existing, ...] = ()
+    diff: str = ""  # for people: deepdiff summary against the existing entry
+    conflicting_values: tuple[
+        float, ...
+    ] = ()  # source_conflict: the values the records disagree on
+
+
+@attrs.frozen
+class OpenPullRequest:
+    """An open or draft PR on the model repo when the plan was made."""
+
+    num: int
+    status: str  # "open" or "draft"
+    head_sha: str
+    title: str = ""  # for people
+    url: str = ""  # for people
+
+
+@attrs.frozen
+class FileBlob:
+    """A target file's blob id on main (None: the file does not exist there)."""
+
+    path: str
+    blob_id: str | None
+
+
+@attrs.frozen
+class Preconditions:
+    """The Hub facts a repo's action relied on; apply re-checks them (stale → skipped)."""
+
+    main_sha: str
+    open_prs: tuple[OpenPullRequest, ...] = ()
+    file_blobs: tuple[FileBlob, ...] = ()
+
+
+@attrs.frozen
+class FileChange:
+    """The exact content to commit for one file (existing main entries kept, ours added)."""
+
+    path: str
+    content: str  # the exact bytes to commit, UTF-8
+    sha256: str  # of `content`
+    base_blob_id: str | None  # blob on main the content was merged onto (None: new file)
+    added: int  # entries added by this change
+
+
+@attrs.frozen
+class RepoPlan:
+    """Everything planned for one model repo."""
+
+    repo_id: str  # canonical id on the Hub (or as recorded when the repo is missing)
+    requested_ids: tuple[str, ...]  # ids as the records spell them
+    entries: tuple[PlannedEntry, ...]
+    preconditions: Preconditions | None = None  # None when the repo could not be read
+    files: tuple[FileChange, ...] = ()  # non-empty iff some entry is ready
+    action_id: str = ""  # stable id of the PR action ("" when nothing to open)
+    audit_error: str = ""  # for people: why the repo (or part of it) could not be read
+
+    @property
+    def opens_pr(self) -> bool:
+        return bool(self.files)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for e in self.entries if e.status is status)
+
+
+@attrs.frozen
+class IndexDigest:
+    """sha256 of one collection index file as read."""
+
+    collection: str
+    sha256: str
+    rows: int
+
+
+@attrs.frozen
+class Inputs:
+    """What the plan was computed from."""
+
+    config_digest: str
+    collections: tuple[str, ...]
+    datastore_input: str
+    datastore_repo: str  # repo the backlinks point at
+    datastore_revision: str  # resolved commit sha (or a folder content digest)
+    indexes: tuple[IndexDigest, ...]
+    registry_digest: str
+    endpoint: str  # as configured: https://huggingface.co, http://…, local:PATH
+    model_filter: str = ""  # --model GLOB
+    benchmark_filter: tuple[str, ...] = ()  # --benchmark KEY…
+
+
+@attrs.frozen
+class Counts:
+    """Entries per status, plus repos and files to open."""
+
+    by_status: dict[str, int]  # every status, in STATUS_ORDER
+    repos: int
+    prs_to_open: int
+    files_to_write: int
+
+    def get(self, status: Status) -> int:
+        return self.by_status.get(status.value, 0)
+
+    @classmethod
+    def of(cls, repos: tuple[RepoPlan, ...], skipped: tuple[SkippedItem, ...]) -> Counts:
+        tally = {s.value: 0 for s in STATUS_ORDER}
+        for repo in repos:
+            for entry in repo.entries:
+                tally[entry.status.value] += 1
+        tally[Status.SKIPPED.value] += len(skipped)
+        return cls(
+            by_status=tally,
+            repos=len(repos),
+            prs_to_open=sum(1 for r in repos if r.opens_pr),
+            files_to_write=sum(len(r.files) for r in repos),
+        )
+
+
+@attrs.frozen
+class Plan:
+    """A whole plan. `digest` covers everything except `created_at` and itself."""
+
+    format_version: str
+    tool_version: str
+    created_at: str
+    inputs: Inputs
+    repos: tuple[RepoPlan, ...]
+    skipped: tuple[SkippedItem, ...]
+    counts: Counts
+    digest: str = ""
+
+    @property
+    def has_changes(self) -> bool:
+        return self.counts.prs_to_open > 0
+
+    def repo(self, repo_id: str) -> RepoPlan | None:
+        lowered = repo_id.lower()
+        return next((r for r in self.repos if r.repo_id.lower() == lowered), None)
