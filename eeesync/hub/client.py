@@ -1,0 +1,149 @@
+"""The only place that builds `HfApi`: endpoint (incl. `local:PATH`), token, read retries.
+
+Reads are retried with backoff honouring `Retry-After` / `RateLimit` (huggingface_hub retries
+only some of its calls itself: `model_info`, discussions and refs raise on the first 429).
+Writes that create things (the commit POST) are never retried here: see `apply/run.py`.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, TypeVar
+
+import attrs
+import httpx2
+from huggingface_hub import HfApi
+from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.utils import parse_ratelimit_headers
+
+from eeesync.errors import HubUnavailableError
+
+if TYPE_CHECKING:
+    from eeesync.config import Config
+
+T = TypeVar("T")
+
+#: Status codes that say "try again later", never "missing". 401/403 are included because the
+#: Hub answers them transiently under load; they become `audit_error` if they persist.
+RETRY_STATUSES = frozenset({401, 403, 408, 429, 500, 502, 503, 504})
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+    httpx2.TimeoutException,
+    httpx2.NetworkError,
+    httpx2.RemoteProtocolError,
+)
+WEB_BASE = "https://huggingface.co"
+
+
+@attrs.frozen
+class RetryPolicy:
+    attempts: int = 6
+    base_wait: float = 0.5
+    max_wait: float = 30.0
+
+
+@attrs.define
+class Hub:
+    """An open connection to a Hub: the client plus the URLs links should use."""
+
+    api: HfApi
+    #: The HTTP endpoint requests go to (for `local:PATH`, the in-process server's URL).
+    url: str
+    #: The endpoint as configured (recorded in plans; apply refuses a plan for another one).
+    endpoint: str
+    #: Base of the links shown to people and written to PR descriptions. `local:PATH`
+    #: rehearses the real Hub, so its links look like the real Hub's.
+    web_base: str
+    retry: RetryPolicy = attrs.field(factory=RetryPolicy)
+    #: Counts retried reads (for reports and benchmarks).
+    retries: int = 0
+    _lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False)
+
+    def call(self, fn: Callable[..., T], /, *args: object, **kwargs: object) -> T:
+        """Run a *read* with retries on 429/5xx/401/403/timeouts. Re-raises the last error."""
+        return call_with_retry(fn, *args, policy=self.retry, on_retry=self._count, **kwargs)
+
+    def _count(self) -> None:
+        with self._lock:
+            self.retries += 1
+
+
+def retry_after_seconds(exc: BaseException) -> float | None:
+    """The server's own wait hint (`Retry-After`, or the `RateLimit` reset), if any."""
+    response = getattr(exc, "response", None)
+    if response is None:
+        return None
+    headers = response.headers
+    value = headers.get("Retry-After")
+    if value is not None:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+    info = parse_ratelimit_headers(headers)
+    if info is not None and info.remaining == 0:
+        return float(info.reset_in_seconds)
+    return None
+
+
+def is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, HfHubHTTPError):
+        response = exc.response
+        return response is not None and response.status_code in RETRY_STATUSES
+    return isinstance(exc, NETWORK_ERRORS)
+
+
+def call_with_retry(
+    fn: Callable[..., T],
+    /,
+    *args: object,
+    policy: RetryPolicy = RetryPolicy(),
+    on_retry: Callable[[], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    **kwargs: object,
+) -> T:
+    """Call `fn`, retrying retryable failures with jittered exponential backoff."""
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            return fn(*args, **kwargs)
+        except BaseException as exc:
+            if attempt == policy.attempts or not is_retryable(exc):
+                raise
+            hint = retry_after_seconds(exc)
+            backoff = min(policy.max_wait, policy.base_wait * 2 ** (attempt - 1))
+            wait = min(policy.max_wait, hint + 0.05) if hint is not None else backoff
+            if on_retry is not None:
+                on_retry()
+            sleep(wait * (1 + random.random() * 0.1))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@contextmanager
+def open_hub(config: Config, *, retry: RetryPolicy | None = None) -> Iterator[Hub]:
+    """Open the configured Hub. `local:PATH` starts the local Hub in-process for the duration."""
+    policy = retry or RetryPolicy()
+    if config.is_local_endpoint:
+        from eeesync.localhub import LocalHub  # imported lazily: only the local endpoint needs it
+
+        with LocalHub(config.local_hub_dir()) as server:
+            api = HfApi(endpoint=server.url, token=False, library_name="eeesync")
+            yield Hub(api, server.url, config.endpoint_input, WEB_BASE, policy)
+        return
+    url = config.endpoint_input
+    token: str | bool = config.token if config.token else False
+    api = HfApi(endpoint=url, token=token, library_name="eeesync")
+    yield Hub(api, url, url, url, policy)
+
+
+def unreachable(exc: BaseException, endpoint: str) -> HubUnavailableError:
+    """The newcomer-facing error for "the Hub cannot be reached at all"."""
+    return HubUnavailableError(
+        f"cannot reach the Hub at {endpoint}: {type(exc).__name__}",
+        hint=(
+            "Check your network connection (and HF_ENDPOINT / [hub] endpoint in eeesync.toml). "
+            'To rehearse offline, set [hub] endpoint = "local:.eeesync/localhub".'
+        ),
+    )
