@@ -48,6 +48,8 @@ class Config:
     endpoint_input: str = DEFAULT_ENDPOINT
     #: Never written anywhere; `repr=False` keeps it out of logs and tracebacks.
     token: str | None = attrs.field(default=None, repr=False)
+    #: `local:PATH` endpoints only: a seed folder loaded into an empty local Hub (the demo).
+    hub_seed: Path | None = None
     concurrency: int = 8
     timeout: float = 20.0
     #: Absolute tolerance on the 0–100 scale when comparing a desired value to an existing one.
@@ -108,7 +110,7 @@ def find_config(start: Path) -> Path | None:
 
 _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "datastore": {"locator": str, "collections": list, "link_repo": str},
-    "hub": {"endpoint": str, "concurrency": int, "timeout": (int, float)},
+    "hub": {"endpoint": str, "seed": str, "concurrency": int, "timeout": (int, float)},
     "sync": {
         "tolerance": (int, float),
         "duplicates": str,
@@ -175,6 +177,7 @@ def load_config(
         config,
         plan_dir=config.resolve_path(config.plan_dir),
         cache_dir=config.resolve_path(config.cache_dir),
+        hub_seed=config.resolve_path(config.hub_seed) if config.hub_seed else None,
     )
 
 
@@ -228,6 +231,8 @@ def _section_values(section: str, table: dict[str, Any], fail: Any) -> dict[str,
             out["endpoint_input"] = _check_endpoint(
                 table["endpoint"], lambda m: fail(m, section, "endpoint")
             )
+        if "seed" in table:
+            out["hub_seed"] = Path(table["seed"])
         if "concurrency" in table:
             if not 1 <= table["concurrency"] <= 64:
                 raise fail("must be between 1 and 64", section, "concurrency")

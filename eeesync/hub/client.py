@@ -128,13 +128,18 @@ def open_hub(config: Config, *, retry: RetryPolicy | None = None) -> Iterator[Hu
     if config.is_local_endpoint:
         from eeesync.localhub import LocalHub  # imported lazily: only the local endpoint needs it
 
-        with LocalHub(config.local_hub_dir()) as server:
+        state_dir = config.local_hub_dir()
+        if config.hub_seed is not None and not (state_dir.exists() and any(state_dir.iterdir())):
+            from eeesync.localhub.seed_folder import seed_local_hub
+
+            seed_local_hub(state_dir, config.hub_seed)
+        with LocalHub(state_dir) as server:
             api = HfApi(endpoint=server.url, token=False, library_name="eeesync")
             yield Hub(api, server.url, config.endpoint_input, WEB_BASE, policy)
         return
     url = config.endpoint_input
-    token: str | bool = config.token if config.token else False
-    api = HfApi(endpoint=url, token=token, library_name="eeesync")
+    # No configured token: let huggingface_hub find a saved login (`hf auth login`).
+    api = HfApi(endpoint=url, token=config.token or None, library_name="eeesync")
     yield Hub(api, url, url, url, policy)
 
 
