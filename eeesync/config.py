@@ -122,14 +122,15 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
 
 
 def _line_of(text: str, section: str | None, key: str) -> int | None:
-    """1-based line where `key` is set inside `[section]` (tomllib reports no positions)."""
+    """1-based line where `key` is set inside `[section]`, or where table `[key]` starts when
+    `section` is None (tomllib reports no positions for valid documents)."""
     current: str | None = None
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         header = re.match(r"^\[+\s*([^\]]+?)\s*\]+", stripped)
         if header:
             current = header.group(1)
-            if section is not None and current == section and key == "":
+            if section is None and (current == key or current.startswith(f"{key}.")):
                 return number
             continue
         if current == section and re.match(rf"^{re.escape(key)}\s*=", stripped):
@@ -146,7 +147,8 @@ def read_config_file(path: Path) -> tuple[dict[str, Any], str]:
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
+        found = re.search(r"at line (\d+)", str(exc))
+        line = int(found.group(1)) if found else None
         raise ConfigError(f"invalid TOML: {exc}", path=str(path), line=line) from exc
 
 
