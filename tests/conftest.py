@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from huggingface_hub import HfApi
+
+from eeesync.localhub import LocalHub
 
 
 @pytest.fixture(autouse=True)
@@ -34,3 +39,50 @@ def isolated_hf_env(
 
     monkeypatch.setattr(socket.socket, "connect", loopback_only)
     yield
+
+
+# --- Local Hub fixtures (eeesync.localhub) -------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def isolated_hf_constants(isolated_hf_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point huggingface_hub's constants at the temporary HF_HOME as well.
+
+    huggingface_hub reads HF_HOME, HF_HUB_CACHE, the token path and the telemetry flag once, at
+    import time (before any fixture runs), so the environment alone does not isolate the
+    download cache: without this, `hf_hub_download` writes to ~/.cache/huggingface and returns
+    stale files cached by other tests for the same repo id.
+    """
+    from huggingface_hub import constants
+
+    home = os.environ["HF_HOME"]
+    for name, value in {
+        "HF_HOME": home,
+        "HF_HUB_CACHE": os.path.join(home, "hub"),
+        "HUGGINGFACE_HUB_CACHE": os.path.join(home, "hub"),
+        "HF_ASSETS_CACHE": os.path.join(home, "assets"),
+        "HF_XET_CACHE": os.path.join(home, "xet"),
+        "HF_TOKEN_PATH": os.path.join(home, "token"),
+        "HF_STORED_TOKENS_PATH": os.path.join(home, "stored_tokens"),
+        "HF_HUB_DISABLE_TELEMETRY": True,
+        "HF_HUB_DISABLE_IMPLICIT_TOKEN": True,
+        "HF_HUB_DISABLE_PROGRESS_BARS": True,
+    }.items():
+        monkeypatch.setattr(constants, name, value)
+
+
+@pytest.fixture
+def localhub(tmp_path: Path) -> Iterator[LocalHub]:
+    """A running `LocalHub` on an ephemeral 127.0.0.1 port, state in `tmp_path/localhub`."""
+    hub = LocalHub(tmp_path / "localhub")
+    hub.start()
+    try:
+        yield hub
+    finally:
+        hub.stop()
+
+
+@pytest.fixture
+def hub_api(localhub: LocalHub) -> HfApi:
+    """An `HfApi` pointed at the `localhub` fixture (the local Hub accepts any token)."""
+    return HfApi(endpoint=localhub.url, token="test-token")

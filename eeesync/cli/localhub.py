@@ -1,20 +1,112 @@
-"""`eeesync localhub`: not built yet (placeholder filled by its issue)."""
+"""`eeesync localhub serve DIR`: run the local Hub in the foreground until Ctrl-C."""
 
 from __future__ import annotations
 
 import argparse
+import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from eeesync.errors import LocalHubError, UserError
+from eeesync.localhub import FaultConfig, LocalHub, RateLimitConfig
 
 if TYPE_CHECKING:
     from eeesync.cli.main import App
 
-HELP = "localhub (not built yet)"
+HELP = "run the local Hub: an offline Hugging Face Hub on 127.0.0.1 for tests and rehearsals"
+
+
+def _share(value: str) -> float:
+    share = float(value)
+    if not 0.0 <= share <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value} is not a share between 0 and 1")
+    return share
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Declare this command's flags."""
+    """Declare `serve` and its flags."""
+    sub = parser.add_subparsers(dest="localhub_command", metavar="ACTION")
+    sub.required = True
+    serve = sub.add_parser(
+        "serve",
+        help="serve DIR until Ctrl-C, printing the URL",
+        description="Serve the local Hub whose state lives in DIR.",
+    )
+    serve.add_argument("dir", type=Path, metavar="DIR", help="state folder (created if missing)")
+    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = pick one)")
+    serve.add_argument("--latency-ms", type=float, default=0.0, help="delay added per request")
+    serve.add_argument(
+        "--rate-429",
+        type=_share,
+        default=0.0,
+        help="share of requests answered 429 with Retry-After",
+    )
+    serve.add_argument(
+        "--retry-after",
+        type=int,
+        default=1,
+        help="Retry-After seconds sent with injected 429s (default 1)",
+    )
+    serve.add_argument(
+        "--rate-5xx",
+        "--fail-rate",
+        dest="rate_5xx",
+        type=_share,
+        default=0.0,
+        help="share of requests answered 500 or 503",
+    )
+    serve.add_argument(
+        "--drop-rate",
+        type=_share,
+        default=0.0,
+        help="share of connections closed without an answer",
+    )
+    serve.add_argument("--seed", type=int, default=0, help="seed of the fault sequence")
+    serve.add_argument(
+        "--rate-limit",
+        action="store_true",
+        help="enforce the Hub's free-tier limits (1000 api / 5000 downloads)",
+    )
+    serve.add_argument(
+        "--rate-limit-window",
+        type=int,
+        default=300,
+        help="rate-limit window in seconds (default 300)",
+    )
 
 
 def run(args: argparse.Namespace, app: App) -> int:
-    app.err_console.print("not built yet")
-    return 1
+    faults = FaultConfig(
+        latency_ms=args.latency_ms,
+        rate_429=args.rate_429,
+        retry_after_s=args.retry_after,
+        rate_5xx=args.rate_5xx,
+        drop_rate=args.drop_rate,
+        seed=args.seed,
+    )
+    limits = RateLimitConfig(window_s=args.rate_limit_window) if args.rate_limit else None
+    try:
+        hub = LocalHub(args.dir, port=args.port, faults=faults, rate_limits=limits)
+        hub.start()
+    except LocalHubError as exc:  # an unusable state folder: the user can fix it
+        raise UserError(
+            str(exc), hint="Point DIR at an empty folder or a local Hub state folder."
+        ) from exc
+    except OSError as exc:
+        raise UserError(
+            f"cannot serve on 127.0.0.1:{args.port}: {exc.strerror or exc}",
+            hint="Pick another --port, or 0 for any free one.",
+        ) from exc
+    try:
+        app.console.print(f"Local Hub serving {hub.storage.root} at {hub.url}", soft_wrap=True)
+        app.console.print(
+            f'Use it with: HfApi(endpoint="{hub.url}") or HF_ENDPOINT={hub.url} · Ctrl-C to stop',
+            soft_wrap=True,
+        )
+        app.console.file.flush()
+        threading.Event().wait()  # until Ctrl-C
+    except KeyboardInterrupt:
+        app.console.print("Stopped.")
+    finally:
+        hub.stop()
+    return 0

@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 
 import attrs
 from rich.console import Console
+from rich.markup import escape
 
 from eeesync import __version__
 from eeesync.config import Config, find_config, load_config
@@ -101,9 +102,10 @@ def main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = N
     try:
         return int(_command_module(args.command).run(args, app))
     except UserError as exc:
-        err.print(f"[bold red]Error:[/] {exc}", markup=True, highlight=False)
+        # soft_wrap: the error stays one line (for logs and CI) however narrow the terminal.
+        err.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         if exc.hint:
-            err.print(exc.hint, markup=False, highlight=False)
+            err.print(exc.hint, markup=False, highlight=False, soft_wrap=True)
         return EXIT_ERROR
     except KeyboardInterrupt:
         err.print("Interrupted.")

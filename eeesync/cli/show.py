@@ -1,20 +1,74 @@
-"""`eeesync show`: not built yet (placeholder filled by its issue)."""
+"""`eeesync show PLAN [--format text|markdown|json] [--status S ...]`: re-render a saved plan.
+
+Reads the plan through `plan/file.py` (a tampered or unknown-version plan is refused there with
+a `PlanFileError`, printed by `cli/main.py` as one clean error) and hands it to the views. It
+never contacts the Hub: a plan file is the whole truth about what it plans.
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from eeesync.plan.file import read_plan
+from eeesync.plan.model import STATUS_ORDER, Status
+from eeesync.views import FORMATS, render_plan
 
 if TYPE_CHECKING:
     from eeesync.cli.main import App
 
-HELP = "show (not built yet)"
+HELP = "re-render a saved plan as text, markdown (for a PR description) or JSON"
+
+_STATUS_NAMES = ", ".join(s.value for s in STATUS_ORDER)
+
+
+def _statuses(text: str) -> list[Status]:
+    """`--status ready,score_conflict` (repeatable): each name must be a known status."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"empty status; choose from {_STATUS_NAMES}")
+    statuses = []
+    for name in names:
+        try:
+            statuses.append(Status(name.replace("-", "_")))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"unknown status {name!r}; choose from {_STATUS_NAMES}"
+            ) from None
+    return statuses
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare this command's flags."""
+    parser.add_argument("plan", metavar="PLAN", type=Path, help="plan file written by `plan`")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="text (default), markdown (paste as a PR description) or json (the plan file)",
+    )
+    parser.add_argument(
+        "--status",
+        dest="statuses",
+        type=_statuses,
+        action="append",
+        metavar="S",
+        help=f"show only these statuses (repeat or comma-separate): {_STATUS_NAMES}",
+    )
 
 
 def run(args: argparse.Namespace, app: App) -> int:
-    app.err_console.print("not built yet")
-    return 1
+    path: Path = args.plan if args.plan.is_absolute() else app.cwd / args.plan
+    plan = read_plan(path)
+    selected = (
+        None if args.statuses is None else {status for group in args.statuses for status in group}
+    )
+    render_plan(
+        plan,
+        app.console,
+        args.format,
+        statuses=selected,
+        plan_ref=str(args.plan),
+    )
+    return 0

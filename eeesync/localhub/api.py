@@ -1,0 +1,251 @@
+"""Renders storage objects in the JSON shapes of the Hub's HTTP API (what huggingface_hub parses).
+
+Pure functions over live `Repo` objects; callers hold `storage.lock`. Field names follow the
+Hub (camelCase), see `reference/hf-hub.md` §3 for the shapes each client method reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+from eeesync.errors import LocalHubError
+from eeesync.localhub import evalresults
+from eeesync.localhub.diffs import tree_diff
+from eeesync.localhub.model import Commit, Discussion, Repo
+from eeesync.localhub.storage import Storage
+
+#: Properties `expand=` may ask for (the Hub knows more; asking for those is a 400 here).
+EXPANDABLE = frozenset(
+    {
+        "author",
+        "cardData",
+        "createdAt",
+        "disabled",
+        "downloads",
+        "downloadsAllTime",
+        "evalResults",
+        "gated",
+        "lastModified",
+        "likes",
+        "private",
+        "sha",
+        "siblings",
+        "tags",
+        "trendingScore",
+        "usedStorage",
+    }
+)
+
+
+def url_prefix(repo_type: str) -> str:
+    """The path prefix of a repo's web URLs: none for models, `datasets/` for datasets."""
+    return "" if repo_type == "model" else f"{repo_type}s/"
+
+
+def check_expand(expand: Iterable[str]) -> list[str]:
+    wanted = list(dict.fromkeys(expand))
+    unknown = [e for e in wanted if e not in EXPANDABLE]
+    if unknown:
+        raise LocalHubError(
+            f"unsupported expand value(s) {unknown}; the local Hub supports {sorted(EXPANDABLE)}",
+            status=400,
+        )
+    return wanted
+
+
+def _siblings(commit: Commit, *, blobs: bool) -> list[dict[str, Any]]:
+    if blobs:
+        return [
+            {"rfilename": path, "blobId": blob.oid, "size": blob.size}
+            for path, blob in sorted(commit.tree.items())
+        ]
+    return [{"rfilename": path} for path in sorted(commit.tree)]
+
+
+def _property(storage: Storage, repo: Repo, commit: Commit, name: str, blobs: bool) -> Any:
+    if name == "sha":
+        return commit.oid
+    if name == "siblings":
+        return _siblings(commit, blobs=blobs)
+    if name == "lastModified":
+        return commit.date
+    if name == "createdAt":
+        return repo.created_at
+    if name == "private":
+        return repo.private
+    if name == "gated":
+        return repo.gated
+    if name == "author":
+        return repo.id.split("/")[0]
+    if name == "disabled":
+        return False
+    if name in ("downloads", "downloadsAllTime", "likes", "trendingScore"):
+        return 0
+    if name == "tags":
+        return []
+    if name == "cardData":
+        return None
+    if name == "usedStorage":
+        return sum(b.size for b in commit.tree.values())
+    if name == "evalResults":
+        pairs = ((path, blob.oid) for path, blob in commit.tree.items())
+        return evalresults.eval_results(pairs, storage.read_blob)
+    raise AssertionError(name)  # guarded by check_expand
+
+
+_DEFAULT_INFO = (
+    "author",
+    "sha",
+    "lastModified",
+    "createdAt",
+    "private",
+    "gated",
+    "disabled",
+    "downloads",
+    "likes",
+    "tags",
+    "siblings",
+    "usedStorage",
+)
+
+
+def repo_info(
+    storage: Storage, repo: Repo, commit: Commit, *, expand: list[str], blobs: bool
+) -> dict[str, Any]:
+    """`GET /api/{t}s/{id}[/revision/{rev}]`: everything by default, only `expand` if given.
+
+    `evalResults` is only computed when asked for: the Hub does the same (it is costly).
+    """
+    info: dict[str, Any] = {"_id": repo.key[1], "id": repo.id}
+    if repo.type == "model":
+        info["modelId"] = repo.id
+    for name in expand or _DEFAULT_INFO:
+        info[name] = _property(storage, repo, commit, name, blobs)
+    return info
+
+
+def list_item(storage: Storage, repo: Repo, expand: list[str]) -> dict[str, Any]:
+    """One entry of `GET /api/models` (`list_models`): a short summary, or the `expand` set."""
+    head = repo.head
+    item: dict[str, Any] = {"_id": repo.key[1], "id": repo.id}
+    for name in expand or ("author", "private", "createdAt", "downloads", "likes", "tags"):
+        item[name] = _property(storage, repo, head, name, blobs=False)
+    if repo.type == "model" and not expand:
+        item["modelId"] = repo.id
+    return item
+
+
+def _folder_oid(commit: Commit, folder: str) -> str:
+    prefix = folder + "/"
+    digest = hashlib.sha1(usedforsecurity=False)
+    for path in sorted(p for p in commit.tree if p.startswith(prefix)):
+        digest.update(f"{path}\0{commit.tree[path].oid}\0".encode())
+    return digest.hexdigest()
+
+
+def _entry(commit: Commit, path: str) -> dict[str, Any]:
+    blob = commit.tree.get(path)
+    if blob is not None:
+        return {"type": "file", "oid": blob.oid, "size": blob.size, "path": path}
+    return {"type": "directory", "oid": _folder_oid(commit, path), "size": 0, "path": path}
+
+
+def tree(commit: Commit, folder: str, *, recursive: bool) -> list[dict[str, Any]]:
+    """`list_repo_tree`: entries under `folder` ("" = root); a missing folder is EntryNotFound."""
+    prefix = f"{folder}/" if folder else ""
+    paths: set[str] = set()
+    for path in commit.tree:
+        if not path.startswith(prefix):
+            continue
+        rest = path[len(prefix) :].split("/")
+        depth = len(rest) if recursive else 1
+        for i in range(1, min(depth, len(rest)) + 1):
+            paths.add(prefix + "/".join(rest[:i]))
+    if folder and not paths:
+        kind = "is a file, not a folder" if folder in commit.tree else "does not exist"
+        raise LocalHubError(
+            f"{folder} {kind} at revision {commit.oid}", status=404, code="EntryNotFound"
+        )
+    return [_entry(commit, p) for p in sorted(paths)]
+
+
+def paths_info(commit: Commit, paths: Iterable[str]) -> list[dict[str, Any]]:
+    """`get_paths_info`: the entries that exist among `paths` (missing ones are left out)."""
+    found = []
+    for path in dict.fromkeys(p.strip("/") for p in paths):
+        prefix = path + "/"
+        if path in commit.tree or any(p.startswith(prefix) for p in commit.tree):
+            found.append(_entry(commit, path))
+    return found
+
+
+def refs(repo: Repo, *, include_prs: bool) -> dict[str, Any]:
+    """`list_repo_refs`: branches, no tags or converts, and PR refs when asked."""
+    out: dict[str, Any] = {
+        "branches": [
+            {"name": name, "ref": f"refs/heads/{name}", "targetCommit": oid}
+            for name, oid in sorted(repo.branches.items())
+        ],
+        "converts": [],
+        "tags": [],
+    }
+    if include_prs:
+        out["pullRequests"] = [
+            {"name": f"refs/pr/{num}", "ref": f"refs/pr/{num}", "targetCommit": oid}
+            for num, oid in sorted(repo.pr_heads.items())
+        ]
+    return out
+
+
+def history(repo: Repo, commit: Commit) -> list[dict[str, Any]]:
+    """`list_repo_commits`: the first-parent chain from `commit`, newest first."""
+    out = []
+    current: Commit | None = commit
+    while current is not None:
+        out.append(
+            {
+                "id": current.oid,
+                "authors": [{"user": current.author}],
+                "date": current.date,
+                "title": current.title,
+                "message": current.message,
+            }
+        )
+        current = repo.commits[current.parents[0]] if current.parents else None
+    return out
+
+
+def discussion(repo: Repo, d: Discussion) -> dict[str, Any]:
+    """One entry of `get_repo_discussions`."""
+    return {
+        "num": d.num,
+        "title": d.title,
+        "status": d.status,
+        "isPullRequest": d.is_pr,
+        "createdAt": d.created_at,
+        "author": {"name": d.author, "type": "user"},
+        "repo": {"name": repo.id, "type": repo.type},
+        "pinned": False,
+        "numComments": d.num_comments,
+        "topReactions": [],
+    }
+
+
+def discussion_details(
+    storage: Storage, repo: Repo, d: Discussion, *, with_diff: bool
+) -> dict[str, Any]:
+    """`get_discussion_details`: the summary plus events, and for PRs the changes and diff."""
+    out = discussion(repo, d)
+    out["events"] = d.events
+    if d.is_pr:
+        base, head = storage.pr_changes(repo, d)
+        changes: dict[str, Any] = {"base": f"refs/heads/{d.base_branch}", "headCommit": head.oid}
+        if d.merge_commit:
+            changes["mergeCommitId"] = d.merge_commit
+        out["changes"] = changes
+        out["filesWithConflicts"] = storage.conflicts(repo, d)
+        if with_diff:
+            out["diff"] = tree_diff(base.tree, head.tree, storage.read_blob)
+    return out

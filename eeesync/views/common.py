@@ -1,0 +1,389 @@
+"""What the terminal and markdown views share: options, the CI summary line, grouping, links.
+
+Views sit at the end of the pipeline (plan → views): they receive a finished `Plan` and never
+call the Hub, read files or decide a status. Everything here is a pure function of the plan, so
+the terminal and markdown views always agree on numbers, titles and order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any, Final, TypeAlias
+
+import attrs
+import yaml
+
+from eeesync.plan.model import (
+    STATUS_ORDER,
+    Existing,
+    Plan,
+    PlannedEntry,
+    RepoPlan,
+    SkippedItem,
+    Status,
+)
+
+#: Apply progress, until the apply engineer defines a richer type: action id → state.
+#: Known states are in `PROGRESS_STATES`; an unknown state is shown as written.
+ApplyProgress: TypeAlias = Mapping[str, str]
+PROGRESS_STATES: Final = ("done", "pending", "stale", "failed", "noop")
+
+#: Rows per table when the user did not ask for that status explicitly (`--status S` lifts it).
+DEFAULT_ROW_LIMIT: Final = 25
+#: Example locations listed per skip reason.
+SKIP_EXAMPLES: Final = 3
+
+#: Section titles, per status (both views use them).
+STATUS_TITLES: Final[Mapping[Status, str]] = {
+    Status.READY: "Pull requests to open",
+    Status.ALREADY_PRESENT: "Already present on main",
+    Status.PENDING_PR: "Pending in open pull requests",
+    Status.SCORE_CONFLICT: "Score conflicts",
+    Status.MISSING_HF_MODEL: "Missing model repos",
+    Status.SOURCE_CONFLICT: "Source conflicts",
+    Status.AUDIT_ERROR: "Audit errors",
+    Status.SKIPPED: "Skipped records",
+}
+
+#: What each status means, for the summary table (DESIGN.md §4).
+STATUS_MEANINGS: Final[Mapping[Status, str]] = {
+    Status.READY: "not on the Hub: a PR adds it",
+    Status.ALREADY_PRESENT: "same score on main",
+    Status.PENDING_PR: "same score in an open PR",
+    Status.SCORE_CONFLICT: "a different score on the Hub",
+    Status.MISSING_HF_MODEL: "model repo does not exist",
+    Status.SOURCE_CONFLICT: "datastore records disagree",
+    Status.AUDIT_ERROR: "Hub state could not be read",
+    Status.SKIPPED: "record unusable or not mappable",
+}
+
+#: Shown unless `--status` says otherwise: an already-present entry needs no review.
+DEFAULT_STATUSES: Final = frozenset(s for s in STATUS_ORDER if s is not Status.ALREADY_PRESENT)
+
+
+@attrs.frozen
+class ViewOptions:
+    """How to render a plan (one object instead of long parameter lists, like Alembic's
+    `AutogenContext`)."""
+
+    #: Statuses whose sections are shown; None shows the default selection.
+    statuses: frozenset[Status] | None = None
+    #: Apply progress by action id (from the apply journal); None when nothing was applied.
+    progress: ApplyProgress | None = None
+    #: How the plan is named in hints such as "see `eeesync show PLAN --status S`".
+    plan_ref: str = "PLAN"
+    row_limit: int = DEFAULT_ROW_LIMIT
+
+    def shows(self, status: Status) -> bool:
+        return status in (DEFAULT_STATUSES if self.statuses is None else self.statuses)
+
+    def limit_for(self, status: Status) -> int | None:
+        """Row cap for a status's table; none when the user asked for exactly that status."""
+        if self.statuses is not None and status in self.statuses:
+            return None
+        return self.row_limit
+
+    def more_hint(self, status: Status, hidden: int) -> str:
+        return f"… and {hidden} more (see `eeesync show {self.plan_ref} --status {status.value}`)"
+
+    def progress_of(self, repo: RepoPlan) -> str | None:
+        """The apply state of a repo's PR action, when progress is known ("pending" if unseen)."""
+        if self.progress is None or not repo.action_id:
+            return None
+        return self.progress.get(repo.action_id, "pending")
+
+
+# --- Numbers -----------------------------------------------------------------------------------
+
+
+def _plural(count: int, singular: str, plural: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
+
+
+def attention_count(plan: Plan) -> int:
+    """Entries (and skipped records) a reviewer should look at."""
+    return sum(plan.counts.get(s) for s in STATUS_ORDER if s.needs_attention)
+
+
+def summary_line(plan: Plan) -> str:
+    """The one-line summary. A contract for CI scripts: change it on purpose, with its tests.
+
+    Example: `Plan: 3 pull requests to open (4 files, 5 new entries); 2 already present,
+    1 pending in PRs, 2 need attention.`
+    """
+    counts = plan.counts
+    attention = attention_count(plan)
+    return (
+        f"Plan: {_plural(counts.prs_to_open, 'pull request')} to open "
+        f"({_plural(counts.files_to_write, 'file')}, "
+        f"{_plural(counts.get(Status.READY), 'new entry', 'new entries')}); "
+        f"{counts.get(Status.ALREADY_PRESENT)} already present, "
+        f"{counts.get(Status.PENDING_PR)} pending in PRs, "
+        f"{attention} {'needs' if attention == 1 else 'need'} attention."
+    )
+
+
+def progress_summary(plan: Plan, progress: ApplyProgress) -> str:
+    """`Apply progress: 2 done, 1 pending.` over the repos that open a PR."""
+    tally: dict[str, int] = {}
+    for repo in plan.repos:
+        if repo.opens_pr:
+            state = progress.get(repo.action_id, "pending")
+            tally[state] = tally.get(state, 0) + 1
+    order = {state: i for i, state in enumerate(PROGRESS_STATES)}
+    parts = [
+        f"{n} {state}"
+        for state, n in sorted(tally.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))
+    ]
+    return f"Apply progress: {', '.join(parts) or 'nothing to apply'}."
+
+
+def format_value(value: float | None) -> str:
+    """A score as people read it: up to 6 significant digits, no trailing zeros."""
+    if value is None or math.isnan(value):
+        return "?"
+    return f"{value:.6g}"
+
+
+def short_sha(value: str, length: int = 7) -> str:
+    return value.split(":")[-1][:length]
+
+
+def entry_label(entry: PlannedEntry) -> str:
+    """`benchmark`, plus the task id when it differs and the notes: `gpqa/gpqa_diamond (cot)`."""
+    desired = entry.desired
+    label = desired.benchmark or desired.entry.dataset_id
+    if desired.entry.task_id and desired.entry.task_id != label:
+        label += f"/{desired.entry.task_id}"
+    if desired.entry.notes:
+        label += f" ({desired.entry.notes})"
+    return label
+
+
+def where_label(existing: Existing) -> str:
+    """Where a matching Hub entry lives: `main · mmlu_pro.yaml` or `PR #12 · mmlu_pro.yaml`."""
+    if existing.location == "main":
+        place = "main"
+    else:
+        place = f"PR #{existing.pr_num}" if existing.pr_num is not None else "open PR"
+    return f"{place} · {existing.path.rsplit('/', 1)[-1]}"
+
+
+def where_url(existing: Existing) -> str | None:
+    return existing.pr_url if existing.location != "main" and existing.pr_url else existing.url
+
+
+def existing_value(existing: Existing) -> str:
+    """The normalised value, with the raw text when it was written differently (0.412 → 41.2)."""
+    shown = format_value(existing.value)
+    raw = existing.raw_value.strip()
+    if raw and raw != shown:
+        return f"{shown} ({raw})"
+    return shown
+
+
+# --- Grouping ----------------------------------------------------------------------------------
+
+EntryRow: TypeAlias = tuple[RepoPlan, PlannedEntry]
+
+
+def entries_with(plan: Plan, status: Status) -> list[EntryRow]:
+    """Planned entries with one status, in plan order (repos, then entries: already sorted)."""
+    return [
+        (repo, entry) for repo in plan.repos for entry in repo.entries if entry.status is status
+    ]
+
+
+@attrs.frozen
+class RepoGroup:
+    """Entries of one repo that share a status and a reason (missing models, audit errors)."""
+
+    repo: RepoPlan
+    reason: str
+    entries: tuple[PlannedEntry, ...]
+
+
+def group_by_repo(rows: Iterable[EntryRow], *, repo_reason: bool = False) -> list[RepoGroup]:
+    """One group per (repo, reason); `repo_reason` prefers the repo's own `audit_error` text."""
+    groups: dict[tuple[str, str], list[EntryRow]] = {}
+    for repo, entry in rows:
+        reason = (repo.audit_error if repo_reason else "") or entry.reason
+        groups.setdefault((repo.repo_id, reason), []).append((repo, entry))
+    return [
+        RepoGroup(repo=members[0][0], reason=reason, entries=tuple(e for _, e in members))
+        for (_, reason), members in groups.items()
+    ]
+
+
+@attrs.frozen
+class SkipGroup:
+    """Skipped records (and skipped planned entries) that share a reason."""
+
+    reason: str
+    message: str  # the first item's message, as an example of the wording
+    count: int
+    examples: tuple[str, ...]  # `collection:line` (or the model id when no line is known)
+
+
+def _skip_location(item: SkippedItem) -> str:
+    """`collection:line model`, the parts that are known."""
+    line = f"{item.collection}:{item.line}" if item.collection and item.line else ""
+    return " ".join(p for p in (line, item.model_id) if p) or item.object_path or "?"
+
+
+def skip_groups(plan: Plan) -> list[SkipGroup]:
+    """Skip reasons with counts, most frequent first (then by reason, for stable output)."""
+    members: dict[str, list[tuple[str, str]]] = {}
+    for item in plan.skipped:
+        members.setdefault(item.reason, []).append((item.message, _skip_location(item)))
+    for repo, entry in entries_with(plan, Status.SKIPPED):
+        prov = entry.desired.provenance
+        where = f"{prov.collection}:{prov.line} {repo.repo_id}" if prov else repo.repo_id
+        members.setdefault(entry.reason or "skipped", []).append((entry.reason, where))
+    groups = [
+        SkipGroup(
+            reason=reason,
+            message=items[0][0],
+            count=len(items),
+            examples=tuple(where for _, where in items[:SKIP_EXAMPLES]),
+        )
+        for reason, items in members.items()
+    ]
+    return sorted(groups, key=lambda g: (-g.count, g.reason))
+
+
+def cap(items: list[Any], limit: int | None) -> tuple[list[Any], int]:
+    """The items to show and how many were left out."""
+    if limit is None or len(items) <= limit:
+        return items, 0
+    return items[:limit], len(items) - limit
+
+
+# --- Links (built from what the plan holds; nothing here asks the Hub) ---------------------------
+
+
+def _web_base(plan: Plan) -> str | None:
+    endpoint = plan.inputs.endpoint.rstrip("/")
+    return endpoint if endpoint.startswith(("http://", "https://")) else None
+
+
+def repo_url(plan: Plan, repo_id: str) -> str | None:
+    base = _web_base(plan)
+    return f"{base}/{repo_id}" if base else None
+
+
+def file_url(plan: Plan, repo_id: str, path: str) -> str | None:
+    """The target file on main (it may not exist yet: the link is for people)."""
+    base = _web_base(plan)
+    return f"{base}/{repo_id}/blob/main/{path}" if base else None
+
+
+def datastore_url(plan: Plan) -> str | None:
+    base = _web_base(plan)
+    inputs = plan.inputs
+    if base is None or not inputs.datastore_repo or not inputs.datastore_revision:
+        return None
+    return f"{base}/datasets/{inputs.datastore_repo}/tree/{inputs.datastore_revision}"
+
+
+# --- The YAML of a ready file, with our entries marked -------------------------------------------
+
+
+@attrs.frozen
+class FileBlock:
+    """Consecutive lines of a planned file: one top-level YAML entry, or the lines before the
+    first one. `added` blocks are entries this plan adds; the rest were on main already."""
+
+    lines: tuple[str, ...]
+    added: bool
+    entries: int  # YAML list items in the block (0 for a leading comment/header)
+    #: False when the kept lines must be shown whole (our entries could not be located).
+    collapsible: bool = True
+
+
+def _entry_key(item: object) -> tuple[str, str, str] | None:
+    if not isinstance(item, dict) or not isinstance(item.get("dataset"), dict):
+        return None
+    dataset = item["dataset"]
+    notes = item.get("notes")
+    return (
+        str(dataset.get("id", "")).lower(),
+        str(dataset.get("task_id", "")),
+        "" if notes is None else str(notes),
+    )
+
+
+def file_blocks(
+    content: str, added_keys: Iterable[tuple[str, str, str]], *, new_file: bool
+) -> list[FileBlock]:
+    """Split a planned `.eval_results` file into entries and mark the ones this plan adds.
+
+    The plan holds only the new content and the base blob id, not the old text, so a true
+    unified diff is impossible; instead each item of the file's YAML list is matched to our
+    added entries by the Hub's identity (dataset id lower-cased, task id, notes). What cannot
+    be split or matched (a flow-style list, an entry we cannot find) is shown whole: a new file
+    entirely as added, an existing one entirely as kept, so the view never claims to add what
+    it cannot locate.
+    """
+    wanted = set(added_keys)
+    lines = content.splitlines()
+    if new_file:
+        return [FileBlock(lines=tuple(lines), added=True, entries=content.count("\n- ") + 1)]
+    whole = [FileBlock(lines=tuple(lines), added=False, entries=0, collapsible=False)]
+    try:
+        root = yaml.compose(content, Loader=yaml.SafeLoader)
+        items = yaml.safe_load(content)
+    except yaml.YAMLError:
+        return whole
+    if (
+        not isinstance(root, yaml.SequenceNode)
+        or root.flow_style
+        or not isinstance(items, list)
+        or len(items) != len(root.value)
+        or not items
+    ):
+        return whole
+    starts = []
+    for node in root.value:
+        line = node.start_mark.line
+        # `-` alone on its line, the entry below it: the dash belongs to this entry.
+        if line > 0 and lines[line - 1].strip() == "-":
+            line -= 1
+        starts.append(line)
+    blocks: list[FileBlock] = []
+    if starts[0] > 0:
+        blocks.append(FileBlock(lines=tuple(lines[: starts[0]]), added=False, entries=0))
+    found: set[tuple[str, str, str]] = set()
+    for item, begin, end in zip(items, starts, [*starts[1:], len(lines)], strict=True):
+        key = _entry_key(item)
+        added = key is not None and key in wanted
+        if added and key is not None:
+            found.add(key)
+        blocks.append(FileBlock(lines=tuple(lines[begin:end]), added=added, entries=1))
+    if found != wanted:
+        return whole
+    return _merge_kept(blocks)
+
+
+def _merge_kept(blocks: list[FileBlock]) -> list[FileBlock]:
+    """Join neighbouring kept blocks, so a run of existing entries collapses to one line."""
+    merged: list[FileBlock] = []
+    for block in blocks:
+        if merged and not block.added and not merged[-1].added:
+            last = merged[-1]
+            merged[-1] = attrs.evolve(
+                last, lines=last.lines + block.lines, entries=last.entries + block.entries
+            )
+        else:
+            merged.append(block)
+    return merged
+
+
+def added_keys(repo: RepoPlan, path: str) -> list[tuple[str, str, str]]:
+    """Identity keys of the ready entries a repo's plan writes into one file."""
+    return [
+        entry.desired.entry.key()
+        for entry in repo.entries
+        if entry.status is Status.READY and entry.desired.file_path == path
+    ]

@@ -1,0 +1,447 @@
+"""The plan as GitHub-flavoured markdown, ready to paste as a PR description or review comment.
+
+A view like `terminal.py` (same sections, numbers and summary line, from `views/common.py`),
+but text only: links are markdown links, the per-file contents sit in `diff` code blocks, and
+long sections fold into `<details>` so a big plan stays reviewable. Output is deterministic:
+the same plan always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+
+from eeesync.plan.model import STATUS_ORDER, FileChange, Plan, PlannedEntry, RepoPlan, Status
+from eeesync.views.common import (
+    STATUS_MEANINGS,
+    STATUS_TITLES,
+    ViewOptions,
+    added_keys,
+    attention_count,
+    cap,
+    datastore_url,
+    entries_with,
+    entry_label,
+    existing_value,
+    file_blocks,
+    file_url,
+    format_value,
+    group_by_repo,
+    progress_summary,
+    repo_url,
+    short_sha,
+    skip_groups,
+    summary_line,
+    where_label,
+    where_url,
+)
+
+#: Tables with more rows than this fold into `<details>`.
+FOLD_AFTER_ROWS = 10
+
+_SECTION_ORDER: tuple[Status, ...] = (
+    Status.READY,
+    Status.PENDING_PR,
+    Status.ALREADY_PRESENT,
+    Status.SCORE_CONFLICT,
+    Status.MISSING_HF_MODEL,
+    Status.SOURCE_CONFLICT,
+    Status.AUDIT_ERROR,
+    Status.SKIPPED,
+)
+assert set(_SECTION_ORDER) == set(STATUS_ORDER), "every status needs a section"
+
+
+def render_markdown(plan: Plan, options: ViewOptions | None = None) -> str:
+    """The whole plan as markdown text (ends with one newline)."""
+    options = options or ViewOptions()
+    out: list[str] = [
+        _title(plan),
+        "",
+        f"**{_escape(summary_line(plan))}**",
+        "",
+        *_inputs(plan),
+        "",
+        "## Summary",
+        "",
+        *_summary(plan),
+    ]
+    if options.progress is not None:
+        out += ["", _escape(progress_summary(plan, options.progress))]
+    attention_heading_done = False
+    for status in _SECTION_ORDER:
+        if not options.shows(status):
+            continue
+        section = _SECTION_RENDERERS[status](plan, options, status)
+        if not section:
+            continue
+        if status.needs_attention and not attention_heading_done:
+            out += ["", f"## Needs attention ({attention_count(plan)})"]
+            attention_heading_done = True
+        out += ["", *section]
+    hidden = plan.counts.get(Status.ALREADY_PRESENT)
+    if hidden and not options.shows(Status.ALREADY_PRESENT):
+        out += ["", f"_{hidden} entries already present on main are not listed._"]
+    out += ["", f"<sub>Plan digest `{plan.digest or '(unsealed)'}`</sub>"]
+    return "\n".join(out) + "\n"
+
+
+# --- Text helpers ------------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+
+
+def _escape(text: str) -> str:
+    """Plain text safe inside markdown and table cells (newlines become `<br>`)."""
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("\r", "").replace("\n", "<br>")
+
+
+def _code(text: str) -> str:
+    """An inline code span that survives backticks and table pipes in `text`."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    escaped = text.replace("|", "\\|")  # GFM splits table cells on `|` even in code spans
+    return f"{fence}{pad}{escaped}{pad}{fence}"
+
+
+def _link(label: str, url: str | None) -> str:
+    if not url:
+        return _escape(label)
+    return f"[{_escape(label)}](<{url.replace('>', '%3E').replace(' ', '%20')}>)"
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], align: str = "") -> list[str]:
+    """A GFM table; `align` holds one of l/r per column (default left)."""
+    marks = {"l": "---", "r": "---:"}
+    aligns = align.ljust(len(headers), "l")
+    lines = [
+        "| " + " | ".join(headers) + " |",
+        "|" + "|".join(marks[a] for a in aligns) + "|",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _folded(summary: str, body: list[str], rows: int) -> list[str]:
+    """Long sections go into `<details>` so the description stays short."""
+    if rows <= FOLD_AFTER_ROWS:
+        return body
+    return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>"]
+
+
+def _more(options: ViewOptions, status: Status, hidden: int) -> list[str]:
+    return ["", f"_{_escape(options.more_hint(status, hidden))}_"] if hidden else []
+
+
+def _model(plan: Plan, repo: RepoPlan) -> str:
+    cell = _link(repo.repo_id, repo_url(plan, repo.repo_id))
+    recorded = [r for r in repo.requested_ids if r != repo.repo_id]
+    if recorded:
+        cell += f"<br>recorded as {_escape(', '.join(recorded))}"
+    return cell
+
+
+def _source(entry: PlannedEntry) -> str:
+    prov = entry.desired.provenance
+    if prov is None:
+        return ""
+    label = f"{prov.collection}:{prov.line}" if prov.collection else "record"
+    return _link(label, prov.source_url or None)
+
+
+# --- Header, inputs, summary -------------------------------------------------------------------
+
+
+def _title(plan: Plan) -> str:
+    collections = ", ".join(_code(c) for c in plan.inputs.collections) or "no collection"
+    revision = short_sha(plan.inputs.datastore_revision) or "?"
+    return f"# eeesync plan: {collections} @ {_code(revision)}"
+
+
+def _inputs(plan: Plan) -> list[str]:
+    inputs = plan.inputs
+    rows = [
+        ["Collections", ", ".join(_code(c) for c in inputs.collections) or "(none)"],
+        [
+            "Datastore",
+            f"{_code(inputs.datastore_input)} @ "
+            + _link(short_sha(inputs.datastore_revision) or "?", datastore_url(plan)),
+        ],
+        ["Endpoint", _code(inputs.endpoint)],
+    ]
+    if inputs.model_filter:
+        rows.append(["Model filter", _code(inputs.model_filter)])
+    if inputs.benchmark_filter:
+        rows.append(["Benchmarks", ", ".join(_code(b) for b in inputs.benchmark_filter)])
+    rows.append(["Created", f"{_escape(plan.created_at)} by eeesync {_escape(plan.tool_version)}"])
+    return _table(["Input", "Value"], rows)
+
+
+def _summary(plan: Plan) -> list[str]:
+    rows = []
+    for status in STATUS_ORDER:
+        count = plan.counts.get(status)
+        name = _code(status.value)
+        meaning = _escape(STATUS_MEANINGS[status])
+        if status is Status.READY:
+            name = f"**{name}**"
+            meaning += f" ({plan.counts.prs_to_open} PRs, {plan.counts.files_to_write} files)"
+        elif status.needs_attention and count:
+            name = f"⚠️ {name}"
+        rows.append([name, str(count), meaning])
+    lines = _table(["Status", "Entries", "Meaning"], rows, "lrl")
+    return [
+        *lines,
+        "",
+        f"{plan.counts.repos} model repo{'s' if plan.counts.repos != 1 else ''} audited.",
+    ]
+
+
+# --- One renderer per status -------------------------------------------------------------------
+
+SectionRenderer = Callable[[Plan, ViewOptions, Status], list[str]]
+
+
+def _heading(status: Status, count: int, level: str = "###") -> str:
+    return f"{level} {STATUS_TITLES[status]} ({count})"
+
+
+def _render_ready(plan: Plan, options: ViewOptions, status: Status) -> list[str]:
+    repos = [r for r in plan.repos if r.opens_pr]
+    if not repos:
+        return []
+    shown, hidden = cap(repos, options.limit_for(status))
+    rows: list[list[str]] = []
+    for repo in shown:
+        state = options.progress_of(repo)
+        model = _model(plan, repo) + (f"<br>apply: **{_escape(state)}**" if state else "")
+        for entry in (e for e in repo.entries if e.status is Status.READY):
+            desired = entry.desired
+            rows.append(
+                [
+                    model,
+                    _code(desired.file_path),
+                    _escape(entry_label(entry)),
+                    format_value(desired.entry.value),
+                    _source(entry),
+                ]
+            )
+            model = ""  # one model cell per repo keeps the table scannable
+    table = _table(["Model", "File", "Entry", "Value", "Source"], rows, "lllrl")
+    diffs: list[str] = []
+    for repo in shown:
+        for change in repo.files:
+            diffs += ["", *_file_diff(plan, repo, change)]
+    files = sum(len(r.files) for r in shown)
+    return [
+        f"## {STATUS_TITLES[status]} ({len(repos)})",
+        "",
+        *_folded(f"{len(rows)} new entries", table, len(rows)),
+        "",
+        "<details>",
+        f"<summary>File contents ({files} files; <code>+</code> marks added lines)</summary>",
+        *diffs,
+        "",
+        "</details>",
+        *_more(options, status, hidden),
+    ]
+
+
+def _file_diff(plan: Plan, repo: RepoPlan, change: FileChange) -> list[str]:
+    new_file = change.base_blob_id is None
+    base = short_sha(change.base_blob_id or "")
+    where = "new file" if new_file else f"updates main blob {_code(base)}"
+    path_link = _link(change.path, file_url(plan, repo.repo_id, change.path))
+    head = f"**{_escape(repo.repo_id)}** · {path_link} ({where}, +{change.added})"
+    body: list[str] = []
+    for block in file_blocks(change.content, added_keys(repo, change.path), new_file=new_file):
+        if block.added:
+            body += [f"+ {line}" for line in block.lines]
+        elif block.collapsible and block.entries:
+            noun = "entries" if block.entries != 1 else "entry"
+            body.append(f"@@ {block.entries} existing {noun} kept ({len(block.lines)} lines) @@")
+        else:
+            body += [f"  {line}" for line in block.lines]
+    longest = max((len(run) for run in re.findall(r"`{3,}", change.content)), default=2)
+    fence = "`" * (longest + 1)
+    return [head, "", f"{fence}diff", *body, fence]
+
+
+def _entry_table(
+    plan: Plan,
+    options: ViewOptions,
+    status: Status,
+    headers: Sequence[str],
+    align: str,
+    cells: Callable[[PlannedEntry], list[str]],
+) -> list[str]:
+    rows = entries_with(plan, status)
+    if not rows:
+        return []
+    shown, hidden = cap(rows, options.limit_for(status))
+    body = _table(
+        ["Model", "Entry", *headers],
+        ([_model(plan, repo), _escape(entry_label(e)), *cells(e)] for repo, e in shown),
+        "ll" + align,
+    )
+    return [
+        _heading(status, len(rows)),
+        "",
+        *_folded(f"{len(shown)} rows", body, len(shown)),
+        *_more(options, status, hidden),
+    ]
+
+
+def _places(entry: PlannedEntry, *, prs_only: bool = False) -> str:
+    return "<br>".join(
+        _link(where_label(e), where_url(e))
+        for e in entry.existing
+        if not (prs_only and e.location == "main")
+    )
+
+
+def _render_pending(plan: Plan, options: ViewOptions, status: Status) -> list[str]:
+    return _entry_table(
+        plan,
+        options,
+        status,
+        ["Value", "In"],
+        "rl",
+        lambda e: [format_value(e.desired.entry.value), _places(e, prs_only=True)],
+    )
+
+
+def _render_already_present(plan: Plan, options: ViewOptions, status: Status) -> list[str]:
+    return _entry_table(
+        plan,
+        options,
+        status,
+        ["Value", "In"],
+        "rl",
+        lambda e: [format_value(e.desired.entry.value), _places(e)],
+    )
+
+
+def _render_score_conflict(plan: Plan, options: ViewOptions, status: Status) -> list[str]:
+    return _entry_table(
+        plan,
+        options,
+        status,
+        ["Ours", "On Hub", "Where", "Source", "Difference"],
+        "rrlll",
+        lambda e: [
+            format_value(e.desired.entry.value),
+            "<br>".join(_escape(existing_value(x)) for x in e.existing),
+            _places(e),
+            _source(e),
+            _escape(e.diff or e.reason),
+        ],
+    )
+
+
+def _render_source_conflict(plan: Plan, options: ViewOptions, status: Status) -> list[str]:
+    return _entry_table(
+        plan,
+        options,
+        status,
+        ["Values", "Source", "Details"],
+        "lll",
+        lambda e: [
+            " vs ".join(format_value(v) for v in e.conflicting_values) or "?",
+            _source(e),
+            _escape(e.reason),
+        ],
+    )
+
+
+def _render_missing(plan: Plan, options: ViewOptions, status: Status) -> list[str]:
+    groups = group_by_repo(entries_with(plan, status))
+    if not groups:
+        return []
+    shown, hidden = cap(groups, options.limit_for(status))
+    body = _table(
+        ["Model", "Entries", "Details"],
+        (
+            [
+                _model(plan, g.repo),
+                ", ".join(
+                    _link(
+                        entry_label(e),
+                        e.desired.provenance.source_url if e.desired.provenance else None,
+                    )
+                    for e in g.entries
+                ),
+                _escape(g.reason),
+            ]
+            for g in shown
+        ),
+    )
+    return [
+        _heading(status, plan.counts.get(status)),
+        "",
+        *_folded(f"{len(shown)} repos", body, len(shown)),
+        *_more(options, status, hidden),
+    ]
+
+
+def _render_audit_error(plan: Plan, options: ViewOptions, status: Status) -> list[str]:
+    groups = group_by_repo(entries_with(plan, status), repo_reason=True)
+    if not groups:
+        return []
+    shown, hidden = cap(groups, options.limit_for(status))
+    body = _table(
+        ["Model", "Blocked entries", "Error"],
+        (
+            [
+                _model(plan, g.repo),
+                _escape(", ".join(entry_label(e) for e in g.entries)),
+                _escape(g.reason or "(no detail recorded)"),
+            ]
+            for g in shown
+        ),
+    )
+    return [
+        _heading(status, plan.counts.get(status)),
+        "",
+        *_folded(f"{len(shown)} repos", body, len(shown)),
+        *_more(options, status, hidden),
+    ]
+
+
+def _render_skipped(plan: Plan, options: ViewOptions, status: Status) -> list[str]:
+    groups = skip_groups(plan)
+    if not groups:
+        return []
+    shown, hidden = cap(groups, options.limit_for(status))
+    body = _table(
+        ["Reason", "Count", "Example", "Where"],
+        (
+            [
+                _code(g.reason),
+                str(g.count),
+                _escape(g.message),
+                _escape(", ".join(g.examples) + (", …" if g.count > len(g.examples) else "")),
+            ]
+            for g in shown
+        ),
+        "lrll",
+    )
+    return [
+        _heading(status, plan.counts.get(status)),
+        "",
+        *_folded(f"{len(shown)} reasons", body, len(shown)),
+        *_more(options, status, hidden),
+    ]
+
+
+_SECTION_RENDERERS: dict[Status, SectionRenderer] = {
+    Status.READY: _render_ready,
+    Status.ALREADY_PRESENT: _render_already_present,
+    Status.PENDING_PR: _render_pending,
+    Status.SCORE_CONFLICT: _render_score_conflict,
+    Status.MISSING_HF_MODEL: _render_missing,
+    Status.SOURCE_CONFLICT: _render_source_conflict,
+    Status.AUDIT_ERROR: _render_audit_error,
+    Status.SKIPPED: _render_skipped,
+}

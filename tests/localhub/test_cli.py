@@ -1,0 +1,101 @@
+"""`eeesync localhub serve` (`eeesync/cli/localhub.py`), run as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from huggingface_hub import HfApi
+
+from eeesync.cli import localhub
+from eeesync.cli.main import _Parser, main
+from tests.localhub.helpers import add
+
+# Runs the command module through the same parser class and App as `eeesync`, without building
+# the other subcommands (their modules are developed in parallel).
+DRIVER = """
+import sys
+from pathlib import Path
+from rich.console import Console
+from eeesync.cli import localhub
+from eeesync.cli.main import App, _Parser
+parser = _Parser(prog="eeesync localhub")
+localhub.add_arguments(parser)
+args = parser.parse_args(sys.argv[1:])
+console = Console(no_color=True, width=200)
+app = App(console=console, err_console=Console(stderr=True), env={}, cwd=Path.cwd())
+sys.exit(localhub.run(args, app))
+"""
+
+
+def test_serve_prints_the_url_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, "serve", str(state),
+         "--port", "0", "--latency-ms", "1", "--seed", "3"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:\d+", first)
+        assert match, first
+        api = HfApi(endpoint=match.group(0), token="t")
+        api.create_repo("acme/model-a")
+        api.create_commit("acme/model-a", [add("a.txt", "a")], commit_message="a")
+        assert api.list_repo_files("acme/model-a") == [".gitattributes", "a.txt"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "Stopped." in out
+    assert (state / "repos" / "models" / "acme" / "model-a.json").is_file()
+
+
+@pytest.mark.parametrize("argv", [
+    ["localhub"],
+    ["localhub", "serve"],
+    ["localhub", "serve", "d", "--rate-429", "1.5"],
+    ["localhub", "serve", "d", "--drop-rate", "x"],
+])
+def test_bad_arguments_are_usage_errors(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv, env={})
+    assert exit_info.value.code == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_fail_rate_is_an_alias_of_rate_5xx() -> None:
+    parser = _Parser(prog="eeesync localhub")
+    localhub.add_arguments(parser)
+    args = parser.parse_args(["serve", "d", "--fail-rate", "0.2", "--rate-limit",
+                              "--rate-limit-window", "5"])
+    assert args.rate_5xx == 0.2 and args.rate_limit and args.rate_limit_window == 5
+
+
+def test_busy_port_and_bad_state_are_user_errors(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from eeesync.cli.main import App
+    from eeesync.errors import UserError
+    from eeesync.localhub import LocalHub
+
+    parser = _Parser(prog="eeesync localhub")
+    localhub.add_arguments(parser)
+    app = App(console=Console(), err_console=Console(stderr=True), env={}, cwd=tmp_path)
+    with LocalHub(tmp_path / "busy") as busy:
+        args = parser.parse_args(["serve", str(tmp_path / "other"), "--port", str(busy.port)])
+        with pytest.raises(UserError, match="cannot serve"):
+            localhub.run(args, app)
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "hub.json").write_text("not json")
+    with pytest.raises(UserError, match="unusable local Hub state"):
+        localhub.run(parser.parse_args(["serve", str(tmp_path / "broken")]), app)
