@@ -1,20 +1,383 @@
-"""`eeesync apply`: not built yet (placeholder filled by its issue)."""
+"""`eeesync apply PLAN`: open exactly the planned PRs after a typed `OPEN PRS` confirmation.
+
+The command wires the apply stage (`eeesync/apply/`) to the terminal: verify the plan and its
+endpoint, take the lock, preview (read-only Hub checks), confirm, apply, report. Apply takes no
+planning flags: the plan file is the whole truth. With `--json`, stdout carries NDJSON events
+(first a `version` message) and the human text goes to stderr.
+
+Confirmation: at a terminal the user types `OPEN PRS` and a PR title; without one only
+`--confirm "OPEN PRS" --message MSG` approve. Piped stdin is not a terminal, so it never
+approves. Anything else exits 1 having written nothing.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+import json
+import re
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from eeesync import __version__
+from eeesync.apply.journal import journal_path
+from eeesync.apply.lock import acquire_lock
+from eeesync.apply.run import (
+    CONFIRM_PHRASE,
+    DEFAULT_PARALLELISM,
+    ApplyEvent,
+    ApplyOptions,
+    ApplyReport,
+    CheckState,
+    CrashPoint,
+    Preview,
+    ResultState,
+    apply_plan,
+    check_endpoint,
+    hub_unreachable,
+    prepare_apply,
+    refresh_command,
+)
+from eeesync.config import Config
+from eeesync.errors import ConfirmationError, UserError
+from eeesync.hub.client import open_hub, unreachable
+from eeesync.plan.file import read_plan
+from eeesync.plan.model import Status
 
 if TYPE_CHECKING:
     from eeesync.cli.main import App
 
-HELP = "apply (not built yet)"
+HELP = 'open the PRs of a saved plan (after typing "OPEN PRS")'
+#: Test-only hook: "<phase>:<action index>[:int]" kills (or interrupts) this process there.
+CRASH_ENV = "EEESYNC_TEST_CRASH_AT"
+JSON_UI_VERSION = "1.0"
+EXIT_INTERRUPTED = 130
+
+
+@attrs.frozen
+class Terminal:
+    """Where the confirmation is typed. Injected by tests; the default is the real stdin."""
+
+    is_interactive: Callable[[], bool]
+    read_line: Callable[[str], str]  # shows the prompt, returns the line; EOFError at the end
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text.removesuffix("s"))
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more seconds")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare this command's flags."""
+    parser.add_argument("plan", type=Path, help="the plan file written by `eeesync plan`")
+    parser.add_argument(
+        "--confirm",
+        metavar="PHRASE",
+        help=f'approve without a prompt: must be exactly "{CONFIRM_PHRASE}"',
+    )
+    parser.add_argument(
+        "--message", "-m", metavar="MSG", help="the commit message, used as every PR's title"
+    )
+    parser.add_argument(
+        "--parallelism",
+        type=_positive,
+        default=DEFAULT_PARALLELISM,
+        metavar="N",
+        help=f"repos worked on at once (default {DEFAULT_PARALLELISM})",
+    )
+    parser.add_argument(
+        "--max-prs",
+        type=_non_negative,
+        metavar="N",
+        help="open at most N PRs in this run; the rest stay pending for a rerun",
+    )
+    parser.add_argument(
+        "--lock-timeout",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another apply of the same plan to finish (default: fail at once)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="NDJSON events on stdout (human text on stderr)"
+    )
 
 
-def run(args: argparse.Namespace, app: App) -> int:
-    app.err_console.print("not built yet")
-    return 1
+# --- Output ---------------------------------------------------------------------------------------
+
+
+class _Output:
+    """Human text on one console, NDJSON on stdout when `--json`; safe from worker threads."""
+
+    def __init__(self, app: App, *, json_mode: bool) -> None:
+        self.json_mode = json_mode
+        self.human: Console = app.err_console if json_mode else app.console
+        self._stdout = app.console
+        self._lock = threading.Lock()
+
+    def say(self, text: str) -> None:
+        with self._lock:
+            self.human.print(text, highlight=False)
+
+    def table(self, table: Table) -> None:
+        with self._lock:
+            self.human.print(table)
+
+    def emit(self, kind: str, **data: Any) -> None:
+        if not self.json_mode:
+            return
+        line = json.dumps({"type": kind, **data}, sort_keys=True, ensure_ascii=False)
+        with self._lock:
+            # Raw lines: rich would wrap or style them.
+            self._stdout.file.write(line + "\n")
+            self._stdout.file.flush()
+
+
+def _result_data(event: ApplyEvent) -> dict[str, Any]:
+    data: dict[str, Any] = {"repo_id": event.repo_id, "action_id": event.action_id}
+    if event.result is not None:
+        data.update(attrs.asdict(event.result))
+        data["state"] = event.result.state.value
+    if event.attempt:
+        data["attempt"] = event.attempt
+    return data
+
+
+def _on_event(out: _Output) -> Callable[[ApplyEvent], None]:
+    def handle(event: ApplyEvent) -> None:
+        out.emit(event.kind, **_result_data(event))
+        result = event.result
+        repo = escape(event.repo_id)
+        if event.kind == "apply_start":
+            return
+        if result is None:
+            return
+        if result.state is ResultState.OPENED:
+            out.say(f"[green]+[/] {repo}: opened PR #{result.pr_num} {result.pr_url}")
+        elif result.state is ResultState.ADOPTED:
+            out.say(f"[green]=[/] {repo}: found PR #{result.pr_num} {result.pr_url} (recorded)")
+        elif result.state is ResultState.NOOP:
+            out.say(f"[yellow]![/] {repo}: the Hub made no PR (files already identical)")
+        elif result.state is ResultState.STALE:
+            out.say(f"[yellow]~[/] {repo}: stale, skipped ({escape('; '.join(result.changes))})")
+        elif result.state is ResultState.FAILED:
+            out.say(f"[red]x[/] {repo}: failed: {escape(result.error)}")
+
+    return handle
+
+
+# --- Preview and confirmation ---------------------------------------------------------------------
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def _render_preview(out: _Output, preview: Preview) -> None:
+    to_open = preview.to_open
+    if to_open:
+        table = Table(title="Pull requests to open", title_justify="left")
+        table.add_column("Model repo", overflow="fold")
+        table.add_column("Files", overflow="fold")
+        table.add_column("Entries", justify="right")
+        for check in to_open:
+            repo = check.repo
+            entries = sum(1 for e in repo.entries if e.status is Status.READY)
+            paths = "\n".join(f.path for f in repo.files)
+            table.add_row(escape(repo.repo_id), escape(paths), str(entries))
+        out.table(table)
+    for check in preview.in_state(CheckState.ADOPT):
+        found = check.found
+        assert found is not None
+        out.say(
+            f"[green]=[/] {escape(check.repo.repo_id)}: PR #{found.num} ({found.status}) already "
+            "carries this plan's marker (an earlier run was interrupted): it will be recorded, "
+            "not opened again"
+        )
+    for check in preview.in_state(CheckState.STALE):
+        out.say(
+            f"[yellow]~[/] {escape(check.repo.repo_id)}: stale, will be skipped: "
+            f"{escape('; '.join(check.changes))}"
+        )
+    for check in preview.in_state(CheckState.ERROR):
+        out.say(f"[red]x[/] {escape(check.repo.repo_id)}: {escape(check.error)}")
+    files = sum(len(c.repo.files) for c in to_open)
+    entries = sum(1 for c in to_open for e in c.repo.entries if e.status is Status.READY)
+    out.say(
+        f"Apply: {_n(len(to_open), 'PR')} to open ({_n(files, 'file')}, "
+        f"{_n(entries, 'entry', 'entries')}), "
+        f"{len(preview.in_state(CheckState.ADOPT))} to record, "
+        f"{len(preview.in_state(CheckState.DONE))} already done, "
+        f"{len(preview.in_state(CheckState.STALE))} stale, "
+        f"{len(preview.in_state(CheckState.ERROR))} unreadable."
+    )
+    out.emit(
+        "preview",
+        to_open=[c.repo.action_id for c in to_open],
+        adopt=[c.repo.action_id for c in preview.in_state(CheckState.ADOPT)],
+        done=[c.repo.action_id for c in preview.in_state(CheckState.DONE)],
+        stale={c.repo.action_id: list(c.changes) for c in preview.in_state(CheckState.STALE)},
+        errors={c.repo.action_id: c.error for c in preview.in_state(CheckState.ERROR)},
+    )
+
+
+def default_terminal(console: Console) -> Terminal:
+    return Terminal(is_interactive=sys.stdin.isatty, read_line=lambda p: console.input(p))
+
+
+def confirm(args: argparse.Namespace, terminal: Terminal, out: _Output) -> str:
+    """The approved PR title, or `ConfirmationError` (nothing has been written yet)."""
+    interactive = terminal.is_interactive()
+    message = (args.message or "").strip()
+    if args.confirm is not None:
+        if args.confirm != CONFIRM_PHRASE:
+            raise ConfirmationError(
+                f'--confirm must be exactly "{CONFIRM_PHRASE}" (got {args.confirm!r}); '
+                "nothing was opened"
+            )
+    elif not interactive:
+        raise ConfirmationError(
+            "no terminal to confirm at, so nothing was opened",
+            hint=f'To approve without a terminal pass --confirm "{CONFIRM_PHRASE}" --message MSG.',
+        )
+    else:
+        out.say(
+            f"Type [bold]{CONFIRM_PHRASE}[/] to open these pull requests; anything else cancels."
+        )
+        try:
+            phrase = terminal.read_line("Approval: ")
+        except EOFError:
+            phrase = ""
+        if phrase.strip() != CONFIRM_PHRASE:
+            raise ConfirmationError("apply cancelled: the approval phrase was not typed")
+    if not message and interactive:
+        try:
+            message = terminal.read_line("Commit message (PR title): ").strip()
+        except EOFError:
+            message = ""
+    if not message:
+        raise ConfirmationError(
+            "a non-empty commit message is required (it is every PR's title); nothing was opened",
+            hint="Pass --message MSG.",
+        )
+    return message
+
+
+# --- The command ---------------------------------------------------------------------------------
+
+
+_LOOPBACK = re.compile(r"^https?://(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$")
+
+
+def _require_token(config: Config) -> None:
+    """A real Hub needs a write token; a local one (local:PATH or loopback) never does."""
+    if config.is_local_endpoint or _LOOPBACK.match(config.endpoint_input):
+        return
+    if config.token:
+        return
+    from huggingface_hub import get_token  # a saved `hf auth login` token counts too
+
+    if get_token():
+        return
+    raise UserError(
+        f"opening PRs on {config.endpoint_input} needs a Hugging Face token with write access",
+        hint=(
+            "Log in with `hf auth login` or set HF_TOKEN to a write token "
+            "(https://huggingface.co/settings/tokens)."
+        ),
+    )
+
+
+def run(args: argparse.Namespace, app: App, *, terminal: Terminal | None = None) -> int:
+    out = _Output(app, json_mode=bool(args.json))
+    out.emit("version", tool="eeesync", version=__version__, ui=JSON_UI_VERSION)
+    plan_path: Path = args.plan
+    plan = read_plan(plan_path)
+    config = app.config()
+    check_endpoint(plan, config.endpoint_input, source=str(plan_path))
+    _require_token(config)
+    crash_text = app.env.get(CRASH_ENV, "")
+    try:
+        crash_at = CrashPoint.parse(crash_text) if crash_text else None
+    except ValueError as exc:
+        raise UserError(f"{CRASH_ENV}: {exc}") from exc
+    if not plan.has_changes:
+        out.say("This plan opens no PRs: nothing to apply.")
+        return 0
+    terminal = terminal or default_terminal(out.human)
+    with acquire_lock(config.cache_dir, plan.digest, timeout=args.lock_timeout) as lock:
+        if lock.taken_over is not None:
+            out.say(
+                f"[yellow]Note:[/] took over the lock left by {escape(lock.taken_over.describe())}"
+                " (that process is gone)"
+            )
+        with open_hub(config) as hub:
+            preview = prepare_apply(hub, plan, plan_path, parallelism=args.parallelism)
+            if hub_unreachable(preview):
+                raise unreachable(ConnectionError(preview.checks[0].error), config.endpoint_input)
+            _render_preview(out, preview)
+            if not preview.needs_approval:
+                return _finish_without_writing(out, preview)
+            message = confirm(args, terminal, out)
+            options = ApplyOptions(
+                message=message,
+                parallelism=args.parallelism,
+                max_prs=args.max_prs,
+                crash_at=crash_at,
+            )
+            report = apply_plan(hub, preview, options, on_event=_on_event(out))
+    return _summarize(out, report, plan_path)
+
+
+def _finish_without_writing(out: _Output, preview: Preview) -> int:
+    stale = preview.in_state(CheckState.STALE)
+    errors = preview.in_state(CheckState.ERROR)
+    out.say("Nothing to open.")
+    if stale:
+        out.say(f"Refresh the stale repos with:\n  {refresh_command(preview.plan)}")
+    out.emit("summary", opened=0, stale=len(stale), failed=len(errors))
+    return 1 if stale or errors else 0
+
+
+def _summarize(out: _Output, report: ApplyReport, plan_path: Path) -> int:
+    counts = report.counts
+    out.say(
+        "Apply {state}: {opened} opened, {adopted} recorded, {already_done} already done, "
+        "{noop} no-op, {stale} stale, {failed} failed, {pending} pending.".format(
+            state="interrupted" if report.interrupted else "complete", **counts
+        )
+    )
+    out.say(f"Journal: {journal_path(plan_path)} (commit it with the plan)")
+    if report.of(ResultState.PENDING):
+        out.say(f"Run `eeesync apply {plan_path}` again to open the pending PRs.")
+    if report.of(ResultState.FAILED):
+        out.say(f"Failed actions are retried (after a Hub check) by `eeesync apply {plan_path}`.")
+    if report.of(ResultState.STALE):
+        out.say(f"Stale repos were skipped. Refresh them with:\n  {refresh_command(report.plan)}")
+    out.emit("summary", interrupted=report.interrupted, **counts)
+    if report.interrupted:
+        return EXIT_INTERRUPTED
+    return 0 if report.ok else 1

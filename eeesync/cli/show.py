@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from eeesync.apply.journal import journal_path, progress
 from eeesync.plan.file import read_plan
 from eeesync.plan.model import STATUS_ORDER, Status
 from eeesync.views import FORMATS, render_plan
@@ -69,6 +70,7 @@ def run(args: argparse.Namespace, app: App) -> int:
         app.console,
         args.format,
         statuses=selected,
+        progress=progress(path, plan) if journal_path(path).exists() else None,
         plan_ref=str(args.plan),
     )
     return 0

@@ -1,0 +1,283 @@
+"""The apply journal: an append-only JSONL audit trail beside the plan (`<plan>.apply.jsonl`).
+
+Apply writes one `intent` line before each remote write and one `result` line after it, each
+flushed and fsynced, so a crash at any point leaves a journal that tells a rerun what may have
+happened on the Hub (Pulumi's pending operations). It is meant to be committed with the plan.
+Records go through the plan file's cattrs converter (strict: unknown keys are refused), and a
+record never holds a token: error texts are redacted before they are written.
+
+`progress` folds the journal into one state per action for `eeesync show`.
+"""
+
+from __future__ import annotations
+
+import enum
+import getpass
+import json
+import os
+import re
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+import attrs
+import cattrs
+
+from eeesync.errors import PlanFileError
+from eeesync.plan.file import converter
+from eeesync.plan.model import Plan
+
+#: Version of the journal line format; a reader refuses lines of an unknown version.
+JOURNAL_VERSION = 1
+
+
+class Event(enum.StrEnum):
+    """What a journal line records."""
+
+    RUN = "run"  # an approved apply run started (who, message)
+    INTENT = "intent"  # about to send the PR-creating POST for an action
+    RESULT = "result"  # what a remote write (or an adoption) ended as
+    SKIP = "skip"  # the action was not attempted in this run (stale, check failed)
+
+
+class Outcome(enum.StrEnum):
+    """How an action ended, on `result` and `skip` lines."""
+
+    DONE = "done"  # a PR was opened by this action
+    ADOPTED = "adopted"  # a PR carrying this action's marker was found on the Hub and recorded
+    NOOP = "noop"  # the Hub answered the commit as a no-op (`pr_url` None): nothing opened
+    FAILED = "failed"  # the write (or the check before it) failed; a rerun tries again
+    STALE = "stale"  # the repo moved since the plan: re-plan
+
+
+class ActionState(enum.StrEnum):
+    """Per-action progress, as `eeesync show` displays it."""
+
+    DONE = "done"
+    PENDING = "pending"
+    STALE = "stale"
+    FAILED = "failed"
+    NOOP = "noop"
+
+
+#: Outcomes after which a rerun never touches the action again.
+TERMINAL_OUTCOMES = frozenset({Outcome.DONE, Outcome.ADOPTED, Outcome.NOOP})
+
+
+@attrs.frozen
+class JournalRecord:
+    """One line of the journal."""
+
+    event: Event
+    plan_digest: str
+    ts: str  # UTC, ISO 8601
+    actor: str  # the local user name (getpass), for the audit trail
+    action_id: str = ""
+    repo_id: str = ""
+    attempt: int = 0  # 1-based POST attempt within a run (intent/result lines)
+    content_sha256: str = ""  # the action's content hash, as in the PR marker
+    parent_commit: str = ""  # the planned main sha the PR is based on
+    outcome: Outcome | None = None
+    pr_num: int | None = None
+    pr_url: str | None = None
+    commit_oid: str | None = None
+    error: str = ""  # for people; redacted
+    changes: tuple[str, ...] = ()  # stale: what moved on the Hub
+    message: str = ""  # run lines: the PR title typed by the user
+    tool_version: str = ""  # run lines
+    v: int = JOURNAL_VERSION
+
+
+@attrs.frozen
+class ActionRecordSummary:
+    """What the journal says about one action: the fold of its lines."""
+
+    state: ActionState
+    last: JournalRecord | None
+    #: An intent without a later result: a write may have reached the Hub unrecorded.
+    interrupted: bool = False
+    #: Some POST for this action was sent (or may have been): look for its marker first.
+    attempted: bool = False
+
+
+def journal_path(plan_path: Path) -> Path:
+    """`plans/x.plan.json` → `plans/x.plan.apply.jsonl` (beside the plan, committed with it)."""
+    stem = plan_path.name.removesuffix(".json")
+    return plan_path.with_name(f"{stem}.apply.jsonl")
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def current_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name (containers without a passwd entry)
+        return "unknown"
+
+
+# Hub tokens (`hf_…`), bearer headers and `token=` query strings: none may reach the journal.
+_SECRET_PATTERNS = (
+    re.compile(r"hf_[A-Za-z0-9]{8,}"),
+    re.compile(r"(?i)(bearer\s+)[^\s'\"]+"),
+    re.compile(r"(?i)(token[=:]\s*)[^\s&'\"]+"),
+)
+
+
+def redact(text: str) -> str:
+    """Remove anything that looks like a credential from a message."""
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "***", text)
+    return text
+
+
+_ALWAYS = frozenset({"event", "plan_digest", "ts", "actor", "v"})
+
+
+class JournalWriter:
+    """Appends records to the journal, one fsynced line each; safe to share between threads.
+
+    Opening repairs a torn last line (a crash in the middle of a write): that record was never
+    acknowledged, so dropping it is what the reader would do anyway, and the next line must
+    start on a line of its own.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._repair_torn_tail(path)
+        self._handle = path.open("a", encoding="utf-8", newline="\n")
+
+    @staticmethod
+    def _repair_torn_tail(path: Path) -> None:
+        if not path.exists():
+            return
+        data = path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            keep = data.rfind(b"\n") + 1
+            with path.open("r+b") as handle:
+                handle.truncate(keep)
+                handle.flush()
+                os.fsync(handle.fileno())
+
+    def append(self, record: JournalRecord) -> None:
+        record = attrs.evolve(record, error=redact(record.error))
+        data = converter.unstructure(record)
+        # Empty optional fields are left out (the reader restores their defaults): shorter
+        # lines that read well in a code review of the committed journal.
+        data = {k: v for k, v in data.items() if k in _ALWAYS or v not in (None, "", 0, [])}
+        line = json.dumps(
+            data,
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        with self._lock:
+            # One write per line: the crash-consistency unit. fsync before returning, so the
+            # POST that follows an intent can never reach the Hub before its intent is durable.
+            self._handle.write(line + "\n")
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._handle.closed:
+                self._handle.close()
+
+    def __enter__(self) -> JournalWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def read_journal(path: Path) -> list[JournalRecord]:
+    """Every record in the journal, in order ([] when there is none).
+
+    A torn last line (crash mid-write) is ignored; any other unreadable line is an error that
+    names the file and line.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanFileError(f"cannot read the apply journal {path}: {exc}") from exc
+    lines = text.split("\n")
+    torn_tail = not text.endswith("\n") and text != ""
+    records: list[JournalRecord] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        is_last = number == len(lines)
+        try:
+            data = json.loads(line)
+            if not isinstance(data, dict) or data.get("v") != JOURNAL_VERSION:
+                raise ValueError(f"unknown journal line version {data.get('v')!r}")
+            records.append(converter.structure(data, JournalRecord))
+        except (ValueError, TypeError, KeyError, cattrs.BaseValidationError) as exc:
+            if is_last and torn_tail:
+                break
+            detail = (
+                "; ".join(cattrs.transform_error(exc))
+                if isinstance(exc, cattrs.BaseValidationError)
+                else str(exc)
+            )
+            raise PlanFileError(
+                f"{path}:{number}: not a valid apply journal line: {detail}",
+                hint="The journal is append-only; restore it from git rather than editing it.",
+            ) from exc
+    return records
+
+
+def summarize(records: Iterable[JournalRecord], plan_digest: str) -> dict[str, ActionRecordSummary]:
+    """Fold the journal into one summary per action id, for the plan with `plan_digest`.
+
+    Lines written for another plan (a different digest: the file at this path was replaced) are
+    ignored, so they can never mark this plan's actions as done.
+    """
+    by_action: dict[str, list[JournalRecord]] = {}
+    for record in records:
+        if record.plan_digest != plan_digest or not record.action_id:
+            continue
+        by_action.setdefault(record.action_id, []).append(record)
+    return {action_id: _fold(lines) for action_id, lines in by_action.items()}
+
+
+def _fold(lines: list[JournalRecord]) -> ActionRecordSummary:
+    attempted = any(r.event is Event.INTENT for r in lines)
+    # A terminal result anywhere wins: once a PR is recorded, nothing may open another.
+    for record in lines:
+        if record.event is Event.RESULT and record.outcome in TERMINAL_OUTCOMES:
+            state = ActionState.NOOP if record.outcome is Outcome.NOOP else ActionState.DONE
+            return ActionRecordSummary(state, record, attempted=attempted)
+    last = lines[-1]
+    if last.event is Event.INTENT:
+        return ActionRecordSummary(ActionState.PENDING, last, interrupted=True, attempted=True)
+    if last.outcome is Outcome.STALE:
+        return ActionRecordSummary(ActionState.STALE, last, attempted=attempted)
+    if last.outcome is Outcome.FAILED:
+        return ActionRecordSummary(ActionState.FAILED, last, attempted=attempted)
+    return ActionRecordSummary(ActionState.PENDING, last, attempted=attempted)
+
+
+def progress(plan_path: Path, plan: Plan) -> dict[str, str]:
+    """action_id → "done" / "pending" / "stale" / "failed" / "noop" for every PR action in the
+    plan, from the journal beside it (all "pending" when there is no journal)."""
+    summaries = summarize(read_journal(journal_path(plan_path)), plan.digest)
+    out: dict[str, str] = {}
+    for repo in plan.repos:
+        if not repo.opens_pr:
+            continue
+        summary = summaries.get(repo.action_id)
+        out[repo.action_id] = (summary.state if summary else ActionState.PENDING).value
+    return out

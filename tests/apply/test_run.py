@@ -1,0 +1,338 @@
+"""End-to-end tests of `eeesync.apply.run` against the local Hub with the real client."""
+
+from __future__ import annotations
+
+import hashlib
+import signal
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from huggingface_hub import CommitOperationAdd, HfApi
+from hypothesis import given
+from hypothesis import strategies as st
+
+from eeesync.apply.journal import (
+    Event,
+    JournalRecord,
+    JournalWriter,
+    Outcome,
+    journal_path,
+    progress,
+    read_journal,
+)
+from eeesync.apply.run import (
+    ApplyOptions,
+    ApplyReport,
+    CheckState,
+    CrashPoint,
+    Marker,
+    Preview,
+    ResultState,
+    apply_plan,
+    check_endpoint,
+    content_hash,
+    parse_markers,
+    pr_description,
+    prepare_apply,
+    refresh_command,
+)
+from eeesync.errors import PlanFileError
+from eeesync.hub.client import Hub
+from eeesync.localhub import FaultConfig, LocalHub
+from eeesync.plan.file import read_plan, seal
+from eeesync.plan.merge import merge_file
+from tests import plan_factory as pf
+from tests.apply.conftest import (
+    EXISTING_YAML,
+    TARGET,
+    open_prs,
+    plan_for,
+    seed_repo,
+    write,
+)
+
+REPOS = ("acme/alpha", "acme/beta", "acme/gamma")
+
+
+def _apply(hub: Hub, plan_path: Path, **options: Any) -> tuple[Preview, ApplyReport]:
+    plan = read_plan(plan_path)
+    preview = prepare_apply(hub, plan, plan_path)
+    report = apply_plan(hub, preview, ApplyOptions(message="Add eval results", **options))
+    return preview, report
+
+
+@pytest.fixture
+def seeded(localhub: LocalHub, hub_api: HfApi, tmp_path: Path) -> Path:
+    seed_repo(localhub, REPOS[0], existing=EXISTING_YAML)
+    for repo in REPOS[1:]:
+        seed_repo(localhub, repo)
+    return write(plan_for(hub_api, localhub.url, REPOS), tmp_path)
+
+
+def test_clean_apply_opens_exactly_the_planned_prs_with_the_planned_bytes(
+    hub: Hub, hub_api: HfApi, seeded: Path
+) -> None:
+    plan = read_plan(seeded)
+    preview, report = _apply(hub, seeded)
+    assert [c.state for c in preview.checks] == [CheckState.READY] * 3
+    assert [r.state for r in report.results] == [ResultState.OPENED] * 3
+    for repo in plan.repos:
+        assert open_prs(hub_api, repo.repo_id) == [1]
+        pr_file = hub_api.hf_hub_download(repo.repo_id, TARGET, revision="refs/pr/1")
+        assert Path(pr_file).read_bytes() == repo.files[0].content.encode()
+        details = hub_api.get_discussion_details(repo.repo_id, 1)
+        assert details.title == "Add eval results"
+        body = details.events[0].content  # type: ignore[attr-defined]
+        assert parse_markers(body) == [Marker(plan.digest, repo.action_id, content_hash(repo))]
+        assert repo.entries[0].desired.entry.source_url in body
+    # The existing entry on main survives in the PR's file: a PR never deletes a score.
+    alpha = Path(hub_api.hf_hub_download(REPOS[0], TARGET, revision="refs/pr/1")).read_text()
+    assert alpha.startswith(EXISTING_YAML)
+    assert "TIGER-Lab/MMLU-Pro" in alpha
+    # Main itself is untouched.
+    main = Path(hub_api.hf_hub_download(REPOS[0], TARGET, revision="main")).read_text()
+    assert main == EXISTING_YAML
+    records = read_journal(journal_path(seeded))
+    assert [r.event for r in records].count(Event.INTENT) == 3
+    assert [r.outcome for r in records if r.event is Event.RESULT] == [Outcome.DONE] * 3
+    assert set(progress(seeded, plan).values()) == {"done"}
+
+
+def test_rerun_after_success_opens_nothing(
+    hub: Hub, hub_api: HfApi, localhub: LocalHub, seeded: Path
+) -> None:
+    _apply(hub, seeded)
+    lines = journal_path(seeded).read_text().splitlines()
+    localhub.reset_counters()
+    preview, report = _apply(hub, seeded)
+    assert [c.state for c in preview.checks] == [CheckState.DONE] * 3
+    assert [r.state for r in report.results] == [ResultState.ALREADY_DONE] * 3
+    assert all(open_prs(hub_api, r) == [1] for r in REPOS)
+    counters = localhub.counters()
+    assert not any("commit" in key for key in counters), counters
+    # Only the run line is added: no intent, no result.
+    new = journal_path(seeded).read_text().splitlines()[len(lines) :]
+    assert [r.event for r in read_journal(journal_path(seeded))[len(lines) :]] == [Event.RUN]
+    assert len(new) == 1
+
+
+def test_stale_repos_are_skipped_and_named_while_the_rest_proceeds(
+    hub: Hub, hub_api: HfApi, localhub: LocalHub, seeded: Path
+) -> None:
+    plan = read_plan(seeded)
+    assert plan.repos[1].preconditions is not None
+    old_main = plan.repos[1].preconditions.main_sha
+    new_main = localhub.storage.commit(REPOS[1], {"README.md": b"hi\n"}, message="docs").oid
+    localhub.storage.open_pr(REPOS[2], {"other.txt": b"x"}, title="someone else's PR")
+    _, report = _apply(hub, seeded)
+    states = {r.repo_id: r for r in report.results}
+    assert states[REPOS[0]].state is ResultState.OPENED
+    assert states[REPOS[1]].state is ResultState.STALE
+    assert states[REPOS[1]].changes == (f"main moved {old_main[:7]} → {new_main[:7]}",)
+    assert states[REPOS[2]].state is ResultState.STALE
+    assert states[REPOS[2]].changes == ("PR #1 opened",)
+    assert open_prs(hub_api, REPOS[1]) == []
+    assert open_prs(hub_api, REPOS[2]) == [1]  # only the other person's PR
+    assert progress(seeded, plan) == {
+        plan.repos[0].action_id: "done",
+        plan.repos[1].action_id: "stale",
+        plan.repos[2].action_id: "stale",
+    }
+    assert refresh_command(plan) == "eeesync plan mmlu_pro"
+
+
+def test_changed_target_file_and_closed_pr_are_named(
+    hub: Hub, hub_api: HfApi, localhub: LocalHub, tmp_path: Path
+) -> None:
+    seed_repo(localhub, "acme/delta")
+    num = localhub.storage.open_pr("acme/delta", {"x.txt": b"1"}, title="existing")
+    plan = plan_for(hub_api, localhub.url, ["acme/delta"])
+    path = write(plan, tmp_path)
+    localhub.storage.commit("acme/delta", {TARGET: b"[]\n"}, message="someone adds the file")
+    localhub.storage.set_discussion_status("acme/delta", num, "closed")
+    _, report = _apply(hub, path)
+    (result,) = report.results
+    assert result.state is ResultState.STALE
+    assert result.changes[0].startswith("main moved ")
+    assert f"PR #{num} closed" in result.changes
+    assert any(c.startswith(f"{TARGET} created on main") for c in result.changes)
+
+
+def test_max_prs_caps_this_run_and_a_rerun_finishes(hub: Hub, hub_api: HfApi, seeded: Path) -> None:
+    _, report = _apply(hub, seeded, max_prs=1, parallelism=1)
+    assert [r.state for r in report.results] == [
+        ResultState.OPENED,
+        ResultState.PENDING,
+        ResultState.PENDING,
+    ]
+    assert sum(len(open_prs(hub_api, r)) for r in REPOS) == 1
+    plan = read_plan(seeded)
+    assert sorted(progress(seeded, plan).values()) == ["done", "pending", "pending"]
+    _, report = _apply(hub, seeded)
+    assert [r.state for r in report.results] == [
+        ResultState.ALREADY_DONE,
+        ResultState.OPENED,
+        ResultState.OPENED,
+    ]
+    assert all(open_prs(hub_api, r) == [1] for r in REPOS)
+
+
+def test_interrupted_action_is_adopted_by_its_marker_not_opened_twice(
+    hub: Hub, hub_api: HfApi, seeded: Path
+) -> None:
+    """An intent without a result whose PR reached the Hub: the rerun finds and records it."""
+    plan = read_plan(seeded)
+    repo = plan.repos[0]
+    with JournalWriter(journal_path(seeded)) as journal:
+        journal.append(
+            JournalRecord(
+                event=Event.INTENT,
+                plan_digest=plan.digest,
+                ts="2026-08-01T12:00:00Z",
+                actor="t",
+                action_id=repo.action_id,
+                repo_id=repo.repo_id,
+            )
+        )
+    # The POST that the crashed run sent: same bytes, same description (with the marker).
+    hub_api.create_commit(
+        repo.repo_id,
+        [CommitOperationAdd(TARGET, repo.files[0].content.encode())],
+        commit_message="Add eval results",
+        commit_description=pr_description(plan, repo),
+        create_pr=True,
+    )
+    preview, report = _apply(hub, seeded)
+    assert preview.checks[0].state is CheckState.ADOPT
+    assert report.results[0].state is ResultState.ADOPTED
+    assert report.results[0].pr_num == 1
+    assert all(open_prs(hub_api, r) == [1] for r in REPOS)
+    assert progress(seeded, plan)[repo.action_id] == "done"
+
+
+def test_a_failed_post_is_reconciled_then_retried_once(
+    hub: Hub, hub_api: HfApi, localhub: LocalHub, seeded: Path
+) -> None:
+    localhub.set_faults(FaultConfig(rate_5xx=1.0, routes=frozenset({"commit"}), max_faults=1))
+    _, report = _apply(hub, seeded, parallelism=1)
+    assert [r.state for r in report.results] == [ResultState.OPENED] * 3
+    assert all(open_prs(hub_api, r) == [1] for r in REPOS)
+    first = [r for r in read_journal(journal_path(seeded)) if r.repo_id == REPOS[0]]
+    assert [(r.event, r.outcome, r.attempt) for r in first] == [
+        (Event.INTENT, None, 1),
+        (Event.RESULT, Outcome.FAILED, 1),
+        (Event.INTENT, None, 2),
+        (Event.RESULT, Outcome.DONE, 2),
+    ]
+    assert first[1].error.startswith("HTTP 50")
+
+
+def test_a_non_retryable_failure_is_journaled_and_the_rerun_opens_it(
+    hub: Hub, hub_api: HfApi, localhub: LocalHub, seeded: Path
+) -> None:
+    localhub.set_faults(FaultConfig(rate_5xx=1.0, routes=frozenset({"commit"})))
+    _, report = _apply(hub, seeded, parallelism=1, post_attempts=1)
+    assert [r.state for r in report.results] == [ResultState.FAILED] * 3
+    assert not report.ok
+    localhub.set_faults(None)
+    assert set(progress(seeded, read_plan(seeded)).values()) == {"failed"}
+    _, report = _apply(hub, seeded)
+    assert [r.state for r in report.results] == [ResultState.OPENED] * 3
+    assert all(open_prs(hub_api, r) == [1] for r in REPOS)
+
+
+def test_a_commit_the_hub_answers_as_noop_is_recorded_as_noop(
+    hub: Hub, hub_api: HfApi, localhub: LocalHub, tmp_path: Path
+) -> None:
+    wanted = pf.desired("acme/same", "mmlu_pro", 41.0)
+    seed_repo(localhub, "acme/same", existing=merge_file(None, [wanted.entry]))
+    plan = plan_for(hub_api, localhub.url, ["acme/same"])
+    # Make the plan's content equal to main's file (as a confused planner might).
+    repo = plan.repos[0]
+    same = merge_file(None, [wanted.entry])
+    change = attrs.evolve(
+        repo.files[0], content=same, sha256=hashlib.sha256(same.encode()).hexdigest()
+    )
+    plan = seal(attrs.evolve(plan, repos=(attrs.evolve(repo, files=(change,)),)))
+    path = write(plan, tmp_path)
+    _, report = _apply(hub, path)
+    assert report.results[0].state is ResultState.NOOP
+    assert not report.ok
+    assert open_prs(hub_api, "acme/same") == []
+    assert progress(path, plan)[repo.action_id] == "noop"
+    _, again = _apply(hub, path)
+    assert again.results[0].state is ResultState.NOOP
+
+
+def test_ctrl_c_finishes_the_in_flight_call_and_journals_it(
+    hub: Hub, hub_api: HfApi, seeded: Path
+) -> None:
+    point = CrashPoint("after_intent", 0, signal.SIGINT)
+    _, report = _apply(hub, seeded, parallelism=1, crash_at=point)
+    assert report.interrupted
+    assert [r.state for r in report.results] == [
+        ResultState.OPENED,
+        ResultState.PENDING,
+        ResultState.PENDING,
+    ]
+    records = read_journal(journal_path(seeded))
+    assert [r.event for r in records] == [Event.RUN, Event.INTENT, Event.RESULT]
+    assert open_prs(hub_api, REPOS[1]) == []
+
+
+def test_plan_for_another_endpoint_is_refused(seeded: Path) -> None:
+    plan = read_plan(seeded)
+    with pytest.raises(PlanFileError, match="was made for the Hub at http://127"):
+        check_endpoint(plan, "https://huggingface.co")
+    check_endpoint(plan, plan.inputs.endpoint + "/")
+
+
+def test_empty_message_is_refused(hub: Hub, seeded: Path) -> None:
+    plan = read_plan(seeded)
+    preview = prepare_apply(hub, plan, seeded)
+    with pytest.raises(ValueError):
+        apply_plan(hub, preview, ApplyOptions(message="  "))
+    assert not journal_path(seeded).exists()
+
+
+@given(
+    action=st.text(min_size=1, max_size=40),
+    plan_digest=st.from_regex(r"sha256:[0-9a-f]{64}", fullmatch=True),
+    content=st.from_regex(r"[0-9a-f]{64}", fullmatch=True),
+    before=st.text(max_size=50),
+    after=st.text(max_size=50),
+)
+def test_markers_round_trip_inside_any_description(
+    action: str, plan_digest: str, content: str, before: str, after: str
+) -> None:
+    marker = Marker(plan_digest, action, content)
+    text = f"{before}\n{marker.render()}\n{after}"
+    assert marker in parse_markers(text)
+    assert "\n" not in marker.render()
+
+
+def test_crash_point_parsing() -> None:
+    assert CrashPoint.parse("after_post:3") == CrashPoint("after_post", 3, signal.SIGKILL)
+    assert CrashPoint.parse("before_intent:0:int").signum == signal.SIGINT
+    for bad in ("after_post", "nowhere:1", "after_post:x"):
+        with pytest.raises(ValueError):
+            CrashPoint.parse(bad)
+
+
+def test_a_check_older_than_recheck_after_is_redone_before_writing(
+    hub: Hub, hub_api: HfApi, localhub: LocalHub, seeded: Path
+) -> None:
+    """The user sat at the prompt while main moved: the write-time re-check catches it."""
+    plan = read_plan(seeded)
+    preview = prepare_apply(hub, plan, seeded)
+    assert [c.state for c in preview.checks] == [CheckState.READY] * 3
+    localhub.storage.commit(REPOS[0], {"README.md": b"moved"}, message="moved meanwhile")
+    report = apply_plan(hub, preview, ApplyOptions(message="m", recheck_after=0.0))
+    assert [r.state for r in report.results] == [
+        ResultState.STALE,
+        ResultState.OPENED,
+        ResultState.OPENED,
+    ]
+    assert open_prs(hub_api, REPOS[0]) == []
