@@ -1,20 +1,122 @@
-"""`eeesync benchmarks`: not built yet (placeholder filled by its issue)."""
+"""`eeesync benchmarks [--check] [--json]`: show the benchmark registry in effect.
+
+Lists the built-in definitions merged with `[benchmarks.<key>]` tables of eeesync.toml.
+`--check` reads each benchmark dataset's `eval.yaml` from the configured Hub (the authority on
+task ids, hf-hub.md §1.2) and exits 1 when a task id (with its aliases) is not defined there or
+an eval.yaml cannot be read.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from rich.table import Table
+
+from eeesync.hub.client import open_hub
+from eeesync.registry import Benchmark, Registry, TaskCheck, check_tasks, load_registry
 
 if TYPE_CHECKING:
     from eeesync.cli.main import App
 
-HELP = "benchmarks (not built yet)"
+HELP = "list the benchmark registry; --check verifies task ids against each eval.yaml"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare this command's flags."""
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="download each benchmark dataset's eval.yaml and verify the task ids (exit 1 if not)",
+    )
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _tasks_text(benchmark: Benchmark) -> str:
+    def one(task: str, aliases: tuple[str, ...]) -> str:
+        return task + (f" (= {', '.join(aliases)})" if aliases else "")
+
+    if not benchmark.variants:
+        return one(benchmark.task_id, benchmark.task_aliases)
+    lines = []
+    for variant in benchmark.variants:
+        default = " *" if variant.name == benchmark.default_variant else ""
+        lines.append(f"{variant.name}{default}: {one(variant.task_id, variant.task_aliases)}")
+    return "\n".join(lines)
+
+
+def _status_text(benchmark: Benchmark, check: TaskCheck, registry: Registry) -> str:
+    status = check.status(benchmark.key)
+    if status is None:
+        return "not checked"
+    if not status.ok:
+        return f"[red]error[/]: {status.error}"
+    missing = [m for m in check.missing(registry) if m[0] == benchmark.key]
+    if not missing:
+        return "[green]ok[/]"
+    return "\n".join(
+        f"[red]missing[/] {'/'.join(ids)}" + (f" ({variant})" if variant else "")
+        for _, variant, ids in missing
+    )
+
+
+def _as_json(registry: Registry, check: TaskCheck | None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "registry_digest": registry.digest(),
+        "benchmarks": [attrs.asdict(b) for b in registry.benchmarks],
+    }
+    if check is not None:
+        data["check"] = {
+            "statuses": [attrs.asdict(s) for s in check.statuses],
+            "missing": [
+                {"benchmark": key, "variant": variant, "task_ids": list(ids)}
+                for key, variant, ids in check.missing(registry)
+            ],
+        }
+    return data
 
 
 def run(args: argparse.Namespace, app: App) -> int:
-    app.err_console.print("not built yet")
-    return 1
+    config = app.config()
+    registry = load_registry(config.benchmark_overrides, source_path=config.config_path)
+    check: TaskCheck | None = None
+    if args.check:
+        with open_hub(config) as hub:
+            check = check_tasks(registry, hub=hub)
+    failed = check is not None and bool(check.missing(registry) or check.errors())
+    if args.json:
+        text = json.dumps(_as_json(registry, check), indent=2, sort_keys=True)
+        app.console.print(text, markup=False, highlight=False, soft_wrap=True)
+        return 1 if failed else 0
+    table = Table(title="Benchmarks", title_justify="left", show_lines=True)
+    table.add_column("Key", no_wrap=True)
+    table.add_column("Benchmark / dataset / file", overflow="fold")
+    table.add_column("Task ids", overflow="fold")
+    if check is not None:
+        table.add_column("eval.yaml", overflow="fold")
+    for benchmark in registry.benchmarks:
+        cells = [
+            benchmark.key,
+            f"{benchmark.name}\n{benchmark.dataset_id}\n[dim]{benchmark.file_path}[/]",
+            _tasks_text(benchmark),
+        ]
+        if check is not None:
+            cells.append(_status_text(benchmark, check, registry))
+        table.add_row(*cells)
+    app.console.print(table)
+    if any(b.variants for b in registry.benchmarks):
+        app.console.print(
+            "[dim]Variants: * marks the default; without one, a result naming no variant "
+            "is skipped (variant_unknown).[/]"
+        )
+    if check is not None:
+        if failed:
+            app.console.print(
+                "[red]Some task ids are not defined by their benchmark's eval.yaml[/] "
+                "(entries for them would be skipped as unknown_task)."
+            )
+        else:
+            app.console.print(f"[green]All task ids are defined on {config.endpoint_input}.[/]")
+    return 1 if failed else 0

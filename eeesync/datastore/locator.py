@@ -1,0 +1,208 @@
+"""Datastore locator: `OWNER/NAME[@REVISION]` or a folder → a `Locator` pinned to one revision.
+
+First step of the pipeline (DESIGN.md §2). A Hub revision (a branch, a tag, or none = `main`) is
+resolved to its 40-hex commit sha *before* anything is read, so every index/object read and
+every `source.url` backlink names the same immutable commit (upstream pinned only bare repos and
+used `@main` verbatim, so its backlinks drifted: upstream-converter.md §9.20).
+
+Recognition rule for the text the user wrote (documented in README and `eeesync init`):
+
+* it is a **folder** when it names an existing directory (relative to the config's folder), or
+  when it starts with `./`, `../`, `/` or `~` (then it must exist);
+* otherwise it is a **Hub dataset repo** `OWNER/NAME` with an optional `@REVISION`.
+
+Example:
+    >>> resolve_locator("evaleval/EEE_datastore@v1", hub=hub, base_dir=Path.cwd(),
+    ...                 link_repo="evaleval/EEE_datastore").revision
+    '9bce4136e…'  (the commit the tag points at)
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import quote
+
+import attrs
+from huggingface_hub.errors import (
+    GatedRepoError,
+    HfHubHTTPError,
+    HFValidationError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+
+# Public validator, re-exported by huggingface_hub.utils without being listed in its __all__.
+from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]
+
+from eeesync.errors import DatastoreError
+from eeesync.hub.client import NETWORK_ERRORS
+
+if TYPE_CHECKING:
+    from eeesync.hub.client import Hub
+
+#: Where the collection indexes live inside a datastore (repo or folder).
+INDEX_DIR = "flat/indexes/by_collection"
+_SHA_RE = re.compile(r"^[0-9a-f]{40}$")
+_FOLDER_PREFIXES = ("./", "../", "/", "~", ".\\", "..\\")
+
+
+@attrs.frozen
+class Locator:
+    """A datastore pinned to one revision."""
+
+    input: str  # as the user wrote it
+    kind: Literal["hub", "folder"]
+    #: hub: the dataset repo; folder: the Hub repo the backlinks point at (config `link_repo`).
+    repo_id: str
+    #: hub: the resolved 40-hex commit sha (never a branch name); folder: "folder-" + 12 hex
+    #: digest of the folder's index files (names and contents).
+    revision: str
+    folder: Path | None = None
+
+    def blob_url(self, object_path: str, *, web_base: str = "https://huggingface.co") -> str:
+        """The pinned web link to one file of the datastore (the `source.url` backlink)."""
+        path = object_path if _URL_SAFE.match(object_path) else quote(object_path, safe="/")
+        return _blob_prefix(web_base, self.repo_id, self.revision) + path
+
+    @property
+    def label(self) -> str:
+        """For people: `repo@sha7` or the folder path."""
+        if self.kind == "folder":
+            return f"{self.input} ({self.revision})"
+        return f"{self.repo_id}@{self.revision[:7]}"
+
+
+_URL_SAFE = re.compile(r"^[A-Za-z0-9/._-]+$")
+
+
+@functools.lru_cache(maxsize=64)
+def _blob_prefix(web_base: str, repo_id: str, revision: str) -> str:
+    return (
+        f"{web_base.rstrip('/')}/datasets/{quote(repo_id, safe='/')}"
+        f"/blob/{quote(revision, safe='')}/"
+    )
+
+
+def is_folder_locator(text: str, base_dir: Path) -> bool:
+    """The recognition rule in the module docstring."""
+    if text.startswith(_FOLDER_PREFIXES):
+        return True
+    try:
+        return (base_dir / Path(text).expanduser()).is_dir()
+    except OSError:  # a name too long for the file system cannot be a folder
+        return False
+
+
+def resolve_locator(text: str, *, hub: Hub | None, base_dir: Path, link_repo: str) -> Locator:
+    """Parse `text` and pin it to a revision. Raises `DatastoreError` for a bad locator."""
+    stripped = text.strip()
+    if not stripped:
+        raise DatastoreError(
+            "the datastore locator is empty",
+            hint='Set [datastore] locator = "OWNER/NAME[@REVISION]" or a folder path.',
+        )
+    if is_folder_locator(stripped, base_dir):
+        return _folder_locator(stripped, base_dir, link_repo)
+    return _hub_locator(stripped, hub)
+
+
+def _folder_locator(text: str, base_dir: Path, link_repo: str) -> Locator:
+    folder = (base_dir / Path(text).expanduser()).resolve()
+    if not folder.is_dir():
+        raise DatastoreError(
+            f"datastore folder {text} does not exist (looked at {folder})",
+            hint="A locator starting with ./ ../ / or ~ is a local folder; "
+            "write OWNER/NAME[@REVISION] for a Hub dataset repo.",
+        )
+    index_dir = folder / INDEX_DIR
+    if not index_dir.is_dir():
+        raise DatastoreError(
+            f"datastore folder {text} has no {INDEX_DIR}/ (is it an EEE flat datastore?)"
+        )
+    _check_repo_id(link_repo, what="[datastore] link_repo")
+    return Locator(
+        input=text,
+        kind="folder",
+        repo_id=link_repo,
+        revision=folder_revision(index_dir),
+        folder=folder,
+    )
+
+
+def folder_revision(index_dir: Path) -> str:
+    """`folder-` + 12 hex of sha256 over every index file's name and content hash.
+
+    The index rows carry each object's sha256, so the indexes pin the objects too.
+    """
+    outer = hashlib.sha256()
+    for path in sorted(index_dir.glob("*.jsonl")):
+        if path.is_file():
+            outer.update(path.name.encode() + b"\0")
+            outer.update(hashlib.sha256(path.read_bytes()).digest())
+    return "folder-" + outer.hexdigest()[:12]
+
+
+def _check_repo_id(repo_id: str, *, what: str) -> None:
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as exc:
+        raise DatastoreError(f"{what} {repo_id!r} is not a valid Hub repo id: {exc}") from exc
+    if "/" not in repo_id:
+        raise DatastoreError(f"{what} {repo_id!r} must look like OWNER/NAME")
+
+
+def parse_hub_locator(text: str) -> tuple[str, str | None]:
+    """`OWNER/NAME[@REVISION]` → (repo id, revision or None). Raises `DatastoreError`."""
+    if text.count("@") > 1:
+        raise DatastoreError(f"datastore {text!r} must be OWNER/NAME[@REVISION] (one @ at most)")
+    repo_id, _, revision = text.partition("@")
+    repo_id = repo_id.strip().strip("/")
+    _check_repo_id(repo_id, what="datastore")
+    if "@" in text:
+        revision = revision.strip()
+        if not revision:
+            raise DatastoreError(f"datastore {text!r} has an empty revision after @")
+        return repo_id, revision
+    return repo_id, None
+
+
+def _hub_locator(text: str, hub: Hub | None) -> Locator:
+    repo_id, revision = parse_hub_locator(text)
+    if hub is None:
+        raise DatastoreError(f"datastore {text!r} is a Hub repo but no Hub connection was given")
+    wanted = revision or "main"
+    try:
+        info = hub.call(hub.api.dataset_info, repo_id, revision=wanted)
+    except RevisionNotFoundError as exc:
+        raise DatastoreError(
+            f"datastore {repo_id} has no revision {wanted!r}",
+            hint="Use a branch, tag or commit sha that exists in the dataset repo.",
+        ) from exc
+    except GatedRepoError as exc:  # before RepositoryNotFoundError: it is a subclass
+        raise DatastoreError(
+            f"datastore {repo_id} is gated: accept its conditions on the Hub and log in"
+        ) from exc
+    except RepositoryNotFoundError as exc:
+        raise DatastoreError(
+            f"datastore dataset repo {repo_id} was not found on {hub.endpoint}",
+            hint="Check the name (OWNER/NAME), or log in if it is private.",
+        ) from exc
+    except HfHubHTTPError as exc:
+        status = exc.response.status_code if exc.response is not None else "?"
+        raise DatastoreError(
+            f"cannot resolve datastore {repo_id}@{wanted} on {hub.endpoint}: HTTP {status}"
+        ) from exc
+    except NETWORK_ERRORS as exc:
+        raise DatastoreError(
+            f"cannot reach {hub.endpoint} to resolve datastore {repo_id}: {type(exc).__name__}"
+        ) from exc
+    sha = getattr(info, "sha", None)
+    if not isinstance(sha, str) or not _SHA_RE.match(sha):
+        raise DatastoreError(
+            f"the Hub returned no commit sha for datastore {repo_id}@{wanted}; cannot pin it"
+        )
+    return Locator(input=text, kind="hub", repo_id=repo_id, revision=sha, folder=None)

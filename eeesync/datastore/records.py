@@ -1,0 +1,290 @@
+"""Aggregate objects: verify size + sha256, then parse tolerantly into a typed `Record`.
+
+Third step of the pipeline (DESIGN.md §2). EEE records come in schema 0.2.0 … 0.3.x; this reader
+checks only the keys eeesync needs (`schema_version`, `evaluation_id`, `model_info.id`,
+`evaluation_results[]`) and ignores every other key, so the next minor schema version still
+reads (upstream used a strict `extra="forbid"` model: upstream-converter.md §9.25). Any failure
+is a `SkippedItem` naming the index line and the object path; the run goes on.
+
+Results are parsed on first access (`Record.results`): the mapping looks at the raw result
+dicts first and builds `Result`s only for the few that match a benchmark, which keeps a 229,000
+record scan fast (see benchmarks/bench_datastore.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from eeesync.datastore.index import IndexRow
+from eeesync.plan.model import SkippedItem
+
+_VERSION_RE = re.compile(r"^\s*(\d+)\.(\d+)(?:\.(\d+))?")
+#: Oldest schema minor (within major 0) this reader understands; newer minors are read as-is.
+MIN_SCHEMA_MINOR = 2
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _opt_text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _timestamp(value: Any) -> str | None:
+    """Timestamps are strings in the schema, but some writers emit numbers: keep their text."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return repr(value)
+    return _opt_text(value)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+@attrs.frozen(slots=True)
+class ModelInfo:
+    """`model_info`: who/what was evaluated. `id` is as recorded (the mapping validates it)."""
+
+    id: str
+    name: str = ""
+    developer: str = ""
+    inference_platform: str = ""
+    availability: str = ""  # additional_details.model_availability (0.3.x), lower-cased
+    deployment_type: str = ""  # additional_details.deployment_type (0.3.x), lower-cased
+
+    @classmethod
+    def from_raw(cls, data: Mapping[str, Any]) -> ModelInfo:
+        extra = _mapping(data.get("additional_details"))
+        availability = data.get("model_availability", extra.get("model_availability"))
+        deployment = data.get("deployment_type", extra.get("deployment_type"))
+        return cls(
+            id=_text(data.get("id")),
+            name=_text(data.get("name")),
+            developer=_text(data.get("developer")),
+            inference_platform=_text(data.get("inference_platform")),
+            availability=_text(availability).lower(),
+            deployment_type=_text(deployment).lower(),
+        )
+
+
+@attrs.frozen(slots=True)
+class SourceMeta:
+    """Who ran the evaluation and how (for the model view and PR descriptions)."""
+
+    name: str = ""  # source_metadata.source_name, e.g. "HF Open LLM v2"
+    organization: str = ""  # source_metadata.source_organization_name
+    organization_url: str = ""
+    evaluator_relationship: str = ""  # "first_party" / "third_party"
+    source_type: str = ""  # "documentation", "evaluation_run", …
+    eval_library: str = ""  # eval_library.name (0.2.2+), e.g. "lm-eval-harness"
+    eval_library_version: str = ""
+    retrieved_timestamp: str | None = None
+    generation_config: Mapping[str, Any] | None = None  # record-level settings, if any
+
+    @classmethod
+    def from_raw(cls, data: Mapping[str, Any]) -> SourceMeta:
+        meta = _mapping(data.get("source_metadata"))
+        library = _mapping(data.get("eval_library"))
+        generation = data.get("generation_config")
+        return cls(
+            name=_text(meta.get("source_name")),
+            organization=_text(meta.get("source_organization_name")),
+            organization_url=_text(meta.get("source_organization_url")),
+            evaluator_relationship=_text(meta.get("evaluator_relationship")),
+            source_type=_text(meta.get("source_type")),
+            eval_library=_text(library.get("name")),
+            eval_library_version=_text(library.get("version")),
+            retrieved_timestamp=_timestamp(data.get("retrieved_timestamp")),
+            generation_config=generation if isinstance(generation, dict) else None,
+        )
+
+
+def _urls(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list):
+        return tuple(u for u in value if isinstance(u, str))
+    return ()
+
+
+def result_subset(data: Mapping[str, Any]) -> str | None:
+    """The subset a result names, if any: generation or source `additional_details.subset`."""
+    generation = _mapping(_mapping(data.get("generation_config")).get("additional_details"))
+    source = _mapping(data.get("source_data"))
+    for value in (
+        generation.get("subset"),
+        _mapping(source.get("additional_details")).get("subset"),
+        source.get("subset"),
+    ):
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+@attrs.frozen(slots=True)
+class Result:
+    """One `evaluation_results[]` item, read tolerantly. `score` is as recorded (unchecked)."""
+
+    index: int  # position in evaluation_results (0-based)
+    result_id: str  # evaluation_result_id ("" before schema 0.2.2)
+    evaluation_name: str
+    timestamp: str | None
+    source_type: str
+    hf_repo: str
+    benchmark_hf_repo: str
+    dataset_name: str
+    urls: tuple[str, ...]
+    subset: str | None
+    metric_id: str
+    metric_name: str
+    metric_unit: str
+    min_score: Any
+    max_score: Any
+    lower_is_better: Any
+    score: Any
+    raw: Mapping[str, Any]
+
+    @classmethod
+    def from_raw(cls, index: int, data: Mapping[str, Any]) -> Result:
+        source = _mapping(data.get("source_data"))
+        metric = _mapping(data.get("metric_config"))
+        score_details = _mapping(data.get("score_details"))
+        return cls(
+            index=index,
+            result_id=_text(data.get("evaluation_result_id")),
+            evaluation_name=_text(data.get("evaluation_name")),
+            timestamp=_timestamp(data.get("evaluation_timestamp")),
+            source_type=_text(source.get("source_type")).lower(),
+            hf_repo=_text(source.get("hf_repo")),
+            benchmark_hf_repo=_text(
+                _mapping(source.get("additional_details")).get("benchmark_hf_repo")
+            ),
+            dataset_name=_text(source.get("dataset_name")),
+            urls=_urls(source.get("url")),
+            subset=result_subset(data),
+            metric_id=_text(metric.get("metric_id")),
+            metric_name=_text(metric.get("metric_name")),
+            metric_unit=_text(metric.get("metric_unit")).lower(),
+            min_score=metric.get("min_score"),
+            max_score=metric.get("max_score"),
+            lower_is_better=metric.get("lower_is_better"),
+            score=score_details.get("score"),
+            raw=data,
+        )
+
+    @property
+    def label(self) -> str:
+        """For people: the result id, else its name, else its position."""
+        return self.result_id or self.evaluation_name or f"evaluation_results[{self.index}]"
+
+
+@attrs.frozen(slots=True)
+class Record:
+    """One verified aggregate object: a tolerant typed view plus the raw JSON."""
+
+    row: IndexRow
+    schema_version: str
+    evaluation_id: str
+    timestamp: str | None  # record-level evaluation_timestamp, as recorded
+    raw: Mapping[str, Any] = attrs.field(repr=False, eq=False)
+
+    # The typed views are built on first use: most records of a large scan match no benchmark,
+    # and building them eagerly costs as much as the JSON parse (benchmarks/bench_datastore.py).
+    @functools.cached_property
+    def model(self) -> ModelInfo:
+        return ModelInfo.from_raw(self.raw["model_info"])
+
+    @functools.cached_property
+    def source(self) -> SourceMeta:
+        return SourceMeta.from_raw(self.raw)
+
+    @property
+    def raw_results(self) -> list[dict[str, Any]]:
+        results: list[dict[str, Any]] = self.raw["evaluation_results"]
+        return results
+
+    @functools.cached_property
+    def results(self) -> tuple[Result, ...]:
+        return tuple(Result.from_raw(i, r) for i, r in enumerate(self.raw_results))
+
+
+def _skip(row: IndexRow, reason: str, message: str) -> SkippedItem:
+    return SkippedItem(
+        reason=reason,
+        message=f"{row.where}: {row.object_path}: {message}",
+        collection=row.collection,
+        line=row.line,
+        object_path=row.object_path,
+    )
+
+
+def verify_object(row: IndexRow, data: bytes) -> SkippedItem | None:
+    """Check size then sha256 against the index row (before anything parses the bytes)."""
+    if row.size_bytes is not None and len(data) != row.size_bytes:
+        return _skip(
+            row, "size_mismatch", f"size is {len(data)} bytes, the index says {row.size_bytes}"
+        )
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != row.sha256:
+        return _skip(row, "sha256_mismatch", f"sha256 is {digest}, the index says {row.sha256}")
+    return None
+
+
+def parse_record(row: IndexRow, data: bytes) -> Record | SkippedItem:
+    """Decode verified bytes into a `Record`, or say why not."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _skip(row, "not_utf8", f"not UTF-8 at byte {exc.start}")
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return _skip(row, "bad_json", f"invalid JSON at line {exc.lineno}: {exc.msg}")
+    except RecursionError:
+        return _skip(row, "bad_json", "JSON nested too deeply")
+    if not isinstance(raw, dict):
+        return _skip(row, "not_an_object", f"JSON is a {type(raw).__name__}, not an object")
+    return record_from_json(row, raw)
+
+
+def record_from_json(row: IndexRow, raw: dict[str, Any]) -> Record | SkippedItem:
+    """Check the required keys of a decoded aggregate object and build the `Record`."""
+    version = raw.get("schema_version")
+    match = _VERSION_RE.match(version) if isinstance(version, str) else None
+    if match is None or int(match.group(1)) != 0 or int(match.group(2)) < MIN_SCHEMA_MINOR:
+        return _skip(
+            row,
+            "unsupported_schema_version",
+            f"schema_version {version!r} is not supported (this eeesync reads 0.2 … 0.x)",
+        )
+    evaluation_id = raw.get("evaluation_id")
+    if not isinstance(evaluation_id, str) or not evaluation_id.strip():
+        return _skip(row, "schema_error", "evaluation_id is missing or not a string")
+    model = raw.get("model_info")
+    if not isinstance(model, dict):
+        return _skip(row, "schema_error", "model_info is missing or not an object")
+    if not isinstance(model.get("id"), str) or not model["id"].strip():
+        return _skip(row, "schema_error", "model_info.id is missing or not a string")
+    results = raw.get("evaluation_results")
+    if not isinstance(results, list):
+        return _skip(row, "schema_error", "evaluation_results is missing or not a list")
+    for position, item in enumerate(results):
+        if not isinstance(item, dict):
+            return _skip(row, "schema_error", f"evaluation_results[{position}] is not an object")
+    return Record(
+        row=row,
+        schema_version=version.strip(),  # type: ignore[union-attr]
+        evaluation_id=evaluation_id.strip(),
+        timestamp=_timestamp(raw.get("evaluation_timestamp")),
+        raw=raw,
+    )

@@ -1,0 +1,664 @@
+"""EEE records + the benchmark registry → the `.eval_results` entries each model should have.
+
+The last step of the "desired state" half (DESIGN.md §3), pure: no I/O, no clock, no Hub.
+One record yields at most one entry per (benchmark, variant); every record or result that
+matches a benchmark but cannot be published becomes a `SkippedItem` with a reason below. Records
+with no result for a registered benchmark are only counted (`unmatched_records`): listing the
+~200,000 of them in every plan would bury the skips that matter.
+
+Entries are built through huggingface_hub's `EvalResultEntry` (its invariants) and kept as our
+own `EvalEntry`; `to_eval_result_entry` converts back for serialising with
+`eval_result_entries_to_yaml` (hf-hub.md §2.1).
+
+Rules (each pinned by tests/test_mapping.py):
+
+* value on the 0–100 scale: `metric_unit` percent → as is, proportion → ×100; without a unit,
+  `max_score` 100 / 1 decides; else the benchmark's `scale`; else skipped. A unit that
+  contradicts `max_score`, a non-zero `min_score`, a result outside the range, and
+  `lower_is_better` metrics are refused.
+* `date`: the result's `evaluation_timestamp`, else the record's, as `YYYY-MM-DD` (UTC). Epoch
+  seconds or ISO-8601. A timestamp that is present but unreadable skips the entry
+  (`invalid_timestamp`) rather than publishing a score with a made-up or missing date.
+* `source.url` = the pinned blob URL of the object; `source.name` = "EvalEval".
+* model id: `model_info.id`, stripped, must pass huggingface_hub's `validate_repo_id` (so a
+  hostile id such as `../../x` never reaches a path or a request).
+* API-only models: `model_availability` / `deployment_type` first (an explicit open-weights
+  value wins over the provider list), then the configured provider namespaces
+  (`openai/gpt-oss*` stays: open weights).
+* several results for one (benchmark, variant) in a record → the first preferred metric, else
+  `ambiguous_result`. A variant benchmark (GPQA) needs evidence of the variant (row/result
+  subset, dataset name, result id, a variant-only hf_repo, a per-source rule or a default
+  variant), else `variant_unknown`.
+* duplicates across records for one (repo, dataset, task, notes): equal values (within 1e-9)
+  collapse to one entry (the newest record); different values form a `conflicts` group
+  (`duplicates="conflict"`), or the newest record wins (`duplicates="latest"`). Under "latest",
+  records that tie on the newest timestamp but disagree still form a conflict group: there is
+  no honest winner to pick.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+from huggingface_hub import EvalResultEntry
+from huggingface_hub.errors import HFValidationError
+
+# Public validator, re-exported by huggingface_hub.utils without being listed in its __all__.
+from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]
+
+from eeesync.config import DEFAULT_API_ONLY_PROVIDERS
+from eeesync.datastore.reasons import DATASTORE_REASONS
+from eeesync.datastore.records import ModelInfo, Record, Result, result_subset
+from eeesync.plan.model import SOURCE_NAME, DesiredEntry, EvalEntry, Provenance, SkippedItem
+from eeesync.registry import Benchmark, Registry, TaskCheck, Variant, tokens
+
+if TYPE_CHECKING:
+    from eeesync.config import Config
+    from eeesync.datastore.locator import Locator
+
+MAPPING_REASONS: dict[str, str] = {
+    "invalid_model_id": "model_info.id is not a valid Hub repo id (e.g. `../../x`)",
+    "api_only_model": "the model is API-only / closed weights: it has no Hub repo to update",
+    "ambiguous_result": "several results match one benchmark and none is a preferred metric",
+    "variant_unknown": "the result does not say which variant (e.g. GPQA diamond/main) it is",
+    "variant_conflict": "the result names two different variants",
+    "missing_score": "score_details.score is missing",
+    "non_numeric_score": "the score is not a number (a string, a boolean, …)",
+    "non_finite_score": "the score is NaN or infinite",
+    "score_out_of_range": "the score is outside its scale (or too large to be a score)",
+    "unknown_scale": "metric_unit / max_score do not say whether the score is 0–1 or 0–100",
+    "lower_is_better": "the metric is lower-is-better; Community Evals shows higher-is-better",
+    "invalid_timestamp": "an evaluation timestamp is present but is not epoch seconds / ISO-8601",
+    "unknown_task": "the benchmark's eval.yaml defines none of the task id and its aliases",
+    "task_check_failed": "the benchmark's eval.yaml could not be read to confirm the task id",
+}
+#: Every reason code a `SkippedItem` can carry (datastore + mapping), for views and docs.
+REASONS: dict[str, str] = {**DATASTORE_REASONS, **MAPPING_REASONS}
+
+SAME_VALUE = 1e-9
+_PERCENT_UNITS = frozenset({"percent", "percentage", "%", "pct"})
+_PROPORTION_UNITS = frozenset({"proportion", "fraction", "ratio", "probability"})
+_EPOCH_RE = re.compile(r"^\d{1,12}(?:\.\d+)?$")
+_EPOCH_MAX = 4102444800.0  # 2100-01-01: anything later is not an evaluation date
+_OPEN_WORDS = frozenset({"open", "public", "opensource"})
+_CLOSED_WORDS = frozenset({"closed", "proprietary", "api", "private", "commercial"})
+
+
+@attrs.frozen
+class MappingOptions:
+    """How to map (from the config and command-line filters)."""
+
+    duplicates: Literal["conflict", "latest"] = "conflict"
+    api_only_providers: tuple[str, ...] = DEFAULT_API_ONLY_PROVIDERS
+    web_base: str = "https://huggingface.co"
+    benchmark_filter: tuple[str, ...] = ()  # registry keys; () = all
+    model_filter: str = ""  # fnmatch glob on the model id, case-insensitive; "" = all
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Config,
+        *,
+        web_base: str = "https://huggingface.co",
+        benchmark_filter: Sequence[str] = (),
+        model_filter: str = "",
+    ) -> MappingOptions:
+        return cls(
+            duplicates=config.duplicates,
+            api_only_providers=config.api_only_providers,
+            web_base=web_base,
+            benchmark_filter=tuple(benchmark_filter),
+            model_filter=model_filter,
+        )
+
+
+@attrs.frozen
+class MappingResult:
+    """The desired state. A (repo, dataset, task, notes) key is in `desired` or in one
+    `conflicts` group, never both."""
+
+    desired: tuple[DesiredEntry, ...]
+    conflicts: tuple[tuple[DesiredEntry, ...], ...]
+    skipped: tuple[SkippedItem, ...]
+    records_seen: int = 0
+    unmatched_records: int = 0  # no result for any (selected) benchmark: counted, not skipped
+    filtered_out: int = 0  # excluded by the model filter
+    duplicates_collapsed: int = 0  # same-value entries merged into one
+
+
+# --- EvalResultEntry at the edge ----------------------------------------------------------------
+
+
+def to_eval_result_entry(entry: EvalEntry) -> EvalResultEntry:
+    """Our entry → huggingface_hub's, for `eval_result_entries_to_yaml`."""
+    return EvalResultEntry(
+        dataset_id=entry.dataset_id,
+        task_id=entry.task_id,
+        value=entry.value,
+        date=entry.date,
+        source_url=entry.source_url,
+        source_name=entry.source_name,
+        notes=entry.notes,
+    )
+
+
+def from_eval_result_entry(entry: EvalResultEntry) -> EvalEntry:
+    """huggingface_hub's entry → ours. Raises ValueError for a non-numeric value.
+
+    `dataset_revision`, `verify_token`, `source_user` and `source_org` are not kept: eeesync
+    never writes them, and merge keeps existing entries as they are on the Hub.
+    """
+    value = entry.value
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"value {value!r} is not a finite number")
+    return EvalEntry(
+        dataset_id=str(entry.dataset_id),
+        task_id=str(entry.task_id),
+        value=float(value),
+        date=None if entry.date is None else str(entry.date),
+        source_url=entry.source_url,
+        source_name=entry.source_name,
+        notes=entry.notes,
+    )
+
+
+# --- Small rules --------------------------------------------------------------------------------
+
+
+class _Skip(Exception):
+    """Internal: one result/record cannot be published (becomes a SkippedItem)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason, self.message = reason, message
+
+
+def check_model_id(raw_id: str) -> str:
+    """The recorded id, stripped and validated. Raises `_Skip("invalid_model_id")`."""
+    repo_id = raw_id.strip()
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as exc:
+        raise _Skip("invalid_model_id", f"model id {raw_id!r} is not a Hub repo id: {exc}") from exc
+    return repo_id
+
+
+def api_only_reason(model: ModelInfo, providers: Sequence[str]) -> str | None:
+    """Why the model is API-only (for people), or None when it may have a Hub repo."""
+    availability = set(tokens(model.availability))
+    if availability & _OPEN_WORDS or {"weights"} <= availability - _CLOSED_WORDS:
+        return None  # the record says open weights: the provider list does not overrule it
+    if availability & _CLOSED_WORDS:
+        return f"model_availability is {model.availability!r}"
+    deployment = set(tokens(model.deployment_type))
+    if deployment & {"closed", "proprietary"} or {"api", "only"} <= deployment:
+        return f"deployment_type is {model.deployment_type!r}"
+    model_id = model.id.strip().lower()
+    if model_id.startswith("openai/gpt-oss"):
+        return None  # OpenAI's open-weights models live on the Hub
+    for provider in providers:
+        prefix = provider.strip().lower().rstrip("/")
+        if not prefix:
+            continue
+        if "/" in prefix:
+            hit = model_id.startswith(prefix)
+        else:
+            hit = model_id == prefix or model_id.startswith(prefix + "/")
+        if hit:
+            return f"provider {prefix!r} is API-only (sync.api_only_providers)"
+    return None
+
+
+def parse_timestamp(text: str) -> datetime | None:
+    """Epoch seconds or ISO-8601 → aware UTC datetime; None when unreadable."""
+    text = text.strip()
+    if _EPOCH_RE.match(text):
+        seconds = float(text)
+        if not 0 <= seconds < _EPOCH_MAX:
+            return None
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment if 1900 <= moment.year < 2100 else None
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def evaluation_date(result_ts: str | None, record_ts: str | None) -> tuple[str | None, str]:
+    """(`YYYY-MM-DD` or None, ISO instant for ordering or ""). Raises `_Skip`."""
+    for where, text in (("result", result_ts), ("record", record_ts)):
+        if text is None:
+            continue
+        moment = parse_timestamp(text)
+        if moment is None:
+            raise _Skip(
+                "invalid_timestamp",
+                f"{where} evaluation_timestamp {text!r} is neither epoch seconds nor ISO-8601",
+            )
+        return moment.date().isoformat(), _iso(moment)
+    return None, ""
+
+
+def scale_score(result: Result, benchmark: Benchmark) -> float:
+    """The score on the 0–100 scale. Raises `_Skip` with the reason."""
+    score = result.score
+    label = result.label
+    if score is None:
+        raise _Skip("missing_score", f"{label}: score_details.score is missing")
+    if isinstance(score, bool) or not isinstance(score, int | float):
+        raise _Skip("non_numeric_score", f"{label}: score {score!r} is not a number")
+    try:
+        number = float(score)
+    except OverflowError:
+        raise _Skip("score_out_of_range", f"{label}: score {score} is too large") from None
+    if not math.isfinite(number):
+        raise _Skip("non_finite_score", f"{label}: score {score!r} is not finite")
+    if result.lower_is_better is True or str(result.lower_is_better).lower() == "true":
+        raise _Skip("lower_is_better", f"{label}: the metric is lower-is-better")
+    factor = _scale_factor(result, benchmark)
+    min_score = _number(result.min_score)
+    if min_score not in (None, 0.0):
+        raise _Skip("unknown_scale", f"{label}: min_score is {result.min_score!r}, not 0")
+    value = round(number * factor, 10)
+    if not 0.0 <= value <= 100.0:
+        raise _Skip(
+            "score_out_of_range",
+            f"{label}: score {score!r} × {factor:g} = {value:g} is outside 0–100",
+        )
+    return value
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _scale_factor(result: Result, benchmark: Benchmark) -> float:
+    unit = result.metric_unit
+    max_score = _number(result.max_score)
+    label = result.label
+    if unit in _PERCENT_UNITS:
+        if max_score not in (None, 100.0):
+            raise _Skip(
+                "unknown_scale", f"{label}: metric_unit {unit!r} but max_score {max_score:g}"
+            )
+        return 1.0
+    if unit in _PROPORTION_UNITS:
+        if max_score not in (None, 1.0):
+            raise _Skip(
+                "unknown_scale", f"{label}: metric_unit {unit!r} but max_score {max_score:g}"
+            )
+        return 100.0
+    if unit:
+        raise _Skip("unknown_scale", f"{label}: metric_unit {unit!r} is not percent/proportion")
+    if max_score == 100.0:
+        return 1.0
+    if max_score == 1.0:
+        return 100.0
+    if benchmark.scale == "percent" and max_score is None:
+        return 1.0
+    if benchmark.scale == "proportion" and max_score is None:
+        return 100.0
+    shown = "absent" if result.max_score is None else repr(result.max_score)
+    raise _Skip(
+        "unknown_scale",
+        f"{label}: no metric_unit and max_score is {shown}: cannot tell 0–1 from 0–100",
+    )
+
+
+def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
+    size = len(needle)
+    return size > 0 and any(
+        haystack[i : i + size] == needle for i in range(len(haystack) - size + 1)
+    )
+
+
+def detect_variant(benchmark: Benchmark, record: Record, result: Mapping[str, Any]) -> Variant:
+    """Which variant a result is, from evidence only. Raises `_Skip`."""
+    raw_source, raw_metric = result.get("source_data"), result.get("metric_config")
+    source: Mapping[str, Any] = raw_source if isinstance(raw_source, dict) else {}
+    metric: Mapping[str, Any] = raw_metric if isinstance(raw_metric, dict) else {}
+    hf_repo = str(source.get("hf_repo") or "").strip().lower()
+    hints = [
+        record.row.subset,
+        result_subset(result),
+        source.get("dataset_name"),
+        result.get("evaluation_result_id"),
+        metric.get("metric_id"),
+        result.get("evaluation_name"),
+    ]
+    hint_tokens = [tokens(h) for h in hints if isinstance(h, str) and h.strip()]
+    found: list[str] = []
+    for variant in benchmark.variants:
+        by_repo = hf_repo and hf_repo in {r.lower() for r in variant.hf_repos}
+        by_word = any(_contains(h, tokens(m)) for m in variant.match for h in hint_tokens)
+        if by_repo or by_word:
+            found.append(variant.name)
+    if len(found) > 1:
+        raise _Skip("variant_conflict", f"the result names variants {', '.join(found)}")
+    if found:
+        return benchmark.variant(found[0])  # type: ignore[return-value]
+    rules = dict(benchmark.source_variants)
+    for source_key in (record.source.name.lower(), hf_repo):
+        if source_key and source_key in rules:
+            return benchmark.variant(rules[source_key])  # type: ignore[return-value]
+    if benchmark.default_variant:
+        return benchmark.variant(benchmark.default_variant)  # type: ignore[return-value]
+    names = "/".join(v.name for v in benchmark.variants)
+    raise _Skip(
+        "variant_unknown",
+        f"{benchmark.name} result names no variant ({names}); not published under a guess",
+    )
+
+
+def _lower_is_better(result: Mapping[str, Any]) -> bool:
+    metric = result.get("metric_config")
+    return isinstance(metric, dict) and metric.get("lower_is_better") is True
+
+
+def _preference(result: Mapping[str, Any], preferred: Sequence[str]) -> int | None:
+    metric = result.get("metric_config")
+    ids = {
+        str(result.get("evaluation_result_id") or "").strip().lower(),
+        str(metric.get("metric_id") or "").strip().lower() if isinstance(metric, dict) else "",
+    }
+    ranks = [preferred.index(i) for i in ids if i and i in preferred]
+    return min(ranks) if ranks else None
+
+
+# --- The mapping --------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Target:
+    benchmark: Benchmark
+    variant: Variant | None
+
+    @property
+    def task_id(self) -> str:
+        return self.variant.task_id if self.variant else self.benchmark.task_id
+
+    @property
+    def task_aliases(self) -> tuple[str, ...]:
+        return self.variant.task_aliases if self.variant else self.benchmark.task_aliases
+
+    @property
+    def file_path(self) -> str:
+        name = (self.variant.file_name if self.variant else None) or self.benchmark.file_name
+        return f".eval_results/{name}"
+
+
+@attrs.define
+class _Mapper:
+    registry: Registry
+    locator: Locator
+    options: MappingOptions
+    tasks: TaskCheck | None
+    candidates: list[DesiredEntry] = attrs.field(factory=list)
+    skipped: list[SkippedItem] = attrs.field(factory=list)
+    seen: int = 0
+    unmatched: int = 0
+    filtered: int = 0
+    _task_cache: dict[tuple[str, str], str | _Skip] = attrs.field(factory=dict)
+
+    def skip(
+        self, record: Record, reason: str, message: str, benchmark: str = "", model_id: str = ""
+    ) -> None:
+        row = record.row
+        self.skipped.append(
+            SkippedItem(
+                reason=reason,
+                message=f"{row.where}: {row.object_path}: {message}",
+                collection=row.collection,
+                line=row.line,
+                object_path=row.object_path,
+                model_id=model_id or record.model.id,
+                benchmark=benchmark,
+            )
+        )
+
+    def map_record(self, record: Record) -> None:
+        self.seen += 1
+        wanted = self.options.benchmark_filter
+        matches: dict[str, list[tuple[Benchmark, int, dict[str, Any]]]] = {}
+        for index, raw in enumerate(record.raw_results):
+            for benchmark in self.registry.find_benchmarks(raw):
+                if not wanted or benchmark.key in wanted:
+                    matches.setdefault(benchmark.key, []).append((benchmark, index, raw))
+        if not matches:
+            self.unmatched += 1
+            return
+        pattern = self.options.model_filter
+        if pattern and not fnmatchcase(record.model.id.strip().lower(), pattern.lower()):
+            self.filtered += 1
+            return
+        keys = ", ".join(matches)
+        try:
+            repo_id = check_model_id(record.model.id)
+        except _Skip as skip:
+            self.skip(record, skip.reason, skip.message, keys)
+            return
+        api_only = api_only_reason(record.model, self.options.api_only_providers)
+        if api_only is not None:
+            self.skip(record, "api_only_model", f"{repo_id}: {api_only}", keys, repo_id)
+            return
+        for found in matches.values():
+            self.map_benchmark(record, repo_id, found[0][0], found)
+
+    def map_benchmark(
+        self,
+        record: Record,
+        repo_id: str,
+        benchmark: Benchmark,
+        found: list[tuple[Benchmark, int, dict[str, Any]]],
+    ) -> None:
+        groups: dict[str | None, list[tuple[int, dict[str, Any]]]] = {}
+        for _, index, raw in found:
+            if benchmark.variants:
+                try:
+                    variant = detect_variant(benchmark, record, raw)
+                except _Skip as skip:
+                    self.skip(record, skip.reason, skip.message, benchmark.key, repo_id)
+                    continue
+                groups.setdefault(variant.name, []).append((index, raw))
+            else:
+                groups.setdefault(None, []).append((index, raw))
+        for variant_name, results in groups.items():
+            target = _Target(benchmark, benchmark.variant(variant_name) if variant_name else None)
+            try:
+                chosen = self.choose(target, results)
+                self.candidates.append(self.build(record, repo_id, target, chosen))
+            except _Skip as skip:
+                self.skip(record, skip.reason, skip.message, benchmark.key, repo_id)
+
+    def choose(self, target: _Target, results: list[tuple[int, dict[str, Any]]]) -> Result:
+        # Decide on the raw dicts and build a `Result` only for the winner: a record such as
+        # the MMLU-Pro leaderboard's has 15 matching results, and one is published.
+        if len(results) == 1:
+            return Result.from_raw(*results[0])
+        usable = [(i, raw) for i, raw in results if not _lower_is_better(raw)]
+        if len(usable) == 1:
+            return Result.from_raw(*usable[0])
+        preferred = [m.lower() for m in target.benchmark.preferred_metrics]
+        ranked = [(_preference(raw, preferred), i, raw) for i, raw in usable or results]
+        best = min((rank for rank, _, _ in ranked if rank is not None), default=None)
+        chosen = [(i, raw) for rank, i, raw in ranked if rank is not None and rank == best]
+        if best is not None and len(chosen) == 1:
+            return Result.from_raw(*chosen[0])
+        labels = [Result.from_raw(i, raw).label for i, raw in results[:6]]
+        shown = ", ".join(labels) + (" …" if len(results) > 6 else "")
+        raise _Skip(
+            "ambiguous_result",
+            f"{len(results)} results match {target.benchmark.name} ({shown}) and "
+            f"{'several share' if chosen else 'none is'} a preferred metric "
+            f"({', '.join(target.benchmark.preferred_metrics) or 'none configured'})",
+        )
+
+    def task_for(self, target: _Target) -> str:
+        if self.tasks is None:
+            return target.task_id
+        cache_key = (target.benchmark.key, target.task_id)
+        if cache_key not in self._task_cache:
+            status = self.tasks.status(target.benchmark.key)
+            resolved = self.tasks.resolve(target.benchmark.key, target.task_id, target.task_aliases)
+            if status is None or not status.ok:
+                detail = status.error if status is not None else "not checked"
+                self._task_cache[cache_key] = _Skip(
+                    "task_check_failed", f"cannot confirm the task id: {detail}"
+                )
+            elif resolved is None:
+                ids = ", ".join((target.task_id, *target.task_aliases))
+                self._task_cache[cache_key] = _Skip(
+                    "unknown_task",
+                    f"eval.yaml of {target.benchmark.dataset_id} defines none of {ids}",
+                )
+            else:
+                self._task_cache[cache_key] = resolved
+        found = self._task_cache[cache_key]
+        if isinstance(found, _Skip):
+            raise _Skip(found.reason, found.message)
+        return found
+
+    def build(self, record: Record, repo_id: str, target: _Target, result: Result) -> DesiredEntry:
+        value = scale_score(result, target.benchmark)
+        date, instant = evaluation_date(result.timestamp, record.timestamp)
+        if not instant and record.source.retrieved_timestamp:
+            retrieved = parse_timestamp(record.source.retrieved_timestamp)
+            instant = _iso(retrieved) if retrieved else ""
+        task_id = self.task_for(target)
+        url = self.locator.blob_url(record.row.object_path, web_base=self.options.web_base)
+        notes = target.variant.notes if target.variant else None
+        hub_entry = EvalResultEntry(
+            dataset_id=target.benchmark.dataset_id,
+            task_id=task_id,
+            value=value,
+            date=date,
+            source_url=url,
+            source_name=SOURCE_NAME,
+            notes=notes,
+        )
+        aliases = tuple(t for t in (target.task_id, *target.task_aliases) if t != task_id)
+        return DesiredEntry(
+            repo_id=repo_id,
+            benchmark=target.benchmark.key,
+            file_path=target.file_path,
+            entry=from_eval_result_entry(hub_entry),
+            task_aliases=aliases,
+            provenance=Provenance(
+                collection=record.row.collection,
+                line=record.row.line,
+                object_path=record.row.object_path,
+                sha256=record.row.sha256,
+                evaluation_id=record.evaluation_id,
+                result_id=result.result_id or str(result.index),
+                timestamp=instant,
+                source_url=url,
+            ),
+            raw_value=float(result.score),
+            metric=result.metric_id or result.result_id or result.evaluation_name,
+        )
+
+
+def _key(entry: DesiredEntry) -> tuple[str, str, str, str]:
+    return (entry.repo_id.lower(), *entry.entry.key())
+
+
+def _order(entry: DesiredEntry) -> tuple[str, str, str, str, str, str, int]:
+    where = entry.provenance
+    return (
+        entry.repo_id.lower(),
+        entry.file_path,
+        *entry.entry.key(),
+        where.collection if where else "",
+        where.line if where else 0,
+    )
+
+
+def _newest_first(group: list[DesiredEntry]) -> None:
+    """Sort in place: newest timestamp first, then the earliest (collection, line)."""
+    group.sort(
+        key=lambda e: (e.provenance.collection, e.provenance.line) if e.provenance else ("", 0)
+    )
+    group.sort(key=lambda e: e.provenance.timestamp if e.provenance else "", reverse=True)
+
+
+def _distinct_values(entries: Sequence[DesiredEntry]) -> list[float]:
+    values: list[float] = []
+    for value in sorted(e.entry.value for e in entries):
+        if not values or value - values[-1] > SAME_VALUE:
+            values.append(value)
+    return values
+
+
+def _resolve_duplicates(
+    candidates: Iterable[DesiredEntry], policy: str
+) -> tuple[list[DesiredEntry], list[tuple[DesiredEntry, ...]], int]:
+    groups: dict[tuple[str, str, str, str], list[DesiredEntry]] = {}
+    for entry in candidates:
+        groups.setdefault(_key(entry), []).append(entry)
+    desired: list[DesiredEntry] = []
+    conflicts: list[tuple[DesiredEntry, ...]] = []
+    collapsed = 0
+    for group in groups.values():
+        _newest_first(group)
+        if len(_distinct_values(group)) == 1:
+            desired.append(group[0])
+            collapsed += len(group) - 1
+            continue
+        if policy == "latest":
+            newest = group[0].provenance.timestamp if group[0].provenance else ""
+            tied = [e for e in group if (e.provenance.timestamp if e.provenance else "") == newest]
+            if newest and len(_distinct_values(tied)) == 1:
+                desired.append(tied[0])
+                continue
+        conflicts.append(tuple(sorted(group, key=lambda e: (e.entry.value, _order(e)))))
+    desired.sort(key=_order)
+    conflicts.sort(key=lambda g: _order(g[0])[:5])
+    return desired, conflicts, collapsed
+
+
+def map_records(
+    records: Iterable[Record],
+    registry: Registry,
+    locator: Locator,
+    *,
+    options: MappingOptions,
+    tasks: TaskCheck | None = None,
+) -> MappingResult:
+    """Map records (any iterable: streaming keeps memory flat) to the desired entries.
+
+    `tasks` None skips the eval.yaml check (offline use, `sync.check_tasks = false`): the
+    registry's task ids are written as they are.
+    """
+    mapper = _Mapper(registry, locator, options, tasks)
+    for record in records:
+        mapper.map_record(record)
+    desired, conflicts, collapsed = _resolve_duplicates(mapper.candidates, options.duplicates)
+    skipped = sorted(
+        mapper.skipped, key=lambda s: (s.collection, s.line, s.object_path, s.benchmark, s.reason)
+    )
+    return MappingResult(
+        desired=tuple(desired),
+        conflicts=tuple(conflicts),
+        skipped=tuple(skipped),
+        records_seen=mapper.seen,
+        unmatched_records=mapper.unmatched,
+        filtered_out=mapper.filtered,
+        duplicates_collapsed=collapsed,
+    )

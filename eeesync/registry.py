@@ -1,0 +1,606 @@
+"""The benchmark registry: which EEE results are which Community Evals leaderboard (data).
+
+DESIGN.md §3. Built-in definitions live in `eeesync/benchmarks.toml` (package data); the
+`[benchmarks.<key>]` tables of `eeesync.toml` override fields of a built-in or add a new
+benchmark without code (upstream hard-coded four benchmarks: upstream-converter.md §9.1).
+`find_benchmarks` recognises a result (fixing upstream §3.3: a `url` source is matched by URL or
+dataset name instead of crashing, and `dataset_name` is compared with the benchmark's *names*,
+not with its task id). `check_tasks` reads each benchmark dataset's `eval.yaml` from the Hub —
+the authority on task ids (hf-hub.md §1.2) — and `TaskCheck.resolve` picks the id to write.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from fnmatch import fnmatchcase
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+import yaml
+from huggingface_hub.errors import (
+    EntryNotFoundError,
+    GatedRepoError,
+    HfHubHTTPError,
+    HFValidationError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+
+# Public validator, re-exported by huggingface_hub.utils without being listed in its __all__.
+from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]
+
+from eeesync.errors import RegistryError
+
+if TYPE_CHECKING:
+    from eeesync.hub.client import Hub
+
+Scale = Literal["auto", "proportion", "percent"]
+SCALES: tuple[str, ...] = ("auto", "proportion", "percent")
+_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_FILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}\.ya?ml$")
+_DATASETS_URL_RE = re.compile(r"/datasets/([^/?#]+/[^/?#]+|[^/?#]+)(?:/|$)")
+
+
+def normalise_name(text: str) -> str:
+    """Dataset names compare without case, spaces or punctuation ("MMLU-PRO" == "mmlu_pro")."""
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+@functools.lru_cache(maxsize=65536)
+def tokens(text: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+# --- Types --------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Variant:
+    """One leaderboard of a multi-task benchmark (e.g. GPQA diamond)."""
+
+    name: str
+    task_id: str
+    task_aliases: tuple[str, ...] = ()
+    notes: str | None = None
+    file_name: str | None = None  # None: the benchmark's file
+    match: tuple[str, ...] = ()  # words naming the variant in subset/dataset_name/result id
+    hf_repos: tuple[str, ...] = ()  # hf_repo ids that hold only this variant
+
+
+@attrs.frozen
+class Benchmark:
+    """How to recognise a benchmark's results and what to write for them."""
+
+    key: str
+    name: str
+    dataset_id: str
+    task_id: str
+    task_aliases: tuple[str, ...] = ()
+    file_name: str = ""
+    hf_repos: tuple[str, ...] = ()
+    benchmark_hf_repos: tuple[str, ...] = ()
+    dataset_names: tuple[str, ...] = ()
+    dataset_urls: tuple[str, ...] = ()
+    preferred_metrics: tuple[str, ...] = ()
+    scale: Scale = "auto"
+    variants: tuple[Variant, ...] = ()
+    default_variant: str | None = None
+    source_variants: tuple[tuple[str, str], ...] = ()  # (source name or hf_repo, variant)
+
+    @property
+    def file_path(self) -> str:
+        return f".eval_results/{self.file_name}"
+
+    def variant(self, name: str) -> Variant | None:
+        return next((v for v in self.variants if v.name == name), None)
+
+    def task_ids(self) -> tuple[str, ...]:
+        """Every task id (with aliases) this benchmark may write."""
+        if self.variants:
+            out: list[str] = []
+            for v in self.variants:
+                out += [v.task_id, *v.task_aliases]
+            return tuple(dict.fromkeys(out))
+        return (self.task_id, *self.task_aliases)
+
+
+@attrs.frozen
+class Registry:
+    """The benchmarks in effect for a run (built-ins merged with config overrides)."""
+
+    benchmarks: tuple[Benchmark, ...]
+
+    def get(self, key: str) -> Benchmark:
+        for benchmark in self.benchmarks:
+            if benchmark.key == key:
+                return benchmark
+        raise KeyError(key)
+
+    def keys(self) -> tuple[str, ...]:
+        return tuple(b.key for b in self.benchmarks)
+
+    def digest(self) -> str:
+        """sha256 over the canonical JSON of every definition (recorded in plans)."""
+        data = [attrs.asdict(b) for b in self.benchmarks]
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+    @functools.cached_property
+    def _lookup(self) -> _Lookup:
+        return _Lookup.build(self.benchmarks)
+
+    def find_benchmarks(self, result: Mapping[str, Any]) -> tuple[Benchmark, ...]:
+        """The benchmarks a raw `evaluation_results[]` item is a result of (usually 0 or 1).
+
+        A result that names an `hf_repo` is matched by that id (or by its
+        `benchmark_hf_repo`) only: a named dataset that is not ours is not ours. Without an
+        `hf_repo` (url / other sources) the URL, the dataset name and the result id decide.
+        """
+        return self._lookup.find(result)
+
+
+@attrs.frozen
+class _Lookup:
+    by_repo: dict[str, tuple[Benchmark, ...]]
+    by_benchmark_repo: dict[str, tuple[Benchmark, ...]]
+    by_name: dict[str, tuple[Benchmark, ...]]
+    by_metric: dict[str, tuple[Benchmark, ...]]
+    url_globs: tuple[tuple[str, Benchmark], ...]
+
+    @classmethod
+    def build(cls, benchmarks: Sequence[Benchmark]) -> _Lookup:
+        def index(pairs: Iterable[tuple[str, Benchmark]]) -> dict[str, tuple[Benchmark, ...]]:
+            out: dict[str, tuple[Benchmark, ...]] = {}
+            for text, benchmark in pairs:
+                if text and benchmark not in out.get(text, ()):
+                    out[text] = (*out.get(text, ()), benchmark)
+            return out
+
+        return cls(
+            by_repo=index(
+                (r.lower(), b)
+                for b in benchmarks
+                for r in (*b.hf_repos, *(r for v in b.variants for r in v.hf_repos))
+            ),
+            by_benchmark_repo=index(
+                (r.lower(), b) for b in benchmarks for r in b.benchmark_hf_repos
+            ),
+            by_name=index((normalise_name(n), b) for b in benchmarks for n in b.dataset_names),
+            by_metric=index((m.lower(), b) for b in benchmarks for m in b.preferred_metrics),
+            url_globs=tuple((g.lower(), b) for b in benchmarks for g in b.dataset_urls),
+        )
+
+    #: Memos keyed by the raw strings records use (they repeat across thousands of records).
+    memo_repo: dict[str, tuple[Benchmark, ...]] = attrs.field(factory=dict)
+    memo_benchmark_repo: dict[str, tuple[Benchmark, ...]] = attrs.field(factory=dict)
+    memo_name: dict[str, tuple[Benchmark, ...]] = attrs.field(factory=dict)
+
+    def _memo(
+        self,
+        memo: dict[str, tuple[Benchmark, ...]],
+        table: dict[str, tuple[Benchmark, ...]],
+        text: str,
+        key: Any,
+    ) -> tuple[Benchmark, ...]:
+        found = memo.get(text)
+        if found is None:
+            found = memo[text] = table.get(key(text), ())
+        return found
+
+    def find(self, result: Mapping[str, Any]) -> tuple[Benchmark, ...]:
+        source = result.get("source_data")
+        if source.__class__ is not dict:
+            source = {}
+        details = source.get("additional_details")
+        bench_repo = details.get("benchmark_hf_repo") if details.__class__ is dict else None
+        if bench_repo.__class__ is str:
+            found = self._memo(self.memo_benchmark_repo, self.by_benchmark_repo, bench_repo, _lower)
+            if found:
+                return found
+        hf_repo = source.get("hf_repo")
+        if hf_repo.__class__ is str and hf_repo.strip():
+            return self._memo(self.memo_repo, self.by_repo, hf_repo, _lower)
+        urls = source.get("url")
+        for url in [urls] if isinstance(urls, str) else urls if isinstance(urls, list) else []:
+            if not isinstance(url, str):
+                continue
+            lowered = url.strip().lower().rstrip("/")
+            for match in _DATASETS_URL_RE.finditer(lowered):
+                found = self.by_repo.get(match.group(1), ())
+                if found:
+                    return found
+            hits = tuple(b for glob, b in self.url_globs if fnmatchcase(lowered, glob))
+            if hits:
+                return hits
+        name = source.get("dataset_name")
+        if name.__class__ is str:
+            found = self._memo(self.memo_name, self.by_name, name, normalise_name)
+            if found:
+                return found
+        if self.by_metric:
+            value = result.get("evaluation_result_id")
+            if isinstance(value, str) and value.strip().lower() in self.by_metric:
+                return self.by_metric[value.strip().lower()]
+            metric = result.get("metric_config")
+            metric_id = metric.get("metric_id") if isinstance(metric, dict) else None
+            if isinstance(metric_id, str) and metric_id.strip().lower() in self.by_metric:
+                return self.by_metric[metric_id.strip().lower()]
+        return ()
+
+
+def _lower(text: str) -> str:
+    return text.strip().lower()
+
+
+# --- Loading ------------------------------------------------------------------------------------
+
+_LIST_FIELDS = (
+    "task_aliases",
+    "hf_repos",
+    "benchmark_hf_repos",
+    "dataset_names",
+    "dataset_urls",
+    "preferred_metrics",
+)
+_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "name": str,
+    "dataset_id": str,
+    "task_id": str,
+    "file_name": str,
+    "scale": str,
+    "default_variant": str,
+    "source_variants": dict,
+    "variants": dict,
+    "enabled": bool,
+    **dict.fromkeys(_LIST_FIELDS, list),
+}
+_VARIANT_FIELDS: dict[str, type] = {
+    "task_id": str,
+    "task_aliases": list,
+    "notes": str,
+    "file_name": str,
+    "match": list,
+    "hf_repos": list,
+}
+
+
+def builtin_tables() -> dict[str, dict[str, Any]]:
+    """The raw `[benchmarks.<key>]` tables shipped in `eeesync/benchmarks.toml`."""
+    text = resources.files("eeesync").joinpath("benchmarks.toml").read_text(encoding="utf-8")
+    tables: dict[str, dict[str, Any]] = tomllib.loads(text)["benchmarks"]
+    return tables
+
+
+def _line_of(source_path: Path | None, key: str) -> int | None:
+    """Line of `[benchmarks.<key>]` in the config file (tomllib reports no positions)."""
+    if source_path is None:
+        return None
+    try:
+        lines = source_path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    header = re.compile(rf"^\s*\[\s*benchmarks\s*\.\s*\"?{re.escape(key)}\"?\s*[\].]")
+    return next((n for n, line in enumerate(lines, start=1) if header.match(line)), None)
+
+
+def load_registry(
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    source_path: Path | None = None,
+) -> Registry:
+    """Built-ins merged with `[benchmarks.<key>]` tables from `eeesync.toml`.
+
+    An override table replaces the fields it names (variants merge by name); a table for a new
+    key adds a benchmark; `enabled = false` removes one. A bad table raises `RegistryError`
+    naming `benchmarks.<key>[.<field>]` (and the file and line when `source_path` is given).
+    """
+    tables = builtin_tables()
+    for key, table in (overrides or {}).items():
+
+        def fail(message: str, field: str | None = None, *, key: str = key) -> RegistryError:
+            name = f"benchmarks.{key}" + (f".{field}" if field else "")
+            return RegistryError(
+                message,
+                path=str(source_path) if source_path else None,
+                key=name,
+                line=_line_of(source_path, key),
+            )
+
+        if not isinstance(table, Mapping):
+            raise fail("must be a table")
+        if key in tables:
+            tables[key] = _merge(tables[key], table)
+        else:
+            tables[key] = dict(table)
+        _check_types(tables[key], fail)
+    benchmarks = []
+    for key, table in tables.items():
+
+        def fail_final(message: str, field: str | None = None, *, key: str = key) -> RegistryError:
+            name = f"benchmarks.{key}" + (f".{field}" if field else "")
+            origin = key in (overrides or {})
+            return RegistryError(
+                message,
+                path=str(source_path) if (source_path and origin) else None,
+                key=name,
+                line=_line_of(source_path, key) if origin else None,
+            )
+
+        if table.get("enabled", True) is False:
+            continue
+        benchmarks.append(_build(key, table, fail_final))
+    return Registry(benchmarks=tuple(benchmarks))
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for field, value in override.items():
+        if field == "variants" and isinstance(value, Mapping) and isinstance(base.get(field), dict):
+            variants = {k: dict(v) for k, v in base["variants"].items()}
+            for name, table in value.items():
+                if isinstance(table, Mapping) and name in variants:
+                    variants[name].update(table)
+                else:
+                    variants[name] = table
+            merged[field] = variants
+        else:
+            merged[field] = value
+    return merged
+
+
+def _check_types(table: Mapping[str, Any], fail: Any) -> None:
+    for field, value in table.items():
+        expected = _FIELDS.get(field)
+        if expected is None:
+            raise fail(f"unknown field; expected one of {', '.join(sorted(_FIELDS))}", field)
+        if isinstance(value, bool) and expected is not bool:
+            raise fail(f"must be a {_type_name(expected)}, not a boolean", field)
+        if not isinstance(value, expected):
+            raise fail(f"must be a {_type_name(expected)}, not {type(value).__name__}", field)
+        if isinstance(value, list) and not all(isinstance(v, str) and v.strip() for v in value):
+            raise fail("must be a list of non-empty strings", field)
+    for name, variant in (table.get("variants") or {}).items():
+        if not isinstance(variant, Mapping):
+            raise fail("must be a table", f"variants.{name}")
+        for field, value in variant.items():
+            expected = _VARIANT_FIELDS.get(field)
+            if expected is None:
+                raise fail(
+                    f"unknown field; expected one of {', '.join(sorted(_VARIANT_FIELDS))}",
+                    f"variants.{name}.{field}",
+                )
+            if not isinstance(value, expected) or isinstance(value, bool):
+                raise fail(f"must be a {_type_name(expected)}", f"variants.{name}.{field}")
+            if isinstance(value, list) and not all(isinstance(v, str) and v.strip() for v in value):
+                raise fail("must be a list of non-empty strings", f"variants.{name}.{field}")
+    for source, variant in (table.get("source_variants") or {}).items():
+        if not isinstance(variant, str):
+            raise fail("values must be variant names", f"source_variants.{source}")
+
+
+def _type_name(expected: type | tuple[type, ...]) -> str:
+    return {str: "string", list: "list", dict: "table", bool: "boolean"}.get(
+        expected if isinstance(expected, type) else str, "value"
+    )
+
+
+def _strings(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v.strip() for v in values))
+
+
+def _check_task_id(value: str, fail: Any, field: str) -> str:
+    value = value.strip()
+    if not value or any(c.isspace() for c in value):
+        raise fail("task ids must be non-empty and contain no whitespace", field)
+    return value
+
+
+def _build(key: str, table: Mapping[str, Any], fail: Any) -> Benchmark:
+    if not _KEY_RE.match(key):
+        raise fail("benchmark keys are lower-case letters, digits, '_' and '-'")
+    for required in ("name", "dataset_id"):
+        if not str(table.get(required, "")).strip():
+            raise fail(f"{required} is required", required)
+    dataset_id = table["dataset_id"].strip()
+    try:
+        validate_repo_id(dataset_id)
+    except HFValidationError as exc:
+        raise fail(f"{dataset_id!r} is not a valid Hub dataset id: {exc}", "dataset_id") from exc
+    file_name = str(table.get("file_name") or f"{key}.yaml").strip()
+    if not _FILE_RE.match(file_name):
+        raise fail(f"{file_name!r} must be a plain *.yaml file name", "file_name")
+    scale = table.get("scale", "auto")
+    if scale not in SCALES:
+        raise fail(f"must be one of {', '.join(SCALES)}", "scale")
+    variants = []
+    for name, raw in (table.get("variants") or {}).items():
+        field = f"variants.{name}"
+        if not raw.get("task_id"):
+            raise fail("task_id is required", f"{field}.task_id")
+        variant_file = raw.get("file_name")
+        if variant_file is not None and not _FILE_RE.match(variant_file):
+            raise fail(f"{variant_file!r} must be a plain *.yaml file name", f"{field}.file_name")
+        variants.append(
+            Variant(
+                name=name,
+                task_id=_check_task_id(raw["task_id"], fail, f"{field}.task_id"),
+                task_aliases=tuple(
+                    _check_task_id(a, fail, f"{field}.task_aliases")
+                    for a in raw.get("task_aliases", [])
+                ),
+                notes=(raw.get("notes") or "").strip() or None,
+                file_name=variant_file,
+                match=_strings(raw.get("match", [])),
+                hf_repos=_strings(raw.get("hf_repos", [])),
+            )
+        )
+    names = {v.name for v in variants}
+    default_variant = (table.get("default_variant") or "").strip() or None
+    if default_variant is not None and default_variant not in names:
+        raise fail(f"{default_variant!r} is not one of the variants", "default_variant")
+    source_variants = []
+    for source, variant in (table.get("source_variants") or {}).items():
+        if variant not in names:
+            raise fail(f"{variant!r} is not one of the variants", f"source_variants.{source}")
+        source_variants.append((source.strip().lower(), variant))
+    task_id = str(table.get("task_id") or (variants[0].task_id if variants else ""))
+    if not task_id:
+        raise fail("task_id is required", "task_id")
+    benchmark = Benchmark(
+        key=key,
+        name=table["name"].strip(),
+        dataset_id=dataset_id,
+        task_id=_check_task_id(task_id, fail, "task_id"),
+        task_aliases=tuple(
+            _check_task_id(a, fail, "task_aliases") for a in table.get("task_aliases", [])
+        ),
+        file_name=file_name,
+        hf_repos=_strings(table.get("hf_repos", [])),
+        benchmark_hf_repos=_strings(table.get("benchmark_hf_repos", [])),
+        dataset_names=_strings(table.get("dataset_names", [])),
+        dataset_urls=_strings(table.get("dataset_urls", [])),
+        preferred_metrics=_strings(table.get("preferred_metrics", [])),
+        scale=scale,
+        variants=tuple(variants),
+        default_variant=default_variant,
+        source_variants=tuple(sorted(source_variants)),
+    )
+    if not (
+        benchmark.hf_repos
+        or benchmark.benchmark_hf_repos
+        or benchmark.dataset_names
+        or benchmark.dataset_urls
+        or benchmark.preferred_metrics
+    ):
+        raise fail("needs at least one recogniser (hf_repos, dataset_names, dataset_urls, …)")
+    return benchmark
+
+
+# --- eval.yaml: the authority on task ids -------------------------------------------------------
+
+
+@attrs.frozen
+class TaskStatus:
+    """What one benchmark dataset's `eval.yaml` says (or why it could not be read)."""
+
+    key: str
+    dataset_id: str
+    defined: tuple[str, ...] = ()  # tasks[].id in eval.yaml
+    error: str = ""  # for people; non-empty: the file could not be read or understood
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+@attrs.frozen
+class TaskCheck:
+    """The result of reading every benchmark dataset's `eval.yaml`."""
+
+    statuses: tuple[TaskStatus, ...]
+
+    def status(self, benchmark_key: str) -> TaskStatus | None:
+        return next((s for s in self.statuses if s.key == benchmark_key), None)
+
+    def resolve(self, benchmark_key: str, task_id: str, aliases: Sequence[str]) -> str | None:
+        """The one of `task_id` + `aliases` that eval.yaml defines (task_id first);
+        None when it defines none of them, or when eval.yaml could not be read."""
+        status = self.status(benchmark_key)
+        if status is None or not status.ok:
+            return None
+        return next((t for t in (task_id, *aliases) if t in status.defined), None)
+
+    def missing(self, registry: Registry) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(benchmark key, variant or "", task id + aliases) that eval.yaml does not define.
+        Benchmarks whose eval.yaml could not be read are not listed (see `errors`)."""
+        out = []
+        for benchmark in registry.benchmarks:
+            status = self.status(benchmark.key)
+            if status is None or not status.ok:
+                continue
+            targets = (
+                [(v.name, v.task_id, v.task_aliases) for v in benchmark.variants]
+                if benchmark.variants
+                else [("", benchmark.task_id, benchmark.task_aliases)]
+            )
+            for variant, task, aliases in targets:
+                if self.resolve(benchmark.key, task, aliases) is None:
+                    out.append((benchmark.key, variant, (task, *aliases)))
+        return out
+
+    def errors(self) -> list[TaskStatus]:
+        return [s for s in self.statuses if not s.ok]
+
+
+def parse_eval_yaml(text: str) -> tuple[str, ...]:
+    """The `tasks[].id` values of an eval.yaml. Raises ValueError naming the problem."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"eval.yaml is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("tasks"), list):
+        raise ValueError("eval.yaml has no `tasks:` list")
+    ids = []
+    for position, task in enumerate(data["tasks"]):
+        if not isinstance(task, dict) or not isinstance(task.get("id"), str):
+            raise ValueError(f"eval.yaml tasks[{position}] has no string `id`")
+        ids.append(task["id"].strip())
+    return tuple(ids)
+
+
+def _read_eval_yaml(hub: Hub, dataset_id: str) -> tuple[str, ...] | str:
+    """Task ids, or an error message for people (never raises for a Hub problem)."""
+    try:
+        path = hub.call(
+            hub.api.hf_hub_download, repo_id=dataset_id, filename="eval.yaml", repo_type="dataset"
+        )
+        text = Path(path).read_text(encoding="utf-8")
+    except GatedRepoError:  # before RepositoryNotFoundError: it is a subclass
+        return f"{dataset_id} is gated: accept its conditions on the Hub to read eval.yaml"
+    except RepositoryNotFoundError:
+        return f"dataset {dataset_id} was not found on {hub.endpoint}"
+    except RevisionNotFoundError:
+        return f"dataset {dataset_id} has no main branch"
+    except EntryNotFoundError:
+        return f"dataset {dataset_id} has no eval.yaml (it is not a Community Evals benchmark)"
+    except HfHubHTTPError as exc:
+        status = exc.response.status_code if exc.response is not None else "?"
+        return f"cannot read eval.yaml of {dataset_id}: HTTP {status}"
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"cannot read eval.yaml of {dataset_id}: {exc}"
+    except Exception as exc:
+        from eeesync.hub.client import NETWORK_ERRORS
+
+        if isinstance(exc, NETWORK_ERRORS):
+            return (
+                f"cannot reach {hub.endpoint} for eval.yaml of {dataset_id}: {type(exc).__name__}"
+            )
+        raise
+    try:
+        return parse_eval_yaml(text)
+    except ValueError as exc:
+        return f"{dataset_id}: {exc}"
+
+
+def check_tasks(registry: Registry, *, hub: Hub) -> TaskCheck:
+    """Read each benchmark dataset's eval.yaml (once per dataset). Problems are data."""
+    by_dataset: dict[str, tuple[str, ...] | str] = {}
+    statuses = []
+    for benchmark in registry.benchmarks:
+        lowered = benchmark.dataset_id.lower()
+        if lowered not in by_dataset:
+            by_dataset[lowered] = _read_eval_yaml(hub, benchmark.dataset_id)
+        found = by_dataset[lowered]
+        statuses.append(
+            TaskStatus(benchmark.key, benchmark.dataset_id, error=found)
+            if isinstance(found, str)
+            else TaskStatus(benchmark.key, benchmark.dataset_id, defined=found)
+        )
+    return TaskCheck(statuses=tuple(statuses))

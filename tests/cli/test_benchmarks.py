@@ -1,0 +1,73 @@
+"""`eeesync benchmarks [--check] [--json]` (eeesync/cli/benchmarks.py) against the local Hub."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from eeesync.cli.main import main
+from eeesync.localhub import LocalHub
+from tests.test_registry import EVAL_YAML, seed_eval_yaml
+
+
+def write_config(folder: Path, endpoint: str, extra: str = "") -> Path:
+    config = folder / "eeesync.toml"
+    config.write_text(f'[hub]\nendpoint = "{endpoint}"\n{extra}')
+    return config
+
+
+def test_lists_the_registry_at_80_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, "http://127.0.0.1:9")
+    code = main(["--config", str(config), "benchmarks"], env={"COLUMNS": "80"})
+    out = capsys.readouterr().out
+    assert code == 0
+    assert max(len(line) for line in out.splitlines()) <= 80
+    for text in ("mmlu_pro", "TIGER-Lab/MMLU-Pro", "gpqa_diamond", "cais/hle", "openai/gsm8k"):
+        assert text in out
+
+
+def test_json_includes_overrides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    extra = '\n[benchmarks.gsm8k]\ntask_id = "default"\ntask_aliases = ["gsm8k"]\n'
+    config = write_config(tmp_path, "http://127.0.0.1:9", extra)
+    assert main(["--config", str(config), "benchmarks", "--json"], env={}) == 0
+    data = json.loads(capsys.readouterr().out)
+    gsm8k = next(b for b in data["benchmarks"] if b["key"] == "gsm8k")
+    assert gsm8k["task_id"] == "default" and data["registry_digest"].startswith("sha256:")
+
+
+def test_bad_override_is_a_clean_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, "http://127.0.0.1:9", '\n[benchmarks.gsm8k]\nscale = "odd"\n')
+    assert main(["--config", str(config), "benchmarks"], env={"COLUMNS": "200"}) == 1
+    err = capsys.readouterr().err
+    assert "benchmarks.gsm8k.scale" in err and ":4" in err
+
+
+def test_check_passes_when_eval_yaml_defines_every_task(
+    tmp_path: Path, localhub: LocalHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_eval_yaml(localhub, EVAL_YAML)
+    config = write_config(tmp_path, localhub.url)
+    code = main(["--config", str(config), "benchmarks", "--check"], env={"COLUMNS": "100"})
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "All task ids are defined" in out
+
+
+def test_check_reports_missing_tasks_and_exits_1(
+    tmp_path: Path, localhub: LocalHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_eval_yaml(localhub, {**EVAL_YAML, "openai/gsm8k": "tasks:\n  - id: main\n"})
+    config = write_config(tmp_path, localhub.url)
+    code = main(["--config", str(config), "benchmarks", "--check"], env={"COLUMNS": "120"})
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "missing gsm8k/default" in out
+    assert main(["--config", str(config), "benchmarks", "--check", "--json"], env={}) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["check"]["missing"] == [
+        {"benchmark": "gsm8k", "variant": "", "task_ids": ["gsm8k", "default"]}
+    ]
