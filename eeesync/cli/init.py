@@ -1,20 +1,161 @@
-"""`eeesync init`: not built yet (placeholder filled by its issue)."""
+"""`eeesync init`: write a commented starter `eeesync.toml` for the real Hub and datastore.
+
+The newcomer's first command after the demo. Values are written with tomli-w (so quoting is
+always valid TOML) and taken from `config.py`'s defaults (so the starter file never drifts from
+what eeesync does without one); the comments explain each key. An existing file is never
+overwritten without `--force`.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import tomli_w
+
+from eeesync.config import CONFIG_NAME, Config
+from eeesync.errors import ConfigError, UserError
 
 if TYPE_CHECKING:
     from eeesync.cli.main import App
 
-HELP = "init (not built yet)"
+HELP = "write a commented starter eeesync.toml (real Hub, public datastore)"
+
+#: A benchmark added without code, shown commented out in the starter file.
+EXAMPLE_BENCHMARK = """[benchmarks.ifeval]
+name = "IFEval"
+dataset_id = "google/IFEval"
+task_id = "ifeval"
+file_name = "ifeval.yaml"
+hf_repos = ["google/IFEval"]"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare this command's flags."""
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help=f"where to write (default: --config, else ./{CONFIG_NAME})",
+    )
+    parser.add_argument(
+        "--datastore",
+        metavar="LOCATOR",
+        help="datastore to plan from: OWNER/NAME[@REVISION] or a folder "
+        f"(default: {Config().datastore_input})",
+    )
+    parser.add_argument(
+        "--collection",
+        dest="collections",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a collection to plan by default (repeat for several)",
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite an existing file")
 
 
 def run(args: argparse.Namespace, app: App) -> int:
-    app.err_console.print("not built yet")
-    return 1
+    target: Path = args.output or app.config_path or Path(CONFIG_NAME)
+    if not target.is_absolute():
+        target = app.cwd / target
+    if target.exists() and not args.force:
+        raise UserError(
+            f"{target} already exists; eeesync init does not overwrite it",
+            hint="Edit it, or run `eeesync init --force` to replace it with a fresh starter.",
+        )
+    if target.is_dir():
+        raise UserError(f"{target} is a folder; give a file path with -o")
+    text = render_starter_config(
+        datastore=args.datastore or Config().datastore_input,
+        collections=tuple(args.collections),
+    )
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the config file: {exc.strerror or exc}", path=str(target)
+        ) from exc
+    app.console.print(f"Wrote {target}.", markup=False, highlight=False)
+    next_step = "eeesync plan" if args.collections else "eeesync plan COLLECTION (or --all)"
+    app.console.print(f"Next: review it, then run `{next_step}`.", markup=False, highlight=False)
+    app.console.print(
+        "Nothing is written to the Hub before `eeesync apply` and your typed confirmation.",
+        markup=False,
+        highlight=False,
+    )
+    return 0
+
+
+def _value(key: str, value: Any) -> str:
+    """One `key = value` line, quoted by tomli-w."""
+    return tomli_w.dumps({key: value}).strip()
+
+
+def render_starter_config(*, datastore: str, collections: tuple[str, ...] = ()) -> str:
+    """The starter file's text: every setting with its default and a comment saying what it does.
+
+    Example:
+        >>> "endpoint = \\"https://huggingface.co\\"" in render_starter_config(datastore="a/b")
+        True
+    """
+    d = Config()
+    lines = [
+        "# eeesync configuration (written by `eeesync init`).",
+        "# eeesync looks for this file in the working directory and its parents; pass --config",
+        "# to use another. Environment variables override it: EEESYNC_DATASTORE,",
+        "# EEESYNC_COLLECTIONS (comma-separated), EEESYNC_ENDPOINT / HF_ENDPOINT,",
+        "# EEESYNC_CONCURRENCY, EEESYNC_PLAN_DIR, EEESYNC_CACHE_DIR.",
+        "# Command-line flags override both.",
+        "",
+        "[datastore]",
+        "# The Every Eval Ever datastore: a Hub dataset repo OWNER/NAME[@REVISION] (a branch or",
+        "# tag is resolved to a commit sha before anything is read), or a local folder (./path).",
+        _value("locator", datastore),
+        "# Collections `eeesync plan` reads when none are named on the command line",
+        '# (flat/indexes/by_collection/<name>.jsonl), e.g. ["hfopenllm_v2", "MMLU-Pro"].',
+        "# `eeesync plan --all` reads every collection.",
+        _value("collections", list(collections)),
+        "# Folder datastores only: the Hub dataset repo that source.url backlinks point at.",
+        _value("link_repo", d.datastore_link_repo),
+        "",
+        "[hub]",
+        '# The Hub to read and open PRs on. "local:.eeesync/localhub" is an offline local Hub',
+        "# for rehearsals (`eeesync localhub serve` runs it as a server).",
+        _value("endpoint", d.endpoint_input),
+        "# Your token is never stored here: eeesync uses HF_TOKEN, or the login saved by",
+        "# `hf auth login`. Reading public repos needs no token; `eeesync apply` needs one with",
+        "# write access (PRs are opened as you).",
+        "# Requests in flight at once, and the timeout per request in seconds.",
+        _value("concurrency", d.concurrency),
+        _value("timeout", d.timeout),
+        "",
+        "[sync]",
+        "# Two scores are the same when they differ by at most this many points on the 0-100",
+        "# scale (the Hub's value is normalised first: 0.412 on main equals 41.2).",
+        _value("tolerance", d.tolerance),
+        '# Records that disagree on one score: "conflict" lists them as source_conflict and opens',
+        '# nothing for them; "latest" publishes the newest.',
+        _value("duplicates", d.duplicates),
+        "# Models served only through an API are never published; these providers (model id or",
+        "# developer prefix) count as API-only when a record does not say so itself.",
+        _value("api_only_providers", list(d.api_only_providers)),
+        "# Check every task id against the benchmark dataset's eval.yaml on the Hub.",
+        _value("check_tasks", d.check_tasks),
+        "",
+        "[paths]",
+        "# Plans are written here (commit them: with their apply journals they are the audit",
+        "# trail). The cache holds downloaded records and Hub audits; it is safe to delete.",
+        _value("plans", d.plan_dir.as_posix()),
+        _value("cache", d.cache_dir.as_posix()),
+        "",
+        "# Benchmarks: MMLU-Pro, GPQA, HLE and GSM8K are built in (`eeesync benchmarks` lists",
+        "# them). Change one, or add your own without code; the dataset's eval.yaml must define",
+        "# the task id (`eeesync benchmarks --check`). For example:",
+        "#",
+        *(f"# {line}" for line in EXAMPLE_BENCHMARK.splitlines()),
+        "",
+    ]
+    return "\n".join(lines)

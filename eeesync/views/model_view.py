@@ -1,0 +1,407 @@
+"""Render a `ModelView` (every EEE result of one model + its Hub status) as text, markdown or JSON.
+
+The view half of `eeesync model` (the compute half is `eeesync/modelview.py`). Like the plan
+views, it receives finished data and a rich `Console`, and never calls the Hub, reads files or
+decides a status: the status of each result is the one `plan` computed. The text view is a rich
+table per benchmark, readable at 80 columns; the JSON view goes through the plan file's cattrs
+converter, so it has one schema.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Final, Literal, TypeAlias
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+
+from eeesync.modelview import BenchmarkGroup, HubStatus, ModelView, ResultRow, Spread
+from eeesync.plan import file as plan_file
+from eeesync.plan.model import Existing, Status
+
+ModelViewFormat: TypeAlias = Literal["text", "markdown", "json"]
+FORMATS: Final[tuple[ModelViewFormat, ...]] = ("text", "markdown", "json")
+#: Version of the JSON document (`eeesync model --format json`); bump on incompatible change.
+JSON_VERSION: Final = 1
+
+_RELATIONSHIPS: Final[Mapping[str, str]] = {
+    "first_party": "first party",
+    "third_party": "third party",
+    "collaborative": "collaborative",
+}
+
+
+# --- Words shared by the text and markdown views -------------------------------------------------
+
+
+def format_score(value: float | None) -> str:
+    return "?" if value is None else f"{value:.6g}"
+
+
+def _where(existing: Existing) -> str:
+    place = "main" if existing.location == "main" else f"PR #{existing.pr_num}"
+    return f"{place} ({existing.path.rsplit('/', 1)[-1]})"
+
+
+def _first(hub: HubStatus, location: str) -> Existing | None:
+    return next((e for e in hub.existing if e.location == location), None)
+
+
+def _label_ready(hub: HubStatus) -> str:
+    return f"absent: plan opens a PR adding it to {hub.file_path.rsplit('/', 1)[-1]}"
+
+
+def _label_present(hub: HubStatus) -> str:
+    found = _first(hub, "main")
+    return f"on main ({found.path.rsplit('/', 1)[-1]})" if found else "on main"
+
+
+def _label_pending(hub: HubStatus) -> str:
+    found = _first(hub, "pr")
+    return f"in open PR #{found.pr_num}" if found else "in an open PR"
+
+
+def _label_conflict(hub: HubStatus) -> str:
+    shown = ", ".join(f"{format_score(e.value)} in {_where(e)}" for e in hub.existing)
+    return f"conflict: the Hub has {shown}" if shown else "conflict with the Hub"
+
+
+def _label_missing(hub: HubStatus) -> str:
+    return "no model repo on the Hub"
+
+
+def _label_source_conflict(hub: HubStatus) -> str:
+    values = " vs ".join(format_score(v) for v in hub.conflicting_values)
+    return f"records disagree ({values}): nothing is published"
+
+
+def _label_audit_error(hub: HubStatus) -> str:
+    return f"unreadable: {hub.reason}"
+
+
+def _label_skipped(hub: HubStatus) -> str:
+    return f"skipped: {hub.reason}"
+
+
+#: One small function per status (Alembic-style dispatch), shared by both text views.
+HUB_LABELS: Final[Mapping[Status, Callable[[HubStatus], str]]] = {
+    Status.READY: _label_ready,
+    Status.ALREADY_PRESENT: _label_present,
+    Status.PENDING_PR: _label_pending,
+    Status.SCORE_CONFLICT: _label_conflict,
+    Status.MISSING_HF_MODEL: _label_missing,
+    Status.SOURCE_CONFLICT: _label_source_conflict,
+    Status.AUDIT_ERROR: _label_audit_error,
+    Status.SKIPPED: _label_skipped,
+}
+
+_STATUS_STYLES: Final[Mapping[Status, str]] = {
+    Status.READY: "green",
+    Status.ALREADY_PRESENT: "cyan",
+    Status.PENDING_PR: "cyan",
+    Status.SCORE_CONFLICT: "yellow",
+    Status.MISSING_HF_MODEL: "yellow",
+    Status.SOURCE_CONFLICT: "yellow",
+    Status.AUDIT_ERROR: "red",
+    Status.SKIPPED: "dim",
+}
+
+
+def hub_label(row: ResultRow) -> str:
+    """What the Hub shows for a result, in words (the note when it is not published)."""
+    if row.hub is None:
+        return row.note or "not a Community Evals benchmark"
+    return HUB_LABELS[row.hub.status](row.hub)
+
+
+def hub_link(row: ResultRow) -> str | None:
+    """Where to see it: the PR or file that holds the matching entry."""
+    if row.hub is None or not row.hub.existing:
+        return None
+    found = row.hub.existing[0]
+    return found.pr_url if found.location == "pr" and found.pr_url else found.url
+
+
+def who(row: ResultRow) -> str:
+    if row.source_organization and row.source_organization not in row.source_name:
+        return f"{row.source_name or '?'} · {row.source_organization}"
+    return row.source_name or row.source_organization or "?"
+
+
+def relationship(row: ResultRow) -> str:
+    text = row.evaluator_relationship
+    return _RELATIONSHIPS.get(text, text.replace("_", " ")) if text else "relationship unknown"
+
+
+def harness(row: ResultRow) -> str:
+    if not row.harness:
+        return ""
+    version = row.harness_version
+    return f"{row.harness} {version}" if version and version != "unknown" else row.harness
+
+
+def settings(row: ResultRow) -> str:
+    return ", ".join(f"{k}={v}" for k, v in row.generation)
+
+
+def spread_text(spread: Spread) -> str:
+    if spread.count == 1:
+        return f"{spread.metric}: 1 result, {format_score(spread.low)}"
+    return (
+        f"{spread.metric}: {spread.count} results, {format_score(spread.low)}–"
+        f"{format_score(spread.high)} (spread {format_score(spread.width)})"
+    )
+
+
+def hub_summary(view: ModelView) -> str:
+    """One line about the model repo."""
+    if view.hub_exists is None:
+        return f"could not be read: {view.hub_error}"
+    if not view.hub_exists:
+        return f"no model repo named {view.model_id} — datastore side only"
+    parts = [view.model_id, f"main {view.main_sha[:7]}"]
+    prs = len(view.open_prs)
+    parts.append(f"{prs} open PR{'s' if prs != 1 else ''}" if prs else "no open PRs")
+    return " · ".join(parts)
+
+
+def status_summary(view: ModelView) -> str:
+    counts = [(s, view.count(s)) for s in Status]
+    shown = [f"{n} {s.value}" for s, n in counts if n]
+    return ", ".join(shown) if shown else "none"
+
+
+def recorded_note(view: ModelView) -> str:
+    others = [r for r in view.recorded_ids if r != view.model_id]
+    return f"recorded as {', '.join(others)}" if others else ""
+
+
+# --- Text (rich) ---------------------------------------------------------------------------------
+
+
+def _link(label: str, url: str | None, style: str = "") -> Text:
+    return Text(label, style=Style.parse(style) + Style(link=url) if url else style)
+
+
+def _header(view: ModelView) -> RenderableType:
+    title = Text("Model ", style="bold")
+    title.append(view.model_id, style=Style(bold=True, color="cyan", link=view.hub_url or None))
+    note = recorded_note(view)
+    if note:
+        title.append(f"  ({note})", style="dim")
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    hub_style = "yellow" if view.hub_exists is not True else ""
+    grid.add_row("Hub", Text(hub_summary(view), style=hub_style))
+    grid.add_row(
+        "Datastore",
+        f"{view.datastore} @ {view.datastore_revision} · "
+        f"{len(view.collections)} collection{'s' if len(view.collections) != 1 else ''}",
+    )
+    grid.add_row(
+        "Results",
+        f"{view.results} from {view.records} record{'s' if view.records != 1 else ''}; "
+        f"published entries: {status_summary(view)}",
+    )
+    return Group(title, grid)
+
+
+def _group_title(group: BenchmarkGroup) -> Text:
+    title = Text(group.benchmark, style="bold")
+    if group.dataset_id:
+        title.append(f"  {group.dataset_id}", style="dim")
+    else:
+        title.append("  not a Community Evals benchmark", style="dim")
+    return title
+
+
+def run_text(row: ResultRow) -> str:
+    """Who ran it and how, as one comparable text (to print a run once per group)."""
+    return "\n".join(
+        x
+        for x in (
+            who(row),
+            relationship(row) + (f" · {row.date}" if row.date else ""),
+            harness(row),
+            settings(row),
+        )
+        if x
+    )
+
+
+def _row_cells(row: ResultRow, *, same_run: bool) -> tuple[Text, Text, Text, Text]:
+    metric = Text(row.metric)
+    metric.append("\n")
+    metric.append_text(_link(f"{row.collection}:{row.line}", row.datastore_url, "dim"))
+    score = Text(format_score(row.value), style="bold")
+    if (
+        row.raw_score is None
+        or row.value is None
+        or f"{row.raw_score:g}" != format_score(row.value)
+    ):
+        score.append(f"\n{row.raw_text}", style="dim")
+    if same_run:
+        run = Text("same run as above", style="dim")
+    else:
+        first, _, rest = run_text(row).partition("\n")
+        run = Text(first)
+        if rest:
+            run.append(f"\n{rest}", style="dim")
+    style = _STATUS_STYLES[row.hub.status] if row.hub is not None else "dim"
+    hub = _link(hub_label(row), hub_link(row), style)
+    return metric, score, run, hub
+
+
+def _group_table(group: BenchmarkGroup) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=True)
+    table.add_column("Metric", overflow="fold", ratio=3, min_width=10)
+    table.add_column("Score", justify="right", no_wrap=True, min_width=6)
+    table.add_column("Run by", overflow="fold", ratio=4, min_width=14)
+    table.add_column("On the Hub", overflow="fold", ratio=4, min_width=14)
+    previous: ResultRow | None = None
+    for row in group.rows:
+        same_run = (
+            previous is not None
+            and (previous.collection, previous.line) == (row.collection, row.line)
+            and run_text(previous) == run_text(row)
+        )
+        table.add_row(*_row_cells(row, same_run=same_run))
+        previous = row
+    return table
+
+
+def render_model_text(view: ModelView, console: Console) -> None:
+    """The rich view: a header, then one table per benchmark with its spread."""
+    console.print(_header(view))
+    if not view.groups:
+        console.print()
+        console.print(
+            Text(
+                f"No results for this model in {', '.join(view.collections) or 'the datastore'}. "
+                "Try --all to search every collection.",
+                style="yellow",
+            )
+        )
+    for group in view.groups:
+        console.print()
+        console.print(_group_title(group))
+        for spread in group.spreads:
+            if spread.count > 1:
+                console.print(Text(f"spread {spread_text(spread)}", style="magenta"))
+        console.print(_group_table(group))
+    if view.skipped:
+        console.print()
+        console.print(Text(f"Not published ({len(view.skipped)})", style="bold"))
+        for item in view.skipped:
+            line = Text(f"{item.reason}  ", style="yellow")
+            line.append(item.message)
+            console.print(line, overflow="fold")
+
+
+# --- Markdown ------------------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+
+
+def _md(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("\r", "").replace("\n", "<br>")
+
+
+def _md_link(label: str, url: str | None) -> str:
+    if not url:
+        return _md(label)
+    return f"[{_md(label)}](<{url.replace('>', '%3E').replace(' ', '%20')}>)"
+
+
+def _md_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def render_model_markdown(view: ModelView) -> str:
+    """The view as markdown (for an issue, a PR description or a model-card discussion)."""
+    title = _md_link(view.model_id, view.hub_url or None)
+    note = recorded_note(view)
+    out = [
+        f"## {title}" + (f" ({_md(note)})" if note else ""),
+        "",
+        f"- **Hub:** {_md(hub_summary(view))}",
+        f"- **Datastore:** {_md(view.datastore)} @ `{view.datastore_revision}` "
+        f"({_md(', '.join(view.collections))})",
+        f"- **Results:** {view.results} from {view.records} records; published entries: "
+        f"{_md(status_summary(view))}",
+    ]
+    if not view.groups:
+        out += ["", "_No results for this model in the chosen collections._"]
+    for group in view.groups:
+        heading = f"### {_md(group.benchmark)}"
+        if group.dataset_id:
+            heading += f" (`{group.dataset_id}`)"
+        out += ["", heading, ""]
+        out += [f"- spread {_md(spread_text(s))}" for s in group.spreads]
+        out += [""]
+        rows = [
+            [
+                _md(r.metric),
+                format_score(r.value),
+                _md(r.raw_text),
+                _md(who(r)),
+                _md(relationship(r)),
+                _md(harness(r)),
+                _md(settings(r)),
+                r.date or "",
+                _md_link(hub_label(r), hub_link(r)),
+                _md_link(f"{r.collection}:{r.line}", r.datastore_url),
+            ]
+            for r in group.rows
+        ]
+        out += _md_table(
+            [
+                "Metric",
+                "Score (0–100)",
+                "Recorded",
+                "Run by",
+                "Relationship",
+                "Harness",
+                "Settings",
+                "Date",
+                "On the Hub",
+                "Record",
+            ],
+            rows,
+        )
+    if view.skipped:
+        out += ["", f"### Not published ({len(view.skipped)})", ""]
+        out += [f"- `{item.reason}`: {_md(item.message)}" for item in view.skipped]
+    return "\n".join(out) + "\n"
+
+
+# --- JSON ----------------------------------------------------------------------------------------
+
+
+def render_model_json(view: ModelView) -> str:
+    """Machine output: the view through the plan file's converter (one schema for both)."""
+    data = {
+        "kind": "eeesync.model_view",
+        "version": JSON_VERSION,
+        **plan_file.converter.unstructure(view),
+    }
+    return plan_file.dumps(data)
+
+
+# --- Entry point ---------------------------------------------------------------------------------
+
+
+def render_model_view(view: ModelView, console: Console, fmt: ModelViewFormat = "text") -> None:
+    """Print the view in one of `FORMATS`."""
+    if fmt == "text":
+        render_model_text(view, console)
+        return
+    text = render_model_markdown(view) if fmt == "markdown" else render_model_json(view)
+    # Markdown and JSON are exact text: no wrapping, markup or highlighting.
+    console.print(text, markup=False, highlight=False, emoji=False, soft_wrap=True, end="")

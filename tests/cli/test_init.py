@@ -1,0 +1,103 @@
+"""`eeesync init`: a commented starter eeesync.toml that load_config accepts; no overwrite."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from eeesync.cli.init import render_starter_config
+from eeesync.cli.main import main
+from eeesync.config import DEFAULT_DATASTORE, DEFAULT_ENDPOINT, Config, load_config
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_writes_a_valid_commented_file(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init"], env={}) == 0
+    path = workdir / "eeesync.toml"
+    text = path.read_text("utf-8")
+    comments = [line for line in text.splitlines() if line.startswith("#")]
+    assert len(comments) >= 20
+    for section in ("[datastore]", "[hub]", "[sync]", "[paths]"):
+        assert section in text
+    config = load_config(path, env={}, cwd=workdir)
+    defaults = Config()
+    assert config.datastore_input == DEFAULT_DATASTORE
+    assert config.endpoint_input == DEFAULT_ENDPOINT  # the real Hub
+    assert config.collections == ()
+    for name in ("concurrency", "timeout", "tolerance", "duplicates", "api_only_providers"):
+        assert getattr(config, name) == getattr(defaults, name), name
+    assert config.plan_dir == workdir / "plans"
+    assert "token" not in tomllib.loads(text).get("hub", {})  # never stored
+    assert "Wrote" in capsys.readouterr().out
+
+
+def test_refuses_to_overwrite_without_force(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = workdir / "eeesync.toml"
+    path.write_text("# mine\n", encoding="utf-8")
+    assert main(["init"], env={}) == 1
+    assert path.read_text("utf-8") == "# mine\n"
+    err = capsys.readouterr().err
+    assert "already exists" in err and "--force" in err
+
+
+def test_force_overwrites(workdir: Path) -> None:
+    path = workdir / "eeesync.toml"
+    path.write_text("# mine\n", encoding="utf-8")
+    assert main(["init", "--force"], env={}) == 0
+    assert path.read_text("utf-8").startswith("# eeesync configuration")
+
+
+def test_options_and_output_path(workdir: Path) -> None:
+    target = workdir / "sub" / "custom.toml"
+    code = main(
+        [
+            "init",
+            "-o",
+            str(target),
+            "--datastore",
+            'org/my "store"@v1',
+            "--collection",
+            "hfopenllm_v2",
+            "--collection",
+            "MMLU-Pro",
+        ],
+        env={},
+    )
+    assert code == 0
+    config = load_config(target, env={}, cwd=workdir)
+    assert config.datastore_input == 'org/my "store"@v1'  # quoted by tomli-w, read back intact
+    assert config.collections == ("hfopenllm_v2", "MMLU-Pro")
+
+
+def test_global_config_flag_is_the_default_target(workdir: Path) -> None:
+    assert main(["--config", "other.toml", "init"], env={}) == 0
+    assert (workdir / "other.toml").is_file()
+
+
+@pytest.mark.parametrize("collections", [(), ("a",), ("a", "b-c", "d_e")])
+def test_rendered_file_round_trips(collections: tuple[str, ...], tmp_path: Path) -> None:
+    path = tmp_path / "eeesync.toml"
+    path.write_text(render_starter_config(datastore="x/y", collections=collections), "utf-8")
+    assert load_config(path, env={}, cwd=tmp_path).collections == collections
+
+
+def test_the_commented_benchmark_example_works_when_uncommented(tmp_path: Path) -> None:
+    from eeesync.cli.init import EXAMPLE_BENCHMARK
+    from eeesync.registry import load_registry
+
+    text = render_starter_config(datastore="x/y")
+    assert all(f"# {line}" in text for line in EXAMPLE_BENCHMARK.splitlines())
+    path = tmp_path / "eeesync.toml"
+    path.write_text(text + "\n" + EXAMPLE_BENCHMARK + "\n", "utf-8")
+    config = load_config(path, env={}, cwd=tmp_path)
+    registry = load_registry(config.benchmark_overrides)
+    assert registry.get("ifeval").dataset_id == "google/IFEval"
