@@ -30,7 +30,7 @@ import logging
 
 from huggingface_hub import HfApi
 
-from eeesync.apply.run import (
+from eeesync.apply import (
     DEFAULT_PARALLELISM,
     ApplyOptions,
     ApplyReport,

@@ -1,31 +1,52 @@
 """Apply: open exactly the PRs a reviewed plan holds, journaled, locked and resumable.
 
-`run` re-checks each repo and opens one PR per repo, `journal` is the append-only audit trail
-beside the plan, `lock` keeps two applies of one plan apart.
+`preview` re-checks every action read-only (`check` for one repo), `run` opens one PR per
+repo (its description and marker from `pull_request`) and returns a `report`; `journal` is
+the append-only audit trail beside the plan, `lock` keeps two applies of one plan apart.
 """
 
+from eeesync.apply.check import CheckState, FoundPR, RepoCheck, check_repo
 from eeesync.apply.journal import ActionState, journal_path, progress, read_journal
 from eeesync.apply.lock import acquire_lock, force_unlock
-from eeesync.apply.run import (
-    CONFIRM_PHRASE,
-    ApplyOptions,
-    ApplyReport,
+from eeesync.apply.preview import (
+    DEFAULT_PARALLELISM,
     Preview,
-    apply_plan,
+    check_endpoint,
+    hub_unreachable,
     prepare_apply,
+    refresh_command,
 )
+from eeesync.apply.pull_request import Marker, content_hash, parse_markers, pr_description
+from eeesync.apply.report import ActionResult, ApplyEvent, ApplyReport, ResultState
+from eeesync.apply.run import CONFIRM_PHRASE, ApplyOptions, CrashPoint, apply_plan
 
 __all__ = [
     "CONFIRM_PHRASE",
+    "DEFAULT_PARALLELISM",
+    "ActionResult",
     "ActionState",
+    "ApplyEvent",
     "ApplyOptions",
     "ApplyReport",
+    "CheckState",
+    "CrashPoint",
+    "FoundPR",
+    "Marker",
     "Preview",
+    "RepoCheck",
+    "ResultState",
     "acquire_lock",
     "apply_plan",
+    "check_endpoint",
+    "check_repo",
+    "content_hash",
     "force_unlock",
+    "hub_unreachable",
     "journal_path",
+    "parse_markers",
+    "pr_description",
     "prepare_apply",
     "progress",
     "read_journal",
+    "refresh_command",
 ]

@@ -96,10 +96,13 @@ class ActionRecordSummary:
 
     state: ActionState
     last: JournalRecord | None
-    #: An intent without a later result: a write may have reached the Hub unrecorded.
-    interrupted: bool = False
     #: Some POST for this action was sent (or may have been): look for its marker first.
     attempted: bool = False
+
+    @property
+    def interrupted(self) -> bool:
+        """An intent without a later result: a write may have reached the Hub unrecorded."""
+        return self.last is not None and self.last.event is Event.INTENT
 
 
 def journal_path(plan_path: Path) -> Path:
@@ -262,7 +265,7 @@ def _fold(lines: list[JournalRecord]) -> ActionRecordSummary:
             return ActionRecordSummary(state, record, attempted=attempted)
     last = lines[-1]
     if last.event is Event.INTENT:
-        return ActionRecordSummary(ActionState.PENDING, last, interrupted=True, attempted=True)
+        return ActionRecordSummary(ActionState.PENDING, last, attempted=True)
     if last.outcome is Outcome.STALE:
         return ActionRecordSummary(ActionState.STALE, last, attempted=attempted)
     if last.outcome is Outcome.FAILED:

@@ -13,23 +13,19 @@ approves. Anything else exits 1 having written nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from eeesync import __version__
-from eeesync.apply.journal import journal_path
-from eeesync.apply.lock import acquire_lock
-from eeesync.apply.run import (
+from eeesync.apply import (
     CONFIRM_PHRASE,
     DEFAULT_PARALLELISM,
     ApplyEvent,
@@ -38,18 +34,17 @@ from eeesync.apply.run import (
     CheckState,
     CrashPoint,
     Preview,
-    ResultState,
     apply_plan,
     check_endpoint,
     hub_unreachable,
     prepare_apply,
-    refresh_command,
 )
+from eeesync.apply.lock import acquire_lock
 from eeesync.config import Config
 from eeesync.errors import ConfirmationError, UserError
 from eeesync.hub.client import open_hub, unreachable
 from eeesync.plan.file import read_plan
-from eeesync.plan.model import Status
+from eeesync.views import apply_view
 
 if TYPE_CHECKING:
     from eeesync.cli.main import App
@@ -57,7 +52,6 @@ if TYPE_CHECKING:
 HELP = 'open the PRs of a saved plan (after typing "OPEN PRS")'
 #: Test-only hook: "<phase>:<action index>[:int]" kills (or interrupts) this process there.
 CRASH_ENV = "EEESYNC_TEST_CRASH_AT"
-JSON_UI_VERSION = "1.0"
 EXIT_INTERRUPTED = 130
 
 
@@ -130,118 +124,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 class _Output:
-    """Human text on one console, NDJSON on stdout when `--json`; safe from worker threads."""
+    """Human text on one console, NDJSON on stdout with `--json`; shared with worker threads."""
 
     def __init__(self, app: App, *, json_mode: bool) -> None:
         self.json_mode = json_mode
-        self.human: Console = app.err_console if json_mode else app.console
+        self.console: Console = app.err_console if json_mode else app.console
         self._stdout = app.console
         self._lock = threading.Lock()
 
-    def say(self, text: str) -> None:
+    @contextlib.contextmanager
+    def human(self) -> Iterator[Console]:
+        """The console for people, held alone (workers report progress concurrently)."""
         with self._lock:
-            self.human.print(text, highlight=False)
+            yield self.console
 
-    def table(self, table: Table) -> None:
-        with self._lock:
-            self.human.print(table)
-
-    def emit(self, kind: str, **data: Any) -> None:
+    def emit(self, message: dict[str, Any]) -> None:
         if not self.json_mode:
             return
-        line = json.dumps({"type": kind, **data}, sort_keys=True, ensure_ascii=False)
+        line = json.dumps(message, sort_keys=True, ensure_ascii=False)
         with self._lock:
             # Raw lines: rich would wrap or style them.
             self._stdout.file.write(line + "\n")
             self._stdout.file.flush()
 
 
-def _result_data(event: ApplyEvent) -> dict[str, Any]:
-    data: dict[str, Any] = {"repo_id": event.repo_id, "action_id": event.action_id}
-    if event.result is not None:
-        data.update(attrs.asdict(event.result))
-        data["state"] = event.result.state.value
-    if event.attempt:
-        data["attempt"] = event.attempt
-    return data
-
-
 def _on_event(out: _Output) -> Callable[[ApplyEvent], None]:
     def handle(event: ApplyEvent) -> None:
-        out.emit(event.kind, **_result_data(event))
-        result = event.result
-        repo = escape(event.repo_id)
-        if event.kind == "apply_start":
-            return
-        if result is None:
-            return
-        if result.state is ResultState.OPENED:
-            out.say(f"[green]+[/] {repo}: opened PR #{result.pr_num} {result.pr_url}")
-        elif result.state is ResultState.ADOPTED:
-            out.say(f"[green]=[/] {repo}: found PR #{result.pr_num} {result.pr_url} (recorded)")
-        elif result.state is ResultState.NOOP:
-            out.say(f"[yellow]![/] {repo}: the Hub made no PR (files already identical)")
-        elif result.state is ResultState.STALE:
-            out.say(f"[yellow]~[/] {repo}: stale, skipped ({escape('; '.join(result.changes))})")
-        elif result.state is ResultState.FAILED:
-            out.say(f"[red]x[/] {repo}: failed: {escape(result.error)}")
+        out.emit(apply_view.event_message(event))
+        with out.human() as console:
+            apply_view.render_event(event, console)
 
     return handle
 
 
-# --- Preview and confirmation ---------------------------------------------------------------------
-
-
-def _n(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
-
-
-def _render_preview(out: _Output, preview: Preview) -> None:
-    to_open = preview.to_open
-    if to_open:
-        table = Table(title="Pull requests to open", title_justify="left")
-        table.add_column("Model repo", overflow="fold")
-        table.add_column("Files", overflow="fold")
-        table.add_column("Entries", justify="right")
-        for check in to_open:
-            repo = check.repo
-            entries = sum(1 for e in repo.entries if e.status is Status.READY)
-            paths = "\n".join(f.path for f in repo.files)
-            table.add_row(escape(repo.repo_id), escape(paths), str(entries))
-        out.table(table)
-    for check in preview.in_state(CheckState.ADOPT):
-        found = check.found
-        assert found is not None
-        out.say(
-            f"[green]=[/] {escape(check.repo.repo_id)}: PR #{found.num} ({found.status}) already "
-            "carries this plan's marker (an earlier run was interrupted): it will be recorded, "
-            "not opened again"
-        )
-    for check in preview.in_state(CheckState.STALE):
-        out.say(
-            f"[yellow]~[/] {escape(check.repo.repo_id)}: stale, will be skipped: "
-            f"{escape('; '.join(check.changes))}"
-        )
-    for check in preview.in_state(CheckState.ERROR):
-        out.say(f"[red]x[/] {escape(check.repo.repo_id)}: {escape(check.error)}")
-    files = sum(len(c.repo.files) for c in to_open)
-    entries = sum(1 for c in to_open for e in c.repo.entries if e.status is Status.READY)
-    out.say(
-        f"Apply: {_n(len(to_open), 'PR')} to open ({_n(files, 'file')}, "
-        f"{_n(entries, 'entry', 'entries')}), "
-        f"{len(preview.in_state(CheckState.ADOPT))} to record, "
-        f"{len(preview.in_state(CheckState.DONE))} already done, "
-        f"{len(preview.in_state(CheckState.STALE))} stale, "
-        f"{len(preview.in_state(CheckState.ERROR))} unreadable."
-    )
-    out.emit(
-        "preview",
-        to_open=[c.repo.action_id for c in to_open],
-        adopt=[c.repo.action_id for c in preview.in_state(CheckState.ADOPT)],
-        done=[c.repo.action_id for c in preview.in_state(CheckState.DONE)],
-        stale={c.repo.action_id: list(c.changes) for c in preview.in_state(CheckState.STALE)},
-        errors={c.repo.action_id: c.error for c in preview.in_state(CheckState.ERROR)},
-    )
+# --- Confirmation ---------------------------------------------------------------------------------
 
 
 def default_terminal(console: Console) -> Terminal:
@@ -264,9 +180,8 @@ def confirm(args: argparse.Namespace, terminal: Terminal, out: _Output) -> str:
             hint=f'To approve without a terminal pass --confirm "{CONFIRM_PHRASE}" --message MSG.',
         )
     else:
-        out.say(
-            f"Type [bold]{CONFIRM_PHRASE}[/] to open these pull requests; anything else cancels."
-        )
+        with out.human() as console:
+            apply_view.render_approval_request(CONFIRM_PHRASE, console)
         try:
             phrase = terminal.read_line("Approval: ")
         except EOFError:
@@ -313,7 +228,7 @@ def _require_token(config: Config) -> None:
 
 def run(args: argparse.Namespace, app: App, *, terminal: Terminal | None = None) -> int:
     out = _Output(app, json_mode=bool(args.json))
-    out.emit("version", tool="eeesync", version=__version__, ui=JSON_UI_VERSION)
+    out.emit(apply_view.version_message())
     plan_path: Path = args.plan
     plan = read_plan(plan_path)
     config = app.config()
@@ -325,20 +240,21 @@ def run(args: argparse.Namespace, app: App, *, terminal: Terminal | None = None)
     except ValueError as exc:
         raise UserError(f"{CRASH_ENV}: {exc}") from exc
     if not plan.has_changes:
-        out.say("This plan opens no PRs: nothing to apply.")
+        with out.human() as console:
+            apply_view.render_nothing_planned(console)
         return 0
-    terminal = terminal or default_terminal(out.human)
+    terminal = terminal or default_terminal(out.console)
     with acquire_lock(config.cache_dir, plan.digest, timeout=args.lock_timeout) as lock:
         if lock.taken_over is not None:
-            out.say(
-                f"[yellow]Note:[/] took over the lock left by {escape(lock.taken_over.describe())}"
-                " (that process is gone)"
-            )
+            with out.human() as console:
+                apply_view.render_lock_takeover(lock.taken_over, console)
         with open_hub(config) as hub:
             preview = prepare_apply(hub, plan, plan_path, parallelism=args.parallelism)
             if hub_unreachable(preview):
                 raise unreachable(ConnectionError(preview.checks[0].error), config.endpoint_input)
-            _render_preview(out, preview)
+            with out.human() as console:
+                apply_view.render_preview(preview, console)
+            out.emit(apply_view.preview_message(preview))
             if not preview.needs_approval:
                 return _finish_without_writing(out, preview)
             message = confirm(args, terminal, out)
@@ -353,31 +269,17 @@ def run(args: argparse.Namespace, app: App, *, terminal: Terminal | None = None)
 
 
 def _finish_without_writing(out: _Output, preview: Preview) -> int:
-    stale = preview.in_state(CheckState.STALE)
-    errors = preview.in_state(CheckState.ERROR)
-    out.say("Nothing to open.")
-    if stale:
-        out.say(f"Refresh the stale repos with:\n  {refresh_command(preview.plan)}")
-    out.emit("summary", opened=0, stale=len(stale), failed=len(errors))
-    return 1 if stale or errors else 0
+    with out.human() as console:
+        apply_view.render_nothing_to_open(preview, console)
+    out.emit(apply_view.nothing_to_open_message(preview))
+    blocked = preview.in_state(CheckState.STALE) + preview.in_state(CheckState.ERROR)
+    return 1 if blocked else 0
 
 
 def _summarize(out: _Output, report: ApplyReport, plan_path: Path) -> int:
-    counts = report.counts
-    out.say(
-        "Apply {state}: {opened} opened, {adopted} recorded, {already_done} already done, "
-        "{noop} no-op, {stale} stale, {failed} failed, {pending} pending.".format(
-            state="interrupted" if report.interrupted else "complete", **counts
-        )
-    )
-    out.say(f"Journal: {journal_path(plan_path)} (commit it with the plan)")
-    if report.of(ResultState.PENDING):
-        out.say(f"Run `eeesync apply {plan_path}` again to open the pending PRs.")
-    if report.of(ResultState.FAILED):
-        out.say(f"Failed actions are retried (after a Hub check) by `eeesync apply {plan_path}`.")
-    if report.of(ResultState.STALE):
-        out.say(f"Stale repos were skipped. Refresh them with:\n  {refresh_command(report.plan)}")
-    out.emit("summary", interrupted=report.interrupted, **counts)
+    with out.human() as console:
+        apply_view.render_report(report, console, plan_path=plan_path)
+    out.emit(apply_view.report_message(report))
     if report.interrupted:
         return EXIT_INTERRUPTED
     return 0 if report.ok else 1

@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 from huggingface_hub import HfApi
 
+from eeesync.apply import Marker, content_hash, parse_markers
 from eeesync.apply.journal import Event, journal_path, progress, read_journal, summarize
-from eeesync.apply.run import CRASH_PHASES, Marker, content_hash, parse_markers
+from eeesync.apply.run import CRASH_PHASES
 from eeesync.localhub import LocalHub
 from eeesync.plan.file import read_plan
 from tests.apply.conftest import EXISTING_YAML, open_prs, plan_for, seed_repo, write

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from huggingface_hub import HfApi
 
+from eeesync.apply import ApplyOptions, ResultState, apply_plan, prepare_apply
 from eeesync.apply.journal import Event, journal_path, read_journal
-from eeesync.apply.run import ApplyOptions, ResultState, apply_plan, prepare_apply
 from eeesync.hub.client import Hub
 from eeesync.localhub import FaultConfig, LocalHub
 from eeesync.plan.file import read_plan

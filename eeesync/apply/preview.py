@@ -1,0 +1,104 @@
+"""The read-only half of apply: fold the journal, re-check every open action → `Preview`.
+
+`prepare_apply` writes nothing; the CLI shows its `Preview` and asks for `OPEN PRS` before
+`run.apply_plan` writes anything. Also the checks that refuse a plan before any Hub read.
+"""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import attrs
+
+from eeesync.apply.check import CheckState, RepoCheck, check_repo
+from eeesync.apply.journal import ActionState, journal_path, read_journal, summarize
+from eeesync.errors import PlanFileError
+from eeesync.hub.client import Hub
+from eeesync.plan.model import Plan, RepoPlan
+
+DEFAULT_PARALLELISM = 4
+#: Journal states after which a rerun never touches the action again.
+_FINISHED = (ActionState.DONE, ActionState.NOOP)
+
+
+@attrs.frozen
+class Preview:
+    """Everything apply knows before asking for confirmation. Nothing has been written."""
+
+    plan: Plan
+    plan_path: Path
+    checks: tuple[RepoCheck, ...]  # one per PR action, in plan order
+
+    def in_state(self, state: CheckState) -> list[RepoCheck]:
+        return [c for c in self.checks if c.state is state]
+
+    @property
+    def to_open(self) -> list[RepoCheck]:
+        return self.in_state(CheckState.READY)
+
+    @property
+    def needs_approval(self) -> bool:
+        """Something would be written: a PR opened or a found PR recorded."""
+        return bool(self.to_open or self.in_state(CheckState.ADOPT))
+
+
+def action_repos(plan: Plan) -> list[RepoPlan]:
+    """The repos that open a PR, in plan order (a repo's position is its crash-test index)."""
+    return [repo for repo in plan.repos if repo.opens_pr]
+
+
+def prepare_apply(
+    hub: Hub,
+    plan: Plan,
+    plan_path: Path,
+    *,
+    parallelism: int = DEFAULT_PARALLELISM,
+) -> Preview:
+    """Fold the journal and re-check every PR action that is not done yet. Writes nothing."""
+    summaries = summarize(read_journal(journal_path(plan_path)), plan.digest)
+
+    def check(index: int, repo: RepoPlan) -> RepoCheck:
+        summary = summaries.get(repo.action_id)
+        if summary is not None and summary.state in _FINISHED:
+            return RepoCheck(repo, index, CheckState.DONE, journal=summary)
+        return check_repo(hub, plan, repo, index=index, journal=summary)
+
+    repos = action_repos(plan)
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        checks = tuple(pool.map(check, range(len(repos)), repos))
+    return Preview(plan, plan_path, checks)
+
+
+def hub_unreachable(preview: Preview) -> bool:
+    """Every check failed on the network: the Hub is down, not the repos."""
+    checked = [c for c in preview.checks if c.state is not CheckState.DONE]
+    return bool(checked) and all(c.network_error for c in checked)
+
+
+def check_endpoint(plan: Plan, endpoint: str, *, source: str = "plan") -> None:
+    """Refuse a plan made for another Hub than the configured one."""
+    if plan.inputs.endpoint.rstrip("/") != endpoint.rstrip("/"):
+        raise PlanFileError(
+            f"{source} was made for the Hub at {plan.inputs.endpoint}, but the configured "
+            f"endpoint is {endpoint}",
+            hint=(
+                "Apply it with the same [hub] endpoint (or HF_ENDPOINT) it was planned with, "
+                "or run `eeesync plan` against this endpoint."
+            ),
+        )
+
+
+def refresh_command(plan: Plan) -> str:
+    """The `eeesync plan …` command that recomputes this plan from fresh Hub state."""
+    parts = ["eeesync", "plan", *plan.inputs.collections]
+    if plan.inputs.model_filter:
+        parts += ["--model", _shell_quote(plan.inputs.model_filter)]
+    for key in plan.inputs.benchmark_filter:
+        parts += ["--benchmark", _shell_quote(key)]
+    return " ".join(parts)
+
+
+def _shell_quote(value: str) -> str:
+    return value if re.fullmatch(r"[A-Za-z0-9_./:@=+-]+", value) else "'" + value + "'"

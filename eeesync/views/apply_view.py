@@ -1,0 +1,284 @@
+"""`eeesync apply` for people and machines: the preview, progress lines and the run's summary.
+
+The view of the apply stage: it receives finished data from `eeesync.apply` (a `Preview`,
+`ApplyEvent`s, an `ApplyReport`) and a rich `Console`, and never calls the Hub, reads files or
+decides a state. One small renderer per check state and per result state, looked up in a dict
+(like `terminal.py` does per `Status`). Words carry every state ("stale", "failed"), so colour
+is decoration only and `NO_COLOR` or a pipe loses nothing. The `*_message` functions build the
+`--json` NDJSON messages (their shape is versioned by `JSON_UI_VERSION`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+from rich.console import Console, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from eeesync import __version__
+from eeesync.apply.check import CheckState, RepoCheck
+from eeesync.apply.journal import journal_path
+from eeesync.apply.lock import LockInfo
+from eeesync.apply.preview import Preview, refresh_command
+from eeesync.apply.report import ActionResult, ApplyEvent, ApplyReport, ResultState
+from eeesync.plan.model import Status
+
+#: Version of the `--json` message shapes below; a consumer checks the `version` message.
+JSON_UI_VERSION = "1.0"
+
+
+def _line(mark: str, style: str, text: str) -> Text:
+    """`mark repo: what happened`: the mark is coloured, the words say it all without colour."""
+    return Text.assemble((mark, style), " ", text)
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+# --- The preview, before the confirmation: one section per check state -----------------------
+
+
+def _render_to_open(checks: Sequence[RepoCheck]) -> list[RenderableType]:
+    if not checks:
+        return []
+    table = Table(title="Pull requests to open", title_justify="left")
+    table.add_column("Model repo", overflow="fold")
+    table.add_column("Files", overflow="fold")
+    table.add_column("Entries", justify="right")
+    for check in checks:
+        repo = check.repo
+        paths = "\n".join(f.path for f in repo.files)
+        table.add_row(Text(repo.repo_id), Text(paths), str(repo.count(Status.READY)))
+    return [table]
+
+
+def _render_adopt(checks: Sequence[RepoCheck]) -> list[RenderableType]:
+    lines: list[RenderableType] = []
+    for check in checks:
+        found = check.found
+        assert found is not None  # an ADOPT check always names the PR it found
+        lines.append(
+            _line(
+                "=",
+                "green",
+                f"{check.repo.repo_id}: PR #{found.num} ({found.status}) already carries this "
+                "plan's marker (an earlier run was interrupted): it will be recorded, not "
+                "opened again",
+            )
+        )
+    return lines
+
+
+def _render_stale(checks: Sequence[RepoCheck]) -> list[RenderableType]:
+    return [
+        _line("~", "yellow", f"{c.repo.repo_id}: stale, will be skipped: {'; '.join(c.changes)}")
+        for c in checks
+    ]
+
+
+def _render_error(checks: Sequence[RepoCheck]) -> list[RenderableType]:
+    return [_line("x", "red", f"{c.repo.repo_id}: {c.error}") for c in checks]
+
+
+def _render_done(checks: Sequence[RepoCheck]) -> list[RenderableType]:
+    return []  # counted in the summary line; nothing to review
+
+
+PreviewSection = Callable[[Sequence[RepoCheck]], list[RenderableType]]
+
+#: Sections in the order they are printed: what will be written first, then what will not.
+_PREVIEW_SECTIONS: dict[CheckState, PreviewSection] = {
+    CheckState.READY: _render_to_open,
+    CheckState.ADOPT: _render_adopt,
+    CheckState.STALE: _render_stale,
+    CheckState.ERROR: _render_error,
+    CheckState.DONE: _render_done,
+}
+
+
+def render_preview(preview: Preview, console: Console) -> None:
+    """Print what an apply would do: the PRs to open, PRs to record, stale and unreadable repos."""
+    for state, render in _PREVIEW_SECTIONS.items():
+        for part in render(preview.in_state(state)):
+            console.print(part)
+    to_open = preview.to_open
+    files = sum(len(c.repo.files) for c in to_open)
+    entries = sum(c.repo.count(Status.READY) for c in to_open)
+    console.print(
+        Text(
+            f"Apply: {_n(len(to_open), 'PR')} to open ({_n(files, 'file')}, "
+            f"{_n(entries, 'entry', 'entries')}), "
+            f"{len(preview.in_state(CheckState.ADOPT))} to record, "
+            f"{len(preview.in_state(CheckState.DONE))} already done, "
+            f"{len(preview.in_state(CheckState.STALE))} stale, "
+            f"{len(preview.in_state(CheckState.ERROR))} unreadable."
+        )
+    )
+
+
+def render_approval_request(phrase: str, console: Console) -> None:
+    """Ask for the approval phrase (the CLI reads the answer)."""
+    console.print(
+        Text.assemble(
+            "Type ", (phrase, "bold"), " to open these pull requests; anything else cancels."
+        )
+    )
+
+
+def render_nothing_planned(console: Console) -> None:
+    """The plan holds no PR action at all."""
+    console.print(Text("This plan opens no PRs: nothing to apply."))
+
+
+def render_nothing_to_open(preview: Preview, console: Console) -> None:
+    """After the preview, when nothing needs approval (all done, stale or unreadable)."""
+    console.print(Text("Nothing to open."))
+    if preview.in_state(CheckState.STALE):
+        console.print(Text(f"Refresh the stale repos with:\n  {refresh_command(preview.plan)}"))
+
+
+def render_lock_takeover(holder: LockInfo, console: Console) -> None:
+    """The lock was left by a process that died; say whose it was."""
+    console.print(
+        Text.assemble(
+            ("Note:", "yellow"),
+            f" took over the lock left by {holder.describe()} (that process is gone)",
+        )
+    )
+
+
+# --- Progress, while applying: one line per result state ---------------------------------------
+
+
+def _render_opened(result: ActionResult) -> Text | None:
+    return _line("+", "green", f"{result.repo_id}: opened PR #{result.pr_num} {result.pr_url}")
+
+
+def _render_adopted(result: ActionResult) -> Text | None:
+    return _line(
+        "=", "green", f"{result.repo_id}: found PR #{result.pr_num} {result.pr_url} (recorded)"
+    )
+
+
+def _render_noop(result: ActionResult) -> Text | None:
+    return _line("!", "yellow", f"{result.repo_id}: the Hub made no PR (files already identical)")
+
+
+def _render_stale_result(result: ActionResult) -> Text | None:
+    return _line("~", "yellow", f"{result.repo_id}: stale, skipped ({'; '.join(result.changes)})")
+
+
+def _render_failed(result: ActionResult) -> Text | None:
+    return _line("x", "red", f"{result.repo_id}: failed: {result.error}")
+
+
+def _render_silent(result: ActionResult) -> Text | None:
+    return None  # pending and already-done actions are counted in the summary line only
+
+
+_RESULT_LINES: dict[ResultState, Callable[[ActionResult], Text | None]] = {
+    ResultState.OPENED: _render_opened,
+    ResultState.ADOPTED: _render_adopted,
+    ResultState.ALREADY_DONE: _render_silent,
+    ResultState.NOOP: _render_noop,
+    ResultState.STALE: _render_stale_result,
+    ResultState.FAILED: _render_failed,
+    ResultState.PENDING: _render_silent,
+}
+
+
+def render_event(event: ApplyEvent, console: Console) -> None:
+    """Print one line for an action that ended (an `apply_start` event prints nothing)."""
+    if event.result is None:
+        return
+    line = _RESULT_LINES[event.result.state](event.result)
+    if line is not None:
+        console.print(line)
+
+
+# --- The summary, after applying ---------------------------------------------------------------
+
+#: What to do next about actions in these states, in the order printed.
+_NEXT_STEPS: dict[ResultState, Callable[[ApplyReport, Path], str]] = {
+    ResultState.PENDING: lambda report, plan_path: (
+        f"Run `eeesync apply {plan_path}` again to open the pending PRs."
+    ),
+    ResultState.FAILED: lambda report, plan_path: (
+        f"Failed actions are retried (after a Hub check) by `eeesync apply {plan_path}`."
+    ),
+    ResultState.STALE: lambda report, plan_path: (
+        f"Stale repos were skipped. Refresh them with:\n  {refresh_command(report.plan)}"
+    ),
+}
+
+
+def render_report(report: ApplyReport, console: Console, *, plan_path: Path) -> None:
+    """Print the summary line (CI greps it), where the journal is, and what to do next."""
+    console.print(
+        Text(
+            "Apply {state}: {opened} opened, {adopted} recorded, {already_done} already done, "
+            "{noop} no-op, {stale} stale, {failed} failed, {pending} pending.".format(
+                state="interrupted" if report.interrupted else "complete", **report.counts
+            )
+        ),
+        soft_wrap=True,  # one line even at 80 columns: CI greps it
+    )
+    console.print(Text(f"Journal: {journal_path(plan_path)} (commit it with the plan)"))
+    for state, next_step in _NEXT_STEPS.items():
+        if report.of(state):
+            console.print(Text(next_step(report, plan_path)))
+
+
+# --- `--json`: one NDJSON message per call ------------------------------------------------------
+
+
+def version_message() -> dict[str, Any]:
+    """The first message of every `--json` stream."""
+    return {"type": "version", "tool": "eeesync", "version": __version__, "ui": JSON_UI_VERSION}
+
+
+def preview_message(preview: Preview) -> dict[str, Any]:
+    """Action ids by what the preview found for them."""
+    return {
+        "type": "preview",
+        "to_open": [c.repo.action_id for c in preview.to_open],
+        "adopt": [c.repo.action_id for c in preview.in_state(CheckState.ADOPT)],
+        "done": [c.repo.action_id for c in preview.in_state(CheckState.DONE)],
+        "stale": {c.repo.action_id: list(c.changes) for c in preview.in_state(CheckState.STALE)},
+        "errors": {c.repo.action_id: c.error for c in preview.in_state(CheckState.ERROR)},
+    }
+
+
+def event_message(event: ApplyEvent) -> dict[str, Any]:
+    """One progress event, with its action's result when it ended."""
+    data: dict[str, Any] = {
+        "type": event.kind,
+        "repo_id": event.repo_id,
+        "action_id": event.action_id,
+    }
+    if event.result is not None:
+        data.update(attrs.asdict(event.result))
+        data["state"] = event.result.state.value
+    if event.attempt:
+        data["attempt"] = event.attempt
+    return data
+
+
+def nothing_to_open_message(preview: Preview) -> dict[str, Any]:
+    """The summary when nothing needed approval."""
+    return {
+        "type": "summary",
+        "opened": 0,
+        "stale": len(preview.in_state(CheckState.STALE)),
+        "failed": len(preview.in_state(CheckState.ERROR)),
+    }
+
+
+def report_message(report: ApplyReport) -> dict[str, Any]:
+    """The summary of a run: one count per result state."""
+    return {"type": "summary", "interrupted": report.interrupted, **report.counts}

@@ -1,0 +1,338 @@
+"""The apply view: hand-built previews, events and reports rendered at 80 columns, no Hub."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from eeesync.apply import (
+    ActionResult,
+    ApplyEvent,
+    ApplyReport,
+    CheckState,
+    FoundPR,
+    Preview,
+    RepoCheck,
+    ResultState,
+    journal_path,
+)
+from eeesync.apply.lock import LockInfo
+from eeesync.plan.model import RepoPlan, Status
+from eeesync.views import apply_view
+from eeesync.views.apply_view import _PREVIEW_SECTIONS, _RESULT_LINES
+from tests.plan_factory import desired, plan_of, planned, ready_file, repo_plan
+from tests.views.conftest import COLOUR_SGR, recording_console, terminal_console
+
+PLAN_PATH = Path("plans/mmlu.plan.json")
+#: Long enough to need folding in an 80-column table.
+LONG_ID = "a-very-long-organisation-name/an-even-longer-model-name-7b-instruct-v0.3"
+REPOS = ("acme/ready", "acme/adopted", "acme/stale", "acme/unreadable", "acme/done")
+
+
+def _ready_repo(repo_id: str, benchmarks: tuple[str, ...] = ("mmlu_pro",)) -> RepoPlan:
+    wanted = [desired(repo_id, b, 40.0 + i, line=i + 1) for i, b in enumerate(benchmarks)]
+    return repo_plan(
+        repo_id,
+        [planned(Status.READY, w) for w in wanted],
+        files=[ready_file(w.file_path, [w]) for w in wanted],
+    )
+
+
+PLAN = plan_of(
+    [_ready_repo(REPOS[0], ("mmlu_pro", "gpqa"))]
+    + [_ready_repo(r) for r in REPOS[1:]]
+    + [_ready_repo(LONG_ID)]
+)
+
+
+def _repo(repo_id: str) -> RepoPlan:
+    repo = PLAN.repo(repo_id)
+    assert repo is not None
+    return repo
+
+
+def _preview(*checks: RepoCheck) -> Preview:
+    return Preview(PLAN, PLAN_PATH, checks)
+
+
+EVERY_CHECK = _preview(
+    RepoCheck(_repo(REPOS[0]), 0, CheckState.READY),
+    RepoCheck(
+        _repo(REPOS[1]),
+        1,
+        CheckState.ADOPT,
+        found=FoundPR(7, "https://huggingface.co/acme/adopted/discussions/7", "draft"),
+    ),
+    RepoCheck(_repo(REPOS[2]), 2, CheckState.STALE, changes=("main moved abc1234 → def5678",)),
+    RepoCheck(_repo(REPOS[3]), 3, CheckState.ERROR, error="could not re-check the repo: HTTP 500"),
+    RepoCheck(_repo(REPOS[4]), 4, CheckState.DONE),
+)
+
+
+def _result(state: ResultState, repo_id: str = REPOS[0], **fields: object) -> ActionResult:
+    return ActionResult(repo_id, _repo(repo_id).action_id, state, **fields)  # type: ignore[arg-type]
+
+
+EVERY_RESULT = {
+    ResultState.OPENED: _result(
+        ResultState.OPENED,
+        pr_num=1,
+        pr_url="https://huggingface.co/acme/ready/discussions/1",
+        commit_oid="c" * 40,
+    ),
+    ResultState.ADOPTED: _result(
+        ResultState.ADOPTED, pr_num=7, pr_url="https://huggingface.co/acme/ready/discussions/7"
+    ),
+    ResultState.ALREADY_DONE: _result(ResultState.ALREADY_DONE, pr_num=2),
+    ResultState.NOOP: _result(ResultState.NOOP, commit_oid="d" * 40),
+    ResultState.STALE: _result(ResultState.STALE, changes=("PR #3 opened", "main moved a → b")),
+    ResultState.FAILED: _result(ResultState.FAILED, error="HTTP 503: [busy] try later"),
+    ResultState.PENDING: _result(ResultState.PENDING),
+}
+
+
+def render(fn, *args, width: int = 80, **kwargs) -> str:  # type: ignore[no-untyped-def]
+    console = recording_console(width)
+    fn(*args, console, **kwargs)
+    return console.export_text()
+
+
+def assert_fits(text: str, width: int = 80) -> None:
+    too_wide = [line for line in text.splitlines() if len(line) > width]
+    assert too_wide == []
+
+
+# --- Dispatch ------------------------------------------------------------------------------------
+
+
+def test_every_check_state_and_result_state_has_one_renderer() -> None:
+    assert set(_PREVIEW_SECTIONS) == set(CheckState)
+    assert set(_RESULT_LINES) == set(ResultState)
+
+
+# --- The preview ---------------------------------------------------------------------------------
+
+
+def test_preview_renders_each_check_state_within_80_columns() -> None:
+    text = render(apply_view.render_preview, EVERY_CHECK)
+    assert_fits(text)
+    assert text.startswith("Pull requests to open")
+    table = text[: text.index("= acme/adopted")]
+    assert "acme/ready" in table
+    assert ".eval_results/gpqa.yaml" in table and ".eval_results/mmlu_pro.yaml" in table
+    for absent in REPOS[1:]:
+        assert absent not in table  # only READY repos are in the table
+    assert (
+        "= acme/adopted: PR #7 (draft) already carries this plan's marker (an earlier run" in text
+    )
+    assert "it will be recorded, not opened again" in text
+    assert "~ acme/stale: stale, will be skipped: main moved abc1234 → def5678" in text
+    assert "x acme/unreadable: could not re-check the repo: HTTP 500" in text
+    assert "acme/done" not in text  # already done: counted, not listed
+    summary = " ".join(text.split("Apply: ", 1)[1].split())
+    assert summary == (
+        "1 PR to open (2 files, 2 entries), 1 to record, 1 already done, 1 stale, 1 unreadable."
+    )
+
+
+def test_preview_sections_print_in_order() -> None:
+    text = render(apply_view.render_preview, EVERY_CHECK, width=200)
+    marks = [text.index(s) for s in ("Pull requests", "= acme/", "~ acme/", "x acme/", "Apply:")]
+    assert marks == sorted(marks)
+
+
+def test_preview_pluralises_and_folds_a_long_repo_id_at_80_columns() -> None:
+    preview = _preview(
+        RepoCheck(_repo(LONG_ID), 0, CheckState.READY),
+        RepoCheck(_repo(REPOS[2]), 1, CheckState.READY),
+    )
+    text = render(apply_view.render_preview, preview)
+    assert_fits(text)
+    assert LONG_ID not in text  # folded over two lines, never cropped
+    first_column = [line.split("│")[1].strip() for line in text.splitlines() if "│" in line]
+    assert first_column[:3] == [LONG_ID[:36], LONG_ID[36:], "acme/stale"]
+    assert "Apply: 2 PRs to open (2 files, 2 entries), 0 to record," in text
+
+
+def test_a_preview_with_nothing_to_open_is_only_the_summary_line() -> None:
+    done = _preview(RepoCheck(_repo(REPOS[4]), 0, CheckState.DONE))
+    text = render(apply_view.render_preview, done)
+    assert_fits(text)
+    assert " ".join(text.split()) == (
+        "Apply: 0 PRs to open (0 files, 0 entries), 0 to record, 1 already done, 0 stale, "
+        "0 unreadable."
+    )
+
+
+def test_nothing_to_open_names_the_refresh_command_only_when_stale() -> None:
+    stale = _preview(RepoCheck(_repo(REPOS[2]), 0, CheckState.STALE, changes=("x",)))
+    assert render(apply_view.render_nothing_to_open, stale) == (
+        "Nothing to open.\nRefresh the stale repos with:\n  eeesync plan mmlu_pro\n"
+    )
+    done = _preview(RepoCheck(_repo(REPOS[4]), 0, CheckState.DONE))
+    assert render(apply_view.render_nothing_to_open, done) == "Nothing to open.\n"
+
+
+def test_small_messages() -> None:
+    assert render(apply_view.render_nothing_planned) == (
+        "This plan opens no PRs: nothing to apply.\n"
+    )
+    assert render(apply_view.render_approval_request, "OPEN PRS") == (
+        "Type OPEN PRS to open these pull requests; anything else cancels.\n"
+    )
+    holder = LockInfo("abc123def456", "ada", "lab", 4242, PLAN.digest, "2026-08-01T12:00:00Z")
+    text = render(apply_view.render_lock_takeover, holder, width=200)
+    assert text == (
+        "Note: took over the lock left by ada@lab (pid 4242) since 2026-08-01T12:00:00Z, "
+        "lock id abc123def456 (that process is gone)\n"
+    )
+
+
+# --- Progress ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "state, expected",
+    [
+        (
+            ResultState.OPENED,
+            "+ acme/ready: opened PR #1 https://huggingface.co/acme/ready/discussions/1\n",
+        ),
+        (
+            ResultState.ADOPTED,
+            "= acme/ready: found PR #7 https://huggingface.co/acme/ready/discussions/7 "
+            "(recorded)\n",
+        ),
+        (ResultState.NOOP, "! acme/ready: the Hub made no PR (files already identical)\n"),
+        (ResultState.STALE, "~ acme/ready: stale, skipped (PR #3 opened; main moved a → b)\n"),
+        # Hub text is never rich markup: "[busy]" stays as it came.
+        (ResultState.FAILED, "x acme/ready: failed: HTTP 503: [busy] try later\n"),
+        (ResultState.ALREADY_DONE, ""),
+        (ResultState.PENDING, ""),
+    ],
+)
+def test_each_result_state_renders_its_line(state: ResultState, expected: str) -> None:
+    text = render(apply_view.render_event, ApplyEvent.finished(EVERY_RESULT[state]), width=200)
+    assert text == expected
+
+
+def test_a_start_event_renders_nothing() -> None:
+    repo = _repo(REPOS[0])
+    event = ApplyEvent("apply_start", repo.repo_id, repo.action_id, attempt=1)
+    assert render(apply_view.render_event, event) == ""
+
+
+def test_progress_lines_fold_within_80_columns() -> None:
+    result = _result(ResultState.FAILED, LONG_ID, error="HTTP 500: " + "internal error " * 8)
+    text = render(apply_view.render_event, ApplyEvent.finished(result))
+    assert_fits(text)
+    assert " ".join(text.split()).startswith(f"x {LONG_ID}: failed: HTTP 500: internal error")
+
+
+# --- The summary ---------------------------------------------------------------------------------
+
+
+def test_report_names_the_counts_the_journal_and_every_next_step() -> None:
+    report = ApplyReport(PLAN, tuple(EVERY_RESULT.values()))
+    text = render(apply_view.render_report, report, plan_path=PLAN_PATH, width=200)
+    assert text.splitlines() == [
+        "Apply complete: 1 opened, 1 recorded, 1 already done, 1 no-op, 1 stale, 1 failed, "
+        "1 pending.",
+        f"Journal: {journal_path(PLAN_PATH)} (commit it with the plan)",
+        f"Run `eeesync apply {PLAN_PATH}` again to open the pending PRs.",
+        f"Failed actions are retried (after a Hub check) by `eeesync apply {PLAN_PATH}`.",
+        "Stale repos were skipped. Refresh them with:",
+        "  eeesync plan mmlu_pro",
+    ]
+
+
+def test_a_clean_interrupted_report_has_no_next_steps_and_fits_80_columns() -> None:
+    report = ApplyReport(PLAN, (EVERY_RESULT[ResultState.OPENED],), interrupted=True)
+    text = render(apply_view.render_report, report, plan_path=PLAN_PATH)
+    assert_fits(text)
+    assert text.startswith("Apply interrupted: 1 opened, 0 recorded,")
+    assert text.rstrip().endswith("(commit it with the plan)")
+
+
+# --- Colour ------------------------------------------------------------------------------------
+
+
+def _render_everything(console) -> None:  # type: ignore[no-untyped-def]
+    apply_view.render_preview(EVERY_CHECK, console)
+    for result in EVERY_RESULT.values():
+        apply_view.render_event(ApplyEvent.finished(result), console)
+    apply_view.render_report(
+        ApplyReport(PLAN, tuple(EVERY_RESULT.values())), console, plan_path=PLAN_PATH
+    )
+
+
+def test_no_color_console_gets_no_colour_but_the_same_words() -> None:
+    console, buffer = terminal_console(no_color=True, width=80)
+    _render_everything(console)
+    assert not COLOUR_SGR.search(buffer.getvalue())
+    plain = recording_console(80)
+    _render_everything(plain)
+    assert "\x1b" not in plain.export_text()
+    coloured, colour_buffer = terminal_console(width=80)
+    _render_everything(coloured)
+    assert COLOUR_SGR.search(colour_buffer.getvalue())  # the marks are coloured at a terminal
+
+
+# --- --json messages ---------------------------------------------------------------------------
+
+
+def test_json_messages_have_stable_shapes() -> None:
+    version = apply_view.version_message()
+    assert version["type"] == "version" and version["ui"] == apply_view.JSON_UI_VERSION
+    preview = apply_view.preview_message(EVERY_CHECK)
+    assert preview == {
+        "type": "preview",
+        "to_open": [_repo(REPOS[0]).action_id],
+        "adopt": [_repo(REPOS[1]).action_id],
+        "done": [_repo(REPOS[4]).action_id],
+        "stale": {_repo(REPOS[2]).action_id: ["main moved abc1234 → def5678"]},
+        "errors": {_repo(REPOS[3]).action_id: "could not re-check the repo: HTTP 500"},
+    }
+    opened = apply_view.event_message(ApplyEvent.finished(EVERY_RESULT[ResultState.OPENED]))
+    opened = json.loads(json.dumps(opened))  # as a consumer reads the NDJSON line
+    assert opened == {
+        "type": "apply_complete",
+        "repo_id": "acme/ready",
+        "action_id": _repo(REPOS[0]).action_id,
+        "state": "opened",
+        "pr_num": 1,
+        "pr_url": "https://huggingface.co/acme/ready/discussions/1",
+        "commit_oid": "c" * 40,
+        "error": "",
+        "changes": [],
+    }
+    kinds = {
+        state: apply_view.event_message(ApplyEvent.finished(result))["type"]
+        for state, result in EVERY_RESULT.items()
+    }
+    assert kinds[ResultState.FAILED] == "apply_errored"
+    assert kinds[ResultState.STALE] == "stale"
+    assert kinds[ResultState.PENDING] == "skipped"
+    start = ApplyEvent("apply_start", "acme/ready", "pr:1", attempt=2)
+    assert apply_view.event_message(start) == {
+        "type": "apply_start",
+        "repo_id": "acme/ready",
+        "action_id": "pr:1",
+        "attempt": 2,
+    }
+    report = apply_view.report_message(ApplyReport(PLAN, tuple(EVERY_RESULT.values())))
+    assert report == {
+        "type": "summary",
+        "interrupted": False,
+        **dict.fromkeys(
+            ("opened", "adopted", "already_done", "noop", "stale", "failed", "pending"), 1
+        ),
+    }
+    assert apply_view.nothing_to_open_message(EVERY_CHECK) == {
+        "type": "summary",
+        "opened": 0,
+        "stale": 1,
+        "failed": 1,
+    }
