@@ -103,8 +103,10 @@ def apply_plan(
     pool = ThreadPoolExecutor(max_workers=max(1, options.parallelism))
     try:
         run.start()
-        futures = [pool.submit(run.run_action, check) for check in preview.checks]
         try:
+            # Submitting is inside the try: a Ctrl-C can land while actions are still queued.
+            for check in preview.checks:
+                futures.append(pool.submit(run.run_action, check))
             _wait_all(futures)
         except KeyboardInterrupt:
             interrupted = True
@@ -112,8 +114,10 @@ def apply_plan(
             # A second Ctrl-C abandons: whatever is in flight keeps only its intent line.
             with contextlib.suppress(KeyboardInterrupt):
                 _wait_all(futures)
+        # Checks never submitted (interrupted while queueing) stay pending.
         results = tuple(
-            _result_of(check, future) for check, future in zip(preview.checks, futures, strict=True)
+            _result_of(check, futures[i] if i < len(futures) else None)
+            for i, check in enumerate(preview.checks)
         )
     finally:
         pool.shutdown(wait=not interrupted, cancel_futures=True)
@@ -129,10 +133,10 @@ def _wait_all(futures: list[Future[ActionResult]]) -> None:
         _, pending = wait(pending, timeout=0.2)
 
 
-def _result_of(check: RepoCheck, future: Future[ActionResult]) -> ActionResult:
+def _result_of(check: RepoCheck, future: Future[ActionResult] | None) -> ActionResult:
     """The worker's result; pending when it never ran or was abandoned."""
     repo = check.repo
-    if not future.done() or future.cancelled():
+    if future is None or not future.done() or future.cancelled():
         return ActionResult(repo.repo_id, repo.action_id, ResultState.PENDING)
     exc = future.exception()
     if exc is None:

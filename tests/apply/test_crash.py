@@ -42,6 +42,8 @@ def _eeesync(
         capture_output=True,
         text=True,
         timeout=60,
+        # A shell's background job inherits an ignored SIGINT; the child must see Ctrl-C.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

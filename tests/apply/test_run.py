@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -264,8 +265,16 @@ def test_a_commit_the_hub_answers_as_noop_is_recorded_as_noop(
     assert again.results[0].state is ResultState.NOOP
 
 
+@pytest.fixture
+def ctrl_c_enabled() -> Iterator[None]:
+    """Python ignores SIGINT when started as a shell's background job: make Ctrl-C reach us."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def test_ctrl_c_finishes_the_in_flight_call_and_journals_it(
-    hub: Hub, hub_api: HfApi, seeded: Path
+    hub: Hub, hub_api: HfApi, seeded: Path, ctrl_c_enabled: None
 ) -> None:
     point = CrashPoint("after_intent", 0, signal.SIGINT)
     _, report = _apply(hub, seeded, parallelism=1, crash_at=point)
