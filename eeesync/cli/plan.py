@@ -1,20 +1,182 @@
-"""`eeesync plan`: not built yet (placeholder filled by its issue)."""
+"""`eeesync plan`: compute the desired state, audit the Hub, write a reviewable plan file.
+
+Wiring only (the pipeline is `plan/build.py`, rendering is `eeesync.views`): load the config with
+the flags last, run the pipeline with progress bars on stderr, write the plan to `plans/` (or
+`-o`), render it, and end with where it was written and the exact `eeesync apply` command.
+
+Exit codes: 0 (also "nothing to open" with --detailed-exitcode), 1 an error the user can fix,
+2 with --detailed-exitcode when the plan opens PRs (Terraform's `-detailed-exitcode`).
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import shlex
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from huggingface_hub.errors import HfHubHTTPError
+
+from eeesync.errors import EeesyncError, HubUnavailableError, UserError
+from eeesync.hub.client import NETWORK_ERRORS, open_hub, unreachable
+from eeesync.plan.build import PlanRequest, build_plan, list_all_collections, progress_display
+from eeesync.plan.file import default_plan_name, render_plan, write_plan
+from eeesync.views import render_plan as render_view
 
 if TYPE_CHECKING:
     from eeesync.cli.main import App
+    from eeesync.config import Config
+    from eeesync.hub.client import Hub
 
-HELP = "plan (not built yet)"
+HELP = "audit the Hub against the datastore and write a reviewable plan file"
+
+EXIT_NO_CHANGES, EXIT_CHANGES = 0, 2
+_NETWORK: tuple[type[BaseException], ...] = NETWORK_ERRORS
+_LISTING_FAILURES: tuple[type[BaseException], ...] = (
+    EeesyncError,
+    HfHubHTTPError,
+    OSError,
+    *NETWORK_ERRORS,
+)
+
+
+def _parallelism(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError("must be between 1 and 64")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare this command's flags."""
+    parser.add_argument(
+        "collections",
+        nargs="*",
+        metavar="COLLECTION",
+        help="collections to plan (default: [datastore] collections in eeesync.toml)",
+    )
+    parser.add_argument("--all", action="store_true", help="plan every collection")
+    parser.add_argument(
+        "--datastore", metavar="LOCATOR", help="OWNER/NAME[@REVISION] or a folder path"
+    )
+    parser.add_argument(
+        "-o", "--out", type=Path, metavar="PLANFILE", help="where to write the plan"
+    )
+    parser.add_argument(
+        "--model", default="", metavar="GLOB", help="only model ids matching this glob"
+    )
+    parser.add_argument(
+        "--benchmark",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="only this benchmark (repeatable; see `eeesync benchmarks`)",
+    )
+    parser.add_argument("--force", action="store_true", help="ignore every cache")
+    parser.add_argument(
+        "--json", action="store_true", help="print the plan JSON to stdout (no tables)"
+    )
+    parser.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 0 when there is nothing to open, 2 when PRs would be opened, 1 on error",
+    )
+    parser.add_argument(
+        "--parallelism",
+        type=_parallelism,
+        metavar="N",
+        help="model repos audited at once (default: [hub] concurrency, 8)",
+    )
 
 
 def run(args: argparse.Namespace, app: App) -> int:
-    app.err_console.print("not built yet")
-    return 1
+    # huggingface_hub logs each 429 it waits out ("Rate limited. Waiting…"): under a quota that
+    # is hundreds of lines across the progress bars. Retries are expected and handled here.
+    logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
+    config = app.config(datastore_input=args.datastore, concurrency=args.parallelism)
+    if args.all and args.collections:
+        raise UserError("give collection names or --all, not both")
+    collections = tuple(args.collections) or config.collections
+    request = PlanRequest(
+        collections=collections,
+        all_collections=bool(args.all),
+        model_filter=args.model or "",
+        benchmark_filter=tuple(dict.fromkeys(args.benchmark)),
+        force=bool(args.force),
+    )
+    show_progress = not args.json or app.err_console.is_terminal
+    try:
+        with open_hub(config) as hub:
+            if not collections and not args.all:
+                raise _no_collection(config, hub)
+            with progress_display(app.err_console, enabled=show_progress) as progress:
+                result = build_plan(config, request, hub=hub, progress=progress)
+    except _NETWORK as exc:
+        # A failure that escaped every per-record and per-repo handler: the Hub is unusable.
+        raise unreachable(exc, config.endpoint_input) from exc
+    except HfHubHTTPError as exc:
+        status = exc.response.status_code if exc.response is not None else "?"
+        raise HubUnavailableError(
+            f"the Hub at {config.endpoint_input} refused a request the plan needs (HTTP {status})",
+            hint="Retry later; if it persists, check the token (HF_TOKEN) and the endpoint.",
+        ) from exc
+    plan = result.plan
+
+    out = args.out if args.out is not None else None
+    if out is None:
+        name = default_plan_name(
+            plan.inputs.collections,
+            plan.inputs.datastore_revision,
+            all_collections=bool(args.all),
+        )
+        path = config.plan_dir / name
+    else:
+        path = out if out.is_absolute() else app.cwd / out
+    write_plan(plan, path)
+
+    if args.json:
+        # The same bytes as the file: the plan has one JSON schema, not two.
+        app.console.print(render_plan(plan), markup=False, highlight=False, soft_wrap=True, end="")
+    else:
+        shown = _shown_path(path, app.cwd)
+        render_view(plan, app.console, "text", plan_ref=shown)
+        if plan.has_changes:
+            last = f"To open these PRs, run: eeesync apply {shlex.quote(shown)}"
+        else:
+            last = "Nothing to open: no apply needed."
+        for line in (f"Plan written to {shown}", last):
+            # Never wrapped: these lines are copied and pasted.
+            app.console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if args.detailed_exitcode:
+        return EXIT_CHANGES if plan.has_changes else EXIT_NO_CHANGES
+    return 0
+
+
+def _shown_path(path: Path, cwd: Path) -> str:
+    """Relative to the working directory when the plan is under it (what people type)."""
+    try:
+        return str(path.resolve().relative_to(cwd.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _no_collection(config: Config, hub: Hub) -> UserError:
+    hint = (
+        "Name one (`eeesync plan COLLECTION`), set `collections = [...]` under [datastore] in "
+        "eeesync.toml, or plan them all with `eeesync plan --all`."
+    )
+    try:
+        names = list_all_collections(config, hub=hub)
+    except _LISTING_FAILURES:
+        names = []
+    if names:
+        shown = ", ".join(names[:12]) + (
+            f" (and {len(names) - 12} more)" if len(names) > 12 else ""
+        )
+        hint += f"{os.linesep}Collections in {config.datastore_input}: {shown}"
+    return UserError("no collection to plan", hint=hint)

@@ -7,6 +7,7 @@ Writes that create things (the commit POST) are never retried here: see `apply/r
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
@@ -17,8 +18,14 @@ from typing import TYPE_CHECKING, TypeVar
 import attrs
 import httpx2
 from huggingface_hub import HfApi
-from huggingface_hub.errors import HfHubHTTPError
-from huggingface_hub.utils import parse_ratelimit_headers
+from huggingface_hub.errors import (
+    EntryNotFoundError,
+    GatedRepoError,
+    HfHubHTTPError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+from huggingface_hub.utils._http import parse_ratelimit_headers
 
 from eeesync.errors import HubUnavailableError
 
@@ -36,6 +43,10 @@ NETWORK_ERRORS: tuple[type[BaseException], ...] = (
     httpx2.RemoteProtocolError,
 )
 WEB_BASE = "https://huggingface.co"
+#: `X-Error-Code` values that are the Hub's definitive answer: retrying cannot change them.
+DEFINITIVE_ERROR_CODES = frozenset(
+    {"RepoNotFound", "GatedRepo", "RevisionNotFound", "EntryNotFound"}
+)
 
 
 @attrs.frozen
@@ -43,6 +54,11 @@ class RetryPolicy:
     attempts: int = 6
     base_wait: float = 0.5
     max_wait: float = 30.0
+    #: A wait the server asked for (`Retry-After`, `RateLimit` reset) is honoured up to this:
+    #: the Hub's quota windows are 5 minutes, and waiting is cheaper than an audit error.
+    max_hinted_wait: float = 330.0
+    #: "Connection refused" rarely heals in seconds: try once more, then report it.
+    connect_attempts: int = 2
 
 
 @attrs.define
@@ -58,13 +74,16 @@ class Hub:
     #: rehearses the real Hub, so its links look like the real Hub's.
     web_base: str
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
+    #: Seconds to wait for one HTTP answer on eeesync's own requests (file downloads).
+    timeout: float = 20.0
     #: Counts retried reads (for reports and benchmarks).
     retries: int = 0
     _lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False)
 
     def call(self, fn: Callable[..., T], /, *args: object, **kwargs: object) -> T:
         """Run a *read* with retries on 429/5xx/401/403/timeouts. Re-raises the last error."""
-        return call_with_retry(fn, *args, policy=self.retry, on_retry=self._count, **kwargs)
+        bound = functools.partial(fn, *args, **kwargs)
+        return call_with_retry(bound, policy=self.retry, on_retry=self._count)
 
     def _count(self) -> None:
         with self._lock:
@@ -89,11 +108,46 @@ def retry_after_seconds(exc: BaseException) -> float | None:
     return None
 
 
+def error_code(exc: BaseException) -> str | None:
+    """The Hub's `X-Error-Code` on a failed response (None when absent)."""
+    response = getattr(exc, "response", None)
+    return None if response is None else response.headers.get("X-Error-Code")
+
+
 def is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, HfHubHTTPError):
         response = exc.response
-        return response is not None and response.status_code in RETRY_STATUSES
+        if response is None or error_code(exc) in DEFINITIVE_ERROR_CODES:
+            # "RepoNotFound" on a 401 is the Hub's answer for a missing repo to an anonymous
+            # caller: asking six times gives the same answer six times.
+            return False
+        return response.status_code in RETRY_STATUSES
     return isinstance(exc, NETWORK_ERRORS)
+
+
+def is_missing_repo(exc: BaseException) -> bool:
+    """True only for the Hub's definitive "this repo does not exist" answer.
+
+    A gated repo exists (`GatedRepoError` subclasses `RepositoryNotFoundError`: check it first),
+    and huggingface_hub also turns a bare 401 on https into `RepositoryNotFoundError`: without
+    the `RepoNotFound` error code (or a 404) that is an auth problem, never "missing".
+    """
+    if isinstance(exc, GatedRepoError) or not isinstance(exc, RepositoryNotFoundError):
+        return False
+    response = exc.response
+    return error_code(exc) == "RepoNotFound" or (
+        response is not None and response.status_code == 404
+    )
+
+
+def is_missing_entry(exc: BaseException) -> bool:
+    """A missing file or folder (`EntryNotFound`, or a plain 404 on a tree listing)."""
+    if isinstance(exc, EntryNotFoundError):
+        return True
+    if isinstance(exc, (RepositoryNotFoundError, RevisionNotFoundError)):
+        return False
+    response = getattr(exc, "response", None)
+    return isinstance(exc, HfHubHTTPError) and response is not None and response.status_code == 404
 
 
 def call_with_retry(
@@ -112,9 +166,11 @@ def call_with_retry(
         except BaseException as exc:
             if attempt == policy.attempts or not is_retryable(exc):
                 raise
+            if isinstance(exc, httpx2.ConnectError) and attempt >= policy.connect_attempts:
+                raise
             hint = retry_after_seconds(exc)
             backoff = min(policy.max_wait, policy.base_wait * 2 ** (attempt - 1))
-            wait = min(policy.max_wait, hint + 0.05) if hint is not None else backoff
+            wait = min(policy.max_hinted_wait, hint + 0.05) if hint is not None else backoff
             if on_retry is not None:
                 on_retry()
             sleep(wait * (1 + random.random() * 0.1))
@@ -135,12 +191,14 @@ def open_hub(config: Config, *, retry: RetryPolicy | None = None) -> Iterator[Hu
             seed_local_hub(state_dir, config.hub_seed)
         with LocalHub(state_dir) as server:
             api = HfApi(endpoint=server.url, token=False, library_name="eeesync")
-            yield Hub(api, server.url, config.endpoint_input, WEB_BASE, policy)
+            yield Hub(
+                api, server.url, config.endpoint_input, WEB_BASE, policy, timeout=config.timeout
+            )
         return
     url = config.endpoint_input
     # No configured token: let huggingface_hub find a saved login (`hf auth login`).
     api = HfApi(endpoint=url, token=config.token or None, library_name="eeesync")
-    yield Hub(api, url, url, url, policy)
+    yield Hub(api, url, url, url, policy, timeout=config.timeout)
 
 
 def unreachable(exc: BaseException, endpoint: str) -> HubUnavailableError:

@@ -141,5 +141,6 @@ def default_plan_name(
     """`<collection>-<sha7>.plan.json` (several collections joined with `+`, or `all`)."""
     label = "all" if all_collections else "+".join(collections) or "plan"
     label = re.sub(r"[^A-Za-z0-9._+-]+", "_", label)[:80]
-    short = re.sub(r"[^A-Za-z0-9]", "", revision.split(":")[-1])[:7] or "local"
+    # A Hub sha, "sha256:<hex>" or a folder digest "folder-<hex>": the hex part, shortened.
+    short = re.sub(r"[^A-Za-z0-9]", "", re.split(r"[:-]", revision)[-1])[:7] or "local"
     return f"{label}-{short}.plan.json"

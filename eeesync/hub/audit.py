@@ -1,0 +1,620 @@
+"""Audit model repos on the Hub: one repo → `RepoState` (the "read the Hub" step of `plan`).
+
+For each model repo with desired entries the audit learns, through huggingface_hub only:
+the canonical repo id and main commit sha, every `.eval_results/*.yaml` on main (content and git
+blob id), and every open or draft PR with its head sha and the eval files it changes.
+Library types (`ModelInfo`, `Discussion`, `EvalResultEntry`, …) are turned into the frozen types
+below here, so nothing past `hub/` depends on the huggingface_hub version.
+
+Request economy (the Hub's free tier allows 1,000 API requests per 5 minutes; downloads are a
+separate, larger "resolvers" bucket):
+- heads (canonical id, main sha, file list) of several repos of one author come from one
+  `list_models(author=…, expand=["sha", "siblings"])` listing; misses fall back to `model_info`;
+- eval files are read through the resolver (`/resolve/<sha>/<path>`, one request each) and their
+  blob ids computed locally (`git_hash`), so no tree listing of main is needed;
+- PRs are listed only when main does not already decide every desired entry; PR heads
+  (`list_repo_refs`) and PR trees are read only for repos that have open or draft PRs;
+- the `AuditCache` keeps what was downloaded, keyed by repo + main sha (+ PR head), so a re-plan
+  of an unchanged Hub downloads nothing again. The keys are re-learned from the cheap head
+  requests on every run: a changed Hub is never hidden.
+
+Per-repo problems are data: `RepoState.error` / `pr_error` / `EvalFile.error`, never exceptions.
+Format of the files: https://huggingface.co/docs/hub/eval-results
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import yaml
+from huggingface_hub import hf_hub_url, parse_eval_result_entries
+from huggingface_hub.errors import GatedRepoError, HfHubHTTPError
+from huggingface_hub.hf_api import RepoFile
+from huggingface_hub.utils._headers import build_hf_headers
+from huggingface_hub.utils._http import get_session, hf_raise_for_status
+from huggingface_hub.utils.sha import git_hash
+
+from eeesync.hub.client import (
+    NETWORK_ERRORS,
+    Hub,
+    is_missing_entry,
+    is_missing_repo,
+    unreachable,
+)
+
+if TYPE_CHECKING:
+    from eeesync.hub.audit_cache import AuditCache
+
+EVAL_DIR = ".eval_results"
+#: PR statuses whose files count as "on the Hub" (the community badge). Drafts included: they
+#: are one click from open, and a second PR with the same score would be a duplicate.
+ACTIVE_PR_STATUSES = frozenset({"open", "draft"})
+#: `list_models` page size on the Hub; used to bound how much of an author's listing we read.
+LIST_PAGE_SIZE = 1000
+#: An author listing pays off from this many wanted repos of that author.
+BULK_MIN_REPOS = 2
+
+
+# --- The audit's own types -----------------------------------------------------------------------
+
+
+@attrs.frozen
+class HubEntry:
+    """One item of an existing `.eval_results` file, as read (values as written + normalised)."""
+
+    index: int  # position in the file's list (0-based)
+    dataset_id: str
+    task_id: str
+    value: float | None  # None when the value is not a finite number
+    raw_value: str  # as written in the file (for people)
+    notes: str | None = None
+    date: str | None = None
+    source_url: str | None = None
+    source_name: str | None = None
+    verified: bool = False  # carries a verifyToken
+
+
+@attrs.frozen
+class EvalFile:
+    """One `.eval_results/*.yaml` file at a revision."""
+
+    path: str
+    blob_id: str | None  # git blob sha1 (None when it could not be downloaded)
+    entries: tuple[HubEntry, ...] = ()
+    #: Non-empty when the file is malformed (entries then holds the items that did parse).
+    error: str = ""
+    #: The file could not be read at all (download failed): it could hold anything.
+    unreadable: bool = False
+    text: str = ""  # the exact content (main: merge appends to it)
+
+
+@attrs.frozen
+class PullRequestState:
+    """An open or draft PR and the eval files it changes compared with main."""
+
+    num: int
+    status: str  # "open" or "draft"
+    title: str
+    url: str
+    head_sha: str
+    files: tuple[EvalFile, ...] = ()
+    error: str = ""  # its files could not be read
+
+
+@attrs.frozen
+class RepoState:
+    """What the Hub holds for one model repo, as far as the plan needs it."""
+
+    requested_ids: tuple[str, ...]  # spellings used by the datastore records
+    repo_id: str  # canonical id (the first requested id when unknown)
+    exists: bool = True
+    main_sha: str = ""
+    main_files: tuple[EvalFile, ...] = ()
+    prs: tuple[PullRequestState, ...] = ()
+    #: False when the PR listing was skipped because main already decides every entry.
+    prs_checked: bool = False
+    error: str = ""  # the repo could not be read: every entry is an audit_error
+    pr_error: str = ""  # the PRs could not be listed
+
+    def main_file(self, path: str) -> EvalFile | None:
+        return next((f for f in self.main_files if f.path == path), None)
+
+
+@attrs.frozen
+class Head:
+    """The cheap facts about a repo: canonical id, main sha, the eval files on main."""
+
+    repo_id: str
+    sha: str
+    eval_paths: tuple[str, ...] | None  # None: the server did not list files
+
+
+@attrs.frozen
+class HeadFailure:
+    missing: bool  # the Hub said the repo does not exist
+    message: str
+    #: No answer at all (connection refused, DNS, timeout): the cause, kept to report it.
+    unreachable: BaseException | None = attrs.field(default=None, eq=False, repr=False)
+
+
+# --- Parsing existing files ----------------------------------------------------------------------
+
+
+def is_eval_path(path: str) -> bool:
+    """A Community Evals file: any `*.yaml`/`*.yml` under `.eval_results/` (nested included)."""
+    lowered = path.lower()
+    return path.startswith(EVAL_DIR + "/") and lowered.endswith((".yaml", ".yml"))
+
+
+def parse_eval_file(path: str, data: bytes) -> EvalFile:
+    """Parse one file safely: `yaml.safe_load`, shape check, then huggingface_hub's parser.
+
+    Unquoted dates become strings and numeric strings numbers. A problem with an item makes the
+    file malformed (`error` names the item) but the items that did parse are kept.
+
+    Example:
+        >>> f = parse_eval_file(".eval_results/gpqa.yaml",
+        ...     b"- dataset: {id: Idavidrein/gpqa, task_id: gpqa_diamond}\\n  value: '0.412'\\n")
+        >>> f.entries[0].value, f.error
+        (0.412, '')
+    """
+    blob_id = git_hash(data)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return EvalFile(path, blob_id, error=f"{path}: not UTF-8 text ({exc.reason})")
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        return EvalFile(path, blob_id, error=f"{path}: invalid YAML{line}: {problem}", text=text)
+    if loaded is None:
+        return EvalFile(path, blob_id, text=text)  # empty (or comments only): no entries
+    if not isinstance(loaded, list):
+        kind = type(loaded).__name__
+        return EvalFile(
+            path, blob_id, error=f"{path}: top level is a {kind}, expected a list", text=text
+        )
+    entries: list[HubEntry] = []
+    problems: list[str] = []
+    for index, item in enumerate(loaded):
+        parsed = _parse_item(index, item)
+        if isinstance(parsed, str):
+            problems.append(parsed)
+        else:
+            entries.append(parsed)
+    error = f"{path}: " + "; ".join(problems) if problems else ""
+    return EvalFile(path, blob_id, tuple(entries), error=error, text=text)
+
+
+def _parse_item(index: int, item: Any) -> HubEntry | str:
+    label = f"entry {index + 1}"
+    if not isinstance(item, dict):
+        return f"{label} is a {type(item).__name__}, expected a mapping"
+    item = _normalised_item(item)
+    try:
+        parsed = parse_eval_result_entries([item])
+    except KeyError as exc:
+        key = str(exc.args[0])
+        return f"{label} lacks the required key {'dataset.' + key if key != 'value' else key}"
+    except (TypeError, ValueError, AttributeError) as exc:
+        return f"{label} is invalid: {exc}"
+    if not parsed:
+        return f"{label} is an error record, not an entry"
+    entry = parsed[0]
+    if not isinstance(entry.dataset_id, str) or not isinstance(entry.task_id, str):
+        return f"{label} has a non-text dataset.id or task_id"
+    raw = entry.value
+    return HubEntry(
+        index=index,
+        dataset_id=entry.dataset_id.strip(),
+        task_id=entry.task_id.strip(),
+        value=_number(raw),
+        raw_value=str(raw),
+        notes=_text(entry.notes),
+        date=_text(entry.date),
+        source_url=_text(entry.source_url),
+        source_name=_text(entry.source_name),
+        verified=bool(entry.verify_token),
+    )
+
+
+def _normalised_item(item: dict[Any, Any]) -> dict[Any, Any]:
+    """Unquoted YAML dates load as `date` objects: the format says strings."""
+    item = dict(item)
+    if isinstance(item.get("date"), (dt.date, dt.datetime)):
+        item["date"] = item["date"].isoformat()
+    dataset = item.get("dataset")
+    if isinstance(dataset, dict):
+        item["dataset"] = {
+            k: (str(v) if isinstance(v, (int, float)) else v) for k, v in dataset.items()
+        }
+    return item
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip().rstrip("%"))
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value).strip() or None
+
+
+# --- Talking to the Hub --------------------------------------------------------------------------
+
+
+def _describe(exc: BaseException) -> str:
+    """A short, token-free description of a failed request (for people)."""
+    response = getattr(exc, "response", None)
+    status = f"HTTP {response.status_code}" if response is not None else type(exc).__name__
+    if isinstance(exc, GatedRepoError):
+        return f"{status}: the repo is gated and this token has no access"
+    message = getattr(exc, "server_message", None) or ""
+    message = " ".join(str(message).split())[:200]
+    return f"{status}: {message}" if message else status
+
+
+def _is_hub_failure(exc: BaseException) -> bool:
+    return isinstance(exc, (HfHubHTTPError, *NETWORK_ERRORS, OSError))
+
+
+def fetch_file(hub: Hub, repo_id: str, path: str, revision: str) -> bytes:
+    """Download one file through the resolver (one request; counted in the resolvers bucket).
+
+    `hf_hub_download` would add a HEAD and keep a shared cache keyed by repo id but not endpoint
+    (reference/hf-hub.md §7.9): the audit keeps its own cache instead.
+    """
+    url = hf_hub_url(repo_id, path, revision=revision, endpoint=hub.url)
+    headers = build_hf_headers(token=hub.api.token, library_name="eeesync")
+
+    def get() -> bytes:
+        response = get_session().get(
+            url, headers=headers, timeout=hub.timeout, follow_redirects=True
+        )
+        hf_raise_for_status(response)
+        return response.content
+
+    return hub.call(get)
+
+
+def learn_heads(
+    hub: Hub,
+    repo_ids: Iterable[str],
+    *,
+    executor: ThreadPoolExecutor,
+    on_head: Callable[[], None] | None = None,
+) -> dict[str, Head | HeadFailure]:
+    """Canonical id, main sha and eval file list for each repo, in as few API requests as can be.
+
+    Returns a map keyed by the lower-cased requested id.
+    """
+    wanted = sorted({r.lower(): r for r in repo_ids}.items())
+    by_author: dict[str, list[str]] = defaultdict(list)
+    author_spelling: dict[str, str] = {}
+    for key, spelled in wanted[1:]:
+        author = key.split("/")[0]
+        by_author[author].append(key)
+        # The Hub's author filter may be case-sensitive: ask with a spelling from the records.
+        author_spelling.setdefault(author, spelled.split("/")[0])
+    found: dict[str, Head | HeadFailure] = {}
+    lock = threading.Lock()
+    if not wanted:
+        return found
+    # One request first, alone: if the Hub cannot be reached at all, say so once, clearly,
+    # instead of turning every repo into an audit error after a storm of retries.
+    probe_key, probe_id = wanted[0]
+    probe = _model_head(hub, probe_id)
+    if isinstance(probe, HeadFailure) and probe.unreachable is not None:
+        raise unreachable(probe.unreachable, hub.endpoint)
+    found[probe_key] = probe
+    if on_head is not None:
+        on_head()
+
+    def record(key: str, result: Head | HeadFailure) -> None:
+        with lock:
+            found[key] = result
+        if on_head is not None:
+            on_head()
+
+    bulk = [
+        (author_spelling[author], keys)
+        for author, keys in sorted(by_author.items())
+        if len(keys) >= BULK_MIN_REPOS
+    ]
+    for scanned in executor.map(lambda job: _scan_author(hub, *job), bulk):
+        for key, head in scanned.items():
+            record(key, head)
+    as_requested = dict(wanted)
+    misses = [key for key, _ in wanted if key not in found]
+    for key, result in zip(
+        misses, executor.map(lambda k: _model_head(hub, as_requested[k]), misses), strict=True
+    ):
+        record(key, result)
+    return found
+
+
+def _scan_author(hub: Hub, author: str, keys: Sequence[str]) -> dict[str, Head]:
+    """Heads of an author's wanted repos from one `list_models` listing (stops early)."""
+    wanted = set(keys)
+    # Reading more pages than the repos we would otherwise ask for one by one never pays off.
+    budget = max(1, len(wanted) - 1) * LIST_PAGE_SIZE
+
+    def scan() -> dict[str, Head]:
+        heads: dict[str, Head] = {}
+        listing = hub.api.list_models(author=author, expand=["sha", "siblings"])
+        for seen, info in enumerate(listing, start=1):
+            key = str(info.id).lower()
+            if key in wanted and info.sha:
+                heads[key] = Head(info.id, info.sha, _eval_paths(info.siblings))
+                if len(heads) == len(wanted):
+                    break
+            if seen >= budget:
+                break
+        return heads
+
+    try:
+        return hub.call(scan)
+    except Exception as exc:
+        if not _is_hub_failure(exc):
+            raise
+        return {}  # every repo falls back to its own model_info request
+
+
+def _model_head(hub: Hub, repo_id: str) -> Head | HeadFailure:
+    try:
+        info = hub.call(hub.api.model_info, repo_id, expand=["sha", "siblings"])
+    except Exception as exc:
+        if is_missing_repo(exc):
+            return HeadFailure(missing=True, message=f"{repo_id} does not exist on the Hub")
+        if not _is_hub_failure(exc):
+            raise
+        cause = exc if isinstance(exc, NETWORK_ERRORS) else None
+        return HeadFailure(
+            missing=False, message=f"cannot read {repo_id}: {_describe(exc)}", unreachable=cause
+        )
+    if not info.sha:
+        return HeadFailure(missing=False, message=f"the Hub gave no main commit for {repo_id}")
+    return Head(info.id, info.sha, _eval_paths(info.siblings))
+
+
+def _eval_paths(siblings: Sequence[Any] | None) -> tuple[str, ...] | None:
+    if siblings is None:
+        return None
+    return tuple(sorted(s.rfilename for s in siblings if is_eval_path(s.rfilename)))
+
+
+# --- One repo ------------------------------------------------------------------------------------
+
+
+def audit_repo(
+    hub: Hub,
+    requested_ids: Sequence[str],
+    head: Head | HeadFailure,
+    *,
+    decided_by_main: Callable[[RepoState], bool],
+    web_base: str,
+    cache: AuditCache | None = None,
+) -> RepoState:
+    """Read main's eval files and (unless main decides everything) the open/draft PRs."""
+    requested = tuple(sorted(set(requested_ids)))
+    if isinstance(head, HeadFailure):
+        return RepoState(
+            requested,
+            requested[0],
+            exists=not head.missing,
+            error="" if head.missing else head.message,
+        )
+    state = RepoState(requested, head.repo_id, main_sha=head.sha)
+    try:
+        paths = head.eval_paths
+        if paths is None:
+            paths = _list_eval_paths(hub, head.repo_id, head.sha)
+        files = _main_files(hub, head.repo_id, head.sha, paths, cache)
+    except Exception as exc:
+        if not _is_hub_failure(exc):
+            raise
+        return attrs.evolve(state, error=f"cannot list the eval files: {_describe(exc)}")
+    state = attrs.evolve(state, main_files=files)
+    if decided_by_main(state):
+        return state
+    try:
+        prs = _active_prs(hub, head.repo_id, web_base)
+        if prs:
+            prs = _pr_files(hub, head.repo_id, head.sha, prs, files, cache)
+    except Exception as exc:
+        if not _is_hub_failure(exc):
+            raise
+        return attrs.evolve(
+            state, prs_checked=True, pr_error=f"cannot list open PRs: {_describe(exc)}"
+        )
+    return attrs.evolve(state, prs=prs, prs_checked=True)
+
+
+def _list_eval_paths(hub: Hub, repo_id: str, revision: str) -> tuple[str, ...]:
+    return tuple(sorted(f.path for f in _eval_tree(hub, repo_id, revision)))
+
+
+def _eval_tree(hub: Hub, repo_id: str, revision: str) -> list[RepoFile]:
+    """Files under `.eval_results/` at a revision; a missing folder is an empty list."""
+
+    def listing() -> list[RepoFile]:
+        # list_repo_tree is lazy: errors come while iterating, so iterate inside the retry.
+        items = hub.api.list_repo_tree(
+            repo_id, path_in_repo=EVAL_DIR, recursive=True, revision=revision
+        )
+        return [i for i in items if isinstance(i, RepoFile) and is_eval_path(i.path)]
+
+    try:
+        return hub.call(listing)
+    except Exception as exc:
+        if is_missing_entry(exc):
+            return []
+        raise
+
+
+def _download(hub: Hub, repo_id: str, path: str, revision: str) -> EvalFile:
+    try:
+        data = fetch_file(hub, repo_id, path, revision)
+    except Exception as exc:
+        if not _is_hub_failure(exc):
+            raise
+        return EvalFile(
+            path, None, error=f"{path}: cannot download: {_describe(exc)}", unreadable=True
+        )
+    return parse_eval_file(path, data)
+
+
+def _main_files(
+    hub: Hub,
+    repo_id: str,
+    sha: str,
+    paths: Sequence[str],
+    cache: AuditCache | None,
+) -> tuple[EvalFile, ...]:
+    if not paths:
+        return ()
+    if cache is not None:
+        cached = cache.get_main(repo_id, sha)
+        if cached is not None and tuple(f.path for f in cached) == tuple(paths):
+            return cached
+    files = tuple(_download(hub, repo_id, path, sha) for path in paths)
+    if cache is not None and not any(f.unreadable for f in files):
+        cache.put_main(repo_id, sha, files)  # a failed read is never cached
+    return files
+
+
+def _active_prs(hub: Hub, repo_id: str, web_base: str) -> tuple[PullRequestState, ...]:
+    """Open and draft PRs (all pages), filtered client-side: the Hub's `status=open` is not
+    documented to include drafts."""
+
+    def listing() -> list[tuple[int, str, str]]:
+        found = hub.api.get_repo_discussions(
+            repo_id, discussion_type="pull_request", discussion_status="all"
+        )
+        return [
+            (d.num, d.status, d.title)
+            for d in found
+            if d.is_pull_request and d.status in ACTIVE_PR_STATUSES
+        ]
+
+    active = hub.call(listing)
+    if not active:
+        return ()
+    refs = hub.call(hub.api.list_repo_refs, repo_id, include_pull_requests=True)
+    heads = {r.ref: r.target_commit for r in refs.pull_requests or ()}
+    prs = []
+    for num, status, title in sorted(active):
+        head = heads.get(f"refs/pr/{num}", "")
+        url = f"{web_base}/{repo_id}/discussions/{num}"
+        error = "" if head else f"PR #{num} has no refs/pr/{num} head on the Hub"
+        prs.append(PullRequestState(num, status, title, url, head, error=error))
+    return tuple(prs)
+
+
+def _pr_files(
+    hub: Hub,
+    repo_id: str,
+    main_sha: str,
+    prs: Sequence[PullRequestState],
+    main_files: Sequence[EvalFile],
+    cache: AuditCache | None,
+) -> tuple[PullRequestState, ...]:
+    """The eval files each PR changes: its tree's blob ids against main's (new or different)."""
+    on_main = {f.path: f.blob_id for f in main_files}
+    out = []
+    for pr in prs:
+        if pr.error:
+            out.append(pr)
+            continue
+        cached = cache.get_pr(repo_id, main_sha, pr.head_sha) if cache is not None else None
+        if cached is not None:
+            out.append(attrs.evolve(pr, files=cached))
+            continue
+        try:
+            tree = _eval_tree(hub, repo_id, pr.head_sha)
+        except Exception as exc:
+            if not _is_hub_failure(exc):
+                raise
+            out.append(attrs.evolve(pr, error=f"cannot list its files: {_describe(exc)}"))
+            continue
+        changed = sorted(f.path for f in tree if on_main.get(f.path) != f.blob_id)
+        files = tuple(_download(hub, repo_id, path, pr.head_sha) for path in changed)
+        if cache is not None and not any(f.unreadable for f in files):
+            cache.put_pr(repo_id, main_sha, pr.head_sha, files)
+        out.append(attrs.evolve(pr, files=files))
+    return tuple(out)
+
+
+# --- Many repos ----------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class AuditProgress:
+    """Callbacks for progress bars: totals first, then one tick per head and per repo."""
+
+    on_start: Callable[[int], None] | None = None
+    on_head: Callable[[], None] | None = None
+    on_repo: Callable[[], None] | None = None
+
+
+def audit_repos(
+    hub: Hub,
+    wanted: Mapping[str, Sequence[str]],
+    *,
+    decided_by_main: Callable[[str, RepoState], bool],
+    concurrency: int = 8,
+    cache: AuditCache | None = None,
+    progress: AuditProgress | None = None,
+    skip_audit: Iterable[str] = (),
+) -> dict[str, RepoState]:
+    """Audit every repo in `wanted` (lower-cased id → requested spellings), `concurrency` at once.
+
+    `decided_by_main(key, state)` says whether main alone decides every desired entry of that
+    repo (then its PRs are not listed). Returns states keyed like `wanted`.
+    """
+    progress = progress or AuditProgress()
+    skipped = set(skip_audit)
+    keys = sorted(k for k in wanted if k not in skipped)
+    if progress.on_start is not None:
+        progress.on_start(len(keys))
+    web_base = hub.web_base.rstrip("/")
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="audit") as pool:
+        spellings = {k: sorted(wanted[k])[0] for k in keys}
+        heads = learn_heads(hub, spellings.values(), executor=pool, on_head=progress.on_head)
+
+        def one(key: str) -> RepoState:
+            state = audit_repo(
+                hub,
+                wanted[key],
+                heads[key],
+                decided_by_main=lambda s: decided_by_main(key, s),
+                web_base=web_base,
+                cache=cache,
+            )
+            if progress.on_repo is not None:
+                progress.on_repo()
+            return state
+
+        return dict(zip(keys, pool.map(one, keys), strict=True))

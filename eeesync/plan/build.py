@@ -1,0 +1,282 @@
+"""The `plan` pipeline: config → locator → datastore → registry → mapping → audit → diff → Plan.
+
+Each stage is a plain function from its own module; this one only connects them (like Alembic's
+`produce_migrations`), groups desired entries by model repo, runs the Hub audit with bounded
+concurrency and a progress display, and seals the result. It never prints: the caller renders.
+
+Determinism: the same inputs and the same Hub state give the same plan, byte for byte apart from
+`created_at` (sorted tuples everywhere, no wall-clock or machine-specific value in the content).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import attrs
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from eeesync import __version__
+from eeesync.cache import ObjectCache
+from eeesync.config import Config
+from eeesync.datastore import list_collections, read_datastore
+from eeesync.datastore.locator import Locator, resolve_locator
+from eeesync.hub.audit import AuditProgress, RepoState, audit_repos
+from eeesync.hub.audit_cache import AuditCache
+from eeesync.hub.client import Hub
+from eeesync.mapping import MappingOptions, map_records
+from eeesync.plan import file as plan_file
+from eeesync.plan.diff import decided_by_main, diff_repo
+from eeesync.plan.model import (
+    FORMAT_VERSION,
+    Counts,
+    DesiredEntry,
+    Inputs,
+    Plan,
+    RepoPlan,
+    SkippedItem,
+)
+from eeesync.registry import check_tasks, load_registry
+
+
+@attrs.frozen
+class PlanRequest:
+    """What to plan, from the command line (the config supplies the rest)."""
+
+    collections: tuple[str, ...] = ()  # empty: the config's collections
+    all_collections: bool = False
+    model_filter: str = ""  # glob on model ids ("" = all)
+    benchmark_filter: tuple[str, ...] = ()  # registry keys ("" = all)
+    force: bool = False  # ignore every cache
+
+
+@attrs.frozen
+class BuildStats:
+    """How the run went (for reports and benchmarks; never part of the plan)."""
+
+    records: int
+    repos_audited: int
+    audit_cache_hits: int
+    audit_cache_misses: int
+    retries: int
+
+
+@attrs.frozen
+class BuildResult:
+    plan: Plan
+    stats: BuildStats
+
+
+def _portable_input(config: Config, locator: Locator) -> str:
+    """The datastore input as written, never as an absolute local path (plans go to git)."""
+    text = config.datastore_input
+    if locator.kind == "folder" and Path(text).expanduser().is_absolute():
+        return os.path.relpath(Path(text).expanduser(), config.base_dir)
+    return text
+
+
+def _by_repo(entries: Sequence[DesiredEntry]) -> dict[str, list[DesiredEntry]]:
+    grouped: dict[str, list[DesiredEntry]] = defaultdict(list)
+    for entry in entries:
+        grouped[entry.repo_id.lower()].append(entry)
+    return grouped
+
+
+def build_plan(
+    config: Config,
+    request: PlanRequest,
+    *,
+    hub: Hub,
+    progress: Progress | None = None,
+    now: Callable[[], dt.datetime] | None = None,
+) -> BuildResult:
+    """Compute the whole plan. Raises only for what stops a run (bad locator, unknown
+    collection, unreadable index, unusable registry); everything else is data in the plan."""
+    locator = resolve_locator(
+        config.datastore_input,
+        hub=hub,
+        base_dir=config.base_dir,
+        link_repo=config.datastore_link_repo,
+    )
+    if request.all_collections:
+        collections: list[str] | None = None
+    else:
+        collections = list(request.collections or config.collections)
+    objects = ObjectCache(config.cache_dir)
+    read = read_datastore(
+        locator,
+        collections,
+        hub=hub,
+        cache=objects,
+        force=request.force,
+        concurrency=config.concurrency,
+        progress=progress,
+    )
+    registry = load_registry(config.benchmark_overrides, source_path=config.config_path)
+    tasks = check_tasks(registry, hub=hub) if config.check_tasks else None
+    mapped = map_records(
+        read.records,
+        registry,
+        locator,
+        options=MappingOptions(
+            duplicates=config.duplicates,
+            api_only_providers=config.api_only_providers,
+            web_base=hub.web_base,
+            benchmark_filter=request.benchmark_filter,
+            model_filter=request.model_filter,
+        ),
+        tasks=tasks,
+    )
+
+    desired = _by_repo(mapped.desired)
+    conflicts: dict[str, list[tuple[DesiredEntry, ...]]] = defaultdict(list)
+    for group in mapped.conflicts:
+        conflicts[group[0].repo_id.lower()].append(tuple(group))
+
+    audit_cache = AuditCache(config.cache_dir / "audit", read=not request.force)
+    states = audit_repos(
+        hub,
+        {key: sorted({e.repo_id for e in entries}) for key, entries in desired.items()},
+        decided_by_main=lambda key, state: decided_by_main(
+            desired[key], state, tolerance=config.tolerance, web_base=hub.web_base
+        ),
+        concurrency=config.concurrency,
+        cache=audit_cache,
+        progress=_audit_progress(progress),
+    )
+    repos = _diff_all(desired, conflicts, states, config=config, web_base=hub.web_base)
+
+    skipped = tuple(sorted({*read.skipped, *mapped.skipped}, key=_skip_order))
+    inputs = Inputs(
+        config_digest=config.digest(),
+        collections=tuple(read.collections),
+        datastore_input=_portable_input(config, locator),
+        datastore_repo=locator.repo_id,
+        datastore_revision=locator.revision,
+        indexes=tuple(read.indexes),
+        registry_digest=registry.digest(),
+        endpoint=hub.endpoint,
+        model_filter=request.model_filter,
+        benchmark_filter=tuple(sorted(request.benchmark_filter)),
+    )
+    clock = now or (lambda: dt.datetime.now(dt.UTC))
+    plan = Plan(
+        format_version=FORMAT_VERSION,
+        tool_version=__version__,
+        created_at=clock().replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        inputs=inputs,
+        repos=repos,
+        skipped=skipped,
+        counts=Counts.of(repos, skipped),
+    )
+    stats = BuildStats(
+        records=len(read.records),
+        repos_audited=len(states),
+        audit_cache_hits=audit_cache.hits,
+        audit_cache_misses=audit_cache.misses,
+        retries=hub.retries,
+    )
+    return BuildResult(plan_file.seal(plan), stats)
+
+
+def _diff_all(
+    desired: dict[str, list[DesiredEntry]],
+    conflicts: dict[str, list[tuple[DesiredEntry, ...]]],
+    states: dict[str, RepoState],
+    *,
+    config: Config,
+    web_base: str,
+) -> tuple[RepoPlan, ...]:
+    """One RepoPlan per model repo. Ids that lead to one canonical repo (a renamed repo the
+    Hub redirects) are planned together, so a repo never gets two PRs from one plan."""
+    canonical: dict[str, list[str]] = defaultdict(list)
+    for key in sorted({*desired, *conflicts}):
+        state = states.get(key)
+        target = state.repo_id.lower() if state is not None and state.exists else key
+        canonical[target].append(key)
+    repos = []
+    for keys in canonical.values():
+        entries = [e for k in keys for e in desired.get(k, ())]
+        groups = [g for k in keys for g in conflicts.get(k, ())]
+        state = next((states[k] for k in keys if k in states), None)
+        if state is not None and len(keys) > 1:
+            spellings = {s for k in keys if k in states for s in states[k].requested_ids}
+            state = attrs.evolve(state, requested_ids=tuple(sorted(spellings)))
+        repos.append(
+            diff_repo(
+                entries,
+                state,
+                conflicts=groups,
+                tolerance=config.tolerance,
+                web_base=web_base,
+            )
+        )
+    return tuple(sorted(repos, key=lambda r: (r.repo_id.lower(), r.repo_id)))
+
+
+def _skip_order(item: SkippedItem) -> tuple[str, int, str, str, str, str]:
+    return (
+        item.collection,
+        item.line,
+        item.object_path,
+        item.model_id,
+        item.benchmark,
+        item.reason,
+    )
+
+
+def _audit_progress(progress: Progress | None) -> AuditProgress | None:
+    if progress is None:
+        return None
+    tasks: dict[str, TaskID] = {}
+
+    def start(total: int) -> None:
+        tasks["heads"] = progress.add_task("Looking up model repos", total=total)
+        tasks["repos"] = progress.add_task("Auditing model repos", total=total)
+
+    return AuditProgress(
+        on_start=start,
+        on_head=lambda: progress.advance(tasks["heads"]),
+        on_repo=lambda: progress.advance(tasks["repos"]),
+    )
+
+
+@contextmanager
+def progress_display(console: Console, *, enabled: bool = True) -> Iterator[Progress | None]:
+    """Progress bars on `console` (stderr in the CLI, so `--json` stdout stays clean)."""
+    if not enabled:
+        yield None
+        return
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=24),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=not console.is_terminal,
+    )
+    with progress:
+        yield progress
+
+
+def list_all_collections(config: Config, *, hub: Hub) -> list[str]:
+    """The datastore's collection names (for `--all` messages and the no-collection hint)."""
+    locator = resolve_locator(
+        config.datastore_input,
+        hub=hub,
+        base_dir=config.base_dir,
+        link_repo=config.datastore_link_repo,
+    )
+    return list_collections(locator, hub=hub)

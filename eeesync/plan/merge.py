@@ -1,0 +1,165 @@
+"""The file on main + our new entries → the exact bytes to commit (the merge step of `plan`).
+
+A PR never deletes anybody's score: the merge works at the YAML-item level. The existing text is
+kept byte for byte and our entries are appended as new items of its top-level list, so other
+people's entries, comments and formatting survive untouched, even entries we cannot interpret.
+Our entries are serialised with huggingface_hub's `eval_result_entries_to_yaml` (the format's
+owner, see https://huggingface.co/docs/hub/eval-results) and `yaml.safe_dump`.
+
+Pure: no I/O. The result is re-parsed and checked before it is returned, so a file whose shape
+the merge cannot extend safely raises `MergeError` instead of producing a damaging commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+from huggingface_hub import EvalResultEntry, eval_result_entries_to_yaml
+
+from eeesync.plan.model import EvalEntry
+
+#: No line folding: long source URLs stay on one line, which keeps diffs readable.
+_YAML_WIDTH = 1_000_000
+
+
+class MergeError(ValueError):
+    """The existing file cannot be extended without risking other entries (for people)."""
+
+
+def to_hub_entry(entry: EvalEntry) -> EvalResultEntry:
+    """Our `EvalEntry` as huggingface_hub's `EvalResultEntry` (the library type stays here)."""
+    return EvalResultEntry(
+        dataset_id=entry.dataset_id,
+        task_id=entry.task_id,
+        value=entry.value,
+        date=entry.date,
+        source_url=entry.source_url,
+        source_name=entry.source_name if entry.source_url else None,
+        notes=entry.notes,
+    )
+
+
+def entries_to_items(entries: Sequence[EvalEntry]) -> list[dict[str, Any]]:
+    """The YAML items (plain dicts, in the spec's key order) for our entries."""
+    return eval_result_entries_to_yaml([to_hub_entry(e) for e in entries])
+
+
+def dump_items(items: list[dict[str, Any]], *, flow: bool = False) -> str:
+    # `date` stays a str, so PyYAML quotes a date-like value ('2025-01-15'): the spec asks for it.
+    text: str = yaml.safe_dump(
+        items,
+        sort_keys=False,
+        allow_unicode=True,
+        width=_YAML_WIDTH,
+        default_flow_style=flow,
+    )
+    return text
+
+
+def render_new_file(entries: Sequence[EvalEntry]) -> str:
+    """The content of a file that does not exist on main yet."""
+    return dump_items(entries_to_items(entries))
+
+
+def merge_file(existing: str | None, entries: Sequence[EvalEntry]) -> str:
+    """The exact new content of one `.eval_results` file: every existing item kept, ours added.
+
+    `existing` is the file's text on main (None: the file does not exist). Entries are appended
+    in the order given; the caller sorts them.
+
+    Raises `MergeError` when the existing text is not a YAML list (of anything) that can be
+    extended in place, or when the merged text would not read back as existing + ours.
+
+    Example:
+        >>> text = "- dataset: {id: cais/hle, task_id: hle}\\n  value: 9.1\\n"
+        >>> new = EvalEntry(dataset_id="TIGER-Lab/MMLU-Pro", task_id="mmlu_pro", value=41.2)
+        >>> print(merge_file(text, [new]), end="")
+        - dataset: {id: cais/hle, task_id: hle}
+          value: 9.1
+        - dataset:
+            id: TIGER-Lab/MMLU-Pro
+            task_id: mmlu_pro
+          value: 41.2
+    """
+    new_items = entries_to_items(entries)
+    if existing is None:
+        return dump_items(new_items)
+    old_items, root = _existing_items(existing)
+    if root is None:
+        # Empty or comment-only file: keep whatever text is there, then our list.
+        merged = _with_newline(existing) + dump_items(new_items)
+    elif isinstance(root, yaml.SequenceNode) and root.flow_style:
+        merged = _append_flow(existing, root, new_items)
+    else:
+        merged = _append_block(existing, root, new_items)
+    _verify(merged, old_items, new_items)
+    return merged
+
+
+# --- Reading the existing file ------------------------------------------------------------------
+
+
+def _existing_items(text: str) -> tuple[list[Any], yaml.Node | None]:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise MergeError(f"the file on main is not valid YAML: {_one_line(exc)}") from exc
+    if root is None or data is None:
+        return [], None
+    if not isinstance(root, yaml.SequenceNode) or not isinstance(data, list):
+        raise MergeError("the file on main is not a YAML list of entries")
+    # Oddities such as a `...` end marker after the list are caught by `_verify`: appended text
+    # would land outside the list and the result would not read back as existing + ours.
+    return data, root
+
+
+def _with_newline(text: str) -> str:
+    return text if not text or text.endswith("\n") else text + "\n"
+
+
+def _append_block(text: str, root: yaml.Node, items: list[dict[str, Any]]) -> str:
+    """Append block-style items at the root list's own indentation."""
+    indent = " " * root.start_mark.column
+    block = dump_items(items)
+    if indent:
+        block = "".join(indent + line if line.strip() else line for line in block.splitlines(True))
+    return _with_newline(text) + block
+
+
+def _append_flow(text: str, root: yaml.Node, items: list[dict[str, Any]]) -> str:
+    """Insert flow-style items before the closing `]` of a flow list (`[{...}, {...}]`)."""
+    end = root.end_mark.index  # just past the closing bracket
+    close = text.rfind("]", 0, end)
+    if close < 0:  # pragma: no cover - a flow sequence always ends with `]`
+        raise MergeError("cannot find the end of the list in the file on main")
+    inner = dump_items(items, flow=True).strip()
+    if not (inner.startswith("[") and inner.endswith("]")):  # pragma: no cover - safe_dump form
+        raise MergeError("could not serialise the new entries in flow style")
+    inner = inner[1:-1].strip()
+    before = text[:close].rstrip()
+    separator = "" if before.endswith("[") else ", "
+    return text[: len(before)] + separator + inner + text[close:]
+
+
+def _verify(merged: str, old_items: list[Any], new_items: list[dict[str, Any]]) -> None:
+    """The merged text must read back as exactly the old items followed by ours."""
+    try:
+        data = yaml.safe_load(merged)
+    except yaml.YAMLError as exc:
+        raise MergeError(f"merging would produce invalid YAML: {_one_line(exc)}") from exc
+    expected = [*old_items, *yaml.safe_load(dump_items(new_items))]
+    # Compare canonical dumps, not objects: `.nan != .nan`, yet it is the same entry.
+    if _canonical(data) != _canonical(expected):
+        raise MergeError("merging would change the entries already in the file; not writing it")
+
+
+def _canonical(data: Any) -> str:
+    text: str = yaml.safe_dump(data, sort_keys=True, allow_unicode=True, width=_YAML_WIDTH)
+    return text
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
