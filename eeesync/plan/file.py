@@ -138,8 +138,14 @@ def read_plan(path: Path) -> Plan:
 def default_plan_name(
     collections: tuple[str, ...], revision: str, *, all_collections: bool = False
 ) -> str:
-    """`<collection>-<sha7>.plan.json` (several collections joined with `+`, or `all`)."""
-    label = "all" if all_collections else "+".join(collections) or "plan"
+    """`<collection>-<sha7>.plan.json`: two collections joined with `+`, more as
+    `<first>+<n>more`, every collection as `all`."""
+    if all_collections:
+        label = "all"
+    elif len(collections) > 2:
+        label = f"{collections[0]}+{len(collections) - 1}more"
+    else:
+        label = "+".join(collections) or "plan"
     label = re.sub(r"[^A-Za-z0-9._+-]+", "_", label)[:80]
     # A Hub sha, "sha256:<hex>" or a folder digest "folder-<hex>": the hex part, shortened.
     short = re.sub(r"[^A-Za-z0-9]", "", re.split(r"[:-]", revision)[-1])[:7] or "local"

@@ -147,7 +147,9 @@ def format_value(value: float | None) -> str:
 
 
 def short_sha(value: str, length: int = 7) -> str:
-    return value.split(":")[-1][:length]
+    """`sha256:ab12…`, `folder-ab12…` or a bare sha → its first hex digits."""
+    tail = value.split(":")[-1]
+    return tail.removeprefix("folder-")[:length]
 
 
 def entry_label(entry: PlannedEntry) -> str:

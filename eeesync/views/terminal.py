@@ -494,9 +494,11 @@ def _render_skipped(ctx: _Context, status: Status) -> list[RenderableType]:
         return []
     shown, hidden = cap(groups, ctx.options.limit_for(status))
     rows: list[list[Text | str]] = []
+    # The full messages are long (they name index line and object): only when asked for.
+    detailed = ctx.options.limit_for(status) is None
     for group in shown:
         reason = Text(group.reason, style="bold")
-        if group.message and group.message != group.reason:
+        if detailed and group.message and group.message != group.reason:
             reason.append(f"\n{group.message}", style="dim")
         more = "\n…" if group.count > len(group.examples) else ""
         rows.append([reason, str(group.count), "\n".join(group.examples) + more])

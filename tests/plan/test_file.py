@@ -113,6 +113,7 @@ def test_default_plan_names() -> None:
     assert default_plan_name(("mmlu_pro",), sha) == "mmlu_pro-0f3c9a7.plan.json"
     assert default_plan_name(("a", "b"), sha) == "a+b-0f3c9a7.plan.json"
     assert default_plan_name(("a",), sha, all_collections=True) == "all-0f3c9a7.plan.json"
+    assert default_plan_name(("a", "b", "c"), sha) == "a+2more-0f3c9a7.plan.json"
     assert default_plan_name(("a",), "folder-9c162814fe94") == "a-9c16281.plan.json"
     assert "/" not in default_plan_name(("../../etc",), sha)
 

@@ -340,6 +340,14 @@ def test_text_from_the_plan_is_never_read_as_markup():
         ],
         [skipped("unknown_task", 4, "task [mmlu_redux] is not in the registry")],
     )
-    text = render_text(odd)
+    text = render_text(odd, statuses={Status.AUDIT_ERROR, Status.SKIPPED})
     assert "[bold]line 3[/]: [not a list]" in text
     assert "task [mmlu_redux] is not in the registry" in text
+
+
+def test_skip_messages_only_when_skipped_is_asked_for():
+    plan = plan_of(
+        [], [skipped("sha256_mismatch", 4, "index line 4: sha256 is abc, index says def")]
+    )
+    assert "sha256 is abc" not in render_text(plan)
+    assert "sha256 is abc" in render_text(plan, statuses={Status.SKIPPED})
