@@ -41,12 +41,12 @@ from eeesync.config import Config  # noqa: E402
 from eeesync.hub.client import Hub, RetryPolicy  # noqa: E402
 from eeesync.localhub import FaultConfig, LocalHub, RateLimitConfig  # noqa: E402
 from eeesync.plan.build import BuildResult, PlanRequest, build_plan  # noqa: E402
-from tests.plan.eee_builder import (  # noqa: E402
+from tests.helpers import (  # noqa: E402
     MMLU_DATASET,
     MMLU_FILE,
     MMLU_TASK,
     eval_yaml,
-    mmlu_record,
+    mmlu_overall_record,
     write_datastore,
 )
 
@@ -81,7 +81,9 @@ def write_world_datastore(root: Path, world: dict[str, Any], subset: list[str]) 
     by_model: dict[str, list[bytes]] = {}
     for model, copies in zip(world["ids"], world["records_per_model"], strict=True):
         score = world["scores"][model]
-        batch = [mmlu_record(model, score, timestamp=f"17776134{k:02d}.0") for k in range(copies)]
+        batch = [
+            mmlu_overall_record(model, score, timestamp=f"17776134{k:02d}.0") for k in range(copies)
+        ]
         by_model[model] = batch
         records += batch
     subset_records = [r for m in subset for r in by_model[m]]

@@ -6,7 +6,10 @@ DESIGN.md §7. Sections:
   by (dataset repo, commit sha, path) (`indexes/<repo>/<sha>/<path>`). Both are immutable: an
   object's name is its hash, and a commit never changes. Only verified bytes are stored, so an
   error is never cached.
-* **Audits** — Hub audit results keyed by repo + main sha + PR heads (added by the plan issue).
+* **Audits** — what the Hub audit (`hub/audit.py`) downloaded, under `audit/`: a repo's eval
+  files on main keyed by (repo, main sha), the files a PR changes by (repo, main sha, PR head
+  sha). The audit re-learns the shas from the Hub on every run, so a changed Hub always misses
+  the cache: it is never hidden.
 
 `--force` is the callers' business: they skip `get` and overwrite with `put`.
 Writes are atomic (temp file + rename) so a crash or a concurrent run never leaves a torn file.
@@ -15,27 +18,20 @@ Writes are atomic (temp file + rename) so a crash or a concurrent run never leav
 from __future__ import annotations
 
 import hashlib
-import os
+import json
 import re
-import tempfile
+import threading
 from pathlib import Path
+from typing import Any
 
 import attrs
+import cattrs
+
+from eeesync.fsutil import write_atomic
+from eeesync.hub.audit import EvalFile
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --- Objects ------------------------------------------------------------------------------------
@@ -77,7 +73,7 @@ class ObjectCache:
         """Store verified bytes; refuses bytes that do not hash to `sha256`."""
         if hashlib.sha256(data).hexdigest() != sha256.lower():
             raise ValueError("refusing to cache bytes that do not match their sha256")
-        _atomic_write(self.object_path(sha256), data)
+        write_atomic(self.object_path(sha256), data)
         self.stores += 1
 
     def index_path(self, repo_id: str, commit: str, path_in_repo: str) -> Path:
@@ -100,5 +96,89 @@ class ObjectCache:
             target = self.index_path(repo_id, commit, path_in_repo)
         except ValueError:
             return  # a name we cannot store safely is simply not cached
-        _atomic_write(target, data)
+        write_atomic(target, data)
         self.stores += 1
+
+
+# --- Audits -------------------------------------------------------------------------------------
+
+#: Bump when `EvalFile` changes shape: older entries are then ignored (and overwritten).
+AUDIT_CACHE_VERSION = 1
+
+_audit_converter = cattrs.Converter(forbid_extra_keys=True)
+
+
+class AuditCache:
+    """Downloaded eval files by Hub state under `root` (normally `<cache_dir>/audit`).
+
+    Thread-safe; one JSON file per key. Only complete reads are stored: a download that failed
+    is never written, so a cached error is never reused. (A malformed file *is* stored: its
+    content, and so its parse, is fixed by its sha.) `--force` constructs the cache with
+    `read=False`: nothing is read, fresh results are written.
+    """
+
+    def __init__(self, root: Path, *, read: bool = True) -> None:
+        self.root = root
+        self.read = read
+        self.hits = 0
+        self.misses = 0
+        self._lock = threading.Lock()
+
+    # main: (repo, main sha) -------------------------------------------------------------------
+
+    def get_main(self, repo_id: str, main_sha: str) -> tuple[EvalFile, ...] | None:
+        return self._get(("main", repo_id.lower(), main_sha))
+
+    def put_main(self, repo_id: str, main_sha: str, files: tuple[EvalFile, ...]) -> None:
+        self._put(("main", repo_id.lower(), main_sha), files)
+
+    # a PR: (repo, main sha, PR head sha) — what it changes is relative to main ---------------
+
+    def get_pr(self, repo_id: str, main_sha: str, head_sha: str) -> tuple[EvalFile, ...] | None:
+        return self._get(("pr", repo_id.lower(), main_sha, head_sha))
+
+    def put_pr(
+        self, repo_id: str, main_sha: str, head_sha: str, files: tuple[EvalFile, ...]
+    ) -> None:
+        self._put(("pr", repo_id.lower(), main_sha, head_sha), files)
+
+    # storage ----------------------------------------------------------------------------------
+
+    def _path(self, key: tuple[str, ...]) -> tuple[Path, str]:
+        text = json.dumps([AUDIT_CACHE_VERSION, *key], separators=(",", ":"))
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        return self.root / digest[:2] / f"{digest}.json", text
+
+    def _get(self, key: tuple[str, ...]) -> tuple[EvalFile, ...] | None:
+        if not self.read:
+            self._count(hit=False)
+            return None
+        path, text = self._path(key)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("key") != text:  # a hash collision or an older layout: not ours
+                raise ValueError("key mismatch")
+            files = _audit_converter.structure(data["files"], tuple[EvalFile, ...])
+        except (OSError, ValueError, KeyError, TypeError, cattrs.BaseValidationError):
+            # Missing, unreadable or from another version: a miss, and the next put replaces it.
+            self._count(hit=False)
+            return None
+        self._count(hit=True)
+        return files
+
+    def _put(self, key: tuple[str, ...], files: tuple[EvalFile, ...]) -> None:
+        path, text = self._path(key)
+        payload: dict[str, Any] = {"key": text, "files": _audit_converter.unstructure(files)}
+        data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        try:
+            write_atomic(path, data)
+        except OSError:
+            # A cache that cannot be written only costs speed next time; the plan is unaffected.
+            return
+
+    def _count(self, *, hit: bool) -> None:
+        with self._lock:
+            if hit:
+                self.hits += 1
+            else:
+                self.misses += 1

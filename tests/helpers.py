@@ -5,6 +5,11 @@
 the real datastore lays them out (upstream-converter.md §2.1), with the real sha256 and size in
 each row unless a test asks for a corruption. `upload_datastore` pushes such a folder to a
 dataset repo with the ordinary huggingface_hub client and returns the commit sha.
+
+For plan, e2e and benchmark runs, `mmlu_overall_record` edits the real MMLU-Pro record (model
+id, score, timestamp) so it goes through the real reader and mapping, `write_datastore` stores
+such records by content, and the e2e scenario (`SCENARIO`, `seed_scenario_hub`) gives one
+datastore and one Hub state that produce every status.
 """
 
 from __future__ import annotations
@@ -12,12 +17,13 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from huggingface_hub import HfApi
+from huggingface_hub import CommitOperationAdd, HfApi
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eee-records"
 MMLU_PRO_022 = "MMLU-Pro-0.2.2/676f4465-ce78-411a-9f5a-c97b3d2eac4f.json"
@@ -211,3 +217,118 @@ def mmlu_record(
     if timestamp is not None:
         record["evaluation_timestamp"] = timestamp
     return record
+
+
+# --- Records and datastores for plan tests: the real MMLU-Pro record, edited ------------------
+
+MMLU_DATASET, MMLU_TASK, MMLU_FILE = "TIGER-Lab/MMLU-Pro", "mmlu_pro", ".eval_results/mmlu_pro.yaml"
+
+
+@cache
+def _mmlu_overall_template() -> dict[str, Any]:
+    record: dict[str, Any] = json.loads(fixture_bytes(MMLU_PRO_022))
+    # Keep only the overall result: one desired entry per record.
+    record["evaluation_results"] = [
+        r
+        for r in record["evaluation_results"]
+        if r.get("evaluation_result_id") == "mmlu_pro/overall"
+    ]
+    return record
+
+
+def mmlu_overall_record(
+    model_id: str, score: float, *, timestamp: str = "1777613486.918081"
+) -> bytes:
+    """One aggregate record: `model_id` scored `score` (0–1 proportion) on MMLU-Pro overall."""
+    record = copy.deepcopy(_mmlu_overall_template())
+    record["model_info"]["id"] = model_id
+    record["model_info"]["name"] = model_id.split("/")[-1]
+    record["model_info"]["developer"] = model_id.split("/")[0]
+    record["evaluation_id"] = f"mmlu-pro/{model_id.replace('/', '_')}/{timestamp}"
+    record["retrieved_timestamp"] = timestamp
+    record["evaluation_results"][0]["score_details"]["score"] = score
+    return json.dumps(record, sort_keys=True).encode("utf-8")
+
+
+def write_datastore(root: Path, collections: Mapping[str, Iterable[bytes]]) -> Path:
+    """`build_datastore` with objects named by their content alone (equal bytes in two
+    collections are one object, as upstream); returns `root`."""
+    build_datastore(
+        root,
+        {
+            name: [
+                ObjectSpec(data, uuid=uuid_for(data), row={"eval_schema_version": "0.2.2"})
+                for data in records
+            ]
+            for name, records in collections.items()
+        },
+    )
+    return root
+
+
+def eval_yaml(*items: tuple[str, str, object], notes: str | None = None) -> bytes:
+    """An `.eval_results` file with (dataset id, task id, value) items, in block style."""
+    lines = []
+    for dataset, task, value in items:
+        lines += [f"- dataset:\n    id: {dataset}\n    task_id: {task}\n  value: {value}\n"]
+        if notes:
+            lines.append(f"  notes: {notes}\n")
+    return "".join(lines).encode("utf-8")
+
+
+# --- The e2e scenario: one datastore and one Hub state that produce every status ---------------
+
+#: model id as the records spell it → (score as a proportion, what the Hub holds, expected status)
+SCENARIO: dict[str, tuple[float, str]] = {
+    "acme/fresh": (0.5, "ready"),
+    "acme/scaled": (0.412, "already_present"),  # 0.412 on main, in another file name
+    "acme/drafty": (0.333, "pending_pr"),  # 33.3 in a draft PR
+    "acme/conflicted": (0.55, "score_conflict"),  # 60 on main
+    "acme/ghost": (0.3, "missing_hf_model"),
+    "acme/broken": (0.45, "audit_error"),  # malformed target file on main
+    "acme/mixed": (0.61, "ready"),  # malformed hle.yaml next to a valid mmlu_pro.yaml
+    "acme/upper-case-model": (0.27, "ready"),  # the repo is Acme/Upper-Case-Model
+    "openai/gpt-x": (0.9, "skipped"),  # API-only provider
+}
+TWICE = "acme/twice"  # two records that disagree: source_conflict
+MIXED_MAIN = eval_yaml((MMLU_DATASET, MMLU_TASK, 70.0), notes="With tools")
+
+
+def scenario_records() -> list[bytes]:
+    records = [mmlu_overall_record(model, score) for model, (score, _) in SCENARIO.items()]
+    records.append(mmlu_overall_record(TWICE, 0.40, timestamp="1777613486.0"))
+    records.append(mmlu_overall_record(TWICE, 0.41, timestamp="1777613999.0"))
+    return records
+
+
+def seed_scenario_hub(api: HfApi) -> None:
+    """Seed the Hub with huggingface_hub's ordinary client (`HfApi`), as a user would."""
+
+    def add(repo: str, files: dict[str, bytes], **kw: Any) -> Any:
+        ops = [CommitOperationAdd(path, data) for path, data in files.items()]
+        return api.create_commit(repo, ops, commit_message="seed", **kw)
+
+    for repo in (
+        "acme/fresh",
+        "acme/scaled",
+        "acme/drafty",
+        "acme/conflicted",
+        "acme/broken",
+        "acme/mixed",
+        "Acme/Upper-Case-Model",
+        "acme/twice",
+    ):
+        api.create_repo(repo)
+    add("acme/scaled", {".eval_results/results.yaml": eval_yaml((MMLU_DATASET, MMLU_TASK, 0.412))})
+    draft = api.create_pull_request("acme/drafty", title="Add MMLU-Pro")  # drafts start empty
+    add(
+        "acme/drafty",
+        {MMLU_FILE: eval_yaml((MMLU_DATASET, MMLU_TASK, 33.3))},
+        revision=draft.git_reference,
+    )
+    add("acme/conflicted", {MMLU_FILE: eval_yaml((MMLU_DATASET, MMLU_TASK, 60))})
+    add("acme/broken", {MMLU_FILE: b"dataset: {id: TIGER-Lab/MMLU-Pro}\nvalue: 1\n"})
+    add(
+        "acme/mixed",
+        {".eval_results/hle.yaml": b"- dataset: {id: cais/hle\n", MMLU_FILE: MIXED_MAIN},
+    )

@@ -371,6 +371,23 @@ def make_plan(*, endpoint: str = HUB) -> Plan:
     return plan_of([llama, qwen, deepseek, ghost, mixtral, gemma, olmo], skips, endpoint=endpoint)
 
 
+def score_conflict_repos(count: int) -> list[RepoPlan]:
+    """`count` repos with one score conflict each (50 ours, 40 on main): long tables, caps."""
+    return [
+        repo_plan(
+            f"org/model-{i:02d}",
+            [
+                planned(
+                    Status.SCORE_CONFLICT,
+                    desired(f"org/model-{i:02d}", "mmlu_pro", 50.0),
+                    existing=[on_main(f"org/model-{i:02d}", ".eval_results/mmlu_pro.yaml", 40.0)],
+                )
+            ],
+        )
+        for i in range(count)
+    ]
+
+
 def make_empty_plan() -> Plan:
     """A plan with nothing at all (no records matched)."""
     return plan_of([])

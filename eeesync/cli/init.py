@@ -78,14 +78,13 @@ def run(args: argparse.Namespace, app: App) -> int:
         raise ConfigError(
             f"cannot write the config file: {exc.strerror or exc}", path=str(target)
         ) from exc
-    app.console.print(f"Wrote {target}.", markup=False, highlight=False)
     next_step = "eeesync plan" if args.collections else "eeesync plan COLLECTION (or --all)"
-    app.console.print(f"Next: review it, then run `{next_step}`.", markup=False, highlight=False)
-    app.console.print(
+    for line in (
+        f"Wrote {target}.",
+        f"Next: review it, then run `{next_step}`.",
         "Nothing is written to the Hub before `eeesync apply` and your typed confirmation.",
-        markup=False,
-        highlight=False,
-    )
+    ):
+        app.console.print(line, markup=False, highlight=False)
     return 0
 
 

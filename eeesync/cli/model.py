@@ -14,10 +14,9 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from huggingface_hub.errors import HfHubHTTPError
-
-from eeesync.errors import HubUnavailableError, UserError
-from eeesync.hub.client import NETWORK_ERRORS, open_hub, unreachable
+from eeesync.cli.common import add_collection_arguments, chosen_collections
+from eeesync.errors import UserError
+from eeesync.hub.client import hub_failures, open_hub
 from eeesync.modelview import gather_model_view
 from eeesync.plan.build import progress_display
 from eeesync.views.model_view import FORMATS, render_model_view
@@ -31,13 +30,7 @@ HELP = "every EEE result for one model, by benchmark, and what the Hub shows for
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare this command's flags."""
     parser.add_argument("model_id", metavar="MODEL_ID", help="model repo id, any letter case")
-    parser.add_argument(
-        "collections",
-        nargs="*",
-        metavar="COLLECTION",
-        help="collections to search (default: [datastore] collections in eeesync.toml)",
-    )
-    parser.add_argument("--all", action="store_true", help="search every collection")
+    add_collection_arguments(parser, verb="search")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
     parser.add_argument(
         "--datastore", metavar="LOCATOR", help="OWNER/NAME[@REVISION] or a folder path"
@@ -46,9 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, app: App) -> int:
     config = app.config(datastore_input=args.datastore)
-    if args.all and args.collections:
-        raise UserError("give collection names or --all, not both")
-    collections = tuple(args.collections) or config.collections
+    collections = chosen_collections(args, config)
     if not collections and not args.all:
         raise UserError(
             "no collection to search",
@@ -57,25 +48,17 @@ def run(args: argparse.Namespace, app: App) -> int:
         )
     # Progress goes to stderr; only a terminal gets it, so piped markdown/JSON stays clean.
     show_progress = app.err_console.is_terminal
-    try:
-        with (
-            open_hub(config) as hub,
-            progress_display(app.err_console, enabled=show_progress) as progress,
-        ):
-            view = gather_model_view(
-                args.model_id,
-                config=config,
-                hub=hub,
-                collections=None if args.all else collections,
-                progress=progress,
-            )
-    except NETWORK_ERRORS as exc:
-        raise unreachable(exc, config.endpoint_input) from exc
-    except HfHubHTTPError as exc:
-        status = exc.response.status_code if exc.response is not None else "?"
-        raise HubUnavailableError(
-            f"the Hub at {config.endpoint_input} refused a request (HTTP {status})",
-            hint="Retry later; if it persists, check the token (HF_TOKEN) and the endpoint.",
-        ) from exc
+    with (
+        hub_failures(config.endpoint_input),
+        open_hub(config) as hub,
+        progress_display(app.err_console, enabled=show_progress) as progress,
+    ):
+        view = gather_model_view(
+            args.model_id,
+            config=config,
+            hub=hub,
+            collections=None if args.all else collections,
+            progress=progress,
+        )
     render_model_view(view, app.console, args.format)
     return 0

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 
 from huggingface_hub.errors import HfHubHTTPError
 
-from eeesync.errors import EeesyncError, HubUnavailableError, UserError
-from eeesync.hub.client import NETWORK_ERRORS, open_hub, unreachable
+from eeesync.cli.common import add_collection_arguments, chosen_collections
+from eeesync.errors import EeesyncError, UserError
+from eeesync.hub.client import NETWORK_ERRORS, hub_failures, open_hub
 from eeesync.plan.build import PlanRequest, build_plan, list_all_collections, progress_display
 from eeesync.plan.file import default_plan_name, render_plan, write_plan
 from eeesync.views import render_plan as render_view
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 HELP = "audit the Hub against the datastore and write a reviewable plan file"
 
 EXIT_NO_CHANGES, EXIT_CHANGES = 0, 2
-_NETWORK: tuple[type[BaseException], ...] = NETWORK_ERRORS
 _LISTING_FAILURES: tuple[type[BaseException], ...] = (
     EeesyncError,
     HfHubHTTPError,
@@ -54,13 +54,7 @@ def _parallelism(text: str) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare this command's flags."""
-    parser.add_argument(
-        "collections",
-        nargs="*",
-        metavar="COLLECTION",
-        help="collections to plan (default: [datastore] collections in eeesync.toml)",
-    )
-    parser.add_argument("--all", action="store_true", help="plan every collection")
+    add_collection_arguments(parser, verb="plan")
     parser.add_argument(
         "--datastore", metavar="LOCATOR", help="OWNER/NAME[@REVISION] or a folder path"
     )
@@ -99,9 +93,7 @@ def run(args: argparse.Namespace, app: App) -> int:
     # is hundreds of lines across the progress bars. Retries are expected and handled here.
     logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
     config = app.config(datastore_input=args.datastore, concurrency=args.parallelism)
-    if args.all and args.collections:
-        raise UserError("give collection names or --all, not both")
-    collections = tuple(args.collections) or config.collections
+    collections = chosen_collections(args, config)
     request = PlanRequest(
         collections=collections,
         all_collections=bool(args.all),
@@ -110,24 +102,17 @@ def run(args: argparse.Namespace, app: App) -> int:
         force=bool(args.force),
     )
     show_progress = not args.json or app.err_console.is_terminal
-    try:
-        with open_hub(config) as hub:
-            if not collections and not args.all:
-                raise _no_collection(config, hub)
-            with progress_display(app.err_console, enabled=show_progress) as progress:
-                result = build_plan(config, request, hub=hub, progress=progress)
-    except _NETWORK as exc:
-        # A failure that escaped every per-record and per-repo handler: the Hub is unusable.
-        raise unreachable(exc, config.endpoint_input) from exc
-    except HfHubHTTPError as exc:
-        status = exc.response.status_code if exc.response is not None else "?"
-        raise HubUnavailableError(
-            f"the Hub at {config.endpoint_input} refused a request the plan needs (HTTP {status})",
-            hint="Retry later; if it persists, check the token (HF_TOKEN) and the endpoint.",
-        ) from exc
+    with (
+        hub_failures(config.endpoint_input, request="a request the plan needs"),
+        open_hub(config) as hub,
+    ):
+        if not collections and not args.all:
+            raise _no_collection(config, hub)
+        with progress_display(app.err_console, enabled=show_progress) as progress:
+            result = build_plan(config, request, hub=hub, progress=progress)
     plan = result.plan
 
-    out = args.out if args.out is not None else None
+    out = args.out
     if out is None:
         name = default_plan_name(
             plan.inputs.collections,

@@ -50,7 +50,7 @@ from eeesync.hub.client import (
 )
 
 if TYPE_CHECKING:
-    from eeesync.hub.audit_cache import AuditCache
+    from eeesync.cache import AuditCache
 
 EVAL_DIR = ".eval_results"
 #: PR statuses whose files count as "on the Hub" (the community badge). Drafts included: they

@@ -201,6 +201,25 @@ def open_hub(config: Config, *, retry: RetryPolicy | None = None) -> Iterator[Hu
     yield Hub(api, url, url, url, policy, timeout=config.timeout)
 
 
+@contextmanager
+def hub_failures(endpoint: str, *, request: str = "a request") -> Iterator[None]:
+    """Turn a Hub failure that escaped every per-record and per-repo handler into a
+    `HubUnavailableError`: the Hub is unusable for this command, not one repo.
+
+    `request` names what was refused, for the message ("a request the plan needs").
+    """
+    try:
+        yield
+    except NETWORK_ERRORS as exc:
+        raise unreachable(exc, endpoint) from exc
+    except HfHubHTTPError as exc:
+        status = exc.response.status_code if exc.response is not None else "?"
+        raise HubUnavailableError(
+            f"the Hub at {endpoint} refused {request} (HTTP {status})",
+            hint="Retry later; if it persists, check the token (HF_TOKEN) and the endpoint.",
+        ) from exc
+
+
 def unreachable(exc: BaseException, endpoint: str) -> HubUnavailableError:
     """The newcomer-facing error for "the Hub cannot be reached at all"."""
     return HubUnavailableError(

@@ -7,7 +7,6 @@ are git blob sha1s (`huggingface_hub.utils.sha.git_hash`), a commit snapshots a 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -25,13 +24,6 @@ class Blob(NamedTuple):
 
     oid: str
     size: int
-
-
-def git_blob_oid(data: bytes) -> str:
-    """The git blob sha1 of `data`, the `oid` the client compares to skip unchanged files."""
-    digest = hashlib.sha1(b"blob %d\0" % len(data), usedforsecurity=False)
-    digest.update(data)
-    return digest.hexdigest()
 
 
 def now_iso() -> str:

@@ -40,6 +40,8 @@ from html import escape
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from huggingface_hub.utils.sha import git_hash
+
 from eeesync.errors import LocalHubError
 from eeesync.localhub import names
 from eeesync.localhub.model import (
@@ -49,7 +51,6 @@ from eeesync.localhub.model import (
     Commit,
     Discussion,
     Repo,
-    git_blob_oid,
     now_iso,
     repo_from_json,
     repo_to_json,
@@ -189,7 +190,7 @@ class Storage:
 
     def write_blob(self, data: bytes) -> Blob:
         """Store `data` (once per content) and return its git blob id and size."""
-        oid = git_blob_oid(data)
+        oid = git_hash(data)
         path = self._blob_path(oid)
         if not path.exists():
             path.parent.mkdir(exist_ok=True)

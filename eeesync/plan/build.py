@@ -29,12 +29,11 @@ from rich.progress import (
 )
 
 from eeesync import __version__
-from eeesync.cache import ObjectCache
+from eeesync.cache import AuditCache, ObjectCache
 from eeesync.config import Config
 from eeesync.datastore import list_collections, read_datastore
 from eeesync.datastore.locator import Locator, resolve_locator
 from eeesync.hub.audit import AuditProgress, RepoState, audit_repos
-from eeesync.hub.audit_cache import AuditCache
 from eeesync.hub.client import Hub
 from eeesync.mapping import MappingOptions, map_records
 from eeesync.plan import file as plan_file

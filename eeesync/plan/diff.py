@@ -199,6 +199,26 @@ def _conflict(desired: DesiredEntry, found: list[_Found], where: str) -> Planned
     )
 
 
+def _decide_found(
+    desired: DesiredEntry, found: list[_Found], *, status: Status, where: str
+) -> PlannedEntry | None:
+    """`status` when an equal score was found, a conflict when only different ones were, else
+    None. `where` ("on main", "in an open PR") words the conflict."""
+    equal = [f for f in found if f.equal]
+    if equal:
+        first = equal[0].existing
+        holder = "main" if first.location == "main" else f"open PR #{first.pr_num}"
+        return PlannedEntry(
+            status,
+            desired,
+            reason=f"{holder} already has {_value_text(equal[0])} in {first.path}",
+            existing=tuple(f.existing for f in found),
+        )
+    if found:
+        return _conflict(desired, found, where)
+    return None
+
+
 def _blocked(desired: DesiredEntry, files: Iterable[EvalFile], extra: str = "") -> str:
     problems = [f.error for f in files if (f.error or f.unreadable) and could_hold(f, desired)]
     return "; ".join([*problems, *([extra] if extra else [])])
@@ -220,16 +240,9 @@ def decide_on_main(
     found = _found_in(
         state.main_files, desired, tolerance=tolerance, location="main", file_url=base
     )
-    equal = [f for f in found if f.equal]
-    if equal:
-        return PlannedEntry(
-            Status.ALREADY_PRESENT,
-            desired,
-            reason=f"main already has {_value_text(equal[0])} in {equal[0].existing.path}",
-            existing=tuple(f.existing for f in found),
-        )
-    if found:
-        return _conflict(desired, found, "on main")
+    decided = _decide_found(desired, found, status=Status.ALREADY_PRESENT, where="on main")
+    if decided is not None:
+        return decided
     blocked = _blocked(desired, state.main_files)
     if blocked:
         return PlannedEntry(
@@ -277,17 +290,9 @@ def classify(
         problem = _blocked(desired, pr.files, f"PR #{pr.num}: {pr.error}" if pr.error else "")
         if problem:
             blocked.append(problem if problem.startswith("PR #") else f"PR #{pr.num}: {problem}")
-    equal = [f for f in found if f.equal]
-    if equal:
-        first = equal[0].existing
-        return PlannedEntry(
-            Status.PENDING_PR,
-            desired,
-            reason=f"open PR #{first.pr_num} already has {_value_text(equal[0])} in {first.path}",
-            existing=tuple(f.existing for f in found),
-        )
-    if found:
-        return _conflict(desired, found, "in an open PR")
+    decided = _decide_found(desired, found, status=Status.PENDING_PR, where="in an open PR")
+    if decided is not None:
+        return decided
     if blocked:
         return PlannedEntry(
             Status.AUDIT_ERROR,

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn
 
 from eeesync.errors import PlanFileError
+from eeesync.fsutil import write_atomic
 from eeesync.plan import model
 from eeesync.plan.model import FORMAT_VERSION, Plan
 
@@ -72,18 +71,7 @@ def render_plan(plan: Plan) -> str:
 
 def write_plan(plan: Plan, path: Path) -> Path:
     """Write atomically (temp file + rename) so a crash never leaves half a plan."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = render_plan(plan)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, render_plan(plan).encode("utf-8"), fsync=True)
     return path
 
 

@@ -58,6 +58,20 @@ STATUS_MEANINGS: Final[Mapping[Status, str]] = {
     Status.SKIPPED: "record unusable or not mappable",
 }
 
+#: Sections in the order both views print them: the changes first, then what needs a reviewer,
+#: so (at a terminal) the attention tables and the summary line are what remains on screen.
+SECTION_ORDER: Final[tuple[Status, ...]] = (
+    Status.READY,
+    Status.PENDING_PR,
+    Status.ALREADY_PRESENT,
+    Status.SCORE_CONFLICT,
+    Status.MISSING_HF_MODEL,
+    Status.SOURCE_CONFLICT,
+    Status.AUDIT_ERROR,
+    Status.SKIPPED,
+)
+assert set(SECTION_ORDER) == set(STATUS_ORDER), "every status needs a section"
+
 #: Shown unless `--status` says otherwise: an already-present entry needs no review.
 DEFAULT_STATUSES: Final = frozenset(s for s in STATUS_ORDER if s is not Status.ALREADY_PRESENT)
 

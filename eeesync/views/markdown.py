@@ -13,8 +13,10 @@ from collections.abc import Callable, Iterable, Sequence
 
 from eeesync.plan.model import STATUS_ORDER, FileChange, Plan, PlannedEntry, RepoPlan, Status
 from eeesync.views.common import (
+    SECTION_ORDER,
     STATUS_MEANINGS,
     STATUS_TITLES,
+    RepoGroup,
     ViewOptions,
     added_keys,
     attention_count,
@@ -39,18 +41,6 @@ from eeesync.views.common import (
 #: Tables with more rows than this fold into `<details>`.
 FOLD_AFTER_ROWS = 10
 
-_SECTION_ORDER: tuple[Status, ...] = (
-    Status.READY,
-    Status.PENDING_PR,
-    Status.ALREADY_PRESENT,
-    Status.SCORE_CONFLICT,
-    Status.MISSING_HF_MODEL,
-    Status.SOURCE_CONFLICT,
-    Status.AUDIT_ERROR,
-    Status.SKIPPED,
-)
-assert set(_SECTION_ORDER) == set(STATUS_ORDER), "every status needs a section"
-
 
 def render_markdown(plan: Plan, options: ViewOptions | None = None) -> str:
     """The whole plan as markdown text (ends with one newline)."""
@@ -69,7 +59,7 @@ def render_markdown(plan: Plan, options: ViewOptions | None = None) -> str:
     if options.progress is not None:
         out += ["", _escape(progress_summary(plan, options.progress))]
     attention_heading_done = False
-    for status in _SECTION_ORDER:
+    for status in SECTION_ORDER:
         if not options.shows(status):
             continue
         section = _SECTION_RENDERERS[status](plan, options, status)
@@ -207,6 +197,24 @@ def _heading(status: Status, count: int, level: str = "###") -> str:
     return f"{level} {STATUS_TITLES[status]} ({count})"
 
 
+def _section(
+    options: ViewOptions,
+    status: Status,
+    count: int,
+    body: list[str],
+    fold_summary: str,
+    shown: int,
+    hidden: int,
+) -> list[str]:
+    """A status heading, its table (folded when long) and the "… and N more" hint."""
+    return [
+        _heading(status, count),
+        "",
+        *_folded(fold_summary, body, shown),
+        *_more(options, status, hidden),
+    ]
+
+
 def _render_ready(plan: Plan, options: ViewOptions, status: Status) -> list[str]:
     repos = [r for r in plan.repos if r.opens_pr]
     if not repos:
@@ -235,7 +243,7 @@ def _render_ready(plan: Plan, options: ViewOptions, status: Status) -> list[str]
             diffs += ["", *_file_diff(plan, repo, change)]
     files = sum(len(r.files) for r in shown)
     return [
-        f"## {STATUS_TITLES[status]} ({len(repos)})",
+        _heading(status, len(repos), "##"),
         "",
         *_folded(f"{len(rows)} new entries", table, len(rows)),
         "",
@@ -285,12 +293,7 @@ def _entry_table(
         ([_model(plan, repo), _escape(entry_label(e)), *cells(e)] for repo, e in shown),
         "ll" + align,
     )
-    return [
-        _heading(status, len(rows)),
-        "",
-        *_folded(f"{len(shown)} rows", body, len(shown)),
-        *_more(options, status, hidden),
-    ]
+    return _section(options, status, len(rows), body, f"{len(shown)} rows", len(shown), hidden)
 
 
 def _places(entry: PlannedEntry, *, prs_only: bool = False) -> str:
@@ -355,58 +358,56 @@ def _render_source_conflict(plan: Plan, options: ViewOptions, status: Status) ->
     )
 
 
-def _render_missing(plan: Plan, options: ViewOptions, status: Status) -> list[str]:
-    groups = group_by_repo(entries_with(plan, status))
+def _repo_table(
+    plan: Plan,
+    options: ViewOptions,
+    status: Status,
+    headers: Sequence[str],
+    cells: Callable[[RepoGroup], list[str]],
+    *,
+    repo_reason: bool = False,
+) -> list[str]:
+    """A table with one row per (repo, reason): missing repos, audit errors."""
+    groups = group_by_repo(entries_with(plan, status), repo_reason=repo_reason)
     if not groups:
         return []
     shown, hidden = cap(groups, options.limit_for(status))
-    body = _table(
-        ["Model", "Entries", "Details"],
-        (
-            [
-                _model(plan, g.repo),
-                ", ".join(
-                    _link(
-                        entry_label(e),
-                        e.desired.provenance.source_url if e.desired.provenance else None,
-                    )
-                    for e in g.entries
-                ),
-                _escape(g.reason),
-            ]
-            for g in shown
-        ),
+    body = _table(["Model", *headers], ([_model(plan, g.repo), *cells(g)] for g in shown))
+    count = plan.counts.get(status)
+    return _section(options, status, count, body, f"{len(shown)} repos", len(shown), hidden)
+
+
+def _render_missing(plan: Plan, options: ViewOptions, status: Status) -> list[str]:
+    return _repo_table(
+        plan,
+        options,
+        status,
+        ["Entries", "Details"],
+        lambda g: [
+            ", ".join(
+                _link(
+                    entry_label(e),
+                    e.desired.provenance.source_url if e.desired.provenance else None,
+                )
+                for e in g.entries
+            ),
+            _escape(g.reason),
+        ],
     )
-    return [
-        _heading(status, plan.counts.get(status)),
-        "",
-        *_folded(f"{len(shown)} repos", body, len(shown)),
-        *_more(options, status, hidden),
-    ]
 
 
 def _render_audit_error(plan: Plan, options: ViewOptions, status: Status) -> list[str]:
-    groups = group_by_repo(entries_with(plan, status), repo_reason=True)
-    if not groups:
-        return []
-    shown, hidden = cap(groups, options.limit_for(status))
-    body = _table(
-        ["Model", "Blocked entries", "Error"],
-        (
-            [
-                _model(plan, g.repo),
-                _escape(", ".join(entry_label(e) for e in g.entries)),
-                _escape(g.reason or "(no detail recorded)"),
-            ]
-            for g in shown
-        ),
+    return _repo_table(
+        plan,
+        options,
+        status,
+        ["Blocked entries", "Error"],
+        lambda g: [
+            _escape(", ".join(entry_label(e) for e in g.entries)),
+            _escape(g.reason or "(no detail recorded)"),
+        ],
+        repo_reason=True,
     )
-    return [
-        _heading(status, plan.counts.get(status)),
-        "",
-        *_folded(f"{len(shown)} repos", body, len(shown)),
-        *_more(options, status, hidden),
-    ]
 
 
 def _render_skipped(plan: Plan, options: ViewOptions, status: Status) -> list[str]:
@@ -427,12 +428,8 @@ def _render_skipped(plan: Plan, options: ViewOptions, status: Status) -> list[st
         ),
         "lrll",
     )
-    return [
-        _heading(status, plan.counts.get(status)),
-        "",
-        *_folded(f"{len(shown)} reasons", body, len(shown)),
-        *_more(options, status, hidden),
-    ]
+    count = plan.counts.get(status)
+    return _section(options, status, count, body, f"{len(shown)} reasons", len(shown), hidden)
 
 
 _SECTION_RENDERERS: dict[Status, SectionRenderer] = {

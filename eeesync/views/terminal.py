@@ -24,6 +24,7 @@ from rich.text import Text
 
 from eeesync.plan.model import STATUS_ORDER, FileChange, Plan, PlannedEntry, RepoPlan, Status
 from eeesync.views.common import (
+    SECTION_ORDER,
     STATUS_MEANINGS,
     STATUS_TITLES,
     RepoGroup,
@@ -46,20 +47,6 @@ from eeesync.views.common import (
     where_url,
 )
 from eeesync.views.common import added_keys as file_added_keys
-
-#: Sections in the order they are printed: the changes first, then what needs a reviewer, so
-#: the attention tables and the summary line are what remains on screen.
-SECTION_ORDER: tuple[Status, ...] = (
-    Status.READY,
-    Status.PENDING_PR,
-    Status.ALREADY_PRESENT,
-    Status.SCORE_CONFLICT,
-    Status.MISSING_HF_MODEL,
-    Status.SOURCE_CONFLICT,
-    Status.AUDIT_ERROR,
-    Status.SKIPPED,
-)
-assert set(SECTION_ORDER) == set(STATUS_ORDER), "every status needs a section"
 
 #: Longest repo id kept on one line; longer ones fold (rare: most ids are under 45 characters).
 MAX_REPO_WIDTH = 44

@@ -13,7 +13,7 @@ from eeesync.cli.main import main
 from eeesync.localhub import LocalHub
 from eeesync.plan.file import parse_plan, read_plan
 from tests.e2e.test_plan_e2e import write_config
-from tests.plan.eee_builder import mmlu_record, write_datastore
+from tests.helpers import mmlu_overall_record, write_datastore
 
 
 @pytest.fixture
@@ -21,8 +21,8 @@ def project(tmp_path: Path, localhub: LocalHub, monkeypatch: pytest.MonkeyPatch)
     write_datastore(
         tmp_path / "ds",
         {
-            "mmlu": [mmlu_record("acme/a", 0.5), mmlu_record("acme/b", 0.25)],
-            "other": [mmlu_record("acme/c", 0.7)],
+            "mmlu": [mmlu_overall_record("acme/a", 0.5), mmlu_overall_record("acme/b", 0.25)],
+            "other": [mmlu_overall_record("acme/c", 0.7)],
         },
     )
     api = HfApi(endpoint=localhub.url, token="x")

@@ -16,7 +16,7 @@ from eeesync.cli.main import main
 from eeesync.localhub import FaultConfig, LocalHub
 from eeesync.plan.file import read_plan
 from eeesync.plan.model import Status
-from tests.plan.eee_builder import (
+from tests.helpers import (
     MIXED_MAIN,
     MMLU_FILE,
     SCENARIO,

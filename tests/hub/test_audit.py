@@ -13,6 +13,7 @@ from huggingface_hub.utils.sha import git_hash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from eeesync.cache import AuditCache
 from eeesync.errors import HubUnavailableError
 from eeesync.hub.audit import (
     AuditProgress,
@@ -21,7 +22,6 @@ from eeesync.hub.audit import (
     is_eval_path,
     parse_eval_file,
 )
-from eeesync.hub.audit_cache import AuditCache
 from eeesync.hub.client import Hub, RetryPolicy
 from eeesync.localhub import FaultConfig, LocalHub
 

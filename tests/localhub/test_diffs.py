@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from huggingface_hub.utils.sha import git_hash
+
 from eeesync.localhub.diffs import tree_diff
-from eeesync.localhub.model import Blob, git_blob_oid
+from eeesync.localhub.model import Blob
 
 CONTENT = {b"a\nb\n", b"a\nc\n", b"new\n", b"\0binary", b"\0other"}
-BLOBS = {git_blob_oid(c): c for c in CONTENT}
+BLOBS = {git_hash(c): c for c in CONTENT}
 
 
 def blob(data: bytes) -> Blob:
-    return Blob(git_blob_oid(data), len(data))
+    return Blob(git_hash(data), len(data))
 
 
 def test_added_changed_and_deleted_files() -> None:

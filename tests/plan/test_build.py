@@ -14,8 +14,8 @@ from eeesync.localhub import LocalHub
 from eeesync.plan.build import PlanRequest, build_plan
 from eeesync.plan.file import parse_plan, render_plan
 from eeesync.plan.model import Status
+from tests.helpers import mmlu_overall_record, scenario_records, seed_scenario_hub, write_datastore
 from tests.hub.conftest import make_hub
-from tests.plan.eee_builder import mmlu_record, scenario_records, seed_scenario_hub, write_datastore
 
 FIXED = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 
@@ -81,7 +81,10 @@ def test_warm_build_hits_the_audit_cache(setup: tuple[Config, Hub]) -> None:
 
 
 def test_two_spellings_of_one_repo_make_one_repo_plan(tmp_path: Path, localhub: LocalHub) -> None:
-    records = [mmlu_record("Org/Model", 0.5), mmlu_record("org/model", 0.5, timestamp="1.0")]
+    records = [
+        mmlu_overall_record("Org/Model", 0.5),
+        mmlu_overall_record("org/model", 0.5, timestamp="1.0"),
+    ]
     write_datastore(tmp_path / "ds", {"c": records})
     HfApi(endpoint=localhub.url, token="x").create_repo("ORG/Model")
     config = Config(

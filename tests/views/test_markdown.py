@@ -15,10 +15,10 @@ from tests.plan_factory import (
     QWEN,
     desired,
     make_empty_plan,
-    on_main,
     plan_of,
     planned,
     repo_plan,
+    score_conflict_repos,
 )
 from tests.views.conftest import recording_console
 
@@ -142,19 +142,7 @@ def test_needs_attention_shows_both_values_and_where_each_lives(plan):
 
 
 def test_long_sections_fold_into_details_and_cap_with_a_hint():
-    repos = [
-        repo_plan(
-            f"org/model-{i:02d}",
-            [
-                planned(
-                    Status.SCORE_CONFLICT,
-                    desired(f"org/model-{i:02d}", "mmlu_pro", 50.0),
-                    existing=[on_main(f"org/model-{i:02d}", ".eval_results/mmlu_pro.yaml", 40.0)],
-                )
-            ],
-        )
-        for i in range(30)
-    ]
+    repos = score_conflict_repos(30)
     md = render_markdown(plan_of(repos), ViewOptions(plan_ref="p.json"))
     section = md[md.index("### Score conflicts (30)") :]
     assert section.split("\n")[2:4] == ["<details>", "<summary>25 rows</summary>"]

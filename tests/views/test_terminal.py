@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from eeesync.plan.model import STATUS_ORDER, Status
 from eeesync.views import render_plan
-from eeesync.views.common import format_value, summary_line
-from eeesync.views.terminal import _SECTION_RENDERERS, SECTION_ORDER
+from eeesync.views.common import SECTION_ORDER, format_value, summary_line
+from eeesync.views.terminal import _SECTION_RENDERERS
 from tests.plan_factory import (
     DEEPSEEK,
     GEMMA,
@@ -29,6 +29,7 @@ from tests.plan_factory import (
     planned,
     ready_file,
     repo_plan,
+    score_conflict_repos,
     skipped,
 )
 from tests.views.conftest import COLOUR_SGR, recording_console, terminal_console
@@ -237,19 +238,7 @@ def test_other_attention_sections(plan):
 
 
 def test_long_tables_are_capped_with_a_hint_unless_asked_for():
-    conflicts = [
-        repo_plan(
-            f"org/model-{i:02d}",
-            [
-                planned(
-                    Status.SCORE_CONFLICT,
-                    desired(f"org/model-{i:02d}", "mmlu_pro", 50.0),
-                    existing=[on_main(f"org/model-{i:02d}", ".eval_results/mmlu_pro.yaml", 40.0)],
-                )
-            ],
-        )
-        for i in range(30)
-    ]
+    conflicts = score_conflict_repos(30)
     big = plan_of(conflicts)
     text = render_text(big, plan_ref="p.json")
     assert "org/model-24" in text and "org/model-25" not in text
