@@ -197,7 +197,9 @@ def _find_marked_pr(hub: Hub, repo: RepoPlan, candidates: Sequence[Any]) -> Foun
                 continue
             for marker in parse_markers(event.content or ""):
                 if marker.action == repo.action_id and marker.content == content:
-                    return FoundPR(discussion.num, details.url, details.status)
+                    return FoundPR(
+                        discussion.num, hub.pr_url(repo.repo_id, discussion.num), details.status
+                    )
     return None
 
 

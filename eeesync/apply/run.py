@@ -328,7 +328,8 @@ class _Run:
                 attempt=attempt,
                 commit_oid=info.oid,
             )
-        opened = {"pr_num": info.pr_num, "pr_url": info.pr_url, "commit_oid": info.oid}
+        pr_url = self.hub.pr_url(repo.repo_id, info.pr_num) if info.pr_num else info.pr_url
+        opened = {"pr_num": info.pr_num, "pr_url": pr_url, "commit_oid": info.oid}
         self.record(Event.RESULT, repo, outcome=Outcome.DONE, attempt=attempt, **opened)
         self.crash("after_result", check.index)
         return self.finish(repo, ResultState.OPENED, **opened)

@@ -440,7 +440,7 @@ def audit_repo(
     if decided_by_main(state):
         return state
     try:
-        prs = _active_prs(hub, head.repo_id, web_base)
+        prs = _active_prs(hub, head.repo_id)
         if prs:
             prs = _pr_files(hub, head.repo_id, head.sha, prs, files, cache)
     except Exception as exc:
@@ -505,7 +505,7 @@ def _main_files(
     return files
 
 
-def _active_prs(hub: Hub, repo_id: str, web_base: str) -> tuple[PullRequestState, ...]:
+def _active_prs(hub: Hub, repo_id: str) -> tuple[PullRequestState, ...]:
     """Open and draft PRs (all pages), filtered client-side: the Hub's `status=open` is not
     documented to include drafts."""
 
@@ -527,7 +527,7 @@ def _active_prs(hub: Hub, repo_id: str, web_base: str) -> tuple[PullRequestState
     prs = []
     for num, status, title in sorted(active):
         head = heads.get(f"refs/pr/{num}", "")
-        url = f"{web_base}/{repo_id}/discussions/{num}"
+        url = hub.pr_url(repo_id, num)
         error = "" if head else f"PR #{num} has no refs/pr/{num} head on the Hub"
         prs.append(PullRequestState(num, status, title, url, head, error=error))
     return tuple(prs)

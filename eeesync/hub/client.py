@@ -80,6 +80,11 @@ class Hub:
     retries: int = 0
     _lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False)
 
+    def pr_url(self, repo_id: str, num: int) -> str:
+        """A PR's link as people see it: on `web_base`, so plans, journals and PR lists agree
+        (the server's own URL would name the local Hub's ephemeral port)."""
+        return f"{self.web_base}/{repo_id}/discussions/{num}"
+
     def call(self, fn: Callable[..., T], /, *args: object, **kwargs: object) -> T:
         """Run a *read* with retries on 429/5xx/401/403/timeouts. Re-raises the last error."""
         bound = functools.partial(fn, *args, **kwargs)

@@ -54,12 +54,20 @@ def _fold(text: str | None) -> str:
 
 
 def matches(desired: DesiredEntry, existing: HubEntry) -> bool:
-    """Same leaderboard: dataset id (any case), task id or an alias (any case), same notes."""
+    """Same leaderboard: dataset id (any case), task id or an alias (any case), and notes.
+
+    An existing entry *without* notes matches ours whatever our notes say: it did not name its
+    setup, so ours (e.g. "GPQA Diamond" on task gpqa_diamond, as HF's own note-less GPQA
+    entries) is the same score described more precisely; adding it would show a model's score
+    twice. Existing notes, on the other hand, name a setup ("With tools") and must be equal.
+    """
     entry = desired.entry
     if _fold(existing.dataset_id) != _fold(entry.dataset_id):
         return False
     tasks = {_fold(t) for t in (entry.task_id, *desired.task_aliases)}
-    return _fold(existing.task_id) in tasks and _fold(existing.notes) == _fold(entry.notes)
+    if _fold(existing.task_id) not in tasks:
+        return False
+    return not existing.notes or _fold(existing.notes) == _fold(entry.notes)
 
 
 def normalised_value(existing: float, desired: float) -> float:

@@ -272,6 +272,17 @@ def test_matching_uses_aliases_case_and_notes() -> None:
     assert matches(want("gpqa", 41.2, notes="with  TOOLS"), tools)
 
 
+def test_an_existing_entry_without_notes_is_the_same_leaderboard_as_ours_with_notes() -> None:
+    # HF's own GPQA entries name no notes; ours say "GPQA Diamond": one score, not two.
+    (plain,) = file("gpqa.yaml", item("Idavidrein/gpqa", "gpqa_diamond", 41.2)).entries
+    assert matches(want("gpqa", 41.2, notes="GPQA Diamond"), plain)
+    (tools,) = file("f.yaml", item("Idavidrein/gpqa", "gpqa_diamond", 41.2, "With tools")).entries
+    assert not matches(want("gpqa", 41.2, notes="GPQA Diamond"), tools)
+    main = file(".eval_results/gpqa.yaml", item("Idavidrein/gpqa", "gpqa_diamond", 41.2))
+    plan = diff_repo([want("gpqa", 50.0, notes="GPQA Diamond")], state(main), web_base=WEB)
+    assert statuses(plan) == [Status.SCORE_CONFLICT]
+
+
 def test_tolerance_is_configurable() -> None:
     main = file(".eval_results/mmlu_pro.yaml", item("TIGER-Lab/MMLU-Pro", "mmlu_pro", 41.25))
     loose = diff_repo([want(value=41.2)], state(main), tolerance=0.1, web_base=WEB)
