@@ -36,8 +36,9 @@ def serve(state_dir: str, repos: int, conn: Connection) -> None:
         for i in range(repos):
             repo_id = f"bench-org/model-{i:05}"
             hub.storage.create_repo(repo_id)
-            hub.storage.commit(repo_id, {".eval_results/hle.yaml": YAML, "README.md": b"hi"},
-                               message="seed")
+            hub.storage.commit(
+                repo_id, {".eval_results/hle.yaml": YAML, "README.md": b"hi"}, message="seed"
+            )
     hub.start()
     conn.send(hub.url)
     while True:
@@ -53,8 +54,16 @@ def serve(state_dir: str, repos: int, conn: Connection) -> None:
             return
 
 
-def run_clients(url: str, phase: str, threads: int, seconds: float, repos: int,
-                cache_dir: str, offset: int, force: bool = False) -> int:
+def run_clients(
+    url: str,
+    phase: str,
+    threads: int,
+    seconds: float,
+    repos: int,
+    cache_dir: str,
+    offset: int,
+    force: bool = False,
+) -> int:
     """Run `threads` clients for `seconds`; returns the number of completed calls."""
     from huggingface_hub import HfApi
 
@@ -69,8 +78,9 @@ def run_clients(url: str, phase: str, threads: int, seconds: float, repos: int,
             if phase == "model_info":
                 api.model_info(repo_id)
             else:
-                api.hf_hub_download(repo_id, ".eval_results/hle.yaml", cache_dir=cache_dir,
-                                    force_download=force)
+                api.hf_hub_download(
+                    repo_id, ".eval_results/hle.yaml", cache_dir=cache_dir, force_download=force
+                )
             done[n] += 1
             i += threads
 
@@ -82,8 +92,17 @@ def run_clients(url: str, phase: str, threads: int, seconds: float, repos: int,
     return sum(done)
 
 
-def _client_process(url: str, phase: str, threads: int, seconds: float, repos: int,
-                    cache_dir: str, offset: int, force: bool, out: Connection) -> None:
+def _client_process(
+    url: str,
+    phase: str,
+    threads: int,
+    seconds: float,
+    repos: int,
+    cache_dir: str,
+    offset: int,
+    force: bool,
+    out: Connection,
+) -> None:
     out.send(run_clients(url, phase, threads, seconds, repos, cache_dir, offset, force))
 
 
@@ -103,8 +122,10 @@ def main() -> None:
         server = ctx.Process(target=serve, args=(str(Path(tmp) / "state"), args.repos, child))
         server.start()
         url = parent.recv()
-        print(f"local Hub at {url}, {args.repos} repos, {args.clients} clients "
-              f"in {args.client_processes} process(es), {args.seconds:.0f} s per phase")
+        print(
+            f"local Hub at {url}, {args.repos} repos, {args.clients} clients "
+            f"in {args.client_processes} process(es), {args.seconds:.0f} s per phase"
+        )
         for phase in ("model_info", "hf_hub_download"):
             cache_dir = str(Path(tmp) / f"cache-{phase}")
             parent.send("reset")
@@ -112,15 +133,34 @@ def main() -> None:
             started = time.monotonic()
             per_proc = args.clients // args.client_processes
             if args.client_processes == 1:
-                calls = run_clients(url, phase, per_proc, args.seconds, args.repos, cache_dir,
-                                    0, args.force_download)
+                calls = run_clients(
+                    url,
+                    phase,
+                    per_proc,
+                    args.seconds,
+                    args.repos,
+                    cache_dir,
+                    0,
+                    args.force_download,
+                )
             else:
                 pipes, procs = [], []
                 for p in range(args.client_processes):
                     r, w = ctx.Pipe(duplex=False)
-                    proc = ctx.Process(target=_client_process, args=(
-                        url, phase, per_proc, args.seconds, args.repos, cache_dir,
-                        p * per_proc, args.force_download, w))
+                    proc = ctx.Process(
+                        target=_client_process,
+                        args=(
+                            url,
+                            phase,
+                            per_proc,
+                            args.seconds,
+                            args.repos,
+                            cache_dir,
+                            p * per_proc,
+                            args.force_download,
+                            w,
+                        ),
+                    )
                     proc.start()
                     pipes.append(r)
                     procs.append(proc)
@@ -131,10 +171,13 @@ def main() -> None:
             parent.send("counters")
             counts = parent.recv()
             requests = counts.get("api", 0) + counts.get("resolvers", 0)
-            detail = ", ".join(f"{k}={v}" for k, v in sorted(counts.items())
-                               if k not in ("api", "resolvers"))
-            print(f"{phase:16} {calls / elapsed:8.0f} calls/s  {requests / elapsed:8.0f} "
-                  f"requests/s  ({detail})")
+            detail = ", ".join(
+                f"{k}={v}" for k, v in sorted(counts.items()) if k not in ("api", "resolvers")
+            )
+            print(
+                f"{phase:16} {calls / elapsed:8.0f} calls/s  {requests / elapsed:8.0f} "
+                f"requests/s  ({detail})"
+            )
         parent.send("stop")
         parent.recv()
         server.join()

@@ -7,7 +7,7 @@ with no result for a registered benchmark are only counted (`unmatched_records`)
 ~200,000 of them in every plan would bury the skips that matter.
 
 Entries are built through huggingface_hub's `EvalResultEntry` (its invariants) and kept as our
-own `EvalEntry`; `to_eval_result_entry` converts back for serialising with
+own `EvalEntry`; `plan/merge.py` converts them back for serialising with
 `eval_result_entries_to_yaml` (hf-hub.md §2.1).
 
 Rules (each pinned by tests/test_mapping.py):
@@ -38,6 +38,7 @@ Rules (each pinned by tests/test_mapping.py):
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -53,10 +54,11 @@ from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]
 
 from eeesync.config import DEFAULT_API_ONLY_PROVIDERS
+from eeesync.datastore.bulk import gc_paused
 from eeesync.datastore.reasons import DATASTORE_REASONS
 from eeesync.datastore.records import ModelInfo, Record, Result, result_subset
 from eeesync.plan.model import SOURCE_NAME, DesiredEntry, EvalEntry, Provenance, SkippedItem
-from eeesync.registry import Benchmark, Registry, TaskCheck, Variant, tokens
+from eeesync.registry import Benchmark, Registry, TaskCheck, Variant, remember, tokens
 
 if TYPE_CHECKING:
     from eeesync.config import Config
@@ -135,19 +137,6 @@ class MappingResult:
 # --- EvalResultEntry at the edge ----------------------------------------------------------------
 
 
-def to_eval_result_entry(entry: EvalEntry) -> EvalResultEntry:
-    """Our entry → huggingface_hub's, for `eval_result_entries_to_yaml`."""
-    return EvalResultEntry(
-        dataset_id=entry.dataset_id,
-        task_id=entry.task_id,
-        value=entry.value,
-        date=entry.date,
-        source_url=entry.source_url,
-        source_name=entry.source_name,
-        notes=entry.notes,
-    )
-
-
 def from_eval_result_entry(entry: EvalResultEntry) -> EvalEntry:
     """huggingface_hub's entry → ours. Raises ValueError for a non-numeric value.
 
@@ -171,8 +160,13 @@ def from_eval_result_entry(entry: EvalResultEntry) -> EvalEntry:
 # --- Small rules --------------------------------------------------------------------------------
 
 
-class _Skip(Exception):
-    """Internal: one result/record cannot be published (becomes a SkippedItem)."""
+class NotPublishable(Exception):
+    """Why one result or record cannot be published (`reason`: a `MAPPING_REASONS` key).
+
+    Raised by the rule functions below (`scale_score`, `evaluation_date`, …). A mapping run turns
+    it into a `SkippedItem` at once, so it never escapes `map_records`: per-record problems are
+    data, which is also why it is not one of the run-stopping errors of `eeesync.errors`.
+    """
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -180,12 +174,14 @@ class _Skip(Exception):
 
 
 def check_model_id(raw_id: str) -> str:
-    """The recorded id, stripped and validated. Raises `_Skip("invalid_model_id")`."""
+    """The recorded id, stripped and validated. Raises `NotPublishable("invalid_model_id")`."""
     repo_id = raw_id.strip()
     try:
         validate_repo_id(repo_id)
     except HFValidationError as exc:
-        raise _Skip("invalid_model_id", f"model id {raw_id!r} is not a Hub repo id: {exc}") from exc
+        raise NotPublishable(
+            "invalid_model_id", f"model id {raw_id!r} is not a Hub repo id: {exc}"
+        ) from exc
     return repo_id
 
 
@@ -202,19 +198,24 @@ def api_only_reason(model: ModelInfo, providers: Sequence[str]) -> str | None:
     model_id = model.id.strip().lower()
     if model_id.startswith("openai/gpt-oss"):
         return None  # OpenAI's open-weights models live on the Hub
-    for provider in providers:
-        prefix = provider.strip().lower().rstrip("/")
-        if not prefix:
-            continue
-        if "/" in prefix:
-            hit = model_id.startswith(prefix)
-        else:
-            hit = model_id == prefix or model_id.startswith(prefix + "/")
-        if hit:
+    for prefix, whole_namespace in _provider_prefixes(tuple(providers)):
+        if (
+            model_id.startswith(prefix)
+            if not whole_namespace
+            else (model_id == prefix or model_id.startswith(prefix + "/"))
+        ):
             return f"provider {prefix!r} is API-only (sync.api_only_providers)"
     return None
 
 
+@functools.lru_cache(maxsize=16)
+def _provider_prefixes(providers: tuple[str, ...]) -> tuple[tuple[str, bool], ...]:
+    """(lower-cased prefix, names a whole namespace) per configured provider, blanks dropped."""
+    prefixes = (p.strip().lower().rstrip("/") for p in providers)
+    return tuple((prefix, "/" not in prefix) for prefix in prefixes if prefix)
+
+
+@functools.lru_cache(maxsize=4096)  # records of one run share a few timestamps
 def parse_timestamp(text: str) -> datetime | None:
     """Epoch seconds or ISO-8601 → aware UTC datetime; None when unreadable."""
     text = text.strip()
@@ -231,18 +232,20 @@ def parse_timestamp(text: str) -> datetime | None:
     return moment if 1900 <= moment.year < 2100 else None
 
 
+@functools.lru_cache(maxsize=4096)
 def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+@functools.lru_cache(maxsize=4096)
 def evaluation_date(result_ts: str | None, record_ts: str | None) -> tuple[str | None, str]:
-    """(`YYYY-MM-DD` or None, ISO instant for ordering or ""). Raises `_Skip`."""
+    """(`YYYY-MM-DD` or None, ISO instant for ordering or ""). Raises `NotPublishable`."""
     for where, text in (("result", result_ts), ("record", record_ts)):
         if text is None:
             continue
         moment = parse_timestamp(text)
         if moment is None:
-            raise _Skip(
+            raise NotPublishable(
                 "invalid_timestamp",
                 f"{where} evaluation_timestamp {text!r} is neither epoch seconds nor ISO-8601",
             )
@@ -251,35 +254,36 @@ def evaluation_date(result_ts: str | None, record_ts: str | None) -> tuple[str |
 
 
 def scale_score(result: Result, benchmark: Benchmark) -> float:
-    """The score on the 0–100 scale. Raises `_Skip` with the reason."""
+    """The score on the 0–100 scale. Raises `NotPublishable` with the reason."""
     score = result.score
     label = result.label
     if score is None:
-        raise _Skip("missing_score", f"{label}: score_details.score is missing")
+        raise NotPublishable("missing_score", f"{label}: score_details.score is missing")
     if isinstance(score, bool) or not isinstance(score, int | float):
-        raise _Skip("non_numeric_score", f"{label}: score {score!r} is not a number")
+        raise NotPublishable("non_numeric_score", f"{label}: score {score!r} is not a number")
     try:
         number = float(score)
     except OverflowError:
-        raise _Skip("score_out_of_range", f"{label}: score {score} is too large") from None
+        raise NotPublishable("score_out_of_range", f"{label}: score {score} is too large") from None
     if not math.isfinite(number):
-        raise _Skip("non_finite_score", f"{label}: score {score!r} is not finite")
+        raise NotPublishable("non_finite_score", f"{label}: score {score!r} is not finite")
     if result.lower_is_better is True or str(result.lower_is_better).lower() == "true":
-        raise _Skip("lower_is_better", f"{label}: the metric is lower-is-better")
+        raise NotPublishable("lower_is_better", f"{label}: the metric is lower-is-better")
     factor = _scale_factor(result, benchmark)
-    min_score = _number(result.min_score)
+    min_score = finite_number(result.min_score)
     if min_score not in (None, 0.0):
-        raise _Skip("unknown_scale", f"{label}: min_score is {result.min_score!r}, not 0")
+        raise NotPublishable("unknown_scale", f"{label}: min_score is {result.min_score!r}, not 0")
     value = round(number * factor, 10)
     if not 0.0 <= value <= 100.0:
-        raise _Skip(
+        raise NotPublishable(
             "score_out_of_range",
             f"{label}: score {score!r} × {factor:g} = {value:g} is outside 0–100",
         )
     return value
 
 
-def _number(value: Any) -> float | None:
+def finite_number(value: Any) -> float | None:
+    """A JSON number as a finite float; None for anything else (booleans, text, NaN, huge)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     try:
@@ -291,22 +295,24 @@ def _number(value: Any) -> float | None:
 
 def _scale_factor(result: Result, benchmark: Benchmark) -> float:
     unit = result.metric_unit
-    max_score = _number(result.max_score)
+    max_score = finite_number(result.max_score)
     label = result.label
     if unit in _PERCENT_UNITS:
         if max_score not in (None, 100.0):
-            raise _Skip(
+            raise NotPublishable(
                 "unknown_scale", f"{label}: metric_unit {unit!r} but max_score {max_score:g}"
             )
         return 1.0
     if unit in _PROPORTION_UNITS:
         if max_score not in (None, 1.0):
-            raise _Skip(
+            raise NotPublishable(
                 "unknown_scale", f"{label}: metric_unit {unit!r} but max_score {max_score:g}"
             )
         return 100.0
     if unit:
-        raise _Skip("unknown_scale", f"{label}: metric_unit {unit!r} is not percent/proportion")
+        raise NotPublishable(
+            "unknown_scale", f"{label}: metric_unit {unit!r} is not percent/proportion"
+        )
     if max_score == 100.0:
         return 1.0
     if max_score == 1.0:
@@ -316,7 +322,7 @@ def _scale_factor(result: Result, benchmark: Benchmark) -> float:
     if benchmark.scale == "proportion" and max_score is None:
         return 100.0
     shown = "absent" if result.max_score is None else repr(result.max_score)
-    raise _Skip(
+    raise NotPublishable(
         "unknown_scale",
         f"{label}: no metric_unit and max_score is {shown}: cannot tell 0–1 from 0–100",
     )
@@ -329,21 +335,31 @@ def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
     )
 
 
-def detect_variant(benchmark: Benchmark, record: Record, result: Mapping[str, Any]) -> Variant:
-    """Which variant a result is, from evidence only. Raises `_Skip`."""
+def variant_evidence(record: Record, result: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """(`hf_repo` lower-cased, the texts that may name a variant) of one raw result."""
     raw_source, raw_metric = result.get("source_data"), result.get("metric_config")
     source: Mapping[str, Any] = raw_source if isinstance(raw_source, dict) else {}
     metric: Mapping[str, Any] = raw_metric if isinstance(raw_metric, dict) else {}
     hf_repo = str(source.get("hf_repo") or "").strip().lower()
-    hints = [
+    hints = (
         record.row.subset,
         result_subset(result),
         source.get("dataset_name"),
         result.get("evaluation_result_id"),
         metric.get("metric_id"),
         result.get("evaluation_name"),
-    ]
-    hint_tokens = [tokens(h) for h in hints if isinstance(h, str) and h.strip()]
+    )
+    return hf_repo, tuple(h for h in hints if isinstance(h, str) and h.strip())
+
+
+def choose_variant(
+    benchmark: Benchmark, hf_repo: str, hints: Sequence[str], source_name: str
+) -> Variant:
+    """Which variant the evidence names; else the source's rule; else the default variant.
+
+    Raises `NotPublishable` when it names two variants or none can be told (no guessing).
+    """
+    hint_tokens = [tokens(h) for h in hints]
     found: list[str] = []
     for variant in benchmark.variants:
         by_repo = hf_repo and hf_repo in {r.lower() for r in variant.hf_repos}
@@ -351,20 +367,26 @@ def detect_variant(benchmark: Benchmark, record: Record, result: Mapping[str, An
         if by_repo or by_word:
             found.append(variant.name)
     if len(found) > 1:
-        raise _Skip("variant_conflict", f"the result names variants {', '.join(found)}")
+        raise NotPublishable("variant_conflict", f"the result names variants {', '.join(found)}")
     if found:
         return benchmark.variant(found[0])  # type: ignore[return-value]
     rules = dict(benchmark.source_variants)
-    for source_key in (record.source.name.lower(), hf_repo):
+    for source_key in (source_name.lower(), hf_repo):
         if source_key and source_key in rules:
             return benchmark.variant(rules[source_key])  # type: ignore[return-value]
     if benchmark.default_variant:
         return benchmark.variant(benchmark.default_variant)  # type: ignore[return-value]
     names = "/".join(v.name for v in benchmark.variants)
-    raise _Skip(
+    raise NotPublishable(
         "variant_unknown",
         f"{benchmark.name} result names no variant ({names}); not published under a guess",
     )
+
+
+def detect_variant(benchmark: Benchmark, record: Record, result: Mapping[str, Any]) -> Variant:
+    """Which variant a result is, from evidence only. Raises `NotPublishable`."""
+    hf_repo, hints = variant_evidence(record, result)
+    return choose_variant(benchmark, hf_repo, hints, record.source.name)
 
 
 def _lower_is_better(result: Mapping[str, Any]) -> bool:
@@ -372,14 +394,15 @@ def _lower_is_better(result: Mapping[str, Any]) -> bool:
     return isinstance(metric, dict) and metric.get("lower_is_better") is True
 
 
-def _preference(result: Mapping[str, Any], preferred: Sequence[str]) -> int | None:
+def _preference(result: Mapping[str, Any], ranks: Mapping[str, int]) -> int | None:
+    """The best rank (0 = most preferred) of the result's id or metric id, None if unranked."""
     metric = result.get("metric_config")
-    ids = {
+    ids = (
         str(result.get("evaluation_result_id") or "").strip().lower(),
         str(metric.get("metric_id") or "").strip().lower() if isinstance(metric, dict) else "",
-    }
-    ranks = [preferred.index(i) for i in ids if i and i in preferred]
-    return min(ranks) if ranks else None
+    )
+    found = [ranks[i] for i in ids if i in ranks]
+    return min(found) if found else None
 
 
 # --- The mapping --------------------------------------------------------------------------------
@@ -387,25 +410,43 @@ def _preference(result: Mapping[str, Any], preferred: Sequence[str]) -> int | No
 
 @attrs.frozen
 class _Target:
+    """Where a benchmark's (variant's) results go; built once per run and benchmark/variant."""
+
     benchmark: Benchmark
     variant: Variant | None
+    task_id: str
+    task_aliases: tuple[str, ...]
+    file_path: str
+    notes: str | None
+    ranks: Mapping[str, int]  # preferred metric id (lower-cased) → rank, best first
 
-    @property
-    def task_id(self) -> str:
-        return self.variant.task_id if self.variant else self.benchmark.task_id
+    @classmethod
+    def of(cls, benchmark: Benchmark, variant: Variant | None) -> _Target:
+        name = (variant.file_name if variant else None) or benchmark.file_name
+        ranks: dict[str, int] = {}
+        for rank, metric in enumerate(benchmark.preferred_metrics):
+            ranks.setdefault(metric.lower(), rank)
+        return cls(
+            benchmark=benchmark,
+            variant=variant,
+            task_id=variant.task_id if variant else benchmark.task_id,
+            task_aliases=variant.task_aliases if variant else benchmark.task_aliases,
+            file_path=f".eval_results/{name}",
+            notes=variant.notes if variant else None,
+            ranks=ranks,
+        )
 
-    @property
-    def task_aliases(self) -> tuple[str, ...]:
-        return self.variant.task_aliases if self.variant else self.benchmark.task_aliases
 
-    @property
-    def file_path(self) -> str:
-        name = (self.variant.file_name if self.variant else None) or self.benchmark.file_name
-        return f".eval_results/{name}"
+#: One recognised result of a record: (benchmark, position in evaluation_results, raw item).
+_Match = tuple[Benchmark, int, dict[str, Any]]
 
 
 @attrs.define
 class _Mapper:
+    """One mapping run. Verdicts that depend only on a few strings that repeat across thousands
+    of records (a model id, a variant's evidence) are memoised per run: the full datastore has
+    ~229,000 records for ~22,000 models (benchmarks/bench_datastore.py)."""
+
     registry: Registry
     locator: Locator
     options: MappingOptions
@@ -415,7 +456,14 @@ class _Mapper:
     seen: int = 0
     unmatched: int = 0
     filtered: int = 0
-    _task_cache: dict[tuple[str, str], str | _Skip] = attrs.field(factory=dict)
+    _task_cache: dict[tuple[str, str], tuple[str, tuple[str, ...]] | NotPublishable] = attrs.field(
+        factory=dict
+    )
+    _model_cache: dict[tuple[str, str, str], str | NotPublishable] = attrs.field(factory=dict)
+    _variant_cache: dict[tuple[str, str, tuple[str, ...], str], Variant | NotPublishable] = (
+        attrs.field(factory=dict)
+    )
+    _targets: dict[tuple[str, str | None], _Target] = attrs.field(factory=dict)
 
     def skip(
         self, record: Record, reason: str, message: str, benchmark: str = "", model_id: str = ""
@@ -435,56 +483,93 @@ class _Mapper:
 
     def map_record(self, record: Record) -> None:
         self.seen += 1
+        find = self.registry.find_benchmarks
         wanted = self.options.benchmark_filter
-        matches: dict[str, list[tuple[Benchmark, int, dict[str, Any]]]] = {}
+        matches: dict[str, list[_Match]] | None = None
         for index, raw in enumerate(record.raw_results):
-            for benchmark in self.registry.find_benchmarks(raw):
+            for benchmark in find(raw):
                 if not wanted or benchmark.key in wanted:
+                    if matches is None:
+                        matches = {}
                     matches.setdefault(benchmark.key, []).append((benchmark, index, raw))
-        if not matches:
+        if matches is None:
             self.unmatched += 1
             return
         pattern = self.options.model_filter
         if pattern and not fnmatchcase(record.model.id.strip().lower(), pattern.lower()):
             self.filtered += 1
             return
-        keys = ", ".join(matches)
-        try:
-            repo_id = check_model_id(record.model.id)
-        except _Skip as skip:
-            self.skip(record, skip.reason, skip.message, keys)
-            return
-        api_only = api_only_reason(record.model, self.options.api_only_providers)
-        if api_only is not None:
-            self.skip(record, "api_only_model", f"{repo_id}: {api_only}", keys, repo_id)
+        verdict = self.model_verdict(record.model)
+        if isinstance(verdict, NotPublishable):
+            model_id = "" if verdict.reason == "invalid_model_id" else record.model.id.strip()
+            self.skip(record, verdict.reason, verdict.message, ", ".join(matches), model_id)
             return
         for found in matches.values():
-            self.map_benchmark(record, repo_id, found[0][0], found)
+            self.map_benchmark(record, verdict, found[0][0], found)
+
+    def model_verdict(self, model: ModelInfo) -> str | NotPublishable:
+        """The repo id to publish to, or why the model has none (invalid id, API-only)."""
+        key = (model.id, model.availability, model.deployment_type)
+        verdict = self._model_cache.get(key)
+        if verdict is None:
+            try:
+                repo_id = check_model_id(model.id)
+            except NotPublishable as skip:
+                verdict = NotPublishable(skip.reason, skip.message)  # no traceback kept alive
+            else:
+                api_only = api_only_reason(model, self.options.api_only_providers)
+                verdict = (
+                    repo_id
+                    if api_only is None
+                    else NotPublishable("api_only_model", f"{repo_id}: {api_only}")
+                )
+            remember(self._model_cache, key, verdict)
+        return verdict
+
+    def variant(
+        self, benchmark: Benchmark, record: Record, raw: dict[str, Any]
+    ) -> Variant | NotPublishable:
+        """`detect_variant`, memoised on its evidence."""
+        hf_repo, hints = variant_evidence(record, raw)
+        # Only a benchmark with per-source rules reads the source name (built on first use).
+        source_name = record.source.name if benchmark.source_variants else ""
+        key = (benchmark.key, hf_repo, hints, source_name)
+        verdict = self._variant_cache.get(key)
+        if verdict is None:
+            try:
+                verdict = choose_variant(benchmark, hf_repo, hints, source_name)
+            except NotPublishable as skip:
+                verdict = NotPublishable(skip.reason, skip.message)  # no traceback kept alive
+            remember(self._variant_cache, key, verdict)
+        return verdict
+
+    def target(self, benchmark: Benchmark, variant_name: str | None) -> _Target:
+        key = (benchmark.key, variant_name)
+        target = self._targets.get(key)
+        if target is None:
+            variant = benchmark.variant(variant_name) if variant_name else None
+            target = self._targets[key] = _Target.of(benchmark, variant)
+        return target
 
     def map_benchmark(
-        self,
-        record: Record,
-        repo_id: str,
-        benchmark: Benchmark,
-        found: list[tuple[Benchmark, int, dict[str, Any]]],
+        self, record: Record, repo_id: str, benchmark: Benchmark, found: list[_Match]
     ) -> None:
         groups: dict[str | None, list[tuple[int, dict[str, Any]]]] = {}
         for _, index, raw in found:
             if benchmark.variants:
-                try:
-                    variant = detect_variant(benchmark, record, raw)
-                except _Skip as skip:
-                    self.skip(record, skip.reason, skip.message, benchmark.key, repo_id)
+                variant = self.variant(benchmark, record, raw)
+                if isinstance(variant, NotPublishable):
+                    self.skip(record, variant.reason, variant.message, benchmark.key, repo_id)
                     continue
                 groups.setdefault(variant.name, []).append((index, raw))
             else:
                 groups.setdefault(None, []).append((index, raw))
         for variant_name, results in groups.items():
-            target = _Target(benchmark, benchmark.variant(variant_name) if variant_name else None)
+            target = self.target(benchmark, variant_name)
             try:
                 chosen = self.choose(target, results)
                 self.candidates.append(self.build(record, repo_id, target, chosen))
-            except _Skip as skip:
+            except NotPublishable as skip:
                 self.skip(record, skip.reason, skip.message, benchmark.key, repo_id)
 
     def choose(self, target: _Target, results: list[tuple[int, dict[str, Any]]]) -> Result:
@@ -495,55 +580,55 @@ class _Mapper:
         usable = [(i, raw) for i, raw in results if not _lower_is_better(raw)]
         if len(usable) == 1:
             return Result.from_raw(*usable[0])
-        preferred = [m.lower() for m in target.benchmark.preferred_metrics]
-        ranked = [(_preference(raw, preferred), i, raw) for i, raw in usable or results]
+        ranked = [(_preference(raw, target.ranks), i, raw) for i, raw in usable or results]
         best = min((rank for rank, _, _ in ranked if rank is not None), default=None)
         chosen = [(i, raw) for rank, i, raw in ranked if rank is not None and rank == best]
         if best is not None and len(chosen) == 1:
             return Result.from_raw(*chosen[0])
         labels = [Result.from_raw(i, raw).label for i, raw in results[:6]]
         shown = ", ".join(labels) + (" …" if len(results) > 6 else "")
-        raise _Skip(
+        raise NotPublishable(
             "ambiguous_result",
             f"{len(results)} results match {target.benchmark.name} ({shown}) and "
             f"{'several share' if chosen else 'none is'} a preferred metric "
             f"({', '.join(target.benchmark.preferred_metrics) or 'none configured'})",
         )
 
-    def task_for(self, target: _Target) -> str:
-        if self.tasks is None:
-            return target.task_id
+    def task_for(self, target: _Target) -> tuple[str, tuple[str, ...]]:
+        """(the task id to write, the target's other ids). Raises `NotPublishable`."""
         cache_key = (target.benchmark.key, target.task_id)
-        if cache_key not in self._task_cache:
+        found = self._task_cache.get(cache_key)
+        if found is None:
+            found = self._task_cache[cache_key] = self._resolve_task(target)
+        if isinstance(found, NotPublishable):
+            raise NotPublishable(found.reason, found.message)
+        return found
+
+    def _resolve_task(self, target: _Target) -> tuple[str, tuple[str, ...]] | NotPublishable:
+        ids = (target.task_id, *target.task_aliases)
+        resolved: str | None = target.task_id
+        if self.tasks is not None:
             status = self.tasks.status(target.benchmark.key)
-            resolved = self.tasks.resolve(target.benchmark.key, target.task_id, target.task_aliases)
             if status is None or not status.ok:
                 detail = status.error if status is not None else "not checked"
-                self._task_cache[cache_key] = _Skip(
-                    "task_check_failed", f"cannot confirm the task id: {detail}"
-                )
-            elif resolved is None:
-                ids = ", ".join((target.task_id, *target.task_aliases))
-                self._task_cache[cache_key] = _Skip(
-                    "unknown_task",
-                    f"eval.yaml of {target.benchmark.dataset_id} defines none of {ids}",
-                )
-            else:
-                self._task_cache[cache_key] = resolved
-        found = self._task_cache[cache_key]
-        if isinstance(found, _Skip):
-            raise _Skip(found.reason, found.message)
-        return found
+                return NotPublishable("task_check_failed", f"cannot confirm the task id: {detail}")
+            resolved = self.tasks.resolve(target.benchmark.key, target.task_id, target.task_aliases)
+        if resolved is None:
+            return NotPublishable(
+                "unknown_task",
+                f"eval.yaml of {target.benchmark.dataset_id} defines none of {', '.join(ids)}",
+            )
+        return resolved, tuple(t for t in ids if t != resolved)
 
     def build(self, record: Record, repo_id: str, target: _Target, result: Result) -> DesiredEntry:
         value = scale_score(result, target.benchmark)
         date, instant = evaluation_date(result.timestamp, record.timestamp)
-        if not instant and record.source.retrieved_timestamp:
-            retrieved = parse_timestamp(record.source.retrieved_timestamp)
+        if not instant and record.retrieved_timestamp:
+            retrieved = parse_timestamp(record.retrieved_timestamp)
             instant = _iso(retrieved) if retrieved else ""
-        task_id = self.task_for(target)
-        url = self.locator.blob_url(record.row.object_path, web_base=self.options.web_base)
-        notes = target.variant.notes if target.variant else None
+        task_id, aliases = self.task_for(target)
+        row = record.row
+        url = self.locator.blob_url(row.object_path, web_base=self.options.web_base)
         hub_entry = EvalResultEntry(
             dataset_id=target.benchmark.dataset_id,
             task_id=task_id,
@@ -551,9 +636,8 @@ class _Mapper:
             date=date,
             source_url=url,
             source_name=SOURCE_NAME,
-            notes=notes,
+            notes=target.notes,
         )
-        aliases = tuple(t for t in (target.task_id, *target.task_aliases) if t != task_id)
         return DesiredEntry(
             repo_id=repo_id,
             benchmark=target.benchmark.key,
@@ -561,10 +645,10 @@ class _Mapper:
             entry=from_eval_result_entry(hub_entry),
             task_aliases=aliases,
             provenance=Provenance(
-                collection=record.row.collection,
-                line=record.row.line,
-                object_path=record.row.object_path,
-                sha256=record.row.sha256,
+                collection=row.collection,
+                line=row.line,
+                object_path=row.object_path,
+                sha256=row.sha256,
                 evaluation_id=record.evaluation_id,
                 result_id=result.result_id or str(result.index),
                 timestamp=instant,
@@ -616,6 +700,9 @@ def _resolve_duplicates(
     conflicts: list[tuple[DesiredEntry, ...]] = []
     collapsed = 0
     for group in groups.values():
+        if len(group) == 1:  # most keys: nothing to order or compare
+            desired.append(group[0])
+            continue
         _newest_first(group)
         if len(_distinct_values(group)) == 1:
             desired.append(group[0])
@@ -647,8 +734,9 @@ def map_records(
     registry's task ids are written as they are.
     """
     mapper = _Mapper(registry, locator, options, tasks)
-    for record in records:
-        mapper.map_record(record)
+    with gc_paused():  # `records` may be a whole datastore scan (see eeesync.datastore.bulk)
+        for record in records:
+            mapper.map_record(record)
     desired, conflicts, collapsed = _resolve_duplicates(mapper.candidates, options.duplicates)
     skipped = sorted(
         mapper.skipped, key=lambda s: (s.collection, s.line, s.object_path, s.benchmark, s.reason)

@@ -19,7 +19,6 @@ plan but would hide from the model view which result of which record is the publ
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -39,8 +38,9 @@ from eeesync.hub.audit_cache import AuditCache
 from eeesync.mapping import (
     MappingOptions,
     MappingResult,
-    _Skip,
+    NotPublishable,
     evaluation_date,
+    finite_number,
     map_records,
     scale_score,
 )
@@ -173,27 +173,17 @@ class ModelView:
 # --- Assembly (pure) -----------------------------------------------------------------------------
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _scaled(result: Result, benchmark: Benchmark | None) -> float | None:
     try:
         return scale_score(result, benchmark or _NO_BENCHMARK)
-    except _Skip:
+    except NotPublishable:
         return None
 
 
 def _date(result: Result, record: Record) -> str | None:
     try:
         return evaluation_date(result.timestamp, record.timestamp)[0]
-    except _Skip:
+    except NotPublishable:
         return None
 
 
@@ -435,7 +425,7 @@ def _row(
                 note = "not published: not the record's headline result"
             else:
                 note = "not published"
-    raw_score = _number(result.score)
+    raw_score = finite_number(result.score)
     source = record.source
     return ResultRow(
         metric=metric,

@@ -16,11 +16,11 @@ import hashlib
 import json
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from fnmatch import fnmatchcase
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 import yaml
@@ -132,18 +132,18 @@ class Registry:
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
+    # A property that returns the lookup's bound method: `find_benchmarks(result)` runs for
+    # every result of a scan, and this saves a call level on each.
     @functools.cached_property
-    def _lookup(self) -> _Lookup:
-        return _Lookup.build(self.benchmarks)
-
-    def find_benchmarks(self, result: Mapping[str, Any]) -> tuple[Benchmark, ...]:
-        """The benchmarks a raw `evaluation_results[]` item is a result of (usually 0 or 1).
+    def find_benchmarks(self) -> Callable[[Mapping[str, Any]], tuple[Benchmark, ...]]:
+        """`find_benchmarks(result)`: the benchmarks a raw `evaluation_results[]` item is a
+        result of (usually 0 or 1).
 
         A result that names an `hf_repo` is matched by that id (or by its
         `benchmark_hf_repo`) only: a named dataset that is not ours is not ours. Without an
         `hf_repo` (url / other sources) the URL, the dataset name and the result id decide.
         """
-        return self._lookup.find(result)
+        return _Lookup.build(self.benchmarks).find
 
 
 @attrs.frozen
@@ -177,66 +177,94 @@ class _Lookup:
             url_globs=tuple((g.lower(), b) for b in benchmarks for g in b.dataset_urls),
         )
 
-    #: Memos keyed by the raw strings records use (they repeat across thousands of records).
-    memo_repo: dict[str, tuple[Benchmark, ...]] = attrs.field(factory=dict)
+    #: Memos keyed by the raw strings records use (they repeat across thousands of records),
+    #: so each distinct spelling is lower-cased / normalised once per run.
+    memo_repo: dict[str, tuple[Benchmark, ...] | None] = attrs.field(factory=dict)
     memo_benchmark_repo: dict[str, tuple[Benchmark, ...]] = attrs.field(factory=dict)
     memo_name: dict[str, tuple[Benchmark, ...]] = attrs.field(factory=dict)
+    memo_url: dict[str, tuple[Benchmark, ...]] = attrs.field(factory=dict)
+    memo_metric: dict[str, tuple[Benchmark, ...]] = attrs.field(factory=dict)
 
-    def _memo(
-        self,
-        memo: dict[str, tuple[Benchmark, ...]],
-        table: dict[str, tuple[Benchmark, ...]],
-        text: str,
-        key: Any,
-    ) -> tuple[Benchmark, ...]:
-        found = memo.get(text)
-        if found is None:
-            found = memo[text] = table.get(key(text), ())
-        return found
-
+    # `find` runs for every result of every record (~1.8 million times for the full datastore),
+    # so its common path (a dict `source_data` naming an `hf_repo`) is kept to a few dict reads.
     def find(self, result: Mapping[str, Any]) -> tuple[Benchmark, ...]:
         source = result.get("source_data")
         if source.__class__ is not dict:
-            source = {}
+            source = _NO_SOURCE
         details = source.get("additional_details")
-        bench_repo = details.get("benchmark_hf_repo") if details.__class__ is dict else None
-        if bench_repo.__class__ is str:
-            found = self._memo(self.memo_benchmark_repo, self.by_benchmark_repo, bench_repo, _lower)
-            if found:
-                return found
-        hf_repo = source.get("hf_repo")
-        if hf_repo.__class__ is str and hf_repo.strip():
-            return self._memo(self.memo_repo, self.by_repo, hf_repo, _lower)
-        urls = source.get("url")
-        for url in [urls] if isinstance(urls, str) else urls if isinstance(urls, list) else []:
-            if not isinstance(url, str):
-                continue
-            lowered = url.strip().lower().rstrip("/")
-            for match in _DATASETS_URL_RE.finditer(lowered):
-                found = self.by_repo.get(match.group(1), ())
+        if details.__class__ is dict:
+            bench_repo = details.get("benchmark_hf_repo")
+            if bench_repo.__class__ is str:
+                found = self.memo_benchmark_repo.get(bench_repo)
+                if found is None:
+                    found = self.by_benchmark_repo.get(bench_repo.strip().lower(), ())
+                    remember(self.memo_benchmark_repo, bench_repo, found)
                 if found:
                     return found
-            hits = tuple(b for glob, b in self.url_globs if fnmatchcase(lowered, glob))
-            if hits:
-                return hits
+        hf_repo = source.get("hf_repo")
+        if hf_repo.__class__ is str:
+            memo = self.memo_repo
+            if hf_repo in memo:
+                by_repo = memo[hf_repo]
+            else:
+                key = hf_repo.strip().lower()
+                by_repo = self.by_repo.get(key, ()) if key else None
+                remember(memo, hf_repo, by_repo)
+            if by_repo is not None:  # None: a blank hf_repo names nothing, look further
+                return by_repo
+        # No hf_repo (url / other sources): the URL, the dataset name, then the result id.
+        urls = source.get("url")
+        for url in urls if urls.__class__ is list else (urls,):
+            if url.__class__ is str:
+                by_url = self.memo_url.get(url)
+                if by_url is None:
+                    by_url = remember(self.memo_url, url, self._find_url(url))
+                if by_url:
+                    return by_url
         name = source.get("dataset_name")
         if name.__class__ is str:
-            found = self._memo(self.memo_name, self.by_name, name, normalise_name)
-            if found:
-                return found
+            named = self.memo_name.get(name)
+            if named is None:
+                named = self.by_name.get(normalise_name(name), ())
+                remember(self.memo_name, name, named)
+            if named:
+                return named
         if self.by_metric:
-            value = result.get("evaluation_result_id")
-            if isinstance(value, str) and value.strip().lower() in self.by_metric:
-                return self.by_metric[value.strip().lower()]
             metric = result.get("metric_config")
-            metric_id = metric.get("metric_id") if isinstance(metric, dict) else None
-            if isinstance(metric_id, str) and metric_id.strip().lower() in self.by_metric:
-                return self.by_metric[metric_id.strip().lower()]
+            metric_id = metric.get("metric_id") if metric.__class__ is dict else None
+            for value in (result.get("evaluation_result_id"), metric_id):
+                if value.__class__ is str:
+                    by_metric = self.memo_metric.get(value)
+                    if by_metric is None:
+                        by_metric = self.by_metric.get(value.strip().lower(), ())
+                        remember(self.memo_metric, value, by_metric)
+                    if by_metric:
+                        return by_metric
         return ()
 
+    def _find_url(self, url: str) -> tuple[Benchmark, ...]:
+        lowered = url.strip().lower().rstrip("/")
+        for match in _DATASETS_URL_RE.finditer(lowered):
+            found = self.by_repo.get(match.group(1), ())
+            if found:
+                return found
+        return tuple(b for glob, b in self.url_globs if fnmatchcase(lowered, glob))
 
-def _lower(text: str) -> str:
-    return text.strip().lower()
+
+_NO_SOURCE: Mapping[str, Any] = {}
+#: Entries a per-run memo holds before it starts over: memos are keyed by strings from the
+#: records, and a datastore whose every result has its own id must not grow one without bound.
+MEMO_LIMIT = 50_000
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def remember(memo: dict[_K, _V], key: _K, value: _V) -> _V:
+    """`memo[key] = value`, emptying `memo` first when it holds `MEMO_LIMIT` entries."""
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+    return value
 
 
 # --- Loading ------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from huggingface_hub import EvalResultEntry, HfApi, eval_result_entries_to_yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eeesync.datastore import read_datastore, resolve_locator
+from eeesync.datastore import open_datastore, read_datastore, resolve_locator
 from eeesync.datastore.index import IndexRow
 from eeesync.datastore.locator import Locator
 from eeesync.datastore.records import Record, record_from_json
@@ -27,13 +27,14 @@ from eeesync.mapping import (
     MappingResult,
     from_eval_result_entry,
     map_records,
-    to_eval_result_entry,
 )
+from eeesync.plan.merge import to_hub_entry
 from eeesync.plan.model import EvalEntry
 from eeesync.registry import TaskCheck, TaskStatus, load_registry
 from tests.helpers import (
     AETHER_BF16,
     AETHER_FP16,
+    FIXTURES,
     HELM_CAPABILITIES_MARIN,
     HELM_LITE_J2,
     MMLU_PRO_022,
@@ -86,7 +87,7 @@ def one_entry(result: MappingResult) -> Any:
 
 
 def yaml_text(result: MappingResult) -> str:
-    entries = [to_eval_result_entry(d.entry) for d in result.desired]
+    entries = [to_hub_entry(d.entry) for d in result.desired]
     return yaml.safe_dump(eval_result_entries_to_yaml(entries), sort_keys=False)
 
 
@@ -498,6 +499,31 @@ def test_filters_and_counters() -> None:
     ] and only_gsm8k.unmatched_records == 3
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        MappingOptions(),
+        MappingOptions(benchmark_filter=("gpqa", "gsm8k")),
+        MappingOptions(model_filter="0*", duplicates="latest"),
+    ],
+)
+def test_a_streamed_scan_maps_like_records_held_in_memory(
+    tmp_path: Path, options: MappingOptions
+) -> None:
+    """`plan` streams `open_datastore(...).records()` into the mapping (flat memory)."""
+    records = [json.loads(path.read_bytes()) for path in sorted(FIXTURES.rglob("*.json"))]
+    records += [record for _, record in SKIPS]
+    built = build_datastore(tmp_path / "ds", {"all": records})
+    locator = resolve_locator(str(built.root), hub=None, base_dir=tmp_path, link_repo="x/y")
+    whole = read_datastore(locator, None, hub=None, cache=None)
+    expected = map_records(whole.records, REGISTRY, locator, options=options)
+    assert expected.desired  # the test is about something
+    scan = open_datastore(locator, None, hub=None)
+    streamed = map_records(scan.records(), REGISTRY, locator, options=options)
+    assert streamed == expected
+    assert sorted(scan.skipped, key=str) == sorted(whole.skipped, key=str)
+
+
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**16))
 def test_result_does_not_depend_on_record_order(seed: int) -> None:
@@ -524,7 +550,7 @@ def test_result_does_not_depend_on_record_order(seed: int) -> None:
 )
 def test_entry_conversion_round_trips(value: float, date: str | None, notes: str | None) -> None:
     ours = EvalEntry("cais/hle", "hle", value, date, "https://x/y", "EvalEval", notes)
-    assert from_eval_result_entry(to_eval_result_entry(ours)) == ours
+    assert from_eval_result_entry(to_hub_entry(ours)) == ours
 
 
 def test_from_eval_result_entry_refuses_non_numbers() -> None:

@@ -11,12 +11,14 @@ instead of `hf_hub_download`'s HEAD + GET, and no second copy in the HF cache). 
 cached by sha256 in `ObjectCache`, downloaded concurrently (bounded), verified (size + sha256)
 before parsing, and parsed in index order so results are deterministic.
 
-Use `read_datastore` for a small run (everything in memory) and `open_datastore(...).records()`
-to stream a large one (the full 229k-record datastore does not fit in memory as raw JSON).
+Use `open_datastore(...).records()` to stream a large run into `mapping.map_records` (flat memory:
+~440 MiB peak for the full 229k-record datastore), and `read_datastore` to hold a small one in
+memory (held whole, the full datastore is several GB of parsed JSON).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections import deque
@@ -31,6 +33,7 @@ from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
 # Public helper, re-exported by huggingface_hub.utils without being listed in its __all__.
 from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
 
+from eeesync.datastore.bulk import gc_paused
 from eeesync.datastore.index import (
     IndexRow,
     check_collection_name,
@@ -39,7 +42,7 @@ from eeesync.datastore.index import (
     unknown_collection_error,
 )
 from eeesync.datastore.locator import INDEX_DIR, Locator, resolve_locator
-from eeesync.datastore.records import Record, parse_record, verify_object
+from eeesync.datastore.records import Record, object_skip, parse_record, verify_object
 from eeesync.errors import DatastoreError
 from eeesync.hub.client import NETWORK_ERRORS
 from eeesync.plan.model import IndexDigest, SkippedItem
@@ -66,6 +69,11 @@ __all__ = [
 READ_TIMEOUT = 60.0
 #: Rows between two progress-bar updates (per-row updates would dominate a fast local scan).
 PROGRESS_EVERY = 500
+#: Bytes per read when the size is unknown or wrong (objects are a few KB).
+_READ_CHUNK = 1 << 20
+_OPEN_FLAGS = os.O_RDONLY | getattr(
+    os, "O_BINARY", 0
+)  # O_BINARY: no newline translation on Windows
 #: Failures that are the Hub's or the network's, as opposed to bugs.
 _HUB_ERRORS: tuple[type[BaseException], ...] = (HfHubHTTPError, *NETWORK_ERRORS)
 
@@ -192,20 +200,27 @@ class DatastoreScan:
     #: Objects fetched from the network during `records()` (for reports and tests).
     downloads: int = 0
 
-    @property
+    @functools.cached_property
     def _base(self) -> str:
-        return str(self.locator.folder)
+        assert self.locator.folder is not None
+        return str(self.locator.folder) + os.sep
 
     def _load_folder(self, row: IndexRow) -> bytes | SkippedItem:
-        assert self.locator.folder is not None
+        # A str join + os.open/os.read: a pathlib join and a buffered file object per object
+        # are measurable at 229k objects (benchmarks/bench_datastore.py). object_path is a
+        # checked relative path (index.py), and "/" separates folders on every platform.
         try:
-            # os.path + open: a pathlib join per object is measurable at 229k objects.
-            with open(os.path.join(self._base, row.object_path), "rb") as handle:
-                data = handle.read()
+            fd = os.open(self._base + row.object_path, _OPEN_FLAGS)
         except FileNotFoundError:
-            return _object_skip(row, "object_missing", "the object file does not exist")
+            return object_skip(row, "object_missing", "the object file does not exist")
         except OSError as exc:
-            return _object_skip(row, "read_error", f"cannot read the object: {exc.strerror}")
+            return object_skip(row, "read_error", f"cannot read the object: {exc.strerror}")
+        try:
+            data = _read_fd(fd, row.size_bytes)
+        except OSError as exc:
+            return object_skip(row, "read_error", f"cannot read the object: {exc.strerror}")
+        finally:
+            os.close(fd)
         return verify_object(row, data) or data
 
     def _load_hub(self, row: IndexRow) -> bytes | SkippedItem:
@@ -218,11 +233,11 @@ class DatastoreScan:
             data = _hub_get(self.hub, self.locator.repo_id, self.locator.revision, row.object_path)
         except Exception as exc:
             if _is_missing(exc):
-                return _object_skip(row, "object_missing", "not found at the pinned revision")
+                return object_skip(row, "object_missing", "not found at the pinned revision")
             if isinstance(exc, _HUB_ERRORS):
                 status = getattr(getattr(exc, "response", None), "status_code", None)
                 detail = f"HTTP {status}" if status else type(exc).__name__
-                return _object_skip(row, "download_error", f"download failed: {detail}")
+                return object_skip(row, "download_error", f"download failed: {detail}")
             raise
         self.downloads += 1
         problem = verify_object(row, data)
@@ -264,14 +279,13 @@ class DatastoreScan:
             progress.update(task, completed=len(self.rows))
 
 
-def _object_skip(row: IndexRow, reason: str, message: str) -> SkippedItem:
-    return SkippedItem(
-        reason=reason,
-        message=f"{row.where}: {row.object_path}: {message}",
-        collection=row.collection,
-        line=row.line,
-        object_path=row.object_path,
-    )
+def _read_fd(fd: int, expected: int | None) -> bytes:
+    """Every byte of an open file: one read of the size the index gives (+1, so that a longer
+    file shows), then reads until end of file (a short read or a wrong size costs more reads)."""
+    data = os.read(fd, (_READ_CHUNK if expected is None else expected) + 1)
+    while more := os.read(fd, _READ_CHUNK):
+        data += more
+    return data
 
 
 def _in_order(
@@ -359,9 +373,11 @@ def read_datastore(
     concurrency: int = 8,
     progress: Progress | None = None,
 ) -> DatastoreRead:
-    """Read whole collections into memory (see `open_datastore` to stream a large datastore)."""
+    """Read whole collections into memory: for small datastores and tests. A large run streams
+    with `open_datastore(...).records()` (the whole datastore parsed is several GB)."""
     scan = open_datastore(locator, collections, hub=hub, cache=cache, force=force)
-    records = tuple(scan.records(concurrency=concurrency, progress=progress))
+    with gc_paused():
+        records = tuple(scan.records(concurrency=concurrency, progress=progress))
     return DatastoreRead(
         locator=locator,
         indexes=scan.indexes,

@@ -16,13 +16,14 @@ from typing import Any
 
 import attrs
 
+from eeesync.datastore.bulk import FAST_LOADS
 from eeesync.datastore.locator import INDEX_DIR
 from eeesync.errors import DatastoreError
 from eeesync.plan.model import SkippedItem
 
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
-#: Optional row fields copied through as provenance (never used to decide anything).
-_OPTIONAL_TEXT = ("object_uuid", "legacy_path", "eval_schema_version")
+#: Row fields that point at an object outside the datastore (not read: DESIGN.md §2).
+_OTHER_SOURCES = ("url", "local_path")
 
 
 @attrs.frozen(slots=True)
@@ -147,10 +148,11 @@ def parse_row(collection: str, line: int, data: Any) -> IndexRow | SkippedItem:
             "index_row_not_object",
             f"a row must be a JSON object, got {type(data).__name__}",
         )
-    raw_path = data.get("object_path")
+    get = data.get  # one lookup: this runs for each of the datastore's ~229,000 rows
+    raw_path = get("object_path")
     shown = raw_path if isinstance(raw_path, str) else ""
-    for forbidden in ("url", "local_path"):
-        if data.get(forbidden) is not None:
+    for forbidden in _OTHER_SOURCES:
+        if get(forbidden) is not None:
             return _skip(
                 collection,
                 line,
@@ -158,7 +160,7 @@ def parse_row(collection: str, line: int, data: Any) -> IndexRow | SkippedItem:
                 f"row has {forbidden!r}; only object_path rows are read from a datastore",
                 shown,
             )
-    record_type = data.get("record_type", "aggregate")
+    record_type = get("record_type", "aggregate")
     if record_type != "aggregate":
         return _skip(
             collection,
@@ -176,14 +178,14 @@ def parse_row(collection: str, line: int, data: Any) -> IndexRow | SkippedItem:
             f"object_path {raw_path!r} is not a relative flat/objects/…/*.json path",
             shown,
         )
-    sha = data.get("sha256")
+    sha = get("sha256")
     if sha is None or sha == "":
         return _skip(collection, line, "missing_sha256", "row has no sha256", object_path)
     if not isinstance(sha, str) or not _HEX64.match(sha):
         return _skip(
             collection, line, "bad_sha256", f"sha256 {sha!r} is not 64 hex digits", object_path
         )
-    size = data.get("size_bytes")
+    size = get("size_bytes")
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
         return _skip(
             collection,
@@ -192,7 +194,7 @@ def parse_row(collection: str, line: int, data: Any) -> IndexRow | SkippedItem:
             f"size_bytes {size!r} is not a non-negative whole number",
             object_path,
         )
-    subset = data.get("subset")
+    subset = get("subset")
     if subset is not None and (not isinstance(subset, str) or not subset.strip()):
         return _skip(
             collection,
@@ -201,25 +203,44 @@ def parse_row(collection: str, line: int, data: Any) -> IndexRow | SkippedItem:
             f"subset {subset!r} is not a non-empty string",
             object_path,
         )
-    texts = {k: data.get(k) for k in _OPTIONAL_TEXT}
-    available = data.get("instance_level_available")
-    instance_path = data.get("instance_level_path")
+    uuid, legacy, version = get("object_uuid"), get("legacy_path"), get("eval_schema_version")
+    available = get("instance_level_available")
+    instance_path = get("instance_level_path")
     return IndexRow(
-        collection=collection,
-        line=line,
-        object_path=object_path,
-        sha256=sha.lower(),
-        size_bytes=size,
-        record_type="aggregate",
-        object_uuid=texts["object_uuid"] if isinstance(texts["object_uuid"], str) else "",
-        legacy_path=texts["legacy_path"] if isinstance(texts["legacy_path"], str) else "",
-        eval_schema_version=(
-            texts["eval_schema_version"] if isinstance(texts["eval_schema_version"], str) else ""
-        ),
-        subset=subset.strip() if isinstance(subset, str) else None,
-        instance_level_available=available if isinstance(available, bool) else None,
-        instance_level_path=instance_path if isinstance(instance_path, str) else None,
+        collection,
+        line,
+        object_path,
+        sha.lower(),
+        size,
+        "aggregate",
+        uuid if isinstance(uuid, str) else "",
+        legacy if isinstance(legacy, str) else "",
+        version if isinstance(version, str) else "",
+        subset.strip() if isinstance(subset, str) else None,
+        available if isinstance(available, bool) else None,
+        instance_path if isinstance(instance_path, str) else None,
     )
+
+
+def _decode_line(line: bytes) -> tuple[Any, str]:
+    """(the line's JSON value, "") or (None, why it is not JSON)."""
+    if FAST_LOADS is not None:
+        try:
+            decoded = FAST_LOADS(line)
+        except ValueError:
+            pass  # `json` decides below, and words the reason
+        else:
+            # orjson reads an integer beyond 64 bits as a float (`size_bytes`!): `json` keeps it.
+            if not (isinstance(decoded, dict) and float in map(type, decoded.values())):
+                return decoded, ""
+    try:
+        return json.loads(line.decode("utf-8")), ""
+    except UnicodeDecodeError as exc:
+        return None, f"line is not UTF-8 ({exc.reason})"
+    except json.JSONDecodeError as exc:
+        return None, f"invalid JSON: {exc.msg}"
+    except RecursionError:
+        return None, "invalid JSON: nested too deeply"
 
 
 def read_index(data: bytes, collection: str) -> tuple[list[IndexRow], list[SkippedItem], int]:
@@ -236,15 +257,9 @@ def read_index(data: bytes, collection: str) -> tuple[list[IndexRow], list[Skipp
         if not raw_line.strip():
             continue
         count += 1
-        try:
-            decoded = json.loads(raw_line.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            skipped.append(
-                _skip(collection, number, "bad_index_line", f"line is not UTF-8 ({exc.reason})")
-            )
-            continue
-        except json.JSONDecodeError as exc:
-            skipped.append(_skip(collection, number, "bad_index_line", f"invalid JSON: {exc.msg}"))
+        decoded, problem = _decode_line(raw_line)
+        if problem:
+            skipped.append(_skip(collection, number, "bad_index_line", problem))
             continue
         parsed = parse_row(collection, number, decoded)
         if isinstance(parsed, SkippedItem):

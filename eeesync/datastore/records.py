@@ -9,6 +9,7 @@ is a `SkippedItem` naming the index line and the object path; the run goes on.
 Results are parsed on first access (`Record.results`): the mapping looks at the raw result
 dicts first and builds `Result`s only for the few that match a benchmark, which keeps a 229,000
 record scan fast (see benchmarks/bench_datastore.py).
+JSON is decoded with orjson when it is installed (`bulk.py`), else with `json`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from eeesync.datastore.bulk import FAST_LOADS
 from eeesync.datastore.index import IndexRow
 from eeesync.plan.model import SkippedItem
 
@@ -133,20 +135,17 @@ def result_subset(data: Mapping[str, Any]) -> str | None:
 
 @attrs.frozen(slots=True)
 class Result:
-    """One `evaluation_results[]` item, read tolerantly. `score` is as recorded (unchecked)."""
+    """One `evaluation_results[]` item, read tolerantly. `score` is as recorded (unchecked).
+
+    The fields are what the mapping reads for every result it publishes; the properties that
+    describe the result's source (for the model view) are read from `raw` on first use.
+    """
 
     index: int  # position in evaluation_results (0-based)
     result_id: str  # evaluation_result_id ("" before schema 0.2.2)
     evaluation_name: str
     timestamp: str | None
-    source_type: str
-    hf_repo: str
-    benchmark_hf_repo: str
-    dataset_name: str
-    urls: tuple[str, ...]
-    subset: str | None
     metric_id: str
-    metric_name: str
     metric_unit: str
     min_score: Any
     max_score: Any
@@ -156,31 +155,56 @@ class Result:
 
     @classmethod
     def from_raw(cls, index: int, data: Mapping[str, Any]) -> Result:
-        source = _mapping(data.get("source_data"))
-        metric = _mapping(data.get("metric_config"))
-        score_details = _mapping(data.get("score_details"))
+        metric = data.get("metric_config")
+        if not isinstance(metric, dict):
+            metric = {}
+        score_details = data.get("score_details")
+        unit = metric.get("metric_unit")
         return cls(
             index=index,
             result_id=_text(data.get("evaluation_result_id")),
             evaluation_name=_text(data.get("evaluation_name")),
             timestamp=_timestamp(data.get("evaluation_timestamp")),
-            source_type=_text(source.get("source_type")).lower(),
-            hf_repo=_text(source.get("hf_repo")),
-            benchmark_hf_repo=_text(
-                _mapping(source.get("additional_details")).get("benchmark_hf_repo")
-            ),
-            dataset_name=_text(source.get("dataset_name")),
-            urls=_urls(source.get("url")),
-            subset=result_subset(data),
             metric_id=_text(metric.get("metric_id")),
-            metric_name=_text(metric.get("metric_name")),
-            metric_unit=_text(metric.get("metric_unit")).lower(),
+            metric_unit=unit.strip().lower() if isinstance(unit, str) else "",
             min_score=metric.get("min_score"),
             max_score=metric.get("max_score"),
             lower_is_better=metric.get("lower_is_better"),
-            score=score_details.get("score"),
+            score=score_details.get("score") if isinstance(score_details, dict) else None,
             raw=data,
         )
+
+    @property
+    def _source(self) -> Mapping[str, Any]:
+        return _mapping(self.raw.get("source_data"))
+
+    @functools.cached_property
+    def source_type(self) -> str:
+        return _text(self._source.get("source_type")).lower()
+
+    @functools.cached_property
+    def hf_repo(self) -> str:
+        return _text(self._source.get("hf_repo"))
+
+    @functools.cached_property
+    def benchmark_hf_repo(self) -> str:
+        return _text(_mapping(self._source.get("additional_details")).get("benchmark_hf_repo"))
+
+    @functools.cached_property
+    def dataset_name(self) -> str:
+        return _text(self._source.get("dataset_name"))
+
+    @functools.cached_property
+    def urls(self) -> tuple[str, ...]:
+        return _urls(self._source.get("url"))
+
+    @functools.cached_property
+    def subset(self) -> str | None:
+        return result_subset(self.raw)
+
+    @functools.cached_property
+    def metric_name(self) -> str:
+        return _text(_mapping(self.raw.get("metric_config")).get("metric_name"))
 
     @property
     def label(self) -> str:
@@ -196,14 +220,15 @@ class Record:
     schema_version: str
     evaluation_id: str
     timestamp: str | None  # record-level evaluation_timestamp, as recorded
+    model: ModelInfo = attrs.field(eq=False)  # from raw["model_info"]
     raw: Mapping[str, Any] = attrs.field(repr=False, eq=False)
+    #: retrieved_timestamp, as recorded (the mapping's fallback date for ordering records)
+    retrieved_timestamp: str | None = attrs.field(default=None, eq=False)
 
-    # The typed views are built on first use: most records of a large scan match no benchmark,
-    # and building them eagerly costs as much as the JSON parse (benchmarks/bench_datastore.py).
-    @functools.cached_property
-    def model(self) -> ModelInfo:
-        return ModelInfo.from_raw(self.raw["model_info"])
-
+    # The other typed views are built on first use: most records of a large scan match no
+    # benchmark, and building every view eagerly costs as much as the JSON parse
+    # (benchmarks/bench_datastore.py). `model` is eager: the mapping reads it for every record
+    # that matches, and a lazy attribute of a slotted class costs more than building it.
     @functools.cached_property
     def source(self) -> SourceMeta:
         return SourceMeta.from_raw(self.raw)
@@ -218,7 +243,8 @@ class Record:
         return tuple(Result.from_raw(i, r) for i, r in enumerate(self.raw_results))
 
 
-def _skip(row: IndexRow, reason: str, message: str) -> SkippedItem:
+def object_skip(row: IndexRow, reason: str, message: str) -> SkippedItem:
+    """The object named by `row` gives no record (`reason` from `DATASTORE_REASONS`)."""
     return SkippedItem(
         reason=reason,
         message=f"{row.where}: {row.object_path}: {message}",
@@ -231,60 +257,82 @@ def _skip(row: IndexRow, reason: str, message: str) -> SkippedItem:
 def verify_object(row: IndexRow, data: bytes) -> SkippedItem | None:
     """Check size then sha256 against the index row (before anything parses the bytes)."""
     if row.size_bytes is not None and len(data) != row.size_bytes:
-        return _skip(
+        return object_skip(
             row, "size_mismatch", f"size is {len(data)} bytes, the index says {row.size_bytes}"
         )
     digest = hashlib.sha256(data).hexdigest()
     if digest != row.sha256:
-        return _skip(row, "sha256_mismatch", f"sha256 is {digest}, the index says {row.sha256}")
+        return object_skip(
+            row, "sha256_mismatch", f"sha256 is {digest}, the index says {row.sha256}"
+        )
     return None
 
 
 def parse_record(row: IndexRow, data: bytes) -> Record | SkippedItem:
     """Decode verified bytes into a `Record`, or say why not."""
+    if FAST_LOADS is not None:
+        try:
+            fast = FAST_LOADS(data)
+        except ValueError:  # orjson.JSONDecodeError: `json` below decides and says why
+            pass
+        else:
+            if isinstance(fast, dict):
+                return record_from_json(row, fast)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return _skip(row, "not_utf8", f"not UTF-8 at byte {exc.start}")
+        return object_skip(row, "not_utf8", f"not UTF-8 at byte {exc.start}")
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        return _skip(row, "bad_json", f"invalid JSON at line {exc.lineno}: {exc.msg}")
+        return object_skip(row, "bad_json", f"invalid JSON at line {exc.lineno}: {exc.msg}")
     except RecursionError:
-        return _skip(row, "bad_json", "JSON nested too deeply")
+        return object_skip(row, "bad_json", "JSON nested too deeply")
     if not isinstance(raw, dict):
-        return _skip(row, "not_an_object", f"JSON is a {type(raw).__name__}, not an object")
+        return object_skip(row, "not_an_object", f"JSON is a {type(raw).__name__}, not an object")
     return record_from_json(row, raw)
+
+
+@functools.lru_cache(maxsize=256)
+def _supported_version(version: str) -> bool:
+    match = _VERSION_RE.match(version)
+    return (
+        match is not None and int(match.group(1)) == 0 and int(match.group(2)) >= MIN_SCHEMA_MINOR
+    )
 
 
 def record_from_json(row: IndexRow, raw: dict[str, Any]) -> Record | SkippedItem:
     """Check the required keys of a decoded aggregate object and build the `Record`."""
     version = raw.get("schema_version")
-    match = _VERSION_RE.match(version) if isinstance(version, str) else None
-    if match is None or int(match.group(1)) != 0 or int(match.group(2)) < MIN_SCHEMA_MINOR:
-        return _skip(
+    if not isinstance(version, str) or not _supported_version(version):
+        return object_skip(
             row,
             "unsupported_schema_version",
             f"schema_version {version!r} is not supported (this eeesync reads 0.2 … 0.x)",
         )
     evaluation_id = raw.get("evaluation_id")
     if not isinstance(evaluation_id, str) or not evaluation_id.strip():
-        return _skip(row, "schema_error", "evaluation_id is missing or not a string")
+        return object_skip(row, "schema_error", "evaluation_id is missing or not a string")
     model = raw.get("model_info")
     if not isinstance(model, dict):
-        return _skip(row, "schema_error", "model_info is missing or not an object")
-    if not isinstance(model.get("id"), str) or not model["id"].strip():
-        return _skip(row, "schema_error", "model_info.id is missing or not a string")
+        return object_skip(row, "schema_error", "model_info is missing or not an object")
+    model_id = model.get("id")
+    if not isinstance(model_id, str) or not model_id.strip():
+        return object_skip(row, "schema_error", "model_info.id is missing or not a string")
     results = raw.get("evaluation_results")
     if not isinstance(results, list):
-        return _skip(row, "schema_error", "evaluation_results is missing or not a list")
+        return object_skip(row, "schema_error", "evaluation_results is missing or not a list")
     for position, item in enumerate(results):
         if not isinstance(item, dict):
-            return _skip(row, "schema_error", f"evaluation_results[{position}] is not an object")
+            return object_skip(
+                row, "schema_error", f"evaluation_results[{position}] is not an object"
+            )
     return Record(
         row=row,
-        schema_version=version.strip(),  # type: ignore[union-attr]
+        schema_version=version.strip(),
         evaluation_id=evaluation_id.strip(),
         timestamp=_timestamp(raw.get("evaluation_timestamp")),
+        model=ModelInfo.from_raw(model),
         raw=raw,
+        retrieved_timestamp=_timestamp(raw.get("retrieved_timestamp")),
     )

@@ -31,7 +31,7 @@ from rich.progress import (
 from eeesync import __version__
 from eeesync.cache import AuditCache, ObjectCache
 from eeesync.config import Config
-from eeesync.datastore import list_collections, read_datastore
+from eeesync.datastore import list_collections, open_datastore
 from eeesync.datastore.locator import Locator, resolve_locator
 from eeesync.hub.audit import AuditProgress, RepoState, audit_repos
 from eeesync.hub.client import Hub
@@ -113,20 +113,15 @@ def build_plan(
         collections: list[str] | None = None
     else:
         collections = list(request.collections or config.collections)
-    objects = ObjectCache(config.cache_dir)
-    read = read_datastore(
-        locator,
-        collections,
-        hub=hub,
-        cache=objects,
-        force=request.force,
-        concurrency=config.concurrency,
-        progress=progress,
+    # Streamed: records are mapped as they are read and never held together (the whole
+    # datastore parsed is several GB; streamed, the run stays under 0.5 GB).
+    scan = open_datastore(
+        locator, collections, hub=hub, cache=ObjectCache(config.cache_dir), force=request.force
     )
     registry = load_registry(config.benchmark_overrides, source_path=config.config_path)
     tasks = check_tasks(registry, hub=hub) if config.check_tasks else None
     mapped = map_records(
-        read.records,
+        scan.records(concurrency=config.concurrency, progress=progress),
         registry,
         locator,
         options=MappingOptions(
@@ -157,14 +152,14 @@ def build_plan(
     )
     repos = _diff_all(desired, conflicts, states, config=config, web_base=hub.web_base)
 
-    skipped = tuple(sorted({*read.skipped, *mapped.skipped}, key=_skip_order))
+    skipped = tuple(sorted({*scan.skipped, *mapped.skipped}, key=_skip_order))
     inputs = Inputs(
         config_digest=config.digest(),
-        collections=tuple(read.collections),
+        collections=scan.collections,
         datastore_input=_portable_input(config, locator),
         datastore_repo=locator.repo_id,
         datastore_revision=locator.revision,
-        indexes=tuple(read.indexes),
+        indexes=scan.indexes,
         registry_digest=registry.digest(),
         endpoint=hub.endpoint,
         model_filter=request.model_filter,
@@ -181,7 +176,7 @@ def build_plan(
         counts=Counts.of(repos, skipped),
     )
     stats = BuildStats(
-        records=len(read.records),
+        records=mapped.records_seen,
         repos_audited=len(states),
         audit_cache_hits=audit_cache.hits,
         audit_cache_misses=audit_cache.misses,

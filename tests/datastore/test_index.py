@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from eeesync.datastore import index
 from eeesync.datastore.index import (
     IndexRow,
     check_collection_name,
@@ -94,6 +96,7 @@ def test_good_row_fields() -> None:
     [
         (b"{not json", "bad_index_line"),
         (b'{"object_path": "\xff\xfe"}', "bad_index_line"),
+        (b"[" * 100000 + b"]" * 100000, "bad_index_line"),  # nested too deeply for json
         (b"[1, 2]", "index_row_not_object"),
         (b'"a string"', "index_row_not_object"),
         (row(record_type="instance"), "non_aggregate_row"),
@@ -135,3 +138,28 @@ def test_any_bytes_give_rows_or_skips_never_an_exception(lines: list[bytes]) -> 
     rows, skipped, count = read_index(data, "c")
     assert len(rows) + len(skipped) == count
     assert all(s.line >= 1 and s.collection == "c" for s in skipped)
+
+
+def _float_big_ints(data: bytes) -> Any:
+    """Decodes like orjson: integers beyond 64 bits become floats."""
+    return json.loads(data, parse_int=lambda text: float(text) if len(text) > 19 else int(text))
+
+
+@pytest.mark.parametrize("fast", [_float_big_ints, "orjson"])
+def test_fast_decoder_rows_read_as_json_reads_them(
+    fast: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if fast == "orjson":
+        fast = pytest.importorskip("orjson").loads
+    lines = [
+        row(size_bytes=2**70),  # a float to orjson: json decides (an int, so the row is good)
+        row(object_path="flat/objects/aa/bb/x.json", size_bytes=1.5),
+        row(object_path="flat/objects/aa/bb/y.json", subset="\ud800"),
+        b'{"object_path": NaN}',
+    ]
+    data = b"\n".join(lines)
+    monkeypatch.setattr(index, "FAST_LOADS", None)
+    expected = read_index(data, "c")
+    assert expected[0][0].size_bytes == 2**70
+    monkeypatch.setattr(index, "FAST_LOADS", fast)
+    assert read_index(data, "c") == expected

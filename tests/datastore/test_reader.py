@@ -91,6 +91,13 @@ def make_hub(localhub: LocalHub, api: HfApi, attempts: int = 2) -> Hub:
     )
 
 
+def publish(built: BuiltDatastore, localhub: LocalHub, api: HfApi) -> tuple[Hub, Locator]:
+    """Upload a built datastore as REPO and resolve it through the local Hub."""
+    upload_datastore(api, built.root, REPO)
+    hub = make_hub(localhub, api)
+    return hub, resolve_locator(REPO, hub=hub, base_dir=built.root.parent, link_repo="x/y")
+
+
 def check_broken(read_skipped: tuple[object, ...], built: BuiltDatastore) -> None:
     got = [(s.line, s.reason) for s in read_skipped if s.collection == "broken"]  # type: ignore[attr-defined]
     assert got == EXPECTED_BROKEN
@@ -192,9 +199,7 @@ def test_hub_objects_are_cached_by_sha256(
     built = build_datastore(
         tmp_path / "ds", {"c": [mmlu_record(model_id=f"m/{i}") for i in range(5)]}
     )
-    upload_datastore(hub_api, built.root, REPO)
-    hub = make_hub(localhub, hub_api)
-    locator = resolve_locator(REPO, hub=hub, base_dir=tmp_path, link_repo="x/y")
+    hub, locator = publish(built, localhub, hub_api)
     cache = ObjectCache(tmp_path / "cache")
     localhub.reset_counters()
     first = read_datastore(locator, ["c"], hub=hub, cache=cache)
@@ -215,9 +220,7 @@ def test_hub_download_errors_are_per_object(
     built = build_datastore(
         tmp_path / "ds", {"c": [mmlu_record(model_id=f"m/{i}") for i in range(3)]}
     )
-    upload_datastore(hub_api, built.root, REPO)
-    hub = make_hub(localhub, hub_api, attempts=2)
-    locator = resolve_locator(REPO, hub=hub, base_dir=tmp_path, link_repo="x/y")
+    hub, locator = publish(built, localhub, hub_api)
     scan = open_datastore(locator, ["c"], hub=hub)
     # Every object GET now fails twice (both attempts) for the first object, then succeeds.
     localhub.set_faults(FaultConfig(rate_5xx=1.0, routes=frozenset({"resolve_get"}), max_faults=2))
@@ -231,10 +234,28 @@ def test_hub_missing_index_and_object(tmp_path: Path, localhub: LocalHub, hub_ap
     built = build_datastore(
         tmp_path / "ds", {"c": [mmlu_record()]}, corrupt={("c", 0): "missing_object"}
     )
-    upload_datastore(hub_api, built.root, REPO)
-    hub = make_hub(localhub, hub_api)
-    locator = resolve_locator(REPO, hub=hub, base_dir=tmp_path, link_repo="x/y")
+    hub, locator = publish(built, localhub, hub_api)
     read = read_datastore(locator, ["c"], hub=hub, cache=None)
     assert [(s.line, s.reason) for s in read.skipped] == [(1, "object_missing")]
     with pytest.raises(DatastoreError, match="unknown collection 'd'"):
         read_datastore(locator, ["d"], hub=hub, cache=None)
+
+
+@pytest.mark.parametrize("change", [b"", b" " * 5000, b"x"])
+def test_folder_objects_are_read_whole_whatever_the_index_says(
+    tmp_path: Path, change: bytes
+) -> None:
+    """The reader reads the size the index gives in one go, then to the end of the file: an
+    object longer than its row says is a size mismatch naming its real size."""
+    built = build_datastore(tmp_path / "ds", {"c": [mmlu_record()]})
+    path = built.file("c", 0)
+    original = path.read_bytes()
+    path.write_bytes(original + change)
+    locator = resolve_locator(str(built.root), hub=None, base_dir=tmp_path, link_repo="x/y")
+    read = read_datastore(locator, ["c"], hub=None, cache=None)
+    if not change:
+        assert len(read.records) == 1 and read.skipped == ()
+        return
+    (skip,) = read.skipped
+    assert skip.reason == "size_mismatch"
+    assert f"size is {len(original) + len(change)} bytes" in skip.message

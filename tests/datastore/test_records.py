@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
+import importlib.util
 import json
+import math
 from typing import Any
 
 import pytest
 
+from eeesync.datastore import records
 from eeesync.datastore.index import IndexRow
 from eeesync.datastore.records import Record, parse_record, verify_object
 from eeesync.plan.model import SkippedItem
@@ -154,3 +158,42 @@ def test_missing_result_parts_are_tolerated() -> None:
     bare = parsed.results[1]
     assert bare.score is None and bare.source_type == "" and bare.label == "bare"
     load_fixture(MMLU_PRO_022)  # fixtures stay readable (copied into tests/fixtures)
+
+
+# --- The optional fast decoder (eeesync/datastore/bulk.py) ----------------------------------------
+
+#: Objects where orjson and json disagree or fail differently: each must read as `json` reads it.
+DECODER_CASES = [
+    dumps(mmlu_record()),
+    dumps(mmlu_record(score=math.nan)),  # json writes NaN, which orjson refuses
+    dumps(mmlu_record(score=math.inf)),  # Infinity
+    dumps(mmlu_record(model_id="a/\ud800")),  # a lone surrogate (escaped)
+    dumps(mmlu_record(score=10**400)),  # beyond a double: json keeps the int
+    b'{"schema_version": "0.2.0", "x": 1e400}',
+    b"\xef\xbb\xbf" + dumps(mmlu_record()),  # a byte order mark
+    b"\xff\xfe{}",
+    b"[" * 100000 + b"]" * 100000,
+    b'{"a": 1} trailing',
+]
+
+
+def _failing_decoder(data: bytes) -> Any:
+    raise ValueError("the fast decoder refuses everything")
+
+
+def _outcome(parsed: Record | SkippedItem) -> Any:
+    if isinstance(parsed, SkippedItem):
+        return parsed
+    return (parsed, parsed.model, json.dumps(parsed.raw, sort_keys=True))
+
+
+@pytest.mark.parametrize("data", DECODER_CASES)
+def test_fast_decoder_reads_what_json_reads(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(records, "FAST_LOADS", None)
+    expected = _outcome(parse(data))
+    decoders = [_failing_decoder]
+    if importlib.util.find_spec("orjson") is not None:
+        decoders.append(importlib.import_module("orjson").loads)
+    for decoder in decoders:
+        monkeypatch.setattr(records, "FAST_LOADS", decoder)
+        assert _outcome(parse(data)) == expected

@@ -36,9 +36,22 @@ sys.exit(localhub.run(args, app))
 def test_serve_prints_the_url_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     state = tmp_path / "state"
     proc = subprocess.Popen(
-        [sys.executable, "-c", DRIVER, "serve", str(state),
-         "--port", "0", "--latency-ms", "1", "--seed", "3"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            DRIVER,
+            "serve",
+            str(state),
+            "--port",
+            "0",
+            "--latency-ms",
+            "1",
+            "--seed",
+            "3",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "COLUMNS": "200"},
     )
     try:
@@ -58,12 +71,15 @@ def test_serve_prints_the_url_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None
     assert (state / "repos" / "models" / "acme" / "model-a.json").is_file()
 
 
-@pytest.mark.parametrize("argv", [
-    ["localhub"],
-    ["localhub", "serve"],
-    ["localhub", "serve", "d", "--rate-429", "1.5"],
-    ["localhub", "serve", "d", "--drop-rate", "x"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["localhub"],
+        ["localhub", "serve"],
+        ["localhub", "serve", "d", "--rate-429", "1.5"],
+        ["localhub", "serve", "d", "--drop-rate", "x"],
+    ],
+)
 def test_bad_arguments_are_usage_errors(
     argv: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -76,8 +92,9 @@ def test_bad_arguments_are_usage_errors(
 def test_fail_rate_is_an_alias_of_rate_5xx() -> None:
     parser = _Parser(prog="eeesync localhub")
     localhub.add_arguments(parser)
-    args = parser.parse_args(["serve", "d", "--fail-rate", "0.2", "--rate-limit",
-                              "--rate-limit-window", "5"])
+    args = parser.parse_args(
+        ["serve", "d", "--fail-rate", "0.2", "--rate-limit", "--rate-limit-window", "5"]
+    )
     assert args.rate_5xx == 0.2 and args.rate_limit and args.rate_limit_window == 5
 
 

@@ -66,30 +66,36 @@ def test_config_is_validated() -> None:
 # --- through the client --------------------------------------------------------------------------
 
 
-def test_429_then_success_for_calls_the_client_retries(localhub: LocalHub, hub_api: HfApi,
-                                                       repo: str) -> None:
-    localhub.set_faults(FaultConfig(rate_429=1.0, retry_after_s=0, max_faults=1,
-                                    routes=frozenset({"tree"})))
+def test_429_then_success_for_calls_the_client_retries(
+    localhub: LocalHub, hub_api: HfApi, repo: str
+) -> None:
+    localhub.set_faults(
+        FaultConfig(rate_429=1.0, retry_after_s=0, max_faults=1, routes=frozenset({"tree"}))
+    )
     assert "a/b.txt" in hub_api.list_repo_files(repo)
     assert len(list(hub_api.list_repo_tree(repo, revision="refs/pr/1"))) == 4
     counts = localhub.counters()
     assert counts["faults.429"] == 1 and counts["tree"] == 3
 
 
-def test_download_recovers_from_429_on_head_and_get(localhub: LocalHub, hub_api: HfApi,
-                                                    repo: str) -> None:
-    localhub.set_faults(FaultConfig(rate_429=1.0, retry_after_s=0, max_faults=1,
-                                    routes=frozenset({"resolve_head"})))
+def test_download_recovers_from_429_on_head_and_get(
+    localhub: LocalHub, hub_api: HfApi, repo: str
+) -> None:
+    localhub.set_faults(
+        FaultConfig(rate_429=1.0, retry_after_s=0, max_faults=1, routes=frozenset({"resolve_head"}))
+    )
     assert Path(hub_api.hf_hub_download(repo, "README.md")).read_text() == "hi"
-    localhub.set_faults(FaultConfig(rate_429=1.0, retry_after_s=0, max_faults=1,
-                                    routes=frozenset({"resolve_get"})))
+    localhub.set_faults(
+        FaultConfig(rate_429=1.0, retry_after_s=0, max_faults=1, routes=frozenset({"resolve_get"}))
+    )
     assert Path(hub_api.hf_hub_download(repo, "a/b.txt")).read_text() == "b"
     counts = localhub.counters()
     assert counts["faults.429"] == 2 and counts["resolve_get"] == 3
 
 
-def test_surfaced_429_for_calls_the_client_does_not_retry(localhub: LocalHub, hub_api: HfApi,
-                                                          repo: str) -> None:
+def test_surfaced_429_for_calls_the_client_does_not_retry(
+    localhub: LocalHub, hub_api: HfApi, repo: str
+) -> None:
     localhub.set_faults(FaultConfig(rate_429=1.0, retry_after_s=1))
     started = time.monotonic()
     with pytest.raises(HfHubHTTPError) as info:
@@ -146,7 +152,14 @@ def test_counters_by_route_and_bucket(localhub: LocalHub, hub_api: HfApi, repo: 
     hub_api.model_info(repo)
     hub_api.hf_hub_download(repo, "README.md")
     get_session().get(f"{localhub.url}/nowhere")
-    assert localhub.counters() == {"repo_info": 2, "api": 2, "resolve_head": 1,
-                                   "resolve_get": 1, "resolvers": 2, "unknown": 1, "other": 1}
+    assert localhub.counters() == {
+        "repo_info": 2,
+        "api": 2,
+        "resolve_head": 1,
+        "resolve_get": 1,
+        "resolvers": 2,
+        "unknown": 1,
+        "other": 1,
+    }
     localhub.reset_counters()
     assert localhub.counters() == {}

@@ -13,14 +13,31 @@ from eeesync.localhub.names import (
 )
 
 
-@pytest.mark.parametrize("path", ["a.txt", ".eval_results/hle.yaml", "a/b/c", ".gitattributes",
-                                  "dir.with.dots/x"])
+@pytest.mark.parametrize(
+    "path", ["a.txt", ".eval_results/hle.yaml", "a/b/c", ".gitattributes", "dir.with.dots/x"]
+)
 def test_good_file_paths(path: str) -> None:
     assert check_file_path(path) == path
 
 
-@pytest.mark.parametrize("path", ["", "/etc/passwd", "../x", "a/../b", "a/./b", "a//b", "a/",
-                                  ".git/config", "a\\b", "nul\0", "x" * 1001, "..", "."])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "",
+        "/etc/passwd",
+        "../x",
+        "a/../b",
+        "a/./b",
+        "a//b",
+        "a/",
+        ".git/config",
+        "a\\b",
+        "nul\0",
+        "x" * 1001,
+        "..",
+        ".",
+    ],
+)
 def test_bad_file_paths(path: str) -> None:
     with pytest.raises(LocalHubError) as err:
         check_file_path(path)
@@ -38,8 +55,10 @@ def test_good_repo_ids(repo_id: str) -> None:
     assert check_repo_id(repo_id) == repo_id
 
 
-@pytest.mark.parametrize("repo_id", ["a", "a/b/c", "../b", "a/..", "a--b/c", "-a/b", "a/b.",
-                                     "a b/c", "a/" + "x" * 97, "a/b%2F"])
+@pytest.mark.parametrize(
+    "repo_id",
+    ["a", "a/b/c", "../b", "a/..", "a--b/c", "-a/b", "a/b.", "a b/c", "a/" + "x" * 97, "a/b%2F"],
+)
 def test_bad_repo_ids(repo_id: str) -> None:
     with pytest.raises(LocalHubError) as err:
         check_repo_id(repo_id)

@@ -26,14 +26,20 @@ class FakeClock:
 
 def test_fixed_window_counts_and_resets() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(RateLimitConfig(api_quota=2, resolvers_quota=1, window_s=300),
-                          clock=clock)
+    limiter = RateLimiter(
+        RateLimitConfig(api_quota=2, resolvers_quota=1, window_s=300), clock=clock
+    )
     first = limiter.check("api")
     assert first.allowed
     info = parse_ratelimit_headers(dict(first.headers))
     assert info is not None
-    assert (info.resource_type, info.remaining, info.reset_in_seconds, info.limit,
-            info.window_seconds) == ("api", 1, 300, 2, 300)
+    assert (
+        info.resource_type,
+        info.remaining,
+        info.reset_in_seconds,
+        info.limit,
+        info.window_seconds,
+    ) == ("api", 1, 300, 2, 300)
     clock.now += 100
     assert limiter.check("api").allowed
     denied = limiter.check("api")

@@ -27,8 +27,11 @@ REPO = "acme/model-a"
 @pytest.fixture
 def repo(hub_api: HfApi) -> str:
     hub_api.create_repo(REPO)
-    hub_api.create_commit(REPO, [add(".eval_results/hle.yaml", GOOD_YAML), add("README.md", "hi")],
-                          commit_message="seed")
+    hub_api.create_commit(
+        REPO,
+        [add(".eval_results/hle.yaml", GOOD_YAML), add("README.md", "hi")],
+        commit_message="seed",
+    )
     return REPO
 
 
@@ -80,7 +83,8 @@ def test_revision_route_and_revision_exists(hub_api: HfApi, repo: str) -> None:
     first = hub_api.list_repo_commits(repo)[-1].commit_id
     assert hub_api.model_info(repo, revision=first).sha == first
     assert [s.rfilename for s in hub_api.model_info(repo, revision=first).siblings] == [
-        ".gitattributes"]
+        ".gitattributes"
+    ]
     assert hub_api.model_info(repo, revision=first[:10]).sha == first  # short sha
     assert hub_api.revision_exists(repo, "main")
     assert hub_api.revision_exists(repo, first)
@@ -105,28 +109,43 @@ def test_expand_returns_only_what_was_asked(hub_api: HfApi, repo: str) -> None:
         hub_api.model_info(repo, expand=["safetensors"])
 
 
-def test_eval_results_expand_parses_main_server_side(hub_api: HfApi, localhub: LocalHub,
-                                                     repo: str) -> None:
-    hub_api.create_commit(repo, [
-        add(".eval_results/gpqa.yaml", OTHER_YAML),
-        add(".eval_results/bad.yaml", "- dataset: {id: x/y}\n  value: 1\n"),  # no task_id
-        add(".eval_results/notalist.yaml", "dataset: {id: x/y, task_id: t}\n"),
-        add(".eval_results/dated.yaml", "- dataset: {id: a/b, task_id: t}\n  value: 2\n"
-                                        "  date: 2025-01-15\n"),
-    ], commit_message="more")
+def test_eval_results_expand_parses_main_server_side(
+    hub_api: HfApi, localhub: LocalHub, repo: str
+) -> None:
+    hub_api.create_commit(
+        repo,
+        [
+            add(".eval_results/gpqa.yaml", OTHER_YAML),
+            add(".eval_results/bad.yaml", "- dataset: {id: x/y}\n  value: 1\n"),  # no task_id
+            add(".eval_results/notalist.yaml", "dataset: {id: x/y, task_id: t}\n"),
+            add(
+                ".eval_results/dated.yaml",
+                "- dataset: {id: a/b, task_id: t}\n  value: 2\n  date: 2025-01-15\n",
+            ),
+        ],
+        commit_message="more",
+    )
     info = hub_api.model_info(repo, expand=["evalResults", "sha"])
     assert info.sha
     assert sorted((e.dataset_id, e.task_id, e.value) for e in info.eval_results) == [
-        ("Idavidrein/gpqa", "gpqa_diamond", 0.41), ("a/b", "t", 2), ("cais/hle", "hle", 20.9)]
+        ("Idavidrein/gpqa", "gpqa_diamond", 0.41),
+        ("a/b", "t", 2),
+        ("cais/hle", "hle", 20.9),
+    ]
     assert {e.date for e in info.eval_results} == {None, "2025-01-15"}
 
-    raw = get_session().get(f"{localhub.url}/api/models/{repo}",
-                            params={"expand": "evalResults"}).json()["evalResults"]
+    raw = (
+        get_session()
+        .get(f"{localhub.url}/api/models/{repo}", params={"expand": "evalResults"})
+        .json()["evalResults"]
+    )
     errors = {item["filename"]: item["error"] for item in raw if "error" in item}
     assert set(errors) == {".eval_results/bad.yaml", ".eval_results/notalist.yaml"}
     assert "task_id" in errors[".eval_results/bad.yaml"]
-    assert {"filename": ".eval_results/hle.yaml",
-            "data": {"dataset": {"id": "cais/hle", "task_id": "hle"}, "value": 20.9}} in raw
+    assert {
+        "filename": ".eval_results/hle.yaml",
+        "data": {"dataset": {"id": "cais/hle", "task_id": "hle"}, "value": 20.9},
+    } in raw
     # Only main counts, and evalResults is not part of the default answer.
     assert hub_api.model_info(repo).eval_results is None
 
@@ -197,10 +216,19 @@ def test_private_repo_is_hidden_from_requests_without_a_token(
 def test_list_repo_files_and_tree(hub_api: HfApi, repo: str) -> None:
     hub_api.create_commit(repo, [add("a/b/c.txt", "c"), add("a/d.txt", "d")], commit_message="m")
     assert hub_api.list_repo_files(repo) == [
-        ".eval_results/hle.yaml", ".gitattributes", "README.md", "a/b/c.txt", "a/d.txt"]
+        ".eval_results/hle.yaml",
+        ".gitattributes",
+        "README.md",
+        "a/b/c.txt",
+        "a/d.txt",
+    ]
     top = {(e.path, type(e).__name__) for e in hub_api.list_repo_tree(repo)}
-    assert top == {(".eval_results", "RepoFolder"), (".gitattributes", "RepoFile"),
-                   ("README.md", "RepoFile"), ("a", "RepoFolder")}
+    assert top == {
+        (".eval_results", "RepoFolder"),
+        (".gitattributes", "RepoFile"),
+        ("README.md", "RepoFile"),
+        ("a", "RepoFolder"),
+    }
     under = [e.path for e in hub_api.list_repo_tree(repo, path_in_repo="a")]
     assert under == ["a/b", "a/d.txt"]
     deep = [e.path for e in hub_api.list_repo_tree(repo, path_in_repo="a", recursive=True)]
@@ -217,10 +245,10 @@ def test_missing_folder_is_entry_not_found_on_iteration(hub_api: HfApi, repo: st
         list(hub_api.list_repo_tree(repo, path_in_repo="README.md"))
 
 
-def test_tree_pagination_follows_link_header(hub_api: HfApi, localhub: LocalHub,
-                                             repo: str) -> None:
-    hub_api.create_commit(repo, [add(f"f/{i:02}.txt", str(i)) for i in range(10)],
-                          commit_message="many")
+def test_tree_pagination_follows_link_header(hub_api: HfApi, localhub: LocalHub, repo: str) -> None:
+    hub_api.create_commit(
+        repo, [add(f"f/{i:02}.txt", str(i)) for i in range(10)], commit_message="many"
+    )
     localhub.app.router.tree_page_size = 3
     localhub.reset_counters()
     files = hub_api.list_repo_files(repo)
@@ -234,19 +262,28 @@ def test_download_at_main_sha_and_pr_ref(hub_api: HfApi, localhub: LocalHub, rep
     pr = hub_api.create_commit(repo, [add("README.md", "pr")], commit_message="p", create_pr=True)
     assert Path(hub_api.hf_hub_download(repo, "README.md")).read_text() == "v2"
     assert Path(hub_api.hf_hub_download(repo, "README.md", revision=old)).read_text() == "hi"
-    assert Path(hub_api.hf_hub_download(repo, "README.md", revision=pr.pr_revision)
-                ).read_text() == "pr"
-    meta = get_hf_file_metadata(hf_hub_url(repo, "README.md", revision="refs/pr/1",
-                                           endpoint=localhub.url))
-    assert meta.commit_hash == hub_api.list_repo_refs(
-        repo, include_pull_requests=True).pull_requests[0].target_commit
+    assert (
+        Path(hub_api.hf_hub_download(repo, "README.md", revision=pr.pr_revision)).read_text()
+        == "pr"
+    )
+    meta = get_hf_file_metadata(
+        hf_hub_url(repo, "README.md", revision="refs/pr/1", endpoint=localhub.url)
+    )
+    assert (
+        meta.commit_hash
+        == hub_api.list_repo_refs(repo, include_pull_requests=True).pull_requests[0].target_commit
+    )
     assert meta.etag == git_hash(b"pr") and meta.size == 2
 
 
 def test_dataset_download_and_tree(hub_api: HfApi) -> None:
     hub_api.create_repo("acme/bench", repo_type="dataset")
-    hub_api.create_commit("acme/bench", [add("eval.yaml", "name: Bench\n")], repo_type="dataset",
-                          commit_message="eval")
+    hub_api.create_commit(
+        "acme/bench",
+        [add("eval.yaml", "name: Bench\n")],
+        repo_type="dataset",
+        commit_message="eval",
+    )
     path = hub_api.hf_hub_download("acme/bench", "eval.yaml", repo_type="dataset")
     assert Path(path).read_text() == "name: Bench\n"
     assert "eval.yaml" in hub_api.list_repo_files("acme/bench", repo_type="dataset")
@@ -262,7 +299,9 @@ def test_range_requests(localhub: LocalHub, hub_api: HfApi, repo: str) -> None:
 def test_paths_info(hub_api: HfApi, repo: str) -> None:
     found = hub_api.get_paths_info(repo, ["README.md", ".eval_results", "missing"])
     assert sorted((type(e).__name__, e.path) for e in found) == [
-        ("RepoFile", "README.md"), ("RepoFolder", ".eval_results")]
+        ("RepoFile", "README.md"),
+        ("RepoFolder", ".eval_results"),
+    ]
 
 
 # --- listing repos -------------------------------------------------------------------------------
@@ -283,13 +322,15 @@ def test_list_models_filters_expand_and_cursor_pagination(
     assert heads["org1/model-03"] == localhub.storage.repo("org1/model-03").head.oid
     assert all(m.siblings and m.last_modified for m in everything)
     assert [m.id for m in hub_api.list_models(author="ORG1")] == [
-        f"org1/model-{i:02}" for i in range(1, 12, 2)]
+        f"org1/model-{i:02}" for i in range(1, 12, 2)
+    ]
     assert [m.id for m in hub_api.list_models(search="special")] == ["other/special-model"]
     assert len(list(hub_api.list_models(limit=7))) == 7
     plain = next(iter(hub_api.list_models(limit=1)))
     assert plain.sha is None and plain.siblings is None  # expand decides what comes back
     assert [d.id for d in hub_api.list_datasets(author="org0", expand=["sha"])] == [
-        "org0/a-dataset"]
+        "org0/a-dataset"
+    ]
     with pytest.raises(BadRequestError):
         list(hub_api.list_models(filter="text-generation"))
 
@@ -315,7 +356,13 @@ def test_list_repo_commits_paginates(hub_api: HfApi, localhub: LocalHub, repo: s
         localhub.storage.commit(repo, {"n.txt": str(i).encode()}, message=f"c{i}")
     localhub.app.router.commits_page_size = 2
     assert [c.title for c in hub_api.list_repo_commits(repo)] == [
-        "c3", "c2", "c1", "c0", "seed", "initial commit"]
+        "c3",
+        "c2",
+        "c1",
+        "c0",
+        "seed",
+        "initial commit",
+    ]
 
 
 # --- commits -------------------------------------------------------------------------------------
@@ -334,8 +381,9 @@ def test_commit_with_parent_commit_and_stale_parent(hub_api: HfApi, repo: str) -
 def test_create_pr_from_an_older_parent_commit(hub_api: HfApi, repo: str) -> None:
     base = hub_api.model_info(repo).sha
     hub_api.create_commit(repo, [add("main.txt", "m")], commit_message="main moves")
-    pr = hub_api.create_commit(repo, [add("pr.txt", "p")], commit_message="from base",
-                               create_pr=True, parent_commit=base)
+    pr = hub_api.create_commit(
+        repo, [add("pr.txt", "p")], commit_message="from base", create_pr=True, parent_commit=base
+    )
     assert pr.pr_num == 1 and pr.pr_revision == "refs/pr/1"
     assert pr.pr_url.endswith("/acme/model-a/discussions/1")
     assert hub_api.list_repo_commits(repo, revision="refs/pr/1")[1].commit_id == base
@@ -346,23 +394,28 @@ def test_create_pr_from_an_older_parent_commit(hub_api: HfApi, repo: str) -> Non
 def test_identical_commit_is_a_no_op(hub_api: HfApi, localhub: LocalHub, repo: str) -> None:
     head = hub_api.model_info(repo).sha
     localhub.reset_counters()
-    info = hub_api.create_commit(repo, [add(".eval_results/hle.yaml", GOOD_YAML)],
-                                 commit_message="again", create_pr=True)
+    info = hub_api.create_commit(
+        repo, [add(".eval_results/hle.yaml", GOOD_YAML)], commit_message="again", create_pr=True
+    )
     assert info.pr_url is None and info.oid == head
     assert "commit" not in localhub.counters()  # the client never sent the commit
     assert list(hub_api.get_repo_discussions(repo)) == []
     pr = hub_api.create_commit(repo, [add("n.txt", "n")], commit_message="pr", create_pr=True)
-    again = hub_api.create_commit(repo, [add("n.txt", "n")], commit_message="same",
-                                  revision=pr.pr_revision)
+    again = hub_api.create_commit(
+        repo, [add("n.txt", "n")], commit_message="same", revision=pr.pr_revision
+    )
     assert again.oid == pr.oid  # identical to the PR head: nothing new on the PR
 
 
 def test_commit_to_pr_ref_updates_the_pr(hub_api: HfApi, repo: str) -> None:
     pr = hub_api.create_commit(repo, [add("a.txt", "1")], commit_message="open", create_pr=True)
-    update = hub_api.create_commit(repo, [add("a.txt", "2")], commit_message="update",
-                                   revision=pr.pr_revision)
-    assert hub_api.list_repo_refs(repo, include_pull_requests=True
-                                  ).pull_requests[0].target_commit == update.oid
+    update = hub_api.create_commit(
+        repo, [add("a.txt", "2")], commit_message="update", revision=pr.pr_revision
+    )
+    assert (
+        hub_api.list_repo_refs(repo, include_pull_requests=True).pull_requests[0].target_commit
+        == update.oid
+    )
     details = hub_api.get_discussion_details(repo, pr.pr_num)
     assert [e.summary for e in details.events if e.type == "commit"] == ["open", "update"]
     assert "+2" in details.diff
@@ -370,9 +423,11 @@ def test_commit_to_pr_ref_updates_the_pr(hub_api: HfApi, repo: str) -> None:
 
 def test_deletions(hub_api: HfApi, repo: str) -> None:
     hub_api.create_commit(repo, [add("d/x", "x"), add("d/y", "y")], commit_message="d")
-    hub_api.create_commit(repo, [CommitOperationDelete("README.md"),
-                                 CommitOperationDelete("d/", is_folder=True)],
-                          commit_message="delete")
+    hub_api.create_commit(
+        repo,
+        [CommitOperationDelete("README.md"), CommitOperationDelete("d/", is_folder=True)],
+        commit_message="delete",
+    )
     assert hub_api.list_repo_files(repo) == [".eval_results/hle.yaml", ".gitattributes"]
     with pytest.raises(RemoteEntryNotFoundError):
         hub_api.create_commit(repo, [CommitOperationDelete("gone.txt")], commit_message="x")
@@ -381,16 +436,19 @@ def test_deletions(hub_api: HfApi, repo: str) -> None:
 def test_create_pr_against_a_commit_sha_is_refused(hub_api: HfApi, repo: str) -> None:
     sha = hub_api.model_info(repo).sha
     with pytest.raises(RevisionNotFoundError):
-        hub_api.create_commit(repo, [add("a", "a")], commit_message="x", revision=sha,
-                              create_pr=True)
+        hub_api.create_commit(
+            repo, [add("a", "a")], commit_message="x", revision=sha, create_pr=True
+        )
 
 
 def test_readme_commit_validates_yaml(hub_api: HfApi, repo: str) -> None:
-    hub_api.create_commit(repo, [add("README.md", "---\nlicense: mit\n---\nhi")],
-                          commit_message="card")
+    hub_api.create_commit(
+        repo, [add("README.md", "---\nlicense: mit\n---\nhi")], commit_message="card"
+    )
     with pytest.raises(ValueError, match="invalid YAML metadata"):
-        hub_api.create_commit(repo, [add("README.md", "---\nlicense: [\n---\n")],
-                              commit_message="bad card")
+        hub_api.create_commit(
+            repo, [add("README.md", "---\nlicense: [\n---\n")], commit_message="bad card"
+        )
 
 
 # --- discussions and pull requests ---------------------------------------------------------------
@@ -410,8 +468,9 @@ def test_discussions_pagination_past_50(hub_api: HfApi, localhub: LocalHub, repo
     assert [d.num for d in hub_api.get_repo_discussions(repo, discussion_type="discussion")] == [61]
 
 
-def test_discussion_status_filters_and_author(hub_api: HfApi, localhub: LocalHub,
-                                              repo: str) -> None:
+def test_discussion_status_filters_and_author(
+    hub_api: HfApi, localhub: LocalHub, repo: str
+) -> None:
     s = localhub.storage
     open_pr = s.open_pr(repo, {"a": b"a"}, title="open")
     draft = s.open_pr(repo, {"b": b"b"}, title="draft", draft=True)
@@ -433,10 +492,13 @@ def test_discussion_status_filters_and_author(hub_api: HfApi, localhub: LocalHub
 
 
 def test_discussion_details(hub_api: HfApi, repo: str) -> None:
-    pr = hub_api.create_commit(repo, [add(".eval_results/gpqa.yaml", OTHER_YAML),
-                                      add("README.md", "changed")],
-                               commit_message="Add GPQA", commit_description="<!-- eeesync:1 -->",
-                               create_pr=True)
+    pr = hub_api.create_commit(
+        repo,
+        [add(".eval_results/gpqa.yaml", OTHER_YAML), add("README.md", "changed")],
+        commit_message="Add GPQA",
+        commit_description="<!-- eeesync:1 -->",
+        create_pr=True,
+    )
     details = hub_api.get_discussion_details(repo, pr.pr_num)
     assert details.title == "Add GPQA" and details.status == "open" and details.is_pull_request
     assert details.target_branch == "refs/heads/main"
@@ -453,8 +515,9 @@ def test_discussion_details(hub_api: HfApi, repo: str) -> None:
 
 
 def test_conflicting_files(hub_api: HfApi, repo: str) -> None:
-    pr = hub_api.create_commit(repo, [add("README.md", "from pr")], commit_message="pr",
-                               create_pr=True)
+    pr = hub_api.create_commit(
+        repo, [add("README.md", "from pr")], commit_message="pr", create_pr=True
+    )
     hub_api.create_commit(repo, [add("README.md", "from main")], commit_message="main")
     assert hub_api.get_discussion_details(repo, pr.pr_num).conflicting_files == ["README.md"]
     with pytest.raises(HfHubHTTPError) as conflict:
@@ -476,8 +539,14 @@ def test_change_status_and_merge(hub_api: HfApi, repo: str) -> None:
     assert details.merge_commit_oid == hub_api.model_info(repo).sha
     assert "new.txt" in hub_api.list_repo_files(repo)
     assert [e.type for e in details.events] == [
-        "comment", "commit", "comment", "status-change", "status-change", "comment",
-        "status-change"]
+        "comment",
+        "commit",
+        "comment",
+        "status-change",
+        "status-change",
+        "comment",
+        "status-change",
+    ]
     with pytest.raises(HfHubHTTPError):
         hub_api.change_discussion_status(repo, pr.pr_num, "open")
 
@@ -487,9 +556,11 @@ def test_draft_pr_comment_rename_and_update(hub_api: HfApi, repo: str) -> None:
     assert draft.status == "draft" and draft.is_pull_request and draft.num == 1
     assert draft.events[0].content == "<!-- marker -->"
     assert hub_api.list_repo_files(repo, revision=draft.git_reference) == hub_api.list_repo_files(
-        repo)
-    hub_api.create_commit(repo, [add("d.txt", "d")], commit_message="fill",
-                          revision=draft.git_reference)
+        repo
+    )
+    hub_api.create_commit(
+        repo, [add("d.txt", "d")], commit_message="fill", revision=draft.git_reference
+    )
     assert "d.txt" in hub_api.list_repo_files(repo, revision="refs/pr/1")
     discussion = hub_api.create_discussion(repo, "A question", description="why?")
     assert discussion.num == 2 and not discussion.is_pull_request  # numbers are shared

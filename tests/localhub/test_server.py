@@ -20,8 +20,13 @@ from tests.localhub.helpers import add
 REPO = "acme/model-a"
 
 
-def raw(hub: LocalHub, method: str, target: str, body: bytes | None = None,
-        headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+def raw(
+    hub: LocalHub,
+    method: str,
+    target: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], bytes]:
     """Send a request exactly as written (http.client does not normalise `..`)."""
     conn = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=10)
     try:
@@ -72,8 +77,9 @@ def test_wrong_method_is_405(seeded: LocalHub) -> None:
 
 
 def test_bad_json_and_bad_bodies_are_400(seeded: LocalHub) -> None:
-    status, _, body = raw(seeded, "POST", "/api/repos/create", b"{not json",
-                          {"Content-Type": "application/json"})
+    status, _, body = raw(
+        seeded, "POST", "/api/repos/create", b"{not json", {"Content-Type": "application/json"}
+    )
     assert status == 400 and "invalid JSON body" in json.loads(body)["error"]
     assert raw(seeded, "POST", "/api/repos/create", b"[1]")[0] == 400
     assert raw(seeded, "POST", "/api/repos/create", b'{"name": 3}')[0] == 400
@@ -87,48 +93,63 @@ def test_bad_json_and_bad_bodies_are_400(seeded: LocalHub) -> None:
     assert raw(seeded, "GET", "/api/spaces/acme/space")[0] == 400
 
 
-@pytest.mark.parametrize("target", [
-    "/api/models/a..b/c",
-    "/api/models/../etc",
-    "/api/models/acme/-bad-",
-    "/api/models/acme%2Fx/y",
-    "/..%2F..%2Fetc/passwd/resolve/main/x",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/api/models/a..b/c",
+        "/api/models/../etc",
+        "/api/models/acme/-bad-",
+        "/api/models/acme%2Fx/y",
+        "/..%2F..%2Fetc/passwd/resolve/main/x",
+    ],
+)
 def test_invalid_repo_ids_are_400(seeded: LocalHub, target: str) -> None:
     status, _, body = raw(seeded, "GET", target)
     assert status == 400, body
     assert "invalid" in json.loads(body)["error"]
 
 
-@pytest.mark.parametrize("target", [
-    f"/{REPO}/resolve/main/../../../../etc/passwd",
-    f"/{REPO}/resolve/main/%2e%2e/%2e%2e/hub.json",
-    f"/{REPO}/resolve/main//etc/passwd",
-    f"/{REPO}/resolve/main/a%5C..%5C..%5Chub.json",
-    f"/{REPO}/resolve/main/..%2F..%2Fhub.json",
-    f"/api/models/{REPO}/tree/main/..%2F..",
-    f"/api/models/{REPO}/tree/main/%2Fetc",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        f"/{REPO}/resolve/main/../../../../etc/passwd",
+        f"/{REPO}/resolve/main/%2e%2e/%2e%2e/hub.json",
+        f"/{REPO}/resolve/main//etc/passwd",
+        f"/{REPO}/resolve/main/a%5C..%5C..%5Chub.json",
+        f"/{REPO}/resolve/main/..%2F..%2Fhub.json",
+        f"/api/models/{REPO}/tree/main/..%2F..",
+        f"/api/models/{REPO}/tree/main/%2Fetc",
+    ],
+)
 def test_path_traversal_is_refused(seeded: LocalHub, target: str) -> None:
     status, _, body = raw(seeded, "GET", target)
     assert status == 400, body
     assert b"root:" not in body and b"nonce" not in body
 
 
-def test_traversal_in_commit_paths_writes_nothing_outside(seeded: LocalHub,
-                                                          tmp_path: Path) -> None:
+def test_traversal_in_commit_paths_writes_nothing_outside(seeded: LocalHub, tmp_path: Path) -> None:
     before = sorted(p for p in tmp_path.rglob("*"))
     for bad in ("../escape.txt", "/abs.txt", "a/../../escape.txt", ".git/config", "a//b"):
         lines = [
             {"key": "header", "value": {"summary": "evil", "description": ""}},
-            {"key": "file", "value": {"path": bad, "encoding": "base64",
-                                      "content": base64.b64encode(b"x").decode()}},
+            {
+                "key": "file",
+                "value": {
+                    "path": bad,
+                    "encoding": "base64",
+                    "content": base64.b64encode(b"x").decode(),
+                },
+            },
         ]
         body = b"".join(json.dumps(line).encode() + b"\n" for line in lines)
         status, _, answer = raw(seeded, "POST", f"/api/models/{REPO}/commit/main", body)
         assert status == 400, (bad, answer)
-        status, _, _ = raw(seeded, "POST", f"/api/models/{REPO}/preupload/main",
-                           json.dumps({"files": [{"path": bad, "sample": "", "size": 1}]}).encode())
+        status, _, _ = raw(
+            seeded,
+            "POST",
+            f"/api/models/{REPO}/preupload/main",
+            json.dumps({"files": [{"path": bad, "sample": "", "size": 1}]}).encode(),
+        )
         assert status == 400
     assert sorted(p for p in tmp_path.rglob("*")) == before
     assert not (tmp_path.parent / "escape.txt").exists()
@@ -162,16 +183,24 @@ def test_restart_keeps_state(tmp_path: Path) -> None:
         api.create_repo(REPO)
         api.create_repo("acme/bench", repo_type="dataset")
         api.create_commit(REPO, [add("a.txt", "a")], commit_message="a")
-        pr = api.create_commit(REPO, [add("b.txt", "b")], commit_message="pr", create_pr=True,
-                               commit_description="desc")
+        pr = api.create_commit(
+            REPO,
+            [add("b.txt", "b")],
+            commit_message="pr",
+            create_pr=True,
+            commit_description="desc",
+        )
         api.change_discussion_status(REPO, pr.pr_num, "closed")
         hub.storage.set_gated("acme/bench", repo_type="dataset")
         sha = api.model_info(REPO).sha
     with LocalHub(tmp_path / "hub") as again:
         api = HfApi(endpoint=again.url, token="t")
         assert api.model_info(REPO).sha == sha
-        assert api.list_repo_files(REPO, revision="refs/pr/1") == [".gitattributes", "a.txt",
-                                                                   "b.txt"]
+        assert api.list_repo_files(REPO, revision="refs/pr/1") == [
+            ".gitattributes",
+            "a.txt",
+            "b.txt",
+        ]
         details = api.get_discussion_details(REPO, 1)
         assert details.status == "closed" and details.events[0].content == "desc"
         assert api.dataset_info("acme/bench").gated == "manual"

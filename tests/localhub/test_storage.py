@@ -84,8 +84,7 @@ def test_file_and_folder_of_the_same_name_are_refused(storage: Storage) -> None:
 
 def test_open_pr_merge_and_conflicts(storage: Storage) -> None:
     storage.commit(REPO, {"keep.txt": b"k", "gone.txt": b"g"}, message="base")
-    num = storage.open_pr(REPO, {"new.txt": b"n", "gone.txt": None}, title="t",
-                          description="d")
+    num = storage.open_pr(REPO, {"new.txt": b"n", "gone.txt": None}, title="t", description="d")
     repo = storage.repo(REPO)
     pr = repo.discussions[num]
     assert pr.status == "open" and pr.ref == "refs/pr/1" and pr.base_branch == "main"
@@ -112,7 +111,10 @@ def test_draft_and_plain_discussions_share_numbers(storage: Storage) -> None:
     assert storage.create_discussion(REPO, title="pr", pull_request=True) == 3
     repo = storage.repo(REPO)
     assert [(d.is_pr, d.status) for d in repo.discussions.values()] == [
-        (False, "open"), (True, "draft"), (True, "draft")]
+        (False, "open"),
+        (True, "draft"),
+        (True, "draft"),
+    ]
     assert repo.pr_heads[2] == repo.head.oid  # an empty PR starts at the branch head
     with pytest.raises(LocalHubError):
         storage.set_discussion_status(REPO, 1, "draft")  # only PRs are drafts
@@ -143,8 +145,7 @@ def test_list_repos_sorted_with_filters_and_cursor(storage: Storage) -> None:
     repos, more = storage.list_repos("model", after="b/one", limit=2)
     assert [r.id for r in repos] == ["b/two", "c/three-special"] and not more
     assert [r.id for r in storage.list_repos("model", author="b")[0]] == ["B/one", "b/two"]
-    assert [r.id for r in storage.list_repos("model", search="SPECIAL")[0]] == [
-        "c/three-special"]
+    assert [r.id for r in storage.list_repos("model", search="SPECIAL")[0]] == ["c/three-special"]
 
 
 def test_delete_repo(storage: Storage) -> None:
