@@ -28,13 +28,12 @@ import attrs
 from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]
 
-from eeesync.cache import ObjectCache
+from eeesync.cache import AuditCache, ObjectCache
 from eeesync.datastore import open_datastore
 from eeesync.datastore.locator import Locator, resolve_locator
 from eeesync.datastore.records import Record, Result
 from eeesync.errors import HubUnavailableError, UserError
 from eeesync.hub.audit import RepoState, audit_repo, learn_heads
-from eeesync.hub.audit_cache import AuditCache
 from eeesync.mapping import (
     MappingOptions,
     MappingResult,
@@ -561,6 +560,5 @@ def _audit_one(hub: Hub, spellings: Sequence[str], *, config: Config) -> RepoSta
         spellings,
         heads[spellings[0].lower()],
         decided_by_main=lambda _state: False,
-        web_base=hub.web_base.rstrip("/"),
         cache=AuditCache(config.cache_dir / "audit"),
     )

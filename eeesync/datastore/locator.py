@@ -39,7 +39,7 @@ from huggingface_hub.errors import (
 from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]
 
 from eeesync.errors import DatastoreError
-from eeesync.hub.client import NETWORK_ERRORS
+from eeesync.hub.client import NETWORK_ERRORS, unreachable
 
 if TYPE_CHECKING:
     from eeesync.hub.client import Hub
@@ -197,9 +197,7 @@ def _hub_locator(text: str, hub: Hub | None) -> Locator:
             f"cannot resolve datastore {repo_id}@{wanted} on {hub.endpoint}: HTTP {status}"
         ) from exc
     except NETWORK_ERRORS as exc:
-        raise DatastoreError(
-            f"cannot reach {hub.endpoint} to resolve datastore {repo_id}: {type(exc).__name__}"
-        ) from exc
+        raise unreachable(exc, hub.endpoint) from exc
     sha = getattr(info, "sha", None)
     if not isinstance(sha, str) or not _SHA_RE.match(sha):
         raise DatastoreError(

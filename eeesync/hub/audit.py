@@ -414,7 +414,6 @@ def audit_repo(
     head: Head | HeadFailure,
     *,
     decided_by_main: Callable[[RepoState], bool],
-    web_base: str,
     cache: AuditCache | None = None,
 ) -> RepoState:
     """Read main's eval files and (unless main decides everything) the open/draft PRs."""
@@ -599,7 +598,6 @@ def audit_repos(
     keys = sorted(k for k in wanted if k not in skipped)
     if progress.on_start is not None:
         progress.on_start(len(keys))
-    web_base = hub.web_base.rstrip("/")
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="audit") as pool:
         spellings = {k: sorted(wanted[k])[0] for k in keys}
         heads = learn_heads(hub, spellings.values(), executor=pool, on_head=progress.on_head)
@@ -610,7 +608,6 @@ def audit_repos(
                 wanted[key],
                 heads[key],
                 decided_by_main=lambda s: decided_by_main(key, s),
-                web_base=web_base,
                 cache=cache,
             )
             if progress.on_repo is not None:
