@@ -423,6 +423,13 @@ def _strings(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v.strip() for v in values))
 
 
+def _aliases(task_id: str, aliases: list[str], fail: Any, field: str) -> tuple[str, ...]:
+    """Checked aliases, without the task id itself (an override may make an alias the id)."""
+    return tuple(
+        dict.fromkeys(_check_task_id(a, fail, field) for a in aliases if a != task_id)
+    )
+
+
 def _check_task_id(value: str, fail: Any, field: str) -> str:
     value = value.strip()
     if not value or any(c.isspace() for c in value):
@@ -459,9 +466,8 @@ def _build(key: str, table: Mapping[str, Any], fail: Any) -> Benchmark:
             Variant(
                 name=name,
                 task_id=_check_task_id(raw["task_id"], fail, f"{field}.task_id"),
-                task_aliases=tuple(
-                    _check_task_id(a, fail, f"{field}.task_aliases")
-                    for a in raw.get("task_aliases", [])
+                task_aliases=_aliases(
+                    raw["task_id"], raw.get("task_aliases", []), fail, f"{field}.task_aliases"
                 ),
                 notes=(raw.get("notes") or "").strip() or None,
                 file_name=variant_file,
@@ -486,9 +492,7 @@ def _build(key: str, table: Mapping[str, Any], fail: Any) -> Benchmark:
         name=table["name"].strip(),
         dataset_id=dataset_id,
         task_id=_check_task_id(task_id, fail, "task_id"),
-        task_aliases=tuple(
-            _check_task_id(a, fail, "task_aliases") for a in table.get("task_aliases", [])
-        ),
+        task_aliases=_aliases(task_id, table.get("task_aliases", []), fail, "task_aliases"),
         file_name=file_name,
         hf_repos=_strings(table.get("hf_repos", [])),
         benchmark_hf_repos=_strings(table.get("benchmark_hf_repos", [])),

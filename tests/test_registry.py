@@ -137,6 +137,12 @@ def test_overrides_change_add_and_remove_benchmarks() -> None:
         registry.get("hle")
 
 
+def test_an_override_that_makes_an_alias_the_task_id_drops_it_from_the_aliases() -> None:
+    gsm8k = load_registry({"gsm8k": {"task_id": "default"}}).get("gsm8k")
+    assert gsm8k is not None
+    assert (gsm8k.task_id, gsm8k.task_aliases) == ("default", ())
+
+
 @pytest.mark.parametrize(
     ("table", "key", "message"),
     [
