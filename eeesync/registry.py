@@ -425,9 +425,7 @@ def _strings(values: Iterable[str]) -> tuple[str, ...]:
 
 def _aliases(task_id: str, aliases: list[str], fail: Any, field: str) -> tuple[str, ...]:
     """Checked aliases, without the task id itself (an override may make an alias the id)."""
-    return tuple(
-        dict.fromkeys(_check_task_id(a, fail, field) for a in aliases if a != task_id)
-    )
+    return tuple(dict.fromkeys(_check_task_id(a, fail, field) for a in aliases if a != task_id))
 
 
 def _check_task_id(value: str, fail: Any, field: str) -> str:
