@@ -19,8 +19,9 @@ from urllib.parse import parse_qs, unquote
 from eeesync.errors import LocalHubError
 from eeesync.localhub.faults import Counters, Fault, FaultConfig, FaultInjector
 from eeesync.localhub.ratelimit import BUCKETS, RateLimitConfig, RateLimiter
-from eeesync.localhub.routes import Request, Response, Router, error_response
+from eeesync.localhub.routes import Router
 from eeesync.localhub.storage import Storage
+from eeesync.localhub.web import Request, Response, error_response
 
 logger = logging.getLogger(__name__)
 

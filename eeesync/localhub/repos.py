@@ -1,0 +1,246 @@
+"""Repos of one local Hub: the index in memory, saving to the state folder, repo-level changes.
+
+`RepoStore` is the base of `Storage` (see `storage.py`): it holds the lock, loads the state
+folder, hands out commit and event ids, and creates, finds, configures, lists and deletes repos.
+`commits.py` and `discussions.py` add what happens inside a repo.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import hashlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from eeesync.errors import LocalHubError
+from eeesync.localhub import names, statedir
+from eeesync.localhub.blobs import BlobStore
+from eeesync.localhub.model import REPO_TYPES, Blob, Commit, Repo, now_iso
+
+#: The user every request acts as: the local Hub accepts any token (or none).
+DEFAULT_USER = "local-user"
+
+_INITIAL_GITATTRIBUTES = (
+    b"*.bin filter=lfs diff=lfs merge=lfs -text\n"
+    b"*.safetensors filter=lfs diff=lfs merge=lfs -text\n"
+    b"*.parquet filter=lfs diff=lfs merge=lfs -text\n"
+)
+
+
+def not_found_repo(repo_type: str, repo_id: str) -> LocalHubError:
+    return LocalHubError(
+        f"Repository Not Found: {repo_type} {repo_id!r} does not exist",
+        status=404,
+        code="RepoNotFound",
+    )
+
+
+class RepoStore:
+    """The repo layer of `Storage`: one lock, the index of repos, saving, ids, repo changes."""
+
+    def __init__(self, root: Path, *, user: str = DEFAULT_USER) -> None:
+        self.root = Path(root).resolve()
+        self.user = user
+        self.lock = threading.RLock()
+        self._repos: dict[tuple[str, str], Repo] = {}
+        self._sorted: dict[str, list[str]] = {t: [] for t in REPO_TYPES}
+        self._bulk_depth = 0
+        self._dirty: dict[tuple[str, str], Repo] = {}
+        self._serial = 0
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._blobs = BlobStore(self.root / "objects", self.lock)
+        self.nonce = statedir.load_nonce(self.root)
+        for repo in statedir.load_repos(self.root):
+            self._index(repo)
+
+    # --- index and saving --------------------------------------------------------------------
+
+    def _index(self, repo: Repo) -> None:
+        self._repos[repo.key] = repo
+        bisect.insort(self._sorted[repo.type], repo.key[1])
+
+    def _save(self, repo: Repo) -> None:
+        if self._bulk_depth:
+            self._dirty[repo.key] = repo
+            return
+        statedir.save_repo(self.root, repo)
+
+    @contextlib.contextmanager
+    def _changing(self, repo_id: str, repo_type: str) -> Iterator[Repo]:
+        """Hold the lock, find the repo, and save it if the block ends without an error."""
+        with self.lock:
+            repo = self.repo(repo_id, repo_type)
+            yield repo
+            self._save(repo)
+
+    @contextlib.contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Defer repo writes until the block ends (fast seeding of many repos)."""
+        with self.lock:
+            self._bulk_depth += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self._bulk_depth -= 1
+                if not self._bulk_depth:
+                    dirty, self._dirty = self._dirty, {}
+                    for repo in dirty.values():
+                        if repo.key in self._repos:
+                            self._save(repo)
+
+    # --- blobs -------------------------------------------------------------------------------
+
+    def write_blob(self, data: bytes) -> Blob:
+        """Store `data` (once per content) and return its git blob id and size."""
+        return self._blobs.write(data)
+
+    def read_blob(self, oid: str) -> bytes:
+        """The content of a blob (cached in memory when small)."""
+        return self._blobs.read(oid)
+
+    # --- ids ---------------------------------------------------------------------------------
+
+    def _new_commit(
+        self,
+        repo: Repo,
+        *,
+        parents: tuple[str, ...],
+        tree: dict[str, Blob],
+        title: str,
+        message: str,
+        author: str,
+    ) -> Commit:
+        # Commit ids are salted with the state folder's nonce and a serial number: the client's
+        # download cache is keyed by repo id + commit id (not by endpoint), so two test servers
+        # must never hand out the same id for different content.
+        self._serial += 1
+        date = now_iso()
+        digest = hashlib.sha1(usedforsecurity=False)
+        for part in (self.nonce, str(self._serial), repo.type, repo.id, *parents, date, author):
+            digest.update(part.encode() + b"\0")
+        digest.update(title.encode() + b"\0" + message.encode() + b"\0")
+        for path in sorted(tree):
+            digest.update(f"{path}\0{tree[path].oid}\0".encode())
+        commit = Commit(
+            oid=digest.hexdigest(),
+            parents=parents,
+            tree=tree,
+            title=title,
+            message=message,
+            author=author,
+            date=date,
+        )
+        repo.commits[commit.oid] = commit
+        return commit
+
+    def _event_id(self) -> str:
+        self._serial += 1
+        seed = f"{self.nonce}:{self._serial}".encode()
+        return hashlib.sha1(seed, usedforsecurity=False).hexdigest()[:24]
+
+    # --- repos -------------------------------------------------------------------------------
+
+    def repo(self, repo_id: str, repo_type: str = "model") -> Repo:
+        """The repo, found case-insensitively (the Hub redirects to the canonical id)."""
+        repo_type = names.check_repo_type(repo_type)
+        names.check_repo_id(repo_id)
+        found = self._repos.get((repo_type, repo_id.lower()))
+        if found is None:
+            raise not_found_repo(repo_type, repo_id)
+        return found
+
+    def create_repo(
+        self,
+        repo_id: str,
+        *,
+        repo_type: str = "model",
+        private: bool = False,
+        exist_ok: bool = False,
+    ) -> str:
+        """Create a repo with an initial commit (`.gitattributes`, as the Hub does).
+
+        Returns the canonical id. A case variant of an existing id is the same repo (409).
+        """
+        repo_type = names.check_repo_type(repo_type)
+        names.check_repo_id(repo_id)
+        with self.lock:
+            existing = self._repos.get((repo_type, repo_id.lower()))
+            if existing is not None:
+                if exist_ok:
+                    return existing.id
+                raise LocalHubError(
+                    f"You already created this {repo_type} repo: {existing.id}", status=409
+                )
+            now = now_iso()
+            repo = Repo(type=repo_type, id=repo_id, created_at=now, private=private)
+            blob = self.write_blob(_INITIAL_GITATTRIBUTES)
+            initial = self._new_commit(
+                repo,
+                parents=(),
+                tree={".gitattributes": blob},
+                title="initial commit",
+                message="",
+                author=self.user,
+            )
+            repo.branches["main"] = initial.oid
+            self._index(repo)
+            self._save(repo)
+            return repo.id
+
+    def delete_repo(self, repo_id: str, *, repo_type: str = "model") -> None:
+        """Remove a repo and its document (blobs stay: they may be shared)."""
+        with self.lock:
+            repo = self.repo(repo_id, repo_type)
+            del self._repos[repo.key]
+            self._sorted[repo.type].remove(repo.key[1])
+            self._dirty.pop(repo.key, None)
+            statedir.repo_path(self.root, repo).unlink(missing_ok=True)
+
+    def set_gated(
+        self, repo_id: str, gated: bool | str = "manual", *, repo_type: str = "model"
+    ) -> None:
+        """Gate a repo: downloads then fail with `GatedRepo` (403), as for a user not approved."""
+        if gated is True:
+            gated = "manual"
+        if gated not in (False, "auto", "manual"):
+            raise LocalHubError(f"gated must be False, 'auto' or 'manual', not {gated!r}")
+        with self._changing(repo_id, repo_type) as repo:
+            repo.gated = gated
+
+    def set_private(self, repo_id: str, private: bool = True, *, repo_type: str = "model") -> None:
+        """Make a repo private: requests without a token then get `RepoNotFound`."""
+        with self._changing(repo_id, repo_type) as repo:
+            repo.private = private
+
+    def list_repos(
+        self,
+        repo_type: str,
+        *,
+        author: str | None = None,
+        search: str | None = None,
+        after: str | None = None,
+        limit: int = 1000,
+        include_private: bool = True,
+    ) -> tuple[list[Repo], bool]:
+        """Repos sorted by id (case-insensitively) after the cursor; `True` if more follow."""
+        author_key = author.lower() if author else None
+        search_key = search.lower() if search else None
+        with self.lock:
+            keys = self._sorted[names.check_repo_type(repo_type)]
+            start = bisect.bisect_right(keys, after) if after else 0
+            found: list[Repo] = []
+            for key in keys[start:]:
+                if author_key is not None and key.split("/")[0] != author_key:
+                    continue
+                if search_key is not None and search_key not in key:
+                    continue
+                repo = self._repos[(repo_type, key)]
+                if repo.private and not include_private:
+                    continue
+                if len(found) == limit:
+                    return found, True
+                found.append(repo)
+            return found, False
