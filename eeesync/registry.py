@@ -24,14 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 import yaml
-from huggingface_hub.errors import (
-    EntryNotFoundError,
-    GatedRepoError,
-    HfHubHTTPError,
-    HFValidationError,
-    RepositoryNotFoundError,
-    RevisionNotFoundError,
-)
+from huggingface_hub.errors import HFValidationError
 
 # Public validator, re-exported by huggingface_hub.utils without being listed in its __all__.
 from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]
@@ -592,31 +585,39 @@ def _read_eval_yaml(hub: Hub, dataset_id: str) -> tuple[str, ...] | str:
             hub.api.hf_hub_download, repo_id=dataset_id, filename="eval.yaml", repo_type="dataset"
         )
         text = Path(path).read_text(encoding="utf-8")
-    except GatedRepoError:  # before RepositoryNotFoundError: it is a subclass
-        return f"{dataset_id} is gated: accept its conditions on the Hub to read eval.yaml"
-    except RepositoryNotFoundError:
-        return f"dataset {dataset_id} was not found on {hub.endpoint}"
-    except RevisionNotFoundError:
-        return f"dataset {dataset_id} has no main branch"
-    except EntryNotFoundError:
-        return f"dataset {dataset_id} has no eval.yaml (it is not a Community Evals benchmark)"
-    except HfHubHTTPError as exc:
-        status = exc.response.status_code if exc.response is not None else "?"
-        return f"cannot read eval.yaml of {dataset_id}: HTTP {status}"
-    except (OSError, UnicodeDecodeError) as exc:
-        return f"cannot read eval.yaml of {dataset_id}: {exc}"
     except Exception as exc:
-        from eeesync.hub.client import NETWORK_ERRORS
-
-        if isinstance(exc, NETWORK_ERRORS):
-            return (
-                f"cannot reach {hub.endpoint} for eval.yaml of {dataset_id}: {type(exc).__name__}"
-            )
-        raise
+        problem = _eval_yaml_problem(exc, dataset_id, hub.endpoint)
+        if problem is None:
+            raise  # neither the Hub's nor the disk's: a bug
+        return problem
     try:
         return parse_eval_yaml(text)
     except ValueError as exc:
         return f"{dataset_id}: {exc}"
+
+
+def _eval_yaml_problem(exc: Exception, dataset_id: str, endpoint: str) -> str | None:
+    """Why a benchmark dataset's eval.yaml could not be read, for people (None: a bug)."""
+    # Imported here: the registry sits below hub/ (imports flow one way).
+    from eeesync.hub.client import HubFailure, classify, describe, http_status
+
+    kind = classify(exc)
+    if kind is None and not isinstance(exc, (OSError, UnicodeDecodeError)):
+        return None
+    if kind is HubFailure.GATED:
+        return f"{dataset_id} is gated: accept its conditions on the Hub to read eval.yaml"
+    if kind is HubFailure.MISSING_REPO:
+        return f"dataset {dataset_id} was not found on {endpoint}"
+    if kind is HubFailure.MISSING_REVISION:
+        return f"dataset {dataset_id} has no main branch"
+    if kind is HubFailure.MISSING_ENTRY:
+        return f"dataset {dataset_id} has no eval.yaml (it is not a Community Evals benchmark)"
+    if kind is HubFailure.UNREACHABLE:
+        return f"cannot reach {endpoint} for eval.yaml of {dataset_id}: {describe(exc)}"
+    status = http_status(exc)
+    if status is not None:
+        return f"cannot read eval.yaml of {dataset_id}: HTTP {status}"
+    return f"cannot read eval.yaml of {dataset_id}: {exc}"
 
 
 def check_tasks(registry: Registry, *, hub: Hub) -> TaskCheck:

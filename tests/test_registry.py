@@ -11,7 +11,7 @@ from huggingface_hub import HfApi
 
 from eeesync.errors import RegistryError
 from eeesync.hub.client import Hub, RetryPolicy
-from eeesync.localhub import LocalHub
+from eeesync.localhub import FaultConfig, LocalHub
 from eeesync.registry import (
     TaskCheck,
     TaskStatus,
@@ -269,3 +269,18 @@ def test_check_tasks_reports_problems_as_data(localhub: LocalHub, hub_api: HfApi
     assert "not valid YAML" in errors["hle"]
     assert "was not found" in errors["gsm8k"]
     assert check.missing(registry) == [("mmlu_pro", "", ("mmlu_pro",))]
+
+
+def test_an_eval_yaml_the_hub_fails_to_serve_is_not_a_missing_one(
+    localhub: LocalHub, hub_api: HfApi
+) -> None:
+    """`hf_hub_download` reports a 5xx as `LocalEntryNotFoundError`, an `EntryNotFoundError`:
+    that is a Hub failure, never "not a Community Evals benchmark"."""
+    seed_eval_yaml(localhub, EVAL_YAML)
+    localhub.set_faults(FaultConfig(rate_5xx=1.0, routes=frozenset({"resolve_head"})))
+    hub = Hub(hub_api, localhub.url, localhub.url, localhub.url, RetryPolicy(2, 0.01))
+    errors = {s.key: s.error for s in check_tasks(load_registry(), hub=hub).errors()}
+    assert set(errors) == {"mmlu_pro", "gpqa", "hle", "gsm8k"}
+    for error in errors.values():
+        assert "cannot read eval.yaml of" in error and "HTTP 50" in error
+        assert "has no eval.yaml" not in error

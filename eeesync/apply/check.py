@@ -14,17 +14,12 @@ from typing import Any
 
 import attrs
 from huggingface_hub.community import DiscussionComment
-from huggingface_hub.errors import (
-    HfHubHTTPError,
-    RepositoryNotFoundError,
-    RevisionNotFoundError,
-)
 from huggingface_hub.hf_api import RepoFile
 
 from eeesync.apply.journal import ActionRecordSummary
 from eeesync.apply.pull_request import content_hash, parse_markers, short_sha
 from eeesync.hub.audit import ACTIVE_PR_STATUSES
-from eeesync.hub.client import NETWORK_ERRORS, Hub
+from eeesync.hub.client import Hub, HubFailure, classify, describe
 from eeesync.plan.model import Plan, RepoPlan
 
 
@@ -61,12 +56,8 @@ class RepoCheck:
 
 
 def describe_error(exc: BaseException) -> str:
-    """A one-line, token-free description of a failed Hub call."""
-    if isinstance(exc, HfHubHTTPError) and exc.response is not None:
-        detail = exc.server_message or str(exc).splitlines()[0]
-        return f"HTTP {exc.response.status_code}: {detail}".strip()
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    return f"{type(exc).__name__}: {text}".strip().rstrip(":")
+    """A one-line, token-free description of a failed call (a Hub failure or a bug)."""
+    return describe(exc, detail=True)
 
 
 def check_repo(
@@ -111,17 +102,18 @@ def check_repo(
         main_sha = info.sha or ""
         heads = _pr_heads(hub, repo.repo_id)
         current = _blob_ids(hub, repo.repo_id, main_sha, [f.path for f in repo.files])
-    except RepositoryNotFoundError:
-        return result(
-            CheckState.STALE, changes=("the repo no longer exists (or is no longer readable)",)
-        )
-    except RevisionNotFoundError:
-        return result(CheckState.STALE, changes=("main no longer exists",))
-    except Exception as exc:  # every other read failure: this repo only, after retries
+    except Exception as exc:  # every read failure: this repo only, after retries
+        kind = classify(exc)
+        if kind in (HubFailure.MISSING_REPO, HubFailure.GATED):
+            return result(
+                CheckState.STALE, changes=("the repo no longer exists (or is no longer readable)",)
+            )
+        if kind is HubFailure.MISSING_REVISION:
+            return result(CheckState.STALE, changes=("main no longer exists",))
         return result(
             CheckState.ERROR,
             error=f"could not re-check the repo: {describe_error(exc)}",
-            network_error=isinstance(exc, NETWORK_ERRORS),
+            network_error=kind is HubFailure.UNREACHABLE,
         )
     changes: list[str] = []
     if main_sha != pre.main_sha:

@@ -17,11 +17,9 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from huggingface_hub.errors import HfHubHTTPError
-
 from eeesync.cli.common import add_collection_arguments, chosen_collections
 from eeesync.errors import EeesyncError, UserError
-from eeesync.hub.client import NETWORK_ERRORS, hub_failures, open_hub
+from eeesync.hub.client import classify, hub_failures, open_hub
 from eeesync.plan.build import PlanRequest, build_plan, list_all_collections, progress_display
 from eeesync.plan.file import default_plan_name, render_plan, write_plan
 from eeesync.views import render_plan as render_view
@@ -34,12 +32,6 @@ if TYPE_CHECKING:
 HELP = "audit the Hub against the datastore and write a reviewable plan file"
 
 EXIT_NO_CHANGES, EXIT_CHANGES = 0, 2
-_LISTING_FAILURES: tuple[type[BaseException], ...] = (
-    EeesyncError,
-    HfHubHTTPError,
-    OSError,
-    *NETWORK_ERRORS,
-)
 
 
 def _parallelism(text: str) -> int:
@@ -157,7 +149,9 @@ def _no_collection(config: Config, hub: Hub) -> UserError:
     )
     try:
         names = list_all_collections(config, hub=hub)
-    except _LISTING_FAILURES:
+    except Exception as exc:  # the names only help the hint: any known failure goes unlisted
+        if not isinstance(exc, (EeesyncError, OSError)) and classify(exc) is None:
+            raise
         names = []
     if names:
         shown = ", ".join(names[:12]) + (

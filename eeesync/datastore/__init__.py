@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING
 
 import attrs
 from huggingface_hub import get_session, hf_hub_url, hf_raise_for_status
-from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
 
 # Public helper, re-exported by huggingface_hub.utils without being listed in its __all__.
 from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
@@ -44,7 +43,7 @@ from eeesync.datastore.index import (
 from eeesync.datastore.locator import INDEX_DIR, Locator, resolve_locator
 from eeesync.datastore.records import Record, object_skip, parse_record, verify_object
 from eeesync.errors import DatastoreError
-from eeesync.hub.client import NETWORK_ERRORS
+from eeesync.hub.client import HubFailure, classify, http_status
 from eeesync.plan.model import IndexDigest, SkippedItem
 
 if TYPE_CHECKING:
@@ -74,8 +73,6 @@ _READ_CHUNK = 1 << 20
 _OPEN_FLAGS = os.O_RDONLY | getattr(
     os, "O_BINARY", 0
 )  # O_BINARY: no newline translation on Windows
-#: Failures that are the Hub's or the network's, as opposed to bugs.
-_HUB_ERRORS: tuple[type[BaseException], ...] = (HfHubHTTPError, *NETWORK_ERRORS)
 
 
 @attrs.frozen
@@ -107,13 +104,6 @@ def _hub_get(hub: Hub, repo_id: str, revision: str, path: str) -> bytes:
     return hub.call(get)
 
 
-def _is_missing(exc: BaseException) -> bool:
-    if isinstance(exc, EntryNotFoundError):
-        return True
-    response = getattr(exc, "response", None)
-    return isinstance(exc, HfHubHTTPError) and response is not None and response.status_code == 404
-
-
 def list_collections(locator: Locator, *, hub: Hub | None) -> list[str]:
     """Names of the datastore's collections (`flat/indexes/by_collection/*.jsonl` stems)."""
     if locator.kind == "folder":
@@ -137,13 +127,14 @@ def list_collections(locator: Locator, *, hub: Hub | None) -> list[str]:
             )
         )
     except Exception as exc:
-        if _is_missing(exc):
+        kind = classify(exc)
+        if kind is HubFailure.MISSING_ENTRY:
             return []
-        if isinstance(exc, _HUB_ERRORS):
-            raise DatastoreError(
-                f"cannot list {INDEX_DIR}/ in {locator.label}: {type(exc).__name__}"
-            ) from exc
-        raise
+        if kind is None:
+            raise
+        raise DatastoreError(
+            f"cannot list {INDEX_DIR}/ in {locator.label}: {type(exc).__name__}"
+        ) from exc
     names = []
     for entry in entries:
         path = getattr(entry, "path", "")
@@ -171,12 +162,13 @@ def _read_index_bytes(
     try:
         data = _hub_get(hub, locator.repo_id, locator.revision, path)
     except Exception as exc:
-        if isinstance(exc, _HUB_ERRORS):
-            raise DatastoreError(
-                f"cannot read index {path} from {locator.label}: {type(exc).__name__}"
-                f"{' (not found)' if _is_missing(exc) else ''}"
-            ) from exc
-        raise
+        kind = classify(exc)
+        if kind is None:
+            raise
+        raise DatastoreError(
+            f"cannot read index {path} from {locator.label}: {type(exc).__name__}"
+            f"{' (not found)' if kind is HubFailure.MISSING_ENTRY else ''}"
+        ) from exc
     if cache is not None:
         cache.put_index(locator.repo_id, locator.revision, path, data)
     return data
@@ -232,13 +224,14 @@ class DatastoreScan:
         try:
             data = _hub_get(self.hub, self.locator.repo_id, self.locator.revision, row.object_path)
         except Exception as exc:
-            if _is_missing(exc):
+            kind = classify(exc)
+            if kind is HubFailure.MISSING_ENTRY:
                 return object_skip(row, "object_missing", "not found at the pinned revision")
-            if isinstance(exc, _HUB_ERRORS):
-                status = getattr(getattr(exc, "response", None), "status_code", None)
-                detail = f"HTTP {status}" if status else type(exc).__name__
-                return object_skip(row, "download_error", f"download failed: {detail}")
-            raise
+            if kind is None:
+                raise
+            status = http_status(exc)
+            detail = f"HTTP {status}" if status else type(exc).__name__
+            return object_skip(row, "download_error", f"download failed: {detail}")
         self.downloads += 1
         problem = verify_object(row, data)
         if problem is not None:

@@ -27,19 +27,13 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote
 
 import attrs
-from huggingface_hub.errors import (
-    GatedRepoError,
-    HfHubHTTPError,
-    HFValidationError,
-    RepositoryNotFoundError,
-    RevisionNotFoundError,
-)
+from huggingface_hub.errors import HFValidationError
 
 # Public validator, re-exported by huggingface_hub.utils without being listed in its __all__.
 from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]
 
-from eeesync.errors import DatastoreError
-from eeesync.hub.client import NETWORK_ERRORS, unreachable
+from eeesync.errors import DatastoreError, EeesyncError
+from eeesync.hub.client import HubFailure, classify, http_status, unreachable
 
 if TYPE_CHECKING:
     from eeesync.hub.client import Hub
@@ -177,30 +171,40 @@ def _hub_locator(text: str, hub: Hub | None) -> Locator:
     wanted = revision or "main"
     try:
         info = hub.call(hub.api.dataset_info, repo_id, revision=wanted)
-    except RevisionNotFoundError as exc:
-        raise DatastoreError(
-            f"datastore {repo_id} has no revision {wanted!r}",
-            hint="Use a branch, tag or commit sha that exists in the dataset repo.",
-        ) from exc
-    except GatedRepoError as exc:  # before RepositoryNotFoundError: it is a subclass
-        raise DatastoreError(
-            f"datastore {repo_id} is gated: accept its conditions on the Hub and log in"
-        ) from exc
-    except RepositoryNotFoundError as exc:
-        raise DatastoreError(
-            f"datastore dataset repo {repo_id} was not found on {hub.endpoint}",
-            hint="Check the name (OWNER/NAME), or log in if it is private.",
-        ) from exc
-    except HfHubHTTPError as exc:
-        status = exc.response.status_code if exc.response is not None else "?"
-        raise DatastoreError(
-            f"cannot resolve datastore {repo_id}@{wanted} on {hub.endpoint}: HTTP {status}"
-        ) from exc
-    except NETWORK_ERRORS as exc:
-        raise unreachable(exc, hub.endpoint) from exc
+    except Exception as exc:
+        kind = classify(exc)
+        if kind is None:
+            raise  # not a Hub failure: a bug
+        raise _locator_error(exc, kind, repo_id, wanted, hub) from exc
     sha = getattr(info, "sha", None)
     if not isinstance(sha, str) or not _SHA_RE.match(sha):
         raise DatastoreError(
             f"the Hub returned no commit sha for datastore {repo_id}@{wanted}; cannot pin it"
         )
     return Locator(input=text, kind="hub", repo_id=repo_id, revision=sha, folder=None)
+
+
+def _locator_error(
+    exc: Exception, kind: HubFailure, repo_id: str, wanted: str, hub: Hub
+) -> EeesyncError:
+    """The error for a datastore revision the Hub would not resolve."""
+    if kind is HubFailure.UNREACHABLE:
+        return unreachable(exc, hub.endpoint)
+    if kind is HubFailure.MISSING_REVISION:
+        return DatastoreError(
+            f"datastore {repo_id} has no revision {wanted!r}",
+            hint="Use a branch, tag or commit sha that exists in the dataset repo.",
+        )
+    if kind is HubFailure.GATED:
+        return DatastoreError(
+            f"datastore {repo_id} is gated: accept its conditions on the Hub and log in"
+        )
+    if kind is HubFailure.MISSING_REPO:
+        return DatastoreError(
+            f"datastore dataset repo {repo_id} was not found on {hub.endpoint}",
+            hint="Check the name (OWNER/NAME), or log in if it is private.",
+        )
+    status = http_status(exc) or "?"
+    return DatastoreError(
+        f"cannot resolve datastore {repo_id}@{wanted} on {hub.endpoint}: HTTP {status}"
+    )

@@ -35,19 +35,12 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import yaml
 from huggingface_hub import hf_hub_url, parse_eval_result_entries
-from huggingface_hub.errors import GatedRepoError, HfHubHTTPError
 from huggingface_hub.hf_api import RepoFile
 from huggingface_hub.utils._headers import build_hf_headers
 from huggingface_hub.utils._http import get_session, hf_raise_for_status
 from huggingface_hub.utils.sha import git_hash
 
-from eeesync.hub.client import (
-    NETWORK_ERRORS,
-    Hub,
-    is_missing_entry,
-    is_missing_repo,
-    unreachable,
-)
+from eeesync.hub.client import Hub, HubFailure, classify, describe, unreachable
 
 if TYPE_CHECKING:
     from eeesync.cache import AuditCache
@@ -265,19 +258,9 @@ def _text(value: Any) -> str | None:
 # --- Talking to the Hub --------------------------------------------------------------------------
 
 
-def _describe(exc: BaseException) -> str:
-    """A short, token-free description of a failed request (for people)."""
-    response = getattr(exc, "response", None)
-    status = f"HTTP {response.status_code}" if response is not None else type(exc).__name__
-    if isinstance(exc, GatedRepoError):
-        return f"{status}: the repo is gated and this token has no access"
-    message = getattr(exc, "server_message", None) or ""
-    message = " ".join(str(message).split())[:200]
-    return f"{status}: {message}" if message else status
-
-
 def _is_hub_failure(exc: BaseException) -> bool:
-    return isinstance(exc, (HfHubHTTPError, *NETWORK_ERRORS, OSError))
+    """A failure that is this repo's problem (data), not a bug."""
+    return classify(exc) is not None or isinstance(exc, OSError)
 
 
 def fetch_file(hub: Hub, repo_id: str, path: str, revision: str) -> bytes:
@@ -386,13 +369,14 @@ def _model_head(hub: Hub, repo_id: str) -> Head | HeadFailure:
     try:
         info = hub.call(hub.api.model_info, repo_id, expand=["sha", "siblings"])
     except Exception as exc:
-        if is_missing_repo(exc):
+        kind = classify(exc)
+        if kind is HubFailure.MISSING_REPO:
             return HeadFailure(missing=True, message=f"{repo_id} does not exist on the Hub")
         if not _is_hub_failure(exc):
             raise
-        cause = exc if isinstance(exc, NETWORK_ERRORS) else None
+        cause = exc if kind is HubFailure.UNREACHABLE else None
         return HeadFailure(
-            missing=False, message=f"cannot read {repo_id}: {_describe(exc)}", unreachable=cause
+            missing=False, message=f"cannot read {repo_id}: {describe(exc)}", unreachable=cause
         )
     if not info.sha:
         return HeadFailure(missing=False, message=f"the Hub gave no main commit for {repo_id}")
@@ -434,7 +418,7 @@ def audit_repo(
     except Exception as exc:
         if not _is_hub_failure(exc):
             raise
-        return attrs.evolve(state, error=f"cannot list the eval files: {_describe(exc)}")
+        return attrs.evolve(state, error=f"cannot list the eval files: {describe(exc)}")
     state = attrs.evolve(state, main_files=files)
     if decided_by_main(state):
         return state
@@ -446,7 +430,7 @@ def audit_repo(
         if not _is_hub_failure(exc):
             raise
         return attrs.evolve(
-            state, prs_checked=True, pr_error=f"cannot list open PRs: {_describe(exc)}"
+            state, prs_checked=True, pr_error=f"cannot list open PRs: {describe(exc)}"
         )
     return attrs.evolve(state, prs=prs, prs_checked=True)
 
@@ -468,7 +452,7 @@ def _eval_tree(hub: Hub, repo_id: str, revision: str) -> list[RepoFile]:
     try:
         return hub.call(listing)
     except Exception as exc:
-        if is_missing_entry(exc):
+        if classify(exc) is HubFailure.MISSING_ENTRY:
             return []
         raise
 
@@ -480,7 +464,7 @@ def _download(hub: Hub, repo_id: str, path: str, revision: str) -> EvalFile:
         if not _is_hub_failure(exc):
             raise
         return EvalFile(
-            path, None, error=f"{path}: cannot download: {_describe(exc)}", unreadable=True
+            path, None, error=f"{path}: cannot download: {describe(exc)}", unreadable=True
         )
     return parse_eval_file(path, data)
 
@@ -556,7 +540,7 @@ def _pr_files(
         except Exception as exc:
             if not _is_hub_failure(exc):
                 raise
-            out.append(attrs.evolve(pr, error=f"cannot list its files: {_describe(exc)}"))
+            out.append(attrs.evolve(pr, error=f"cannot list its files: {describe(exc)}"))
             continue
         changed = sorted(f.path for f in tree if on_main.get(f.path) != f.blob_id)
         files = tuple(_download(hub, repo_id, path, pr.head_sha) for path in changed)

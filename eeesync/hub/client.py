@@ -1,4 +1,5 @@
-"""The only place that builds `HfApi`: endpoint (incl. `local:PATH`), token, read retries.
+"""The only place that builds `HfApi`: endpoint (incl. `local:PATH`), token, read retries, and
+the only place that tells Hub failures apart (`classify`, `describe`).
 
 Reads are retried with backoff honouring `Retry-After` / `RateLimit` (huggingface_hub retries
 only some of its calls itself: `model_info`, discussions and refs raise on the first 429).
@@ -7,6 +8,7 @@ Writes that create things (the commit POST) are never retried here: see `apply/r
 
 from __future__ import annotations
 
+import enum
 import functools
 import random
 import threading
@@ -22,6 +24,7 @@ from huggingface_hub.errors import (
     EntryNotFoundError,
     GatedRepoError,
     HfHubHTTPError,
+    LocalEntryNotFoundError,
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
@@ -113,46 +116,137 @@ def retry_after_seconds(exc: BaseException) -> float | None:
     return None
 
 
-def error_code(exc: BaseException) -> str | None:
-    """The Hub's `X-Error-Code` on a failed response (None when absent)."""
-    response = getattr(exc, "response", None)
-    return None if response is None else response.headers.get("X-Error-Code")
+# --- Telling failures apart ----------------------------------------------------------------------
+
+
+class HubFailure(enum.StrEnum):
+    """What a failed Hub request means. `classify` is the only code that decides it: the rest
+    of eeesync switches on this value instead of on huggingface_hub's exception types."""
+
+    #: The Hub's definitive "no such repo": a 404, or the `RepoNotFound` error code (which the
+    #: Hub also sends with a 401 to an anonymous caller asking for a missing or private repo).
+    MISSING_REPO = "missing_repo"
+    #: The repo exists but this token may not read it. Never "missing".
+    GATED = "gated"
+    MISSING_REVISION = "missing_revision"
+    #: No such file or folder at that revision (`EntryNotFound`, or a plain 404).
+    MISSING_ENTRY = "missing_entry"
+    #: 401/403/408/429/500/502/503/504 (`RETRY_STATUSES`) without a definitive error code: try
+    #: again later, or check the token. Never "missing".
+    TRANSIENT = "transient"
+    #: No answer at all: connection refused, DNS, timeout, dropped connection.
+    UNREACHABLE = "unreachable"
+    #: Any other refusal (400, 409, 413, 501, …), or a wrapped failure with no Hub cause.
+    OTHER = "other"
+
+    @property
+    def missing(self) -> bool:
+        """The Hub answered that the thing does not exist (retrying cannot change it)."""
+        return self in _MISSING
+
+
+_MISSING = frozenset(
+    {HubFailure.MISSING_REPO, HubFailure.MISSING_REVISION, HubFailure.MISSING_ENTRY}
+)
+
+
+def classify(exc: BaseException) -> HubFailure | None:
+    """What a failed Hub call means; None when `exc` is not a Hub failure at all (a bug, or a
+    local problem such as a full disk), which callers re-raise or handle themselves.
+
+    Decided by type, then by status and `X-Error-Code`, never by message text:
+
+    - `GatedRepoError` is checked before `RepositoryNotFoundError` (it subclasses it);
+    - huggingface_hub turns a bare 401 on https into `RepositoryNotFoundError`: without the
+      `RepoNotFound` error code (or a 404) that is an auth problem, `TRANSIENT`, never missing;
+    - `hf_hub_download` hides a 5xx, a 429 or a dropped connection behind
+      `LocalEntryNotFoundError` (an `EntryNotFoundError`): its cause decides, never "missing".
+
+    Example:
+        >>> try:
+        ...     hub.api.model_info("nobody/nothing")
+        ... except Exception as exc:
+        ...     classify(exc)
+        <HubFailure.MISSING_REPO: 'missing_repo'>
+    """
+    if isinstance(exc, LocalEntryNotFoundError):
+        cause = exc.__cause__
+        found = classify(cause) if cause is not None else None
+        return HubFailure.OTHER if found is None else found
+    if isinstance(exc, NETWORK_ERRORS):
+        return HubFailure.UNREACHABLE
+    if not isinstance(exc, HfHubHTTPError):
+        return None
+    status = http_status(exc)
+    code = _error_code(exc)
+    if isinstance(exc, GatedRepoError):  # before RepositoryNotFoundError: it is a subclass
+        return HubFailure.GATED
+    if isinstance(exc, RepositoryNotFoundError):
+        if code == "RepoNotFound" or status == 404:
+            return HubFailure.MISSING_REPO
+        return HubFailure.TRANSIENT if status in RETRY_STATUSES else HubFailure.OTHER
+    if isinstance(exc, RevisionNotFoundError):
+        return HubFailure.MISSING_REVISION
+    if isinstance(exc, EntryNotFoundError):
+        return HubFailure.MISSING_ENTRY
+    if status is None:
+        return HubFailure.OTHER
+    if status in RETRY_STATUSES and code not in DEFINITIVE_ERROR_CODES:
+        return HubFailure.TRANSIENT
+    if status == 404:  # a tree listing of a missing folder, a file GET without an error code
+        return HubFailure.MISSING_ENTRY
+    return HubFailure.OTHER
+
+
+def http_status(exc: BaseException) -> int | None:
+    """The HTTP status of a refused request (None when no response came back)."""
+    response = getattr(_cause(exc), "response", None)
+    status = getattr(response, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def describe(exc: BaseException, *, detail: bool = False) -> str:
+    """A one-line, token-free description of a failed Hub call, for people.
+
+    Short by default (`HTTP 503: <server message>`, `HTTP 403: the repo is gated …`, or the
+    exception type when no answer came: `ConnectTimeout`). `detail=True` is for apply's
+    results: the server message or the error's first line, and the text of any other exception.
+    """
+    root = _cause(exc)
+    status = http_status(root)
+    if detail:
+        if isinstance(root, HfHubHTTPError) and status is not None:
+            text = root.server_message or str(root).splitlines()[0]
+            return f"HTTP {status}: {text}".strip()
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return f"{type(exc).__name__}: {first}".strip().rstrip(":")
+    head = f"HTTP {status}" if status is not None else type(root).__name__
+    if classify(exc) is HubFailure.GATED:
+        return f"{head}: the repo is gated and this token has no access"
+    message = getattr(root, "server_message", None) or ""
+    message = " ".join(str(message).split())[:200]
+    return f"{head}: {message}" if message else head
 
 
 def is_retryable(exc: BaseException) -> bool:
-    if isinstance(exc, HfHubHTTPError):
-        response = exc.response
-        if response is None or error_code(exc) in DEFINITIVE_ERROR_CODES:
-            # "RepoNotFound" on a 401 is the Hub's answer for a missing repo to an anonymous
-            # caller: asking six times gives the same answer six times.
-            return False
-        return response.status_code in RETRY_STATUSES
-    return isinstance(exc, NETWORK_ERRORS)
-
-
-def is_missing_repo(exc: BaseException) -> bool:
-    """True only for the Hub's definitive "this repo does not exist" answer.
-
-    A gated repo exists (`GatedRepoError` subclasses `RepositoryNotFoundError`: check it first),
-    and huggingface_hub also turns a bare 401 on https into `RepositoryNotFoundError`: without
-    the `RepoNotFound` error code (or a 404) that is an auth problem, never "missing".
-    """
-    if isinstance(exc, GatedRepoError) or not isinstance(exc, RepositoryNotFoundError):
+    """A read worth repeating: `TRANSIENT` or `UNREACHABLE`. `hf_hub_download`'s wrapped
+    failures are not: it has already retried its own request."""
+    if isinstance(exc, LocalEntryNotFoundError):
         return False
-    response = exc.response
-    return error_code(exc) == "RepoNotFound" or (
-        response is not None and response.status_code == 404
-    )
+    return classify(exc) in (HubFailure.TRANSIENT, HubFailure.UNREACHABLE)
 
 
-def is_missing_entry(exc: BaseException) -> bool:
-    """A missing file or folder (`EntryNotFound`, or a plain 404 on a tree listing)."""
-    if isinstance(exc, EntryNotFoundError):
-        return True
-    if isinstance(exc, (RepositoryNotFoundError, RevisionNotFoundError)):
-        return False
+def _cause(exc: BaseException) -> BaseException:
+    """The failure `hf_hub_download` wrapped in `LocalEntryNotFoundError`, else `exc` itself."""
+    if isinstance(exc, LocalEntryNotFoundError) and exc.__cause__ is not None:
+        return exc.__cause__
+    return exc
+
+
+def _error_code(exc: BaseException) -> str | None:
+    """The Hub's `X-Error-Code` on a failed response (None when absent)."""
     response = getattr(exc, "response", None)
-    return isinstance(exc, HfHubHTTPError) and response is not None and response.status_code == 404
+    return None if response is None else response.headers.get("X-Error-Code")
 
 
 def call_with_retry(
@@ -215,12 +309,14 @@ def hub_failures(endpoint: str, *, request: str = "a request") -> Iterator[None]
     """
     try:
         yield
-    except NETWORK_ERRORS as exc:
-        raise unreachable(exc, endpoint) from exc
-    except HfHubHTTPError as exc:
-        status = exc.response.status_code if exc.response is not None else "?"
+    except Exception as exc:
+        kind = classify(exc)
+        if kind is HubFailure.UNREACHABLE:
+            raise unreachable(exc, endpoint) from exc
+        if kind is None:
+            raise
         raise HubUnavailableError(
-            f"the Hub at {endpoint} refused {request} (HTTP {status})",
+            f"the Hub at {endpoint} refused {request} (HTTP {http_status(exc) or '?'})",
             hint="Retry later; if it persists, check the token (HF_TOKEN) and the endpoint.",
         ) from exc
 
@@ -228,7 +324,7 @@ def hub_failures(endpoint: str, *, request: str = "a request") -> Iterator[None]
 def unreachable(exc: BaseException, endpoint: str) -> HubUnavailableError:
     """The newcomer-facing error for "the Hub cannot be reached at all"."""
     return HubUnavailableError(
-        f"cannot reach the Hub at {endpoint}: {type(exc).__name__}",
+        f"cannot reach the Hub at {endpoint}: {type(_cause(exc)).__name__}",
         hint=(
             "Check your network connection (and HF_ENDPOINT / [hub] endpoint in eeesync.toml). "
             'To rehearse offline, set [hub] endpoint = "local:.eeesync/localhub".'

@@ -8,9 +8,9 @@ import pytest
 from huggingface_hub import CommitOperationAdd, HfApi
 
 from eeesync.datastore.locator import Locator, is_folder_locator, resolve_locator
-from eeesync.errors import DatastoreError
+from eeesync.errors import DatastoreError, HubUnavailableError
 from eeesync.hub.client import Hub, RetryPolicy
-from eeesync.localhub import LocalHub
+from eeesync.localhub import FaultConfig, LocalHub
 from tests.helpers import build_datastore, mmlu_record, upload_datastore
 
 LINK = "evaleval/EEE_datastore"
@@ -109,6 +109,19 @@ def test_hub_errors_are_datastore_errors(
     hub_api.create_repo(LINK, repo_type="dataset")
     with pytest.raises(DatastoreError, match="no revision 'nope'"):
         resolve_locator(f"{LINK}@nope", hub=hub, base_dir=tmp_path, link_repo=LINK)
+
+
+def test_a_failing_or_unreachable_hub_is_never_a_missing_datastore(
+    tmp_path: Path, localhub: LocalHub, hub_api: HfApi
+) -> None:
+    hub = make_hub(localhub, hub_api)
+    hub_api.create_repo(LINK, repo_type="dataset")
+    localhub.set_faults(FaultConfig(rate_5xx=1.0, routes=frozenset({"repo_info"})))
+    with pytest.raises(DatastoreError, match=rf"cannot resolve datastore {LINK}@main .*: HTTP 50"):
+        resolve_locator(LINK, hub=hub, base_dir=tmp_path, link_repo=LINK)
+    localhub.set_faults(FaultConfig(drop_rate=1.0, routes=frozenset({"repo_info"})))
+    with pytest.raises(HubUnavailableError, match="cannot reach the Hub"):
+        resolve_locator(LINK, hub=hub, base_dir=tmp_path, link_repo=LINK)
 
 
 def test_blob_url_is_pinned_and_quoted() -> None:
