@@ -86,3 +86,14 @@ def localhub(tmp_path: Path) -> Iterator[LocalHub]:
 def hub_api(localhub: LocalHub) -> HfApi:
     """An `HfApi` pointed at the `localhub` fixture (the local Hub accepts any token)."""
     return HfApi(endpoint=localhub.url, token="test-token")
+
+
+@pytest.fixture
+def no_client_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """huggingface_hub waits 1→8 s between its own download retries (~23 s for a persistent
+    5xx): for tests about what such a failure *means*, skip the waiting, not the retries."""
+    from types import SimpleNamespace
+
+    from huggingface_hub.utils import _http
+
+    monkeypatch.setattr(_http, "time", SimpleNamespace(sleep=lambda seconds: None))

@@ -272,7 +272,7 @@ def test_check_tasks_reports_problems_as_data(localhub: LocalHub, hub_api: HfApi
 
 
 def test_an_eval_yaml_the_hub_fails_to_serve_is_not_a_missing_one(
-    localhub: LocalHub, hub_api: HfApi
+    localhub: LocalHub, hub_api: HfApi, no_client_backoff: None
 ) -> None:
     """`hf_hub_download` reports a 5xx as `LocalEntryNotFoundError`, an `EntryNotFoundError`:
     that is a Hub failure, never "not a Community Evals benchmark"."""

@@ -174,7 +174,7 @@ def test_throttled_and_failing_answers_are_transient(
 
 
 def test_a_download_failing_on_the_server_is_transient_not_a_missing_file(
-    localhub: LocalHub, hub: Hub
+    localhub: LocalHub, hub: Hub, no_client_backoff: None
 ) -> None:
     """`hf_hub_download` hides a 5xx behind `LocalEntryNotFoundError`, an `EntryNotFoundError`."""
     localhub.storage.create_repo("acme/model")
