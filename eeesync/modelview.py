@@ -25,8 +25,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from huggingface_hub.errors import HFValidationError
-from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]
 
 from eeesync.cache import AuditCache, ObjectCache
 from eeesync.datastore import open_datastore
@@ -38,6 +36,7 @@ from eeesync.mapping import (
     MappingOptions,
     MappingResult,
     NotPublishable,
+    check_model_id,
     evaluation_date,
     finite_number,
     map_records,
@@ -472,16 +471,14 @@ def _spreads(rows: Iterable[ResultRow]) -> tuple[Spread, ...]:
 
 def check_model_query(query: str) -> str:
     """The id as typed, stripped; a text that cannot be a Hub model id is a `UserError`."""
-    text = query.strip()
     try:
-        validate_repo_id(text)
-    except HFValidationError as exc:
+        return check_model_id(query)  # the same rule the mapping applies to recorded ids
+    except NotPublishable as exc:
         raise UserError(
-            f"{query!r} is not a model id: {exc}",
+            f"{query!r} is not a model id: {exc.__cause__}",
             hint="Give the id as on the Hub, e.g. `eeesync model 01-ai/Yi-1.5-34B-Chat` "
             "(any letter case).",
         ) from exc
-    return text
 
 
 def gather_model_view(
