@@ -2,7 +2,9 @@
 
 `cli/main.py` is the only caller: it finds the file (working directory or a parent, or
 `--config`), applies `EEESYNC_*` / `HF_ENDPOINT` / `HF_TOKEN` overrides, then flags, and passes
-the result down. No other module reads the environment. Errors name the file, key and line.
+the result down. No other module reads the environment. The three layers are checked by one
+path (`Settings` through `validation.structure`); errors name the file, key and line, or the
+variable or flag.
 """
 
 from __future__ import annotations
@@ -13,11 +15,22 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import attrs
 
 from eeesync.errors import ConfigError
+from eeesync.tomlkeys import line_of
+from eeesync.validation import (
+    Path_,
+    check,
+    dotted,
+    file_locator,
+    in_range,
+    non_empty_strings,
+    positive_finite,
+    structure,
+)
 
 CONFIG_NAME = "eeesync.toml"
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -33,6 +46,110 @@ DEFAULT_API_ONLY_PROVIDERS = (
     "cohere",
 )
 DuplicatePolicy = Literal["conflict", "latest"]
+DUPLICATE_POLICIES = ("conflict", "latest")
+DEFAULT_PARALLELISM = 8
+#: Upper bound of `[hub] parallelism` / `EEESYNC_PARALLELISM` / `--parallelism`: more threads
+#: only earn more 429s from the Hub.
+MAX_PARALLELISM = 64
+ENDPOINT_PROBLEM = 'must be "https://huggingface.co", an http(s) URL, or "local:PATH"'
+
+
+# --- The file's tables: the one place each setting's type and allowed values are declared -------
+
+
+def _strip(value: str) -> str:
+    return value.strip()
+
+
+def _clean_endpoint(value: str) -> str:
+    return value.strip().rstrip("/")
+
+
+def _is_endpoint(value: str) -> bool:
+    if value.startswith("local:"):
+        return len(value) > len("local:")
+    return re.match(r"^https?://[^\s/]+(:\d+)?$", value) is not None
+
+
+def _providers(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(v.strip().lower() for v in values)
+
+
+@attrs.frozen
+class DatastoreSection:
+    locator: str = attrs.field(
+        default=DEFAULT_DATASTORE, converter=_strip, validator=check(bool, "must not be empty")
+    )
+    collections: tuple[str, ...] = attrs.field(
+        default=(), validator=check(non_empty_strings, "must be a list of collection names")
+    )
+    link_repo: str = attrs.field(
+        default=DEFAULT_DATASTORE, converter=_strip, validator=check(bool, "must not be empty")
+    )
+
+
+@attrs.frozen
+class HubSection:
+    endpoint: str = attrs.field(
+        default=DEFAULT_ENDPOINT,
+        converter=_clean_endpoint,
+        validator=check(_is_endpoint, ENDPOINT_PROBLEM),
+    )
+    seed: str | None = None
+    #: Model repos audited / records fetched at once (`--parallelism`, `EEESYNC_PARALLELISM`;
+    #: `concurrency` is its deprecated spelling).
+    parallelism: int = attrs.field(
+        default=DEFAULT_PARALLELISM,
+        validator=check(
+            in_range(1, MAX_PARALLELISM), f"must be a whole number from 1 to {MAX_PARALLELISM}"
+        ),
+    )
+    timeout: float = attrs.field(
+        default=20.0, validator=check(positive_finite, "must be a number of seconds above 0")
+    )
+
+
+@attrs.frozen
+class SyncSection:
+    tolerance: float = attrs.field(
+        default=0.005,
+        validator=check(in_range(0, 5), "must be between 0 and 5 (points on the 0–100 scale)"),
+    )
+    duplicates: str = attrs.field(
+        default="conflict",
+        validator=check(lambda v: v in DUPLICATE_POLICIES, 'must be "conflict" or "latest"'),
+    )
+    api_only_providers: tuple[str, ...] = attrs.field(
+        default=DEFAULT_API_ONLY_PROVIDERS,
+        converter=_providers,
+        validator=check(non_empty_strings, "must be a list of provider names"),
+    )
+    check_tasks: bool = True
+
+
+@attrs.frozen
+class PathsSection:
+    plans: str = attrs.field(default="plans", validator=check(bool, "must not be empty"))
+    cache: str = attrs.field(default=".eeesync", validator=check(bool, "must not be empty"))
+
+
+def _tables(value: dict[str, Any]) -> bool:
+    return all(isinstance(v, dict) for v in value.values())
+
+
+@attrs.frozen
+class Settings:
+    """`eeesync.toml` as written, checked (unknown keys are errors). `load_config` structures the
+    file merged with environment and flag values into this, then resolves it into `Config`."""
+
+    datastore: DatastoreSection = DatastoreSection()
+    hub: HubSection = HubSection()
+    sync: SyncSection = SyncSection()
+    paths: PathsSection = PathsSection()
+    #: Raw `[benchmarks.<key>]` tables; `registry.load_registry` checks their fields.
+    benchmarks: dict[str, dict[str, Any]] = attrs.field(
+        factory=dict, validator=check(_tables, "must hold one table per benchmark key")
+    )
 
 
 @attrs.frozen
@@ -50,7 +167,7 @@ class Config:
     token: str | None = attrs.field(default=None, repr=False)
     #: `local:PATH` endpoints only: a seed folder loaded into an empty local Hub (the demo).
     hub_seed: Path | None = None
-    concurrency: int = 8
+    parallelism: int = DEFAULT_PARALLELISM
     timeout: float = 20.0
     #: Absolute tolerance on the 0–100 scale when comparing a desired value to an existing one.
     tolerance: float = 0.005
@@ -65,6 +182,8 @@ class Config:
     #: Where the config came from (None = defaults only) and the folder relative paths start at.
     config_path: Path | None = None
     base_dir: Path = attrs.field(factory=Path.cwd)
+    #: Deprecated spellings this config used (printed once by the CLI as warnings).
+    deprecations: tuple[str, ...] = attrs.field(default=(), eq=False)
 
     @property
     def is_local_endpoint(self) -> bool:
@@ -108,36 +227,6 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "datastore": {"locator": str, "collections": list, "link_repo": str},
-    "hub": {"endpoint": str, "seed": str, "concurrency": int, "timeout": (int, float)},
-    "sync": {
-        "tolerance": (int, float),
-        "duplicates": str,
-        "api_only_providers": list,
-        "check_tasks": bool,
-    },
-    "paths": {"plans": str, "cache": str},
-}
-
-
-def _line_of(text: str, section: str | None, key: str) -> int | None:
-    """1-based line where `key` is set inside `[section]`, or where table `[key]` starts when
-    `section` is None (tomllib reports no positions for valid documents)."""
-    current: str | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        header = re.match(r"^\[+\s*([^\]]+?)\s*\]+", stripped)
-        if header:
-            current = header.group(1)
-            if section is None and (current == key or current.startswith(f"{key}.")):
-                return number
-            continue
-        if current == section and re.match(rf"^{re.escape(key)}\s*=", stripped):
-            return number
-    return None
-
-
 def read_config_file(path: Path) -> tuple[dict[str, Any], str]:
     """Parse the TOML file; a syntax error names the line tomllib reports."""
     try:
@@ -161,20 +250,55 @@ def load_config(
 ) -> Config:
     """Build the `Config`: file (if any), then environment, then `overrides` (from flags).
 
-    `overrides` keys are `Config` field names whose value is not None.
+    `overrides` keys are names from `FLAGS` whose value is not None. All three layers are merged
+    into one table and structured once through `Settings`, so each value is checked the same way
+    whichever layer it came from; an error names the file and line, the variable or the flag.
     """
-    values: dict[str, Any] = {"base_dir": cwd}
+    data: dict[str, Any] = {}
+    text: str | None = None
     if path is not None:
         data, text = read_config_file(path)
-        values.update(_from_file(data, text, path))
-        values["config_path"] = path
-        values["base_dir"] = path.parent
-    values.update(_from_env(env))
-    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    try:
-        config = Config(**values)
-    except (TypeError, ValueError) as exc:  # pragma: no cover - guarded by the checks above
-        raise ConfigError(str(exc), path=str(path) if path else None) from exc
+    origins: dict[Path_, str] = {}  # key path → the variable or flag that set it
+    aliases: dict[Path_, Path_] = {}  # key path → the deprecated spelling the file used
+    deprecations: list[str] = []
+    _alias_file_keys(data, aliases, deprecations, path, text)
+    layers = {**_from_env(env, deprecations), **_from_flags(overrides)}
+    for key_path, (label, value) in layers.items():
+        _put(data, key_path, value)
+        origins[key_path] = label
+    in_file = file_locator(str(path) if path else None, text)
+
+    def locate(at: Path_) -> tuple[str | None, int | None, str]:
+        for size in range(len(at), 0, -1):
+            if at[:size] in origins:
+                return None, None, f"{origins[at[:size]]} ({dotted(at)})"
+            if at[:size] in aliases:
+                return in_file((*aliases[at[:size]], *at[size:]))
+        return in_file(at)
+
+    settings = structure(data, Settings, locate=locate)
+    token = env.get("HF_TOKEN") or env.get("HUGGING_FACE_HUB_TOKEN") or None
+    base_dir = path.parent if path is not None else cwd
+    config = Config(
+        datastore_input=settings.datastore.locator,
+        datastore_link_repo=settings.datastore.link_repo,
+        collections=settings.datastore.collections,
+        endpoint_input=settings.hub.endpoint,
+        token=token,
+        hub_seed=Path(settings.hub.seed) if settings.hub.seed else None,
+        parallelism=settings.hub.parallelism,
+        timeout=settings.hub.timeout,
+        tolerance=settings.sync.tolerance,
+        duplicates=cast(DuplicatePolicy, settings.sync.duplicates),
+        api_only_providers=settings.sync.api_only_providers,
+        check_tasks=settings.sync.check_tasks,
+        plan_dir=Path(settings.paths.plans),
+        cache_dir=Path(settings.paths.cache),
+        benchmark_overrides=settings.benchmarks,
+        config_path=path,
+        base_dir=base_dir,
+        deprecations=tuple(dict.fromkeys(deprecations)),
+    )
     return attrs.evolve(
         config,
         plan_dir=config.resolve_path(config.plan_dir),
@@ -183,128 +307,103 @@ def load_config(
     )
 
 
-def _from_file(data: dict[str, Any], text: str, path: Path) -> dict[str, Any]:
-    def fail(message: str, section: str | None, key: str) -> ConfigError:
-        name = f"{section}.{key}" if section else key
-        return ConfigError(message, path=str(path), key=name, line=_line_of(text, section, key))
+def _put(data: dict[str, Any], key_path: Path_, value: Any) -> None:
+    table = data
+    for step in key_path[:-1]:
+        inner = table.get(str(step))
+        if not isinstance(inner, dict):
+            inner = table[str(step)] = {}
+        table = inner
+    table[str(key_path[-1])] = value
 
-    out: dict[str, Any] = {}
-    for section, table in data.items():
-        if section == "benchmarks":
-            if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
-                raise fail("must hold one table per benchmark key", None, "benchmarks")
-            out["benchmark_overrides"] = table
+
+#: Deprecated spellings that still work: (section, old key) → new key.
+_KEY_ALIASES = {("hub", "concurrency"): "parallelism"}
+#: Deprecated environment variables: old → new.
+_ENV_ALIASES = {"EEESYNC_CONCURRENCY": "EEESYNC_PARALLELISM"}
+
+
+def _alias_file_keys(
+    data: dict[str, Any],
+    aliases: dict[Path_, Path_],
+    deprecations: list[str],
+    path: Path | None,
+    text: str | None,
+) -> None:
+    for (section, old), new in _KEY_ALIASES.items():
+        table = data.get(section)
+        if not isinstance(table, dict) or old not in table:
             continue
-        if section not in _SCHEMA:
-            raise fail(
-                f"unknown section; expected one of {', '.join(sorted(_SCHEMA))}, benchmarks",
-                None,
-                section,
+        line = line_of(text, (section, old)) if text is not None else None
+        if new in table:
+            raise ConfigError(
+                f"set only one of {old} (deprecated) and {new}",
+                path=str(path) if path else None,
+                line=line,
+                key=f"{section}.{old}",
             )
-        if not isinstance(table, dict):
-            raise fail("must be a table", None, section)
-        for key, value in table.items():
-            expected = _SCHEMA[section].get(key)
-            if expected is None:
-                raise fail(
-                    f"unknown key; expected one of {', '.join(_SCHEMA[section])}", section, key
-                )
-            wrong_bool = isinstance(value, bool) and expected is not bool
-            if wrong_bool or not isinstance(value, expected):
-                raise fail(f"has the wrong type {type(value).__name__}", section, key)
-        out.update(_section_values(section, table, fail))
+        table[new] = table.pop(old)
+        aliases[(section, new)] = (section, old)
+        deprecations.append(f"[{section}] {old} is deprecated: call it {new}")
+
+
+def _from_env(env: Mapping[str, str], deprecations: list[str]) -> dict[Path_, tuple[str, Any]]:
+    """Environment values as key path → (variable, value), decoded to the file's types."""
+    out: dict[Path_, tuple[str, Any]] = {}
+    names = {
+        "HF_ENDPOINT": ("hub", "endpoint"),
+        "EEESYNC_ENDPOINT": ("hub", "endpoint"),  # wins over HF_ENDPOINT
+        "EEESYNC_DATASTORE": ("datastore", "locator"),
+        "EEESYNC_COLLECTIONS": ("datastore", "collections"),
+        "EEESYNC_CONCURRENCY": ("hub", "parallelism"),
+        "EEESYNC_PARALLELISM": ("hub", "parallelism"),  # wins over its deprecated alias
+        "EEESYNC_PLAN_DIR": ("paths", "plans"),
+        "EEESYNC_CACHE_DIR": ("paths", "cache"),
+    }
+    for name, key_path in names.items():
+        text = env.get(name)
+        if not text:
+            continue
+        if name in _ENV_ALIASES:
+            deprecations.append(f"{name} is deprecated: call it {_ENV_ALIASES[name]}")
+        out[key_path] = (name, decode(key_path, text))
     return out
 
 
-def _section_values(section: str, table: dict[str, Any], fail: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if section == "datastore":
-        if "locator" in table:
-            out["datastore_input"] = table["locator"].strip()
-        if "link_repo" in table:
-            out["datastore_link_repo"] = table["link_repo"].strip()
-        if "collections" in table:
-            names = table["collections"]
-            if not all(isinstance(n, str) and n.strip() for n in names):
-                raise fail("must be a list of collection names", section, "collections")
-            out["collections"] = tuple(names)
-    elif section == "hub":
-        if "endpoint" in table:
-            out["endpoint_input"] = _check_endpoint(
-                table["endpoint"], lambda m: fail(m, section, "endpoint")
-            )
-        if "seed" in table:
-            out["hub_seed"] = Path(table["seed"])
-        if "concurrency" in table:
-            if not 1 <= table["concurrency"] <= 64:
-                raise fail("must be between 1 and 64", section, "concurrency")
-            out["concurrency"] = table["concurrency"]
-        if "timeout" in table:
-            out["timeout"] = float(table["timeout"])
-    elif section == "sync":
-        if "tolerance" in table:
-            if not 0 <= table["tolerance"] <= 5:
-                raise fail(
-                    "must be between 0 and 5 (points on the 0–100 scale)", section, "tolerance"
-                )
-            out["tolerance"] = float(table["tolerance"])
-        if "duplicates" in table:
-            if table["duplicates"] not in ("conflict", "latest"):
-                raise fail('must be "conflict" or "latest"', section, "duplicates")
-            out["duplicates"] = table["duplicates"]
-        if "api_only_providers" in table:
-            out["api_only_providers"] = tuple(
-                p.strip().lower() for p in table["api_only_providers"]
-            )
-        if "check_tasks" in table:
-            out["check_tasks"] = table["check_tasks"]
-    elif section == "paths":
-        if "plans" in table:
-            out["plan_dir"] = Path(table["plans"])
-        if "cache" in table:
-            out["cache_dir"] = Path(table["cache"])
-    return out
+def decode(key_path: Path_, text: str) -> Any:
+    """A variable's or flag's text as the type the file would hold (a whole number stays text
+    when it is not one, so structuring reports it like a wrong type in the file)."""
+    if key_path == ("datastore", "collections"):
+        return tuple(c.strip() for c in text.split(",") if c.strip())
+    if key_path == ("hub", "parallelism") and re.fullmatch(r"\s*[+-]?\d+\s*", text):
+        return int(text)
+    return text
 
 
-def _check_endpoint(value: str, fail: Any) -> str:
-    value = value.strip().rstrip("/")
-    if value.startswith("local:") and len(value) > len("local:"):
-        return value
-    if re.match(r"^https?://[^\s/]+(:\d+)?$", value):
-        return value
-    raise fail('must be "https://huggingface.co", an http(s) URL, or "local:PATH"')
+def check_flag(name: str, text: str) -> Any:
+    """One flag's value, decoded and checked exactly as `load_config` checks it (for argparse,
+    which reports a bad flag before any config is read). ConfigError naming the flag."""
+    key_path, flag = FLAGS[name]
+    data: dict[str, Any] = {}
+    value = decode(key_path, text)
+    _put(data, key_path, value)
+    structure(data, Settings, locate=lambda at: (None, None, f"{flag} ({dotted(at)})"))
+    return value
 
 
-def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+#: Flag overrides `load_config` accepts: name → (key path, the flag to name in errors).
+FLAGS: dict[str, tuple[Path_, str]] = {
+    "datastore_input": (("datastore", "locator"), "--datastore"),
+    "collections": (("datastore", "collections"), "--collection"),
+    "parallelism": (("hub", "parallelism"), "--parallelism"),
+}
 
-    def fail(message: str, name: str) -> ConfigError:
-        return ConfigError(message, key=name)
 
-    if env.get("HF_ENDPOINT"):
-        out["endpoint_input"] = _check_endpoint(
-            env["HF_ENDPOINT"], lambda m: fail(m, "HF_ENDPOINT")
-        )
-    if env.get("EEESYNC_ENDPOINT"):
-        out["endpoint_input"] = _check_endpoint(
-            env["EEESYNC_ENDPOINT"], lambda m: fail(m, "EEESYNC_ENDPOINT")
-        )
-    if env.get("EEESYNC_DATASTORE"):
-        out["datastore_input"] = env["EEESYNC_DATASTORE"].strip()
-    if env.get("EEESYNC_COLLECTIONS"):
-        out["collections"] = tuple(
-            c.strip() for c in env["EEESYNC_COLLECTIONS"].split(",") if c.strip()
-        )
-    if env.get("EEESYNC_CONCURRENCY"):
-        try:
-            out["concurrency"] = int(env["EEESYNC_CONCURRENCY"])
-        except ValueError as exc:
-            raise fail("must be a whole number", "EEESYNC_CONCURRENCY") from exc
-    if env.get("EEESYNC_PLAN_DIR"):
-        out["plan_dir"] = Path(env["EEESYNC_PLAN_DIR"])
-    if env.get("EEESYNC_CACHE_DIR"):
-        out["cache_dir"] = Path(env["EEESYNC_CACHE_DIR"])
-    token = env.get("HF_TOKEN") or env.get("HUGGING_FACE_HUB_TOKEN")
-    if token:
-        out["token"] = token
+def _from_flags(overrides: Mapping[str, Any] | None) -> dict[Path_, tuple[str, Any]]:
+    out: dict[Path_, tuple[str, Any]] = {}
+    for name, value in (overrides or {}).items():
+        if value is None:
+            continue
+        key_path, flag = FLAGS[name]
+        out[key_path] = (flag, value)
     return out

@@ -28,7 +28,10 @@ class UserError(EeesyncError):
 
 
 class ConfigError(UserError):
-    """`eeesync.toml` or an `EEESYNC_*` variable is unusable. Names the file, key and line."""
+    """`eeesync.toml`, an `EEESYNC_*` variable or a flag is unusable.
+
+    Reads `file:line: key.path: problem` (or `VARIABLE (key.path): problem`).
+    """
 
     def __init__(
         self,
@@ -41,9 +44,9 @@ class ConfigError(UserError):
     ) -> None:
         where = ":".join(str(p) for p in (path, line) if p is not None)
         prefix = f"{where}: " if where else ""
-        keyed = f"[{key}] " if key else ""
+        keyed = f"{key}: " if key else ""
         super().__init__(f"{prefix}{keyed}{message}", hint=hint)
-        self.path, self.key, self.line = path, key, line
+        self.path, self.key, self.line, self.problem = path, key, line, message
 
 
 class DatastoreError(UserError):

@@ -510,7 +510,7 @@ def gather_model_view(
     wanted = text.lower()
     records = [
         r
-        for r in scan.records(concurrency=config.concurrency, progress=progress)
+        for r in scan.records(concurrency=config.parallelism, progress=progress)
         if r.model.id.strip().lower() == wanted
     ]
     registry = load_registry(config.benchmark_overrides, source_path=config.config_path)

@@ -35,7 +35,7 @@ collections = ["MMLU-Pro", "hfopenllm_v2"]
 [hub]
 endpoint = "local:.eeesync/hub"
 seed = "examples/hub"
-concurrency = 4
+parallelism = 4
 [sync]
 tolerance = 0.01
 duplicates = "latest"
@@ -50,7 +50,7 @@ task_id = "mmlu_pro"
     assert config.collections == ("MMLU-Pro", "hfopenllm_v2")
     assert config.is_local_endpoint and config.local_hub_dir() == tmp_path / ".eeesync/hub"
     assert config.hub_seed == tmp_path / "examples/hub"
-    assert config.concurrency == 4 and config.duplicates == "latest" and not config.check_tasks
+    assert config.parallelism == 4 and config.duplicates == "latest" and not config.check_tasks
     assert config.plan_dir == tmp_path / "my-plans"
     assert config.benchmark_overrides == {"mmlu_pro": {"task_id": "mmlu_pro"}}
 
@@ -105,4 +105,4 @@ def test_digest_changes_with_what_changes_a_plan() -> None:
     base = Config()
     assert base.digest() == Config().digest()
     assert base.digest() != Config(tolerance=0.5).digest()
-    assert base.digest() == Config(token="t", concurrency=3).digest()
+    assert base.digest() == Config(token="t", parallelism=3).digest()

@@ -40,6 +40,7 @@ from eeesync.apply import (
     prepare_apply,
 )
 from eeesync.apply.lock import acquire_lock
+from eeesync.cli.common import setting_flag
 from eeesync.config import Config
 from eeesync.errors import ConfirmationError, UserError
 from eeesync.hub.client import open_hub, unreachable
@@ -61,13 +62,6 @@ class Terminal:
 
     is_interactive: Callable[[], bool]
     read_line: Callable[[str], str]  # shows the prompt, returns the line; EOFError at the end
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
-    return value
 
 
 def _non_negative(text: str) -> int:
@@ -97,10 +91,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--parallelism",
-        type=_positive,
+        type=setting_flag("parallelism"),
         default=DEFAULT_PARALLELISM,
         metavar="N",
-        help=f"repos worked on at once (default {DEFAULT_PARALLELISM})",
+        help=f"repos worked on at once, 1-64 (default {DEFAULT_PARALLELISM})",
     )
     parser.add_argument(
         "--max-prs",

@@ -54,6 +54,8 @@ class App:
                     hint="Run `eeesync init` to write a starter eeesync.toml.",
                 )
             self._config = load_config(path, env=self.env, cwd=self.cwd, overrides=overrides)
+            for deprecation in self._config.deprecations:
+                self.err_console.print(f"warning: {deprecation}", markup=False, highlight=False)
         return self._config
 
 

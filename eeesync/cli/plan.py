@@ -17,7 +17,7 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from eeesync.cli.common import add_collection_arguments, chosen_collections
+from eeesync.cli.common import add_collection_arguments, chosen_collections, setting_flag
 from eeesync.errors import EeesyncError, UserError
 from eeesync.hub.client import classify, hub_failures, open_hub
 from eeesync.plan.build import PlanRequest, build_plan, list_all_collections, progress_display
@@ -32,16 +32,6 @@ if TYPE_CHECKING:
 HELP = "audit the Hub against the datastore and write a reviewable plan file"
 
 EXIT_NO_CHANGES, EXIT_CHANGES = 0, 2
-
-
-def _parallelism(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= 64:
-        raise argparse.ArgumentTypeError("must be between 1 and 64")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,9 +64,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--parallelism",
-        type=_parallelism,
+        type=setting_flag("parallelism"),
         metavar="N",
-        help="model repos audited at once (default: [hub] concurrency, 8)",
+        help="model repos audited at once, 1-64 (default: [hub] parallelism, 8)",
     )
 
 
@@ -84,7 +74,7 @@ def run(args: argparse.Namespace, app: App) -> int:
     # huggingface_hub logs each 429 it waits out ("Rate limited. Waiting…"): under a quota that
     # is hundreds of lines across the progress bars. Retries are expected and handled here.
     logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
-    config = app.config(datastore_input=args.datastore, concurrency=args.parallelism)
+    config = app.config(datastore_input=args.datastore, parallelism=args.parallelism)
     collections = chosen_collections(args, config)
     request = PlanRequest(
         collections=collections,

@@ -121,7 +121,7 @@ def build_plan(
     registry = load_registry(config.benchmark_overrides, source_path=config.config_path)
     tasks = check_tasks(registry, hub=hub) if config.check_tasks else None
     mapped = map_records(
-        scan.records(concurrency=config.concurrency, progress=progress),
+        scan.records(concurrency=config.parallelism, progress=progress),
         registry,
         locator,
         options=MappingOptions(
@@ -146,7 +146,7 @@ def build_plan(
         decided_by_main=lambda key, state: decided_by_main(
             desired[key], state, tolerance=config.tolerance, web_base=hub.web_base
         ),
-        concurrency=config.concurrency,
+        concurrency=config.parallelism,
         cache=audit_cache,
         progress=_audit_progress(progress),
     )

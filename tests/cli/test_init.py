@@ -31,7 +31,7 @@ def test_writes_a_valid_commented_file(workdir: Path, capsys: pytest.CaptureFixt
     assert config.datastore_input == DEFAULT_DATASTORE
     assert config.endpoint_input == DEFAULT_ENDPOINT  # the real Hub
     assert config.collections == ()
-    for name in ("concurrency", "timeout", "tolerance", "duplicates", "api_only_providers"):
+    for name in ("parallelism", "timeout", "tolerance", "duplicates", "api_only_providers"):
         assert getattr(config, name) == getattr(defaults, name), name
     assert config.plan_dir == workdir / "plans"
     assert "token" not in tomllib.loads(text).get("hub", {})  # never stored
