@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from fnmatch import fnmatchcase
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import attrs
 import yaml
@@ -30,6 +30,7 @@ from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]
 
 from eeesync.errors import RegistryError
+from eeesync.validation import Path_, check, file_locator, non_empty_strings, structure
 
 if TYPE_CHECKING:
     from eeesync.hub.client import Hub
@@ -262,34 +263,48 @@ def remember(memo: dict[_K, _V], key: _K, value: _V) -> _V:
 
 # --- Loading ------------------------------------------------------------------------------------
 
-_LIST_FIELDS = (
-    "task_aliases",
-    "hf_repos",
-    "benchmark_hf_repos",
-    "dataset_names",
-    "dataset_urls",
-    "preferred_metrics",
-)
-_FIELDS: dict[str, type | tuple[type, ...]] = {
-    "name": str,
-    "dataset_id": str,
-    "task_id": str,
-    "file_name": str,
-    "scale": str,
-    "default_variant": str,
-    "source_variants": dict,
-    "variants": dict,
-    "enabled": bool,
-    **dict.fromkeys(_LIST_FIELDS, list),
-}
-_VARIANT_FIELDS: dict[str, type] = {
-    "task_id": str,
-    "task_aliases": list,
-    "notes": str,
-    "file_name": str,
-    "match": list,
-    "hf_repos": list,
-}
+_STRINGS_PROBLEM = "must be a list of non-empty strings"
+_Strings = tuple[str, ...] | None
+
+
+_NON_EMPTY = check(non_empty_strings, _STRINGS_PROBLEM)
+
+
+@attrs.frozen
+class VariantTable:
+    """`[benchmarks.<key>.variants.<name>]` as written (None: not set)."""
+
+    task_id: str | None = None
+    task_aliases: _Strings = attrs.field(default=None, validator=_NON_EMPTY)
+    notes: str | None = None
+    file_name: str | None = None
+    match: _Strings = attrs.field(default=None, validator=_NON_EMPTY)
+    hf_repos: _Strings = attrs.field(default=None, validator=_NON_EMPTY)
+
+
+@attrs.frozen
+class BenchmarkTable:
+    """One `[benchmarks.<key>]` table as written (None: not set), in `benchmarks.toml` or as an
+    `eeesync.toml` override. The one place a definition's fields are declared: both are
+    structured through it (unknown fields are errors), then `_build` resolves a `Benchmark`."""
+
+    name: str | None = None
+    dataset_id: str | None = None
+    task_id: str | None = None
+    task_aliases: _Strings = attrs.field(default=None, validator=_NON_EMPTY)
+    file_name: str | None = None
+    hf_repos: _Strings = attrs.field(default=None, validator=_NON_EMPTY)
+    benchmark_hf_repos: _Strings = attrs.field(default=None, validator=_NON_EMPTY)
+    dataset_names: _Strings = attrs.field(default=None, validator=_NON_EMPTY)
+    dataset_urls: _Strings = attrs.field(default=None, validator=_NON_EMPTY)
+    preferred_metrics: _Strings = attrs.field(default=None, validator=_NON_EMPTY)
+    scale: str | None = attrs.field(
+        default=None, validator=check(lambda v: v in SCALES, f"must be one of {', '.join(SCALES)}")
+    )
+    variants: dict[str, VariantTable] | None = None
+    default_variant: str | None = None
+    source_variants: dict[str, str] | None = None
+    enabled: bool | None = None
 
 
 def builtin_tables() -> dict[str, dict[str, Any]]:
@@ -297,18 +312,6 @@ def builtin_tables() -> dict[str, dict[str, Any]]:
     text = resources.files("eeesync").joinpath("benchmarks.toml").read_text(encoding="utf-8")
     tables: dict[str, dict[str, Any]] = tomllib.loads(text)["benchmarks"]
     return tables
-
-
-def _line_of(source_path: Path | None, key: str) -> int | None:
-    """Line of `[benchmarks.<key>]` in the config file (tomllib reports no positions)."""
-    if source_path is None:
-        return None
-    try:
-        lines = source_path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return None
-    header = re.compile(rf"^\s*\[\s*benchmarks\s*\.\s*\"?{re.escape(key)}\"?\s*[\].]")
-    return next((n for n, line in enumerate(lines, start=1) if header.match(line)), None)
 
 
 def load_registry(
@@ -322,41 +325,39 @@ def load_registry(
     key adds a benchmark; `enabled = false` removes one. A bad table raises `RegistryError`
     naming `benchmarks.<key>[.<field>]` (and the file and line when `source_path` is given).
     """
+    text: str | None = None
+    if source_path is not None:
+        try:
+            text = source_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = None
+    overrides = overrides or {}
+
+    def locate(key: str) -> Callable[[Path_], tuple[str | None, int | None, str]]:
+        """Where `benchmarks.<key>…` was set: the config file for overrides, else nowhere."""
+        origin = key in overrides and source_path is not None
+        return file_locator(
+            str(source_path) if origin else None,
+            text if origin else None,
+            prefix=("benchmarks", key),
+        )
+
     tables = builtin_tables()
-    for key, table in (overrides or {}).items():
-
-        def fail(message: str, field: str | None = None, *, key: str = key) -> RegistryError:
-            name = f"benchmarks.{key}" + (f".{field}" if field else "")
-            return RegistryError(
-                message,
-                path=str(source_path) if source_path else None,
-                key=name,
-                line=_line_of(source_path, key),
-            )
-
-        if not isinstance(table, Mapping):
-            raise fail("must be a table")
-        if key in tables:
-            tables[key] = _merge(tables[key], table)
-        else:
-            tables[key] = dict(table)
-        _check_types(tables[key], fail)
+    for key, table in overrides.items():
+        structure(table, BenchmarkTable, locate=locate(key), error=RegistryError)
+        tables[key] = _merge(tables[key], table) if key in tables else dict(table)
     benchmarks = []
     for key, table in tables.items():
+        where = locate(key)
 
-        def fail_final(message: str, field: str | None = None, *, key: str = key) -> RegistryError:
-            name = f"benchmarks.{key}" + (f".{field}" if field else "")
-            origin = key in (overrides or {})
-            return RegistryError(
-                message,
-                path=str(source_path) if (source_path and origin) else None,
-                key=name,
-                line=_line_of(source_path, key) if origin else None,
-            )
+        def fail(message: str, field: str | None = None, *, where: Any = where) -> RegistryError:
+            path, line, name = where(tuple(field.split(".")) if field else ())
+            return RegistryError(message, path=path, key=name, line=line)
 
-        if table.get("enabled", True) is False:
+        spec = structure(table, BenchmarkTable, locate=where, error=RegistryError)
+        if spec.enabled is False:
             continue
-        benchmarks.append(_build(key, table, fail_final))
+        benchmarks.append(_build(key, spec, fail))
     return Registry(benchmarks=tuple(benchmarks))
 
 
@@ -376,49 +377,15 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
     return merged
 
 
-def _check_types(table: Mapping[str, Any], fail: Any) -> None:
-    for field, value in table.items():
-        expected = _FIELDS.get(field)
-        if expected is None:
-            raise fail(f"unknown field; expected one of {', '.join(sorted(_FIELDS))}", field)
-        if isinstance(value, bool) and expected is not bool:
-            raise fail(f"must be a {_type_name(expected)}, not a boolean", field)
-        if not isinstance(value, expected):
-            raise fail(f"must be a {_type_name(expected)}, not {type(value).__name__}", field)
-        if isinstance(value, list) and not all(isinstance(v, str) and v.strip() for v in value):
-            raise fail("must be a list of non-empty strings", field)
-    for name, variant in (table.get("variants") or {}).items():
-        if not isinstance(variant, Mapping):
-            raise fail("must be a table", f"variants.{name}")
-        for field, value in variant.items():
-            expected = _VARIANT_FIELDS.get(field)
-            if expected is None:
-                raise fail(
-                    f"unknown field; expected one of {', '.join(sorted(_VARIANT_FIELDS))}",
-                    f"variants.{name}.{field}",
-                )
-            if not isinstance(value, expected) or isinstance(value, bool):
-                raise fail(f"must be a {_type_name(expected)}", f"variants.{name}.{field}")
-            if isinstance(value, list) and not all(isinstance(v, str) and v.strip() for v in value):
-                raise fail("must be a list of non-empty strings", f"variants.{name}.{field}")
-    for source, variant in (table.get("source_variants") or {}).items():
-        if not isinstance(variant, str):
-            raise fail("values must be variant names", f"source_variants.{source}")
+def _strings(values: Iterable[str] | None) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v.strip() for v in values or ()))
 
 
-def _type_name(expected: type | tuple[type, ...]) -> str:
-    return {str: "string", list: "list", dict: "table", bool: "boolean"}.get(
-        expected if isinstance(expected, type) else str, "value"
-    )
-
-
-def _strings(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(v.strip() for v in values))
-
-
-def _aliases(task_id: str, aliases: list[str], fail: Any, field: str) -> tuple[str, ...]:
+def _aliases(task_id: str, aliases: Iterable[str] | None, fail: Any, field: str) -> tuple[str, ...]:
     """Checked aliases, without the task id itself (an override may make an alias the id)."""
-    return tuple(dict.fromkeys(_check_task_id(a, fail, field) for a in aliases if a != task_id))
+    return tuple(
+        dict.fromkeys(_check_task_id(a, fail, field) for a in aliases or () if a != task_id)
+    )
 
 
 def _check_task_id(value: str, fail: Any, field: str) -> str:
@@ -428,69 +395,63 @@ def _check_task_id(value: str, fail: Any, field: str) -> str:
     return value
 
 
-def _build(key: str, table: Mapping[str, Any], fail: Any) -> Benchmark:
+def _build(key: str, table: BenchmarkTable, fail: Any) -> Benchmark:
     if not _KEY_RE.match(key):
         raise fail("benchmark keys are lower-case letters, digits, '_' and '-'")
     for required in ("name", "dataset_id"):
-        if not str(table.get(required, "")).strip():
+        if not (getattr(table, required) or "").strip():
             raise fail(f"{required} is required", required)
-    dataset_id = table["dataset_id"].strip()
+    dataset_id = (table.dataset_id or "").strip()
     try:
         validate_repo_id(dataset_id)
     except HFValidationError as exc:
         raise fail(f"{dataset_id!r} is not a valid Hub dataset id: {exc}", "dataset_id") from exc
-    file_name = str(table.get("file_name") or f"{key}.yaml").strip()
+    file_name = (table.file_name or f"{key}.yaml").strip()
     if not _FILE_RE.match(file_name):
         raise fail(f"{file_name!r} must be a plain *.yaml file name", "file_name")
-    scale = table.get("scale", "auto")
-    if scale not in SCALES:
-        raise fail(f"must be one of {', '.join(SCALES)}", "scale")
     variants = []
-    for name, raw in (table.get("variants") or {}).items():
+    for name, raw in (table.variants or {}).items():
         field = f"variants.{name}"
-        if not raw.get("task_id"):
+        if not raw.task_id:
             raise fail("task_id is required", f"{field}.task_id")
-        variant_file = raw.get("file_name")
-        if variant_file is not None and not _FILE_RE.match(variant_file):
-            raise fail(f"{variant_file!r} must be a plain *.yaml file name", f"{field}.file_name")
+        if raw.file_name is not None and not _FILE_RE.match(raw.file_name):
+            raise fail(f"{raw.file_name!r} must be a plain *.yaml file name", f"{field}.file_name")
         variants.append(
             Variant(
                 name=name,
-                task_id=_check_task_id(raw["task_id"], fail, f"{field}.task_id"),
-                task_aliases=_aliases(
-                    raw["task_id"], raw.get("task_aliases", []), fail, f"{field}.task_aliases"
-                ),
-                notes=(raw.get("notes") or "").strip() or None,
-                file_name=variant_file,
-                match=_strings(raw.get("match", [])),
-                hf_repos=_strings(raw.get("hf_repos", [])),
+                task_id=_check_task_id(raw.task_id, fail, f"{field}.task_id"),
+                task_aliases=_aliases(raw.task_id, raw.task_aliases, fail, f"{field}.task_aliases"),
+                notes=(raw.notes or "").strip() or None,
+                file_name=raw.file_name,
+                match=_strings(raw.match),
+                hf_repos=_strings(raw.hf_repos),
             )
         )
     names = {v.name for v in variants}
-    default_variant = (table.get("default_variant") or "").strip() or None
+    default_variant = (table.default_variant or "").strip() or None
     if default_variant is not None and default_variant not in names:
         raise fail(f"{default_variant!r} is not one of the variants", "default_variant")
     source_variants = []
-    for source, variant in (table.get("source_variants") or {}).items():
+    for source, variant in (table.source_variants or {}).items():
         if variant not in names:
             raise fail(f"{variant!r} is not one of the variants", f"source_variants.{source}")
         source_variants.append((source.strip().lower(), variant))
-    task_id = str(table.get("task_id") or (variants[0].task_id if variants else ""))
+    task_id = table.task_id or (variants[0].task_id if variants else "")
     if not task_id:
         raise fail("task_id is required", "task_id")
     benchmark = Benchmark(
         key=key,
-        name=table["name"].strip(),
+        name=(table.name or "").strip(),
         dataset_id=dataset_id,
         task_id=_check_task_id(task_id, fail, "task_id"),
-        task_aliases=_aliases(task_id, table.get("task_aliases", []), fail, "task_aliases"),
+        task_aliases=_aliases(task_id, table.task_aliases, fail, "task_aliases"),
         file_name=file_name,
-        hf_repos=_strings(table.get("hf_repos", [])),
-        benchmark_hf_repos=_strings(table.get("benchmark_hf_repos", [])),
-        dataset_names=_strings(table.get("dataset_names", [])),
-        dataset_urls=_strings(table.get("dataset_urls", [])),
-        preferred_metrics=_strings(table.get("preferred_metrics", [])),
-        scale=scale,
+        hf_repos=_strings(table.hf_repos),
+        benchmark_hf_repos=_strings(table.benchmark_hf_repos),
+        dataset_names=_strings(table.dataset_names),
+        dataset_urls=_strings(table.dataset_urls),
+        preferred_metrics=_strings(table.preferred_metrics),
+        scale=cast(Scale, table.scale or "auto"),
         variants=tuple(variants),
         default_variant=default_variant,
         source_variants=tuple(sorted(source_variants)),

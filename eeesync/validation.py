@@ -19,6 +19,7 @@ import attrs
 import cattrs
 from cattrs.errors import (
     AttributeValidationNote,
+    BaseValidationError,
     ClassValidationError,
     ForbiddenExtraKeysError,
     IterableValidationError,
@@ -193,7 +194,8 @@ def structure(
     came from: (file or variable, line, key name to show)."""
     try:
         return CONVERTER.structure(data, cls)
-    except (ClassValidationError, IterableValidationError, ForbiddenExtraKeysError) as exc:
+    # TypeError / ValueError: the top-level value itself is wrong (not a table).
+    except (BaseValidationError, ForbiddenExtraKeysError, TypeError, ValueError) as exc:
         found = problems(exc) or [((), str(exc))]
         path, problem = found[0]
         where, line, key = locate(path)

@@ -146,7 +146,7 @@ def test_an_override_that_makes_an_alias_the_task_id_drops_it_from_the_aliases()
 @pytest.mark.parametrize(
     ("table", "key", "message"),
     [
-        ({"gsm8k": {"task_idd": "x"}}, "benchmarks.gsm8k.task_idd", "unknown field"),
+        ({"gsm8k": {"task_idd": "x"}}, "benchmarks.gsm8k.task_idd", "unknown key"),
         ({"gsm8k": {"task_aliases": "default"}}, "benchmarks.gsm8k.task_aliases", "must be a list"),
         ({"gsm8k": {"hf_repos": [""]}}, "benchmarks.gsm8k.hf_repos", "non-empty strings"),
         ({"gsm8k": {"name": True}}, "benchmarks.gsm8k.name", "not a boolean"),
@@ -190,7 +190,7 @@ def test_errors_name_the_config_file_and_line(tmp_path: Path) -> None:
     config.write_text('[hub]\nendpoint = "local:x"\n\n[benchmarks.gsm8k]\nscale = "odd"\n')
     with pytest.raises(RegistryError) as caught:
         load_registry({"gsm8k": {"scale": "odd"}}, source_path=config)
-    assert caught.value.line == 4 and str(config) in str(caught.value)
+    assert caught.value.line == 5 and str(config) in str(caught.value)
 
 
 def test_task_check_resolution() -> None:

@@ -43,7 +43,7 @@ def test_bad_override_is_a_clean_error(tmp_path: Path, capsys: pytest.CaptureFix
     config = write_config(tmp_path, "http://127.0.0.1:9", '\n[benchmarks.gsm8k]\nscale = "odd"\n')
     assert main(["--config", str(config), "benchmarks"], env={"COLUMNS": "200"}) == 1
     err = capsys.readouterr().err
-    assert "benchmarks.gsm8k.scale" in err and ":4" in err
+    assert "benchmarks.gsm8k.scale" in err and ":5" in err
 
 
 def test_check_passes_when_eval_yaml_defines_every_task(
