@@ -66,7 +66,7 @@ def prepare_apply(
         return check_repo(hub, plan, repo, index=index, journal=summary)
 
     repos = action_repos(plan)
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+    with ThreadPoolExecutor(max_workers=parallelism) as pool:
         checks = tuple(pool.map(check, range(len(repos)), repos))
     return Preview(plan, plan_path, checks)
 

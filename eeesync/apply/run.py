@@ -100,7 +100,7 @@ def apply_plan(
     run = _Run(hub, preview.plan, journal, options, on_event, stop)
     interrupted = False
     futures: list[Future[ActionResult]] = []
-    pool = ThreadPoolExecutor(max_workers=max(1, options.parallelism))
+    pool = ThreadPoolExecutor(max_workers=options.parallelism)
     try:
         run.start()
         try:

@@ -285,7 +285,7 @@ def _in_order(
     load: Callable[[IndexRow], bytes | SkippedItem], rows: Sequence[IndexRow], concurrency: int
 ) -> Iterator[tuple[IndexRow, bytes | SkippedItem]]:
     """Run `load` on a bounded thread pool, yielding results in input order."""
-    workers = max(1, concurrency)
+    workers = concurrency  # 1..64: checked where the config and flags are read
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eeesync-read") as pool:
         window: deque[tuple[IndexRow, Future[bytes | SkippedItem]]] = deque()
         upcoming = iter(rows)

@@ -582,7 +582,7 @@ def audit_repos(
     keys = sorted(k for k in wanted if k not in skipped)
     if progress.on_start is not None:
         progress.on_start(len(keys))
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="audit") as pool:
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="audit") as pool:
         spellings = {k: sorted(wanted[k])[0] for k in keys}
         heads = learn_heads(hub, spellings.values(), executor=pool, on_head=progress.on_head)
 
