@@ -8,7 +8,7 @@ Pro), with new model ids, scores and uuids, and optional padding so sizes spread
 The generator runs in a child process; each measurement runs in another fresh process pinned to
 one core (the folder reader is single-threaded), so its peak RSS (`ru_maxrss`) is its own.
 
-It measures what `eeesync plan` does (eeesync/plan/build.py): `open_datastore(...).records()`
+It measures what `eeesync plan` does (eeesync/pipeline.py): `open_datastore(...).records()`
 streamed into `map_records`, so memory stays flat. Phases: index (read + check every index
 row), read (open + size + sha256 + JSON parse + required keys, per object), map (the rest).
 

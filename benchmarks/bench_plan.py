@@ -40,7 +40,7 @@ from huggingface_hub import HfApi  # noqa: E402
 from eeesync.config import Config  # noqa: E402
 from eeesync.hub.client import Hub, RetryPolicy  # noqa: E402
 from eeesync.localhub import FaultConfig, LocalHub, RateLimitConfig  # noqa: E402
-from eeesync.plan.build import BuildResult, PlanRequest, build_plan  # noqa: E402
+from eeesync.pipeline import BuildResult, PlanRequest, build_plan  # noqa: E402
 from tests.helpers import (  # noqa: E402
     MMLU_DATASET,
     MMLU_FILE,

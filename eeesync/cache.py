@@ -28,7 +28,7 @@ import attrs
 import cattrs
 
 from eeesync.fsutil import write_atomic
-from eeesync.hub.audit import EvalFile
+from eeesync.hub.state import EvalFile
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")

@@ -31,7 +31,8 @@ from eeesync.datastore import open_datastore
 from eeesync.datastore.locator import Locator, resolve_locator
 from eeesync.datastore.records import Record, Result
 from eeesync.errors import HubUnavailableError, UserError
-from eeesync.hub.audit import RepoState, audit_repo, learn_heads
+from eeesync.hub.audit import audit_repo, learn_heads
+from eeesync.hub.state import RepoState
 from eeesync.mapping import (
     MappingOptions,
     MappingResult,
@@ -51,6 +52,7 @@ from eeesync.plan.model import (
     SkippedItem,
     Status,
 )
+from eeesync.progress import NO_PROGRESS, Progress
 from eeesync.registry import (
     Benchmark,
     Registry,
@@ -61,8 +63,6 @@ from eeesync.registry import (
 )
 
 if TYPE_CHECKING:
-    from rich.progress import Progress
-
     from eeesync.config import Config
     from eeesync.hub.client import Hub
 
@@ -487,7 +487,7 @@ def gather_model_view(
     config: Config,
     hub: Hub,
     collections: Sequence[str] | None,
-    progress: Progress | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> ModelView:
     """Read the datastore and the Hub for one model and assemble its view.
 

@@ -18,8 +18,8 @@ from huggingface_hub.hf_api import RepoFile
 
 from eeesync.apply.journal import ActionRecordSummary
 from eeesync.apply.pull_request import content_hash, parse_markers, short_sha
-from eeesync.hub.audit import ACTIVE_PR_STATUSES
 from eeesync.hub.client import Hub, HubFailure, classify, describe
+from eeesync.hub.state import ACTIVE_PR_STATUSES
 from eeesync.plan.model import Plan, RepoPlan
 
 

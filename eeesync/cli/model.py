@@ -18,8 +18,8 @@ from eeesync.cli.common import add_collection_arguments, chosen_collections
 from eeesync.errors import UserError
 from eeesync.hub.client import hub_failures, open_hub
 from eeesync.modelview import gather_model_view
-from eeesync.plan.build import progress_display
 from eeesync.views.model_view import FORMATS, render_model_view
+from eeesync.views.progress import progress_display
 
 if TYPE_CHECKING:
     from eeesync.cli.main import App

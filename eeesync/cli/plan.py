@@ -1,6 +1,6 @@
 """`eeesync plan`: compute the desired state, audit the Hub, write a reviewable plan file.
 
-Wiring only (the pipeline is `plan/build.py`, rendering is `eeesync.views`): load the config with
+Wiring only (the pipeline is `pipeline.py`, rendering is `eeesync.views`): load the config with
 the flags last, run the pipeline with progress bars on stderr, write the plan to `plans/` (or
 `-o`), render it, and end with where it was written and the exact `eeesync apply` command.
 
@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING
 from eeesync.cli.common import add_collection_arguments, chosen_collections, setting_flag
 from eeesync.errors import EeesyncError, UserError
 from eeesync.hub.client import classify, hub_failures, open_hub
-from eeesync.plan.build import PlanRequest, build_plan, list_all_collections, progress_display
+from eeesync.pipeline import PlanRequest, build_plan, list_all_collections
 from eeesync.plan.file import default_plan_name, render_plan, write_plan
 from eeesync.views import render_plan as render_view
+from eeesync.views.progress import progress_display
 
 if TYPE_CHECKING:
     from eeesync.cli.main import App

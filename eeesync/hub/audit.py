@@ -24,31 +24,31 @@ Format of the files: https://huggingface.co/docs/hub/eval-results
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
-import yaml
-from huggingface_hub import hf_hub_url, parse_eval_result_entries
+from huggingface_hub import hf_hub_url
 from huggingface_hub.hf_api import RepoFile
 from huggingface_hub.utils._headers import build_hf_headers
 from huggingface_hub.utils._http import get_session, hf_raise_for_status
-from huggingface_hub.utils.sha import git_hash
 
 from eeesync.hub.client import Hub, HubFailure, classify, describe, unreachable
+from eeesync.hub.state import (
+    ACTIVE_PR_STATUSES,
+    EVAL_DIR,
+    AuditStore,
+    EvalFile,
+    PullRequestState,
+    RepoState,
+    is_eval_path,
+    parse_eval_file,
+)
+from eeesync.progress import NO_PROGRESS, NO_TASK, Progress, ProgressTask
 
-if TYPE_CHECKING:
-    from eeesync.cache import AuditCache
-
-EVAL_DIR = ".eval_results"
-#: PR statuses whose files count as "on the Hub" (the community badge). Drafts included: they
-#: are one click from open, and a second PR with the same score would be a duplicate.
-ACTIVE_PR_STATUSES = frozenset({"open", "draft"})
 #: `list_models` page size on the Hub; used to bound how much of an author's listing we read.
 LIST_PAGE_SIZE = 1000
 #: An author listing pays off from this many wanted repos of that author.
@@ -56,68 +56,6 @@ BULK_MIN_REPOS = 2
 
 
 # --- The audit's own types -----------------------------------------------------------------------
-
-
-@attrs.frozen
-class HubEntry:
-    """One item of an existing `.eval_results` file, as read (values as written + normalised)."""
-
-    index: int  # position in the file's list (0-based)
-    dataset_id: str
-    task_id: str
-    value: float | None  # None when the value is not a finite number
-    raw_value: str  # as written in the file (for people)
-    notes: str | None = None
-    date: str | None = None
-    source_url: str | None = None
-    source_name: str | None = None
-    verified: bool = False  # carries a verifyToken
-
-
-@attrs.frozen
-class EvalFile:
-    """One `.eval_results/*.yaml` file at a revision."""
-
-    path: str
-    blob_id: str | None  # git blob sha1 (None when it could not be downloaded)
-    entries: tuple[HubEntry, ...] = ()
-    #: Non-empty when the file is malformed (entries then holds the items that did parse).
-    error: str = ""
-    #: The file could not be read at all (download failed): it could hold anything.
-    unreadable: bool = False
-    text: str = ""  # the exact content (main: merge appends to it)
-
-
-@attrs.frozen
-class PullRequestState:
-    """An open or draft PR and the eval files it changes compared with main."""
-
-    num: int
-    status: str  # "open" or "draft"
-    title: str
-    url: str
-    head_sha: str
-    files: tuple[EvalFile, ...] = ()
-    error: str = ""  # its files could not be read
-
-
-@attrs.frozen
-class RepoState:
-    """What the Hub holds for one model repo, as far as the plan needs it."""
-
-    requested_ids: tuple[str, ...]  # spellings used by the datastore records
-    repo_id: str  # canonical id (the first requested id when unknown)
-    exists: bool = True
-    main_sha: str = ""
-    main_files: tuple[EvalFile, ...] = ()
-    prs: tuple[PullRequestState, ...] = ()
-    #: False when the PR listing was skipped because main already decides every entry.
-    prs_checked: bool = False
-    error: str = ""  # the repo could not be read: every entry is an audit_error
-    pr_error: str = ""  # the PRs could not be listed
-
-    def main_file(self, path: str) -> EvalFile | None:
-        return next((f for f in self.main_files if f.path == path), None)
 
 
 @attrs.frozen
@@ -135,124 +73,6 @@ class HeadFailure:
     message: str
     #: No answer at all (connection refused, DNS, timeout): the cause, kept to report it.
     unreachable: BaseException | None = attrs.field(default=None, eq=False, repr=False)
-
-
-# --- Parsing existing files ----------------------------------------------------------------------
-
-
-def is_eval_path(path: str) -> bool:
-    """A Community Evals file: any `*.yaml`/`*.yml` under `.eval_results/` (nested included)."""
-    lowered = path.lower()
-    return path.startswith(EVAL_DIR + "/") and lowered.endswith((".yaml", ".yml"))
-
-
-def parse_eval_file(path: str, data: bytes) -> EvalFile:
-    """Parse one file safely: `yaml.safe_load`, shape check, then huggingface_hub's parser.
-
-    Unquoted dates become strings and numeric strings numbers. A problem with an item makes the
-    file malformed (`error` names the item) but the items that did parse are kept.
-
-    Example:
-        >>> f = parse_eval_file(".eval_results/gpqa.yaml",
-        ...     b"- dataset: {id: Idavidrein/gpqa, task_id: gpqa_diamond}\\n  value: '0.412'\\n")
-        >>> f.entries[0].value, f.error
-        (0.412, '')
-    """
-    blob_id = git_hash(data)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return EvalFile(path, blob_id, error=f"{path}: not UTF-8 text ({exc.reason})")
-    try:
-        loaded = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" (line {where.line + 1})" if where is not None else ""
-        problem = getattr(exc, "problem", None) or type(exc).__name__
-        return EvalFile(path, blob_id, error=f"{path}: invalid YAML{line}: {problem}", text=text)
-    if loaded is None:
-        return EvalFile(path, blob_id, text=text)  # empty (or comments only): no entries
-    if not isinstance(loaded, list):
-        kind = type(loaded).__name__
-        return EvalFile(
-            path, blob_id, error=f"{path}: top level is a {kind}, expected a list", text=text
-        )
-    entries: list[HubEntry] = []
-    problems: list[str] = []
-    for index, item in enumerate(loaded):
-        parsed = _parse_item(index, item)
-        if isinstance(parsed, str):
-            problems.append(parsed)
-        else:
-            entries.append(parsed)
-    error = f"{path}: " + "; ".join(problems) if problems else ""
-    return EvalFile(path, blob_id, tuple(entries), error=error, text=text)
-
-
-def _parse_item(index: int, item: Any) -> HubEntry | str:
-    label = f"entry {index + 1}"
-    if not isinstance(item, dict):
-        return f"{label} is a {type(item).__name__}, expected a mapping"
-    item = _normalised_item(item)
-    try:
-        parsed = parse_eval_result_entries([item])
-    except KeyError as exc:
-        key = str(exc.args[0])
-        return f"{label} lacks the required key {'dataset.' + key if key != 'value' else key}"
-    except (TypeError, ValueError, AttributeError) as exc:
-        return f"{label} is invalid: {exc}"
-    if not parsed:
-        return f"{label} is an error record, not an entry"
-    entry = parsed[0]
-    if not isinstance(entry.dataset_id, str) or not isinstance(entry.task_id, str):
-        return f"{label} has a non-text dataset.id or task_id"
-    raw = entry.value
-    return HubEntry(
-        index=index,
-        dataset_id=entry.dataset_id.strip(),
-        task_id=entry.task_id.strip(),
-        value=_number(raw),
-        raw_value=str(raw),
-        notes=_text(entry.notes),
-        date=_text(entry.date),
-        source_url=_text(entry.source_url),
-        source_name=_text(entry.source_name),
-        verified=bool(entry.verify_token),
-    )
-
-
-def _normalised_item(item: dict[Any, Any]) -> dict[Any, Any]:
-    """Unquoted YAML dates load as `date` objects: the format says strings."""
-    item = dict(item)
-    if isinstance(item.get("date"), (dt.date, dt.datetime)):
-        item["date"] = item["date"].isoformat()
-    dataset = item.get("dataset")
-    if isinstance(dataset, dict):
-        item["dataset"] = {
-            k: (str(v) if isinstance(v, (int, float)) else v) for k, v in dataset.items()
-        }
-    return item
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip().rstrip("%"))
-        except ValueError:
-            return None
-    else:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return str(value).strip() or None
 
 
 # --- Talking to the Hub --------------------------------------------------------------------------
@@ -287,7 +107,7 @@ def learn_heads(
     repo_ids: Iterable[str],
     *,
     executor: ThreadPoolExecutor,
-    on_head: Callable[[], None] | None = None,
+    tick: ProgressTask = NO_TASK,
 ) -> dict[str, Head | HeadFailure]:
     """Canonical id, main sha and eval file list for each repo, in as few API requests as can be.
 
@@ -312,14 +132,12 @@ def learn_heads(
     if isinstance(probe, HeadFailure) and probe.unreachable is not None:
         raise unreachable(probe.unreachable, hub.endpoint)
     found[probe_key] = probe
-    if on_head is not None:
-        on_head()
+    tick.advance()
 
     def record(key: str, result: Head | HeadFailure) -> None:
         with lock:
             found[key] = result
-        if on_head is not None:
-            on_head()
+        tick.advance()
 
     bulk = [
         (author_spelling[author], keys)
@@ -398,7 +216,7 @@ def audit_repo(
     head: Head | HeadFailure,
     *,
     decided_by_main: Callable[[RepoState], bool],
-    cache: AuditCache | None = None,
+    cache: AuditStore | None = None,
 ) -> RepoState:
     """Read main's eval files and (unless main decides everything) the open/draft PRs."""
     requested = tuple(sorted(set(requested_ids)))
@@ -474,7 +292,7 @@ def _main_files(
     repo_id: str,
     sha: str,
     paths: Sequence[str],
-    cache: AuditCache | None,
+    cache: AuditStore | None,
 ) -> tuple[EvalFile, ...]:
     if not paths:
         return ()
@@ -522,7 +340,7 @@ def _pr_files(
     main_sha: str,
     prs: Sequence[PullRequestState],
     main_files: Sequence[EvalFile],
-    cache: AuditCache | None,
+    cache: AuditStore | None,
 ) -> tuple[PullRequestState, ...]:
     """The eval files each PR changes: its tree's blob ids against main's (new or different)."""
     on_main = {f.path: f.blob_id for f in main_files}
@@ -553,23 +371,14 @@ def _pr_files(
 # --- Many repos ----------------------------------------------------------------------------------
 
 
-@attrs.frozen
-class AuditProgress:
-    """Callbacks for progress bars: totals first, then one tick per head and per repo."""
-
-    on_start: Callable[[int], None] | None = None
-    on_head: Callable[[], None] | None = None
-    on_repo: Callable[[], None] | None = None
-
-
 def audit_repos(
     hub: Hub,
     wanted: Mapping[str, Sequence[str]],
     *,
     decided_by_main: Callable[[str, RepoState], bool],
     concurrency: int = 8,
-    cache: AuditCache | None = None,
-    progress: AuditProgress | None = None,
+    cache: AuditStore | None = None,
+    progress: Progress = NO_PROGRESS,
     skip_audit: Iterable[str] = (),
 ) -> dict[str, RepoState]:
     """Audit every repo in `wanted` (lower-cased id → requested spellings), `concurrency` at once.
@@ -577,14 +386,13 @@ def audit_repos(
     `decided_by_main(key, state)` says whether main alone decides every desired entry of that
     repo (then its PRs are not listed). Returns states keyed like `wanted`.
     """
-    progress = progress or AuditProgress()
     skipped = set(skip_audit)
     keys = sorted(k for k in wanted if k not in skipped)
-    if progress.on_start is not None:
-        progress.on_start(len(keys))
+    head_bar = progress.task("Looking up model repos", total=len(keys))
+    repo_bar = progress.task("Auditing model repos", total=len(keys))
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="audit") as pool:
         spellings = {k: sorted(wanted[k])[0] for k in keys}
-        heads = learn_heads(hub, spellings.values(), executor=pool, on_head=progress.on_head)
+        heads = learn_heads(hub, spellings.values(), executor=pool, tick=head_bar)
 
         def one(key: str) -> RepoState:
             state = audit_repo(
@@ -594,8 +402,7 @@ def audit_repos(
                 decided_by_main=lambda s: decided_by_main(key, s),
                 cache=cache,
             )
-            if progress.on_repo is not None:
-                progress.on_repo()
+            repo_bar.advance()
             return state
 
         return dict(zip(keys, pool.map(one, keys), strict=True))

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 import attrs
 from deepdiff import DeepDiff
 
-from eeesync.hub.audit import EvalFile, HubEntry, RepoState
+from eeesync.hub.state import EvalFile, HubEntry, RepoState
 from eeesync.plan.merge import MergeError, merge_file
 from eeesync.plan.model import (
     DesiredEntry,

@@ -15,14 +15,9 @@ from hypothesis import strategies as st
 
 from eeesync.cache import AuditCache
 from eeesync.errors import HubUnavailableError
-from eeesync.hub.audit import (
-    AuditProgress,
-    RepoState,
-    audit_repos,
-    is_eval_path,
-    parse_eval_file,
-)
+from eeesync.hub.audit import audit_repos
 from eeesync.hub.client import Hub, RetryPolicy
+from eeesync.hub.state import RepoState, is_eval_path, parse_eval_file
 from eeesync.localhub import FaultConfig, LocalHub
 
 GPQA = b"- dataset: {id: Idavidrein/gpqa, task_id: gpqa_diamond}\n  value: 0.412\n"
@@ -211,20 +206,40 @@ def test_a_hub_that_cannot_be_reached_is_one_clear_error(tmp_path: Path) -> None
         audit(hub, "acme/a", "acme/b")
 
 
-def test_progress_callbacks(localhub: LocalHub, hub: Hub) -> None:
+class RecordingTask:
+    def __init__(self, ticks: list[str], name: str) -> None:
+        self.ticks, self.name = ticks, name
+
+    def advance(self, steps: int = 1) -> None:
+        self.ticks.append(f"{self.name} +{steps}")
+
+    def complete(self) -> None:
+        self.ticks.append(f"{self.name} done")
+
+
+class RecordingProgress:
+    """An `eeesync.progress.Progress` that writes down every call."""
+
+    def __init__(self) -> None:
+        self.ticks: list[str] = []
+
+    def task(self, description: str, total: int) -> RecordingTask:
+        self.ticks.append(f"start {description} {total}")
+        return RecordingTask(self.ticks, description.split()[0])
+
+
+def test_progress_ticks(localhub: LocalHub, hub: Hub) -> None:
     localhub.storage.create_repo("a/x")
-    ticks: list[str] = []
+    progress = RecordingProgress()
     audit_repos(
         hub,
         {"a/x": ["a/x"], "b/y": ["b/y"]},
         decided_by_main=never,
-        progress=AuditProgress(
-            on_start=lambda n: ticks.append(f"start {n}"),
-            on_head=lambda: ticks.append("head"),
-            on_repo=lambda: ticks.append("repo"),
-        ),
+        progress=progress,
     )
-    assert ticks[0] == "start 2" and ticks.count("head") == 2 and ticks.count("repo") == 2
+    ticks = progress.ticks
+    assert ticks[:2] == ["start Looking up model repos 2", "start Auditing model repos 2"]
+    assert ticks.count("Looking +1") == 2 and ticks.count("Auditing +1") == 2
 
 
 # --- the audit cache ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eeesync.hub.audit import EvalFile, PullRequestState, RepoState, parse_eval_file
+from eeesync.hub.state import EvalFile, PullRequestState, RepoState, parse_eval_file
 from eeesync.plan.diff import (
     action_id,
     decided_by_main,

@@ -1,4 +1,4 @@
-"""plan/build.py: the pipeline from a folder datastore to a sealed Plan, on the local Hub."""
+"""eeesync/pipeline.py: the pipeline from a folder datastore to a sealed Plan, on the local Hub."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from huggingface_hub import HfApi
 from eeesync.config import Config
 from eeesync.hub.client import Hub
 from eeesync.localhub import LocalHub
-from eeesync.plan.build import PlanRequest, build_plan
+from eeesync.pipeline import PlanRequest, build_plan
 from eeesync.plan.file import parse_plan, render_plan
 from eeesync.plan.model import Status
 from tests.helpers import mmlu_overall_record, scenario_records, seed_scenario_hub, write_datastore

@@ -1,5 +1,5 @@
 """Reading whole datastores from a folder and from a dataset repo on the local Hub
-(eeesync/datastore/__init__.py)."""
+(eeesync/datastore/scan.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from huggingface_hub import CommitOperationAdd, HfApi
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import Progress as RichBars
 
 from eeesync.cache import ObjectCache
 from eeesync.datastore import (
@@ -21,6 +21,7 @@ from eeesync.datastore.locator import Locator
 from eeesync.errors import DatastoreError
 from eeesync.hub.client import Hub, RetryPolicy
 from eeesync.localhub import FaultConfig, LocalHub
+from eeesync.views.progress import RichProgress
 from tests.helpers import (
     AETHER_BF16,
     AETHER_FP16,
@@ -132,13 +133,13 @@ def test_folder_read_all_collections(tmp_path: Path) -> None:
 
 def test_folder_read_selected_collections_and_progress(tmp_path: Path) -> None:
     built = sample(tmp_path / "ds")
-    progress = Progress(console=Console(file=open(tmp_path / "out.txt", "w")))  # noqa: SIM115
+    bars = RichBars(console=Console(file=open(tmp_path / "out.txt", "w")))  # noqa: SIM115
     read = read_datastore(
-        folder_locator(built.root), ["MMLU-Pro"], hub=None, cache=None, progress=progress
+        folder_locator(built.root), ["MMLU-Pro"], hub=None, cache=None, progress=RichProgress(bars)
     )
     assert [r.model.id for r in read.records] == ["01-ai/yi-1.5-34b-chat", "google/gemma-2b-it"]
     assert read.skipped == () and [d.collection for d in read.indexes] == ["MMLU-Pro"]
-    (task,) = progress.tasks
+    (task,) = bars.tasks
     assert task.total == 2 and task.completed == 2
 
 

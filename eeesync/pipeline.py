@@ -1,8 +1,9 @@
-"""The `plan` pipeline: config → locator → datastore → registry → mapping → audit → diff → Plan.
+"""`eeesync plan`, driven: config → locator → datastore → registry → mapping → audit → diff → Plan.
 
 Each stage is a plain function from its own module; this one only connects them (like Alembic's
 `produce_migrations`), groups desired entries by model repo, runs the Hub audit with bounded
-concurrency and a progress display, and seals the result. It never prints: the caller renders.
+concurrency while ticking an `eeesync.progress.Progress`, and seals the result. It never
+prints: the caller renders.
 
 Determinism: the same inputs and the same Hub state give the same plan, byte for byte apart from
 `created_at` (sorted tuples everywhere, no wall-clock or machine-specific value in the content).
@@ -13,28 +14,19 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import attrs
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from eeesync import __version__
 from eeesync.cache import AuditCache, ObjectCache
 from eeesync.config import Config
 from eeesync.datastore import list_collections, open_datastore
 from eeesync.datastore.locator import Locator, resolve_locator
-from eeesync.hub.audit import AuditProgress, RepoState, audit_repos
+from eeesync.hub.audit import audit_repos
 from eeesync.hub.client import Hub
+from eeesync.hub.state import RepoState
 from eeesync.mapping import MappingOptions, map_records
 from eeesync.plan import file as plan_file
 from eeesync.plan.diff import decided_by_main, diff_repo
@@ -47,6 +39,7 @@ from eeesync.plan.model import (
     RepoPlan,
     SkippedItem,
 )
+from eeesync.progress import NO_PROGRESS, Progress
 from eeesync.registry import check_tasks, load_registry
 
 
@@ -98,7 +91,7 @@ def build_plan(
     request: PlanRequest,
     *,
     hub: Hub,
-    progress: Progress | None = None,
+    progress: Progress = NO_PROGRESS,
     now: Callable[[], dt.datetime] | None = None,
 ) -> BuildResult:
     """Compute the whole plan. Raises only for what stops a run (bad locator, unknown
@@ -148,7 +141,7 @@ def build_plan(
         ),
         concurrency=config.parallelism,
         cache=audit_cache,
-        progress=_audit_progress(progress),
+        progress=progress,
     )
     repos = _diff_all(desired, conflicts, states, config=config, web_base=hub.web_base)
 
@@ -229,40 +222,6 @@ def _skip_order(item: SkippedItem) -> tuple[str, int, str, str, str, str]:
         item.benchmark,
         item.reason,
     )
-
-
-def _audit_progress(progress: Progress | None) -> AuditProgress | None:
-    if progress is None:
-        return None
-    tasks: dict[str, TaskID] = {}
-
-    def start(total: int) -> None:
-        tasks["heads"] = progress.add_task("Looking up model repos", total=total)
-        tasks["repos"] = progress.add_task("Auditing model repos", total=total)
-
-    return AuditProgress(
-        on_start=start,
-        on_head=lambda: progress.advance(tasks["heads"]),
-        on_repo=lambda: progress.advance(tasks["repos"]),
-    )
-
-
-@contextmanager
-def progress_display(console: Console, *, enabled: bool = True) -> Iterator[Progress | None]:
-    """Progress bars on `console` (stderr in the CLI, so `--json` stdout stays clean)."""
-    if not enabled:
-        yield None
-        return
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(bar_width=24),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=not console.is_terminal,
-    )
-    with progress:
-        yield progress
 
 
 def list_all_collections(config: Config, *, hub: Hub) -> list[str]:

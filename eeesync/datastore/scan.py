@@ -1,0 +1,366 @@
+"""Scan an EEE datastore: locator → collection indexes → verified, parsed records.
+
+The "desired state" half of the pipeline starts here (DESIGN.md §1–§2):
+
+    resolve_locator → open_datastore (indexes) → DatastoreScan.records() → mapping.map_records
+
+Hub datastores are read through huggingface_hub at the resolved commit sha only
+(`list_repo_tree`, and a GET of `/datasets/<repo>/resolve/<sha>/<path>` through
+huggingface_hub's own HTTP session, URL builder and error mapping: one request per object
+instead of `hf_hub_download`'s HEAD + GET, and no second copy in the HF cache). Objects are
+cached by sha256 in `ObjectCache`, downloaded concurrently (bounded), verified (size + sha256)
+before parsing, and parsed in index order so results are deterministic.
+
+Use `open_datastore(...).records()` to stream a large run into `mapping.map_records` (flat memory:
+~440 MiB peak for the full 229k-record datastore), and `read_datastore` to hold a small one in
+memory (held whole, the full datastore is several GB of parsed JSON).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+import attrs
+from huggingface_hub import get_session, hf_hub_url, hf_raise_for_status
+
+# Public helper, re-exported by huggingface_hub.utils without being listed in its __all__.
+from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
+
+from eeesync.datastore.bulk import gc_paused
+from eeesync.datastore.index import (
+    IndexRow,
+    check_collection_name,
+    index_path,
+    read_index,
+    unknown_collection_error,
+)
+from eeesync.datastore.locator import INDEX_DIR, Locator
+from eeesync.datastore.records import Record, object_skip, parse_record, verify_object
+from eeesync.errors import DatastoreError
+from eeesync.hub.client import HubFailure, classify, http_status
+from eeesync.plan.model import IndexDigest, SkippedItem
+from eeesync.progress import NO_PROGRESS, Progress
+
+if TYPE_CHECKING:
+    from eeesync.cache import ObjectCache
+    from eeesync.hub.client import Hub
+
+#: Seconds for one object/index GET (objects are a few KB; this only catches a hung server).
+READ_TIMEOUT = 60.0
+#: Rows between two progress-bar updates (per-row updates would dominate a fast local scan).
+PROGRESS_EVERY = 500
+#: Bytes per read when the size is unknown or wrong (objects are a few KB).
+_READ_CHUNK = 1 << 20
+_OPEN_FLAGS = os.O_RDONLY | getattr(
+    os, "O_BINARY", 0
+)  # O_BINARY: no newline translation on Windows
+
+
+@attrs.frozen
+class DatastoreRead:
+    """Everything read from a datastore for one run."""
+
+    locator: Locator
+    indexes: tuple[IndexDigest, ...]
+    records: tuple[Record, ...]  # verified + parsed, in (collection, line) order
+    skipped: tuple[SkippedItem, ...]  # rows/objects that gave no record, sorted by location
+    collections: tuple[str, ...] = ()
+
+
+# --- Reading bytes ------------------------------------------------------------------------------
+
+
+def _hub_get(hub: Hub, repo_id: str, revision: str, path: str) -> bytes:
+    """One GET at the pinned revision, through huggingface_hub's session and error mapping."""
+    url = hf_hub_url(repo_id, path, repo_type="dataset", revision=revision, endpoint=hub.url)
+    headers = build_hf_headers(token=hub.api.token, library_name="eeesync")
+
+    def get() -> bytes:
+        response = get_session().get(
+            url, headers=headers, follow_redirects=True, timeout=READ_TIMEOUT
+        )
+        hf_raise_for_status(response)
+        return response.content
+
+    return hub.call(get)
+
+
+def list_collections(locator: Locator, *, hub: Hub | None) -> list[str]:
+    """Names of the datastore's collections (`flat/indexes/by_collection/*.jsonl` stems)."""
+    if locator.kind == "folder":
+        assert locator.folder is not None
+        folder = locator.folder / INDEX_DIR
+        return sorted(
+            (p.name[: -len(".jsonl")] for p in folder.glob("*.jsonl") if p.is_file()),
+            key=str.lower,
+        )
+    if hub is None:
+        raise DatastoreError("a Hub datastore needs a Hub connection to list its collections")
+    try:
+        entries = hub.call(
+            lambda: list(
+                hub.api.list_repo_tree(
+                    locator.repo_id,
+                    INDEX_DIR,
+                    revision=locator.revision,
+                    repo_type="dataset",
+                )
+            )
+        )
+    except Exception as exc:
+        kind = classify(exc)
+        if kind is HubFailure.MISSING_ENTRY:
+            return []
+        if kind is None:
+            raise
+        raise DatastoreError(
+            f"cannot list {INDEX_DIR}/ in {locator.label}: {type(exc).__name__}"
+        ) from exc
+    names = []
+    for entry in entries:
+        path = getattr(entry, "path", "")
+        parent, _, name = path.rpartition("/")
+        if parent == INDEX_DIR and name.endswith(".jsonl") and hasattr(entry, "size"):
+            names.append(name[: -len(".jsonl")])
+    return sorted(names, key=str.lower)
+
+
+def _read_index_bytes(
+    locator: Locator, collection: str, *, hub: Hub | None, cache: ObjectCache | None, force: bool
+) -> bytes:
+    path = index_path(collection)
+    if locator.kind == "folder":
+        assert locator.folder is not None
+        try:
+            return (locator.folder / path).read_bytes()
+        except OSError as exc:
+            raise DatastoreError(f"cannot read index {locator.folder / path}: {exc}") from exc
+    assert hub is not None
+    if cache is not None and not force:
+        cached = cache.get_index(locator.repo_id, locator.revision, path)
+        if cached is not None:
+            return cached
+    try:
+        data = _hub_get(hub, locator.repo_id, locator.revision, path)
+    except Exception as exc:
+        kind = classify(exc)
+        if kind is None:
+            raise
+        raise DatastoreError(
+            f"cannot read index {path} from {locator.label}: {type(exc).__name__}"
+            f"{' (not found)' if kind is HubFailure.MISSING_ENTRY else ''}"
+        ) from exc
+    if cache is not None:
+        cache.put_index(locator.repo_id, locator.revision, path, data)
+    return data
+
+
+# --- The scan -----------------------------------------------------------------------------------
+
+
+@attrs.define
+class DatastoreScan:
+    """Indexes read and checked; `records()` streams the objects. Skips accumulate in `skipped`."""
+
+    locator: Locator
+    collections: tuple[str, ...]
+    indexes: tuple[IndexDigest, ...]
+    rows: list[IndexRow]
+    skipped: list[SkippedItem]
+    hub: Hub | None = None
+    cache: ObjectCache | None = None
+    force: bool = False
+    #: Objects fetched from the network during `records()` (for reports and tests).
+    downloads: int = 0
+
+    @functools.cached_property
+    def _base(self) -> str:
+        assert self.locator.folder is not None
+        return str(self.locator.folder) + os.sep
+
+    def _load_folder(self, row: IndexRow) -> bytes | SkippedItem:
+        # A str join + os.open/os.read: a pathlib join and a buffered file object per object
+        # are measurable at 229k objects (benchmarks/bench_datastore.py). object_path is a
+        # checked relative path (index.py), and "/" separates folders on every platform.
+        try:
+            fd = os.open(self._base + row.object_path, _OPEN_FLAGS)
+        except FileNotFoundError:
+            return object_skip(row, "object_missing", "the object file does not exist")
+        except OSError as exc:
+            return object_skip(row, "read_error", f"cannot read the object: {exc.strerror}")
+        try:
+            data = _read_fd(fd, row.size_bytes)
+        except OSError as exc:
+            return object_skip(row, "read_error", f"cannot read the object: {exc.strerror}")
+        finally:
+            os.close(fd)
+        return verify_object(row, data) or data
+
+    def _load_hub(self, row: IndexRow) -> bytes | SkippedItem:
+        assert self.hub is not None
+        if self.cache is not None and not self.force:
+            cached = self.cache.get_object(row.sha256)
+            if cached is not None:
+                return verify_object(row, cached) or cached
+        try:
+            data = _hub_get(self.hub, self.locator.repo_id, self.locator.revision, row.object_path)
+        except Exception as exc:
+            kind = classify(exc)
+            if kind is HubFailure.MISSING_ENTRY:
+                return object_skip(row, "object_missing", "not found at the pinned revision")
+            if kind is None:
+                raise
+            status = http_status(exc)
+            detail = f"HTTP {status}" if status else type(exc).__name__
+            return object_skip(row, "download_error", f"download failed: {detail}")
+        self.downloads += 1
+        problem = verify_object(row, data)
+        if problem is not None:
+            return problem
+        if self.cache is not None:
+            self.cache.put_object(row.sha256, data)
+        return data
+
+    def records(
+        self, *, concurrency: int = 8, progress: Progress = NO_PROGRESS
+    ) -> Iterator[Record]:
+        """Verified, parsed records in (collection, line) order; problems go to `skipped`."""
+        task = progress.task(f"Reading {self.locator.label}", total=len(self.rows))
+        pending = 0
+        loaded = (
+            _in_order(self._load_hub, self.rows, concurrency)
+            if self.locator.kind == "hub"
+            else ((row, self._load_folder(row)) for row in self.rows)
+        )
+        for row, data in loaded:
+            pending += 1
+            if pending >= PROGRESS_EVERY:
+                task.advance(pending)
+                pending = 0
+            if isinstance(data, SkippedItem):
+                self.skipped.append(data)
+                continue
+            parsed = parse_record(row, data)
+            if isinstance(parsed, SkippedItem):
+                self.skipped.append(parsed)
+            else:
+                yield parsed
+        task.complete()
+
+
+def _read_fd(fd: int, expected: int | None) -> bytes:
+    """Every byte of an open file: one read of the size the index gives (+1, so that a longer
+    file shows), then reads until end of file (a short read or a wrong size costs more reads)."""
+    data = os.read(fd, (_READ_CHUNK if expected is None else expected) + 1)
+    while more := os.read(fd, _READ_CHUNK):
+        data += more
+    return data
+
+
+def _in_order(
+    load: Callable[[IndexRow], bytes | SkippedItem], rows: Sequence[IndexRow], concurrency: int
+) -> Iterator[tuple[IndexRow, bytes | SkippedItem]]:
+    """Run `load` on a bounded thread pool, yielding results in input order."""
+    workers = concurrency  # 1..64: checked where the config and flags are read
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eeesync-read") as pool:
+        window: deque[tuple[IndexRow, Future[bytes | SkippedItem]]] = deque()
+        upcoming = iter(rows)
+        try:
+            for row in upcoming:
+                window.append((row, pool.submit(load, row)))
+                if len(window) >= workers * 4:
+                    break
+            while window:
+                row, future = window.popleft()
+                following = next(upcoming, None)
+                if following is not None:
+                    window.append((following, pool.submit(load, following)))
+                yield row, future.result()
+        finally:
+            for _, future in window:  # the consumer stopped early: drop queued downloads
+                future.cancel()
+
+
+def open_datastore(
+    locator: Locator,
+    collections: Sequence[str] | None,
+    *,
+    hub: Hub | None,
+    cache: ObjectCache | None = None,
+    force: bool = False,
+) -> DatastoreScan:
+    """Read and check the collection indexes (collections None = all of them).
+
+    Raises `DatastoreError` for a bad or unknown collection name or an unreadable index.
+    """
+    if collections is not None and isinstance(collections, str):
+        collections = [collections]
+    if collections is not None and len(collections) == 0:
+        raise DatastoreError("no collection given: name one or more, or read them all")
+    for name in collections or ():
+        check_collection_name(name)
+    if locator.kind == "hub" and hub is None:
+        raise DatastoreError(f"datastore {locator.input} is on the Hub: a Hub connection is needed")
+    available = list_collections(locator, hub=hub)
+    if collections is None:
+        wanted = available
+    else:
+        wanted = list(dict.fromkeys(collections))
+        missing = [c for c in wanted if c not in available]
+        if missing:
+            raise unknown_collection_error(missing, available)
+    rows: list[IndexRow] = []
+    skipped: list[SkippedItem] = []
+    digests: list[IndexDigest] = []
+    for collection in wanted:
+        data = _read_index_bytes(locator, collection, hub=hub, cache=cache, force=force)
+        got, bad, count = read_index(data, collection)
+        rows.extend(got)
+        skipped.extend(bad)
+        digests.append(
+            IndexDigest(collection=collection, sha256=hashlib.sha256(data).hexdigest(), rows=count)
+        )
+    return DatastoreScan(
+        locator=locator,
+        collections=tuple(wanted),
+        indexes=tuple(digests),
+        rows=rows,
+        skipped=skipped,
+        hub=hub,
+        cache=cache,
+        force=force,
+    )
+
+
+def read_datastore(
+    locator: Locator,
+    collections: Sequence[str] | None,
+    *,
+    hub: Hub | None,
+    cache: ObjectCache | None,
+    force: bool = False,
+    concurrency: int = 8,
+    progress: Progress = NO_PROGRESS,
+) -> DatastoreRead:
+    """Read whole collections into memory: for small datastores and tests. A large run streams
+    with `open_datastore(...).records()` (the whole datastore parsed is several GB)."""
+    scan = open_datastore(locator, collections, hub=hub, cache=cache, force=force)
+    with gc_paused():
+        records = tuple(scan.records(concurrency=concurrency, progress=progress))
+    return DatastoreRead(
+        locator=locator,
+        indexes=scan.indexes,
+        records=records,
+        skipped=tuple(sorted(scan.skipped, key=_location)),
+        collections=scan.collections,
+    )
+
+
+def _location(item: SkippedItem) -> tuple[str, int, str, str]:
+    return (item.collection, item.line, item.object_path, item.reason)

@@ -1,0 +1,219 @@
+"""What the Hub holds for a model repo, as plain data: the audit's result and the diff's input.
+
+`hub/audit.py` fills these types through huggingface_hub; `plan/diff.py` and `cache.py` read
+them. They live apart from the audit's I/O so the plan and the cache can import the vocabulary
+without importing the client (no package cycle). `parse_eval_file` is pure: bytes → `EvalFile`.
+Format of the files: https://huggingface.co/docs/hub/eval-results
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any, Protocol
+
+import attrs
+import yaml
+from huggingface_hub import parse_eval_result_entries
+from huggingface_hub.utils.sha import git_hash
+
+EVAL_DIR = ".eval_results"
+#: PR statuses whose files count as "on the Hub" (the community badge). Drafts included: they
+#: are one click from open, and a second PR with the same score would be a duplicate.
+ACTIVE_PR_STATUSES = frozenset({"open", "draft"})
+
+# --- The audited state --------------------------------------------------------------------------
+
+
+@attrs.frozen
+class HubEntry:
+    """One item of an existing `.eval_results` file, as read (values as written + normalised)."""
+
+    index: int  # position in the file's list (0-based)
+    dataset_id: str
+    task_id: str
+    value: float | None  # None when the value is not a finite number
+    raw_value: str  # as written in the file (for people)
+    notes: str | None = None
+    date: str | None = None
+    source_url: str | None = None
+    source_name: str | None = None
+    verified: bool = False  # carries a verifyToken
+
+
+@attrs.frozen
+class EvalFile:
+    """One `.eval_results/*.yaml` file at a revision."""
+
+    path: str
+    blob_id: str | None  # git blob sha1 (None when it could not be downloaded)
+    entries: tuple[HubEntry, ...] = ()
+    #: Non-empty when the file is malformed (entries then holds the items that did parse).
+    error: str = ""
+    #: The file could not be read at all (download failed): it could hold anything.
+    unreadable: bool = False
+    text: str = ""  # the exact content (main: merge appends to it)
+
+
+@attrs.frozen
+class PullRequestState:
+    """An open or draft PR and the eval files it changes compared with main."""
+
+    num: int
+    status: str  # "open" or "draft"
+    title: str
+    url: str
+    head_sha: str
+    files: tuple[EvalFile, ...] = ()
+    error: str = ""  # its files could not be read
+
+
+@attrs.frozen
+class RepoState:
+    """What the Hub holds for one model repo, as far as the plan needs it."""
+
+    requested_ids: tuple[str, ...]  # spellings used by the datastore records
+    repo_id: str  # canonical id (the first requested id when unknown)
+    exists: bool = True
+    main_sha: str = ""
+    main_files: tuple[EvalFile, ...] = ()
+    prs: tuple[PullRequestState, ...] = ()
+    #: False when the PR listing was skipped because main already decides every entry.
+    prs_checked: bool = False
+    error: str = ""  # the repo could not be read: every entry is an audit_error
+    pr_error: str = ""  # the PRs could not be listed
+
+    def main_file(self, path: str) -> EvalFile | None:
+        return next((f for f in self.main_files if f.path == path), None)
+
+
+class AuditStore(Protocol):
+    """Where the audit keeps what it downloaded (`cache.AuditCache`), keyed by immutable shas."""
+
+    def get_main(self, repo_id: str, main_sha: str) -> tuple[EvalFile, ...] | None: ...
+
+    def put_main(self, repo_id: str, main_sha: str, files: tuple[EvalFile, ...]) -> None: ...
+
+    def get_pr(self, repo_id: str, main_sha: str, head_sha: str) -> tuple[EvalFile, ...] | None: ...
+
+    def put_pr(
+        self, repo_id: str, main_sha: str, head_sha: str, files: tuple[EvalFile, ...]
+    ) -> None: ...
+
+
+# --- Parsing existing files ----------------------------------------------------------------------
+
+
+def is_eval_path(path: str) -> bool:
+    """A Community Evals file: any `*.yaml`/`*.yml` under `.eval_results/` (nested included)."""
+    lowered = path.lower()
+    return path.startswith(EVAL_DIR + "/") and lowered.endswith((".yaml", ".yml"))
+
+
+def parse_eval_file(path: str, data: bytes) -> EvalFile:
+    """Parse one file safely: `yaml.safe_load`, shape check, then huggingface_hub's parser.
+
+    Unquoted dates become strings and numeric strings numbers. A problem with an item makes the
+    file malformed (`error` names the item) but the items that did parse are kept.
+
+    Example:
+        >>> f = parse_eval_file(".eval_results/gpqa.yaml",
+        ...     b"- dataset: {id: Idavidrein/gpqa, task_id: gpqa_diamond}\\n  value: '0.412'\\n")
+        >>> f.entries[0].value, f.error
+        (0.412, '')
+    """
+    blob_id = git_hash(data)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return EvalFile(path, blob_id, error=f"{path}: not UTF-8 text ({exc.reason})")
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        return EvalFile(path, blob_id, error=f"{path}: invalid YAML{line}: {problem}", text=text)
+    if loaded is None:
+        return EvalFile(path, blob_id, text=text)  # empty (or comments only): no entries
+    if not isinstance(loaded, list):
+        kind = type(loaded).__name__
+        return EvalFile(
+            path, blob_id, error=f"{path}: top level is a {kind}, expected a list", text=text
+        )
+    entries: list[HubEntry] = []
+    problems: list[str] = []
+    for index, item in enumerate(loaded):
+        parsed = _parse_item(index, item)
+        if isinstance(parsed, str):
+            problems.append(parsed)
+        else:
+            entries.append(parsed)
+    error = f"{path}: " + "; ".join(problems) if problems else ""
+    return EvalFile(path, blob_id, tuple(entries), error=error, text=text)
+
+
+def _parse_item(index: int, item: Any) -> HubEntry | str:
+    label = f"entry {index + 1}"
+    if not isinstance(item, dict):
+        return f"{label} is a {type(item).__name__}, expected a mapping"
+    item = _normalised_item(item)
+    try:
+        parsed = parse_eval_result_entries([item])
+    except KeyError as exc:
+        key = str(exc.args[0])
+        return f"{label} lacks the required key {'dataset.' + key if key != 'value' else key}"
+    except (TypeError, ValueError, AttributeError) as exc:
+        return f"{label} is invalid: {exc}"
+    if not parsed:
+        return f"{label} is an error record, not an entry"
+    entry = parsed[0]
+    if not isinstance(entry.dataset_id, str) or not isinstance(entry.task_id, str):
+        return f"{label} has a non-text dataset.id or task_id"
+    raw = entry.value
+    return HubEntry(
+        index=index,
+        dataset_id=entry.dataset_id.strip(),
+        task_id=entry.task_id.strip(),
+        value=_number(raw),
+        raw_value=str(raw),
+        notes=_text(entry.notes),
+        date=_text(entry.date),
+        source_url=_text(entry.source_url),
+        source_name=_text(entry.source_name),
+        verified=bool(entry.verify_token),
+    )
+
+
+def _normalised_item(item: dict[Any, Any]) -> dict[Any, Any]:
+    """Unquoted YAML dates load as `date` objects: the format says strings."""
+    item = dict(item)
+    if isinstance(item.get("date"), (dt.date, dt.datetime)):
+        item["date"] = item["date"].isoformat()
+    dataset = item.get("dataset")
+    if isinstance(dataset, dict):
+        item["dataset"] = {
+            k: (str(v) if isinstance(v, (int, float)) else v) for k, v in dataset.items()
+        }
+    return item
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip().rstrip("%"))
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value).strip() or None

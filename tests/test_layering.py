@@ -1,0 +1,202 @@
+"""The import rule of STYLE.md, checked on the source: no package-level cycles, no upward import.
+
+The graph is built with `ast` from every module under `eeesync/` (imports inside functions and
+under `TYPE_CHECKING` count: a type-only import is still a dependency a reader must follow).
+A node is a top-level unit of the package: `eeesync.plan.diff` → `plan`, `eeesync.config` →
+`config`, `from eeesync import __version__` → `__init__`.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "eeesync"
+
+#: Lower number = lower layer. A unit may import units of its own layer or below (same-layer
+#: imports must still be acyclic), never above.
+LAYERS: dict[str, int] = {
+    # vocabulary and helpers every layer may use
+    "__init__": 0,
+    "errors": 0,
+    "fsutil": 0,
+    "progress": 0,
+    # configuration and the benchmark registry
+    "config": 1,
+    "registry": 1,
+    # the pipeline's stages, each a plain function over data
+    "hub": 2,
+    "cache": 2,
+    "datastore": 2,
+    "mapping": 2,
+    "plan": 2,
+    # what connects the stages
+    "pipeline": 3,
+    "model_report": 3,
+    "modelview": 3,
+    "apply": 3,
+    # rendering and the local Hub server (a test/demo tool the CLI can start)
+    "views": 4,
+    "localhub": 4,
+    # wiring
+    "cli": 5,
+    "__main__": 5,
+}
+
+#: Edges the layer table allows but the design forbids.
+FORBIDDEN: dict[str, set[str]] = {
+    # hub/ gets plain values (endpoint, token, timeout) from the CLI, never the Config.
+    "hub": {"config", "localhub"},
+    # plan/ is plan-as-data: model, diff, merge, file; it reads the audited Hub state only.
+    "plan": {"config", "registry", "cache", "datastore", "mapping"},
+    # views only render finished data: they never reach the Hub, files or the pipeline.
+    "views": {"config", "registry", "hub", "cache", "datastore", "mapping", "pipeline"},
+}
+
+#: Only the CLI (and tests) may start the local Hub.
+LOCALHUB_IMPORTERS = {"cli", "localhub"}
+
+#: Only rendering and wiring talk to rich; the rest reports progress through `eeesync.progress`.
+RICH_IMPORTERS = {"views", "cli"}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _unit(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _imports(path: Path) -> set[str]:
+    """Absolute module names imported by the file at `path` (relative imports resolved)."""
+    module = _module_name(path)
+    is_package = path.name == "__init__.py"
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = module.split(".")
+                base = base[: len(base) - node.level + (1 if is_package else 0)]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            if target != "eeesync":
+                found.add(target)
+                continue
+            # `from eeesync import plan` names a unit; `__version__` is eeesync/__init__'s
+            for alias in node.names:
+                dunder = alias.name.startswith("__")
+                found.add("eeesync" if dunder else f"eeesync.{alias.name}")
+    return found
+
+
+def unit_graph() -> dict[str, set[str]]:
+    """unit → units it imports (eeesync only, self-edges dropped)."""
+    graph: dict[str, set[str]] = defaultdict(set)
+    for path in sorted(PACKAGE.rglob("*.py")):
+        source = _unit(_module_name(path))
+        graph[source]
+        for target in _imports(path):
+            if target == "eeesync" or target.startswith("eeesync."):
+                unit = _unit(target)
+                if unit != source:
+                    graph[source].add(unit)
+    return dict(graph)
+
+
+def rich_importers() -> set[str]:
+    units = set()
+    for path in PACKAGE.rglob("*.py"):
+        if any(t == "rich" or t.startswith("rich.") for t in _imports(path)):
+            units.add(_unit(_module_name(path)))
+    return units
+
+
+def cycles(graph: dict[str, set[str]]) -> list[tuple[str, ...]]:
+    """Strongly connected components with more than one unit (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[tuple[str, ...]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for succ in sorted(graph.get(node, ())):
+            if succ not in index:
+                visit(succ)
+                low[node] = min(low[node], low[succ])
+            elif succ in on_stack:
+                low[node] = min(low[node], index[succ])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(tuple(sorted(component)))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def violations(graph: dict[str, set[str]]) -> list[str]:
+    """Every edge that breaks the layer table or a forbidden-edge rule, as readable lines."""
+    problems = []
+    for source in sorted(graph):
+        for target in sorted(graph[source]):
+            if source not in LAYERS or target not in LAYERS:
+                problems.append(f"{source} -> {target}: unit missing from LAYERS")
+            elif LAYERS[target] > LAYERS[source]:
+                problems.append(f"{source} -> {target}: upward import")
+            elif target in FORBIDDEN.get(source, ()):
+                problems.append(f"{source} -> {target}: forbidden edge")
+            elif target == "localhub" and source not in LOCALHUB_IMPORTERS:
+                problems.append(f"{source} -> {target}: only cli may start the local Hub")
+    for unit in sorted(rich_importers() - RICH_IMPORTERS):
+        problems.append(f"{unit} -> rich: only views/cli render")
+    return problems
+
+
+def test_every_unit_has_a_layer() -> None:
+    assert sorted(set(unit_graph()) - set(LAYERS)) == []
+
+
+def test_no_package_level_cycles() -> None:
+    assert cycles(unit_graph()) == []
+
+
+def test_no_upward_or_forbidden_imports() -> None:
+    assert violations(unit_graph()) == []
+
+
+def test_checker_sees_a_planted_cycle_and_upward_edge() -> None:
+    # the checker itself must be able to fail
+    graph = {"plan": {"datastore"}, "datastore": {"plan"}, "hub": {"config", "cli"}}
+    assert cycles(graph) == [("datastore", "plan")]
+    problems = violations(graph)
+    assert "hub -> cli: upward import" in problems
+    assert "hub -> config: forbidden edge" in problems
+
+
+if __name__ == "__main__":  # `python tests/test_layering.py`: print the current state
+    graph = unit_graph()
+    for component in cycles(graph):
+        print("cycle:", " <-> ".join(component))
+    for line in violations(graph):
+        print(line)
