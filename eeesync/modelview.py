@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -32,6 +33,7 @@ from eeesync.datastore.locator import Locator, resolve_locator
 from eeesync.datastore.records import Record, Result
 from eeesync.errors import HubUnavailableError, UserError
 from eeesync.hub.audit import audit_repo, learn_heads
+from eeesync.hub.eval_yaml import read_task_ids
 from eeesync.hub.state import RepoState
 from eeesync.mapping import (
     MappingOptions,
@@ -530,7 +532,11 @@ def gather_model_view(
             f"whether it exists: {state.error}",
             hint="Check your network and [hub] endpoint, or try `--all`.",
         )
-    tasks = check_tasks(registry, hub=hub) if config.check_tasks and records else None
+    tasks = (
+        check_tasks(registry, read=partial(read_task_ids, hub))
+        if config.check_tasks and records
+        else None
+    )
     return assemble_model_view(
         text,
         records,

@@ -15,6 +15,7 @@ import datetime as dt
 import os
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import attrs
@@ -26,6 +27,7 @@ from eeesync.datastore import list_collections, open_datastore
 from eeesync.datastore.locator import Locator, resolve_locator
 from eeesync.hub.audit import audit_repos
 from eeesync.hub.client import Hub
+from eeesync.hub.eval_yaml import read_task_ids
 from eeesync.hub.state import RepoState
 from eeesync.mapping import MappingOptions, map_records
 from eeesync.plan import file as plan_file
@@ -112,7 +114,7 @@ def build_plan(
         locator, collections, hub=hub, cache=ObjectCache(config.cache_dir), force=request.force
     )
     registry = load_registry(config.benchmark_overrides, source_path=config.config_path)
-    tasks = check_tasks(registry, hub=hub) if config.check_tasks else None
+    tasks = check_tasks(registry, read=partial(read_task_ids, hub)) if config.check_tasks else None
     mapped = map_records(
         scan.records(concurrency=config.parallelism, progress=progress),
         registry,

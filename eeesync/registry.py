@@ -5,8 +5,9 @@ DESIGN.md §3. Built-in definitions live in `eeesync/benchmarks.toml` (package d
 benchmark without code (upstream hard-coded four benchmarks: upstream-converter.md §9.1).
 `find_benchmarks` recognises a result (fixing upstream §3.3: a `url` source is matched by URL or
 dataset name instead of crashing, and `dataset_name` is compared with the benchmark's *names*,
-not with its task id). `check_tasks` reads each benchmark dataset's `eval.yaml` from the Hub —
-the authority on task ids (hf-hub.md §1.2) — and `TaskCheck.resolve` picks the id to write.
+not with its task id). `check_tasks` reads each benchmark dataset's `eval.yaml` (from the Hub —
+the authority on task ids, hf-hub.md §1.2 — through a reader it is given) and
+`TaskCheck.resolve` picks the id to write.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from fnmatch import fnmatchcase
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 import attrs
 import yaml
@@ -31,9 +32,6 @@ from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]
 
 from eeesync.errors import RegistryError
 from eeesync.validation import Path_, check, file_locator, non_empty_strings, structure
-
-if TYPE_CHECKING:
-    from eeesync.hub.client import Hub
 
 Scale = Literal["auto", "proportion", "percent"]
 SCALES: tuple[str, ...] = ("auto", "proportion", "percent")
@@ -539,56 +537,20 @@ def parse_eval_yaml(text: str) -> tuple[str, ...]:
     return tuple(ids)
 
 
-def _read_eval_yaml(hub: Hub, dataset_id: str) -> tuple[str, ...] | str:
-    """Task ids, or an error message for people (never raises for a Hub problem)."""
-    try:
-        path = hub.call(
-            hub.api.hf_hub_download, repo_id=dataset_id, filename="eval.yaml", repo_type="dataset"
-        )
-        text = Path(path).read_text(encoding="utf-8")
-    except Exception as exc:
-        problem = _eval_yaml_problem(exc, dataset_id, hub.endpoint)
-        if problem is None:
-            raise  # neither the Hub's nor the disk's: a bug
-        return problem
-    try:
-        return parse_eval_yaml(text)
-    except ValueError as exc:
-        return f"{dataset_id}: {exc}"
+#: Reads one benchmark dataset's eval.yaml: its task ids, or a problem for people (never raises
+#: for a Hub problem). `hub/eval_yaml.read_task_ids` bound to a Hub; tests pass their own.
+TaskReader = Callable[[str], "tuple[str, ...] | str"]
 
 
-def _eval_yaml_problem(exc: Exception, dataset_id: str, endpoint: str) -> str | None:
-    """Why a benchmark dataset's eval.yaml could not be read, for people (None: a bug)."""
-    # Imported here: the registry sits below hub/ (imports flow one way).
-    from eeesync.hub.client import HubFailure, classify, describe, http_status
-
-    kind = classify(exc)
-    if kind is None and not isinstance(exc, (OSError, UnicodeDecodeError)):
-        return None
-    if kind is HubFailure.GATED:
-        return f"{dataset_id} is gated: accept its conditions on the Hub to read eval.yaml"
-    if kind is HubFailure.MISSING_REPO:
-        return f"dataset {dataset_id} was not found on {endpoint}"
-    if kind is HubFailure.MISSING_REVISION:
-        return f"dataset {dataset_id} has no main branch"
-    if kind is HubFailure.MISSING_ENTRY:
-        return f"dataset {dataset_id} has no eval.yaml (it is not a Community Evals benchmark)"
-    if kind is HubFailure.UNREACHABLE:
-        return f"cannot reach {endpoint} for eval.yaml of {dataset_id}: {describe(exc)}"
-    status = http_status(exc)
-    if status is not None:
-        return f"cannot read eval.yaml of {dataset_id}: HTTP {status}"
-    return f"cannot read eval.yaml of {dataset_id}: {exc}"
-
-
-def check_tasks(registry: Registry, *, hub: Hub) -> TaskCheck:
-    """Read each benchmark dataset's eval.yaml (once per dataset). Problems are data."""
+def check_tasks(registry: Registry, *, read: TaskReader) -> TaskCheck:
+    """Read each benchmark dataset's eval.yaml (once per dataset) through `read`. Problems are
+    data. The reader is passed in so the registry never imports hub/ (imports flow one way)."""
     by_dataset: dict[str, tuple[str, ...] | str] = {}
     statuses = []
     for benchmark in registry.benchmarks:
         lowered = benchmark.dataset_id.lower()
         if lowered not in by_dataset:
-            by_dataset[lowered] = _read_eval_yaml(hub, benchmark.dataset_id)
+            by_dataset[lowered] = read(benchmark.dataset_id)
         found = by_dataset[lowered]
         statuses.append(
             TaskStatus(benchmark.key, benchmark.dataset_id, error=found)

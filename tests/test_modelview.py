@@ -16,9 +16,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from eeesync.cli.common import open_hub
 from eeesync.config import Config
 from eeesync.errors import UserError
-from eeesync.hub.client import Hub, open_hub
+from eeesync.hub.client import Hub
 from eeesync.localhub import LocalHub
 from eeesync.localhub.faults import FaultConfig
 from eeesync.modelview import (

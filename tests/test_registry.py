@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from huggingface_hub import HfApi
 
 from eeesync.errors import RegistryError
 from eeesync.hub.client import Hub, RetryPolicy
+from eeesync.hub.eval_yaml import read_task_ids
 from eeesync.localhub import FaultConfig, LocalHub
 from eeesync.registry import (
     TaskCheck,
@@ -246,7 +248,7 @@ def seed_eval_yaml(localhub: LocalHub, files: dict[str, str | None]) -> None:
 def test_check_tasks_against_the_local_hub(localhub: LocalHub, hub_api: HfApi) -> None:
     seed_eval_yaml(localhub, EVAL_YAML)
     hub = Hub(hub_api, localhub.url, localhub.url, localhub.url, RetryPolicy(2, 0.01))
-    check = check_tasks(load_registry(), hub=hub)
+    check = check_tasks(load_registry(), read=partial(read_task_ids, hub))
     assert check.errors() == [] and check.missing(load_registry()) == []
     assert check.resolve("gsm8k", "gsm8k", ("default",)) == "default"
     assert check.resolve("hle", "hle", ("default",)) == "hle"
@@ -263,7 +265,7 @@ def test_check_tasks_reports_problems_as_data(localhub: LocalHub, hub_api: HfApi
     )
     hub = Hub(hub_api, localhub.url, localhub.url, localhub.url, RetryPolicy(2, 0.01))
     registry = load_registry()
-    check = check_tasks(registry, hub=hub)
+    check = check_tasks(registry, read=partial(read_task_ids, hub))
     errors = {s.key: s.error for s in check.errors()}
     assert "has no eval.yaml" in errors["gpqa"]
     assert "not valid YAML" in errors["hle"]
@@ -279,7 +281,10 @@ def test_an_eval_yaml_the_hub_fails_to_serve_is_not_a_missing_one(
     seed_eval_yaml(localhub, EVAL_YAML)
     localhub.set_faults(FaultConfig(rate_5xx=1.0, routes=frozenset({"resolve_head"})))
     hub = Hub(hub_api, localhub.url, localhub.url, localhub.url, RetryPolicy(2, 0.01))
-    errors = {s.key: s.error for s in check_tasks(load_registry(), hub=hub).errors()}
+    errors = {
+        s.key: s.error
+        for s in check_tasks(load_registry(), read=partial(read_task_ids, hub)).errors()
+    }
     assert set(errors) == {"mmlu_pro", "gpqa", "hle", "gsm8k"}
     for error in errors.values():
         assert "cannot read eval.yaml of" in error and "HTTP 50" in error

@@ -40,10 +40,10 @@ from eeesync.apply import (
     prepare_apply,
 )
 from eeesync.apply.lock import acquire_lock
-from eeesync.cli.common import setting_flag
+from eeesync.cli.common import open_hub, setting_flag
 from eeesync.config import Config
 from eeesync.errors import ConfirmationError, UserError
-from eeesync.hub.client import open_hub, unreachable
+from eeesync.hub.client import unreachable
 from eeesync.plan.file import read_plan
 from eeesync.views import apply_view
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import attrs
 from rich.table import Table
 
-from eeesync.hub.client import open_hub
+from eeesync.cli.common import open_hub
+from eeesync.hub.eval_yaml import read_task_ids
 from eeesync.registry import Benchmark, Registry, TaskCheck, check_tasks, load_registry
 
 if TYPE_CHECKING:
@@ -84,7 +86,7 @@ def run(args: argparse.Namespace, app: App) -> int:
     check: TaskCheck | None = None
     if args.check:
         with open_hub(config) as hub:
-            check = check_tasks(registry, hub=hub)
+            check = check_tasks(registry, read=partial(read_task_ids, hub))
     failed = check is not None and bool(check.missing(registry) or check.errors())
     if args.json:
         text = json.dumps(_as_json(registry, check), indent=2, sort_keys=True)

@@ -1,16 +1,21 @@
-"""What the commands share: choosing collections, flags that set config values.
+"""What the commands share: opening the configured Hub, choosing collections, flags that set
+config values.
 
 Wiring only, like the commands themselves: flags are declared here, parsed in `cli/main.py`.
+This is the one place that turns the config's `[hub]` into a client, and the one place that
+starts the in-process local Hub for a `local:PATH` endpoint (hub/ never imports localhub).
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from eeesync.config import check_flag
 from eeesync.errors import ConfigError, UserError
+from eeesync.hub.client import WEB_BASE, Hub, RetryPolicy, connect_hub
 
 if TYPE_CHECKING:
     from eeesync.config import Config
@@ -48,3 +53,31 @@ def chosen_collections(args: argparse.Namespace, config: Config) -> tuple[str, .
     if args.all and args.collections:
         raise UserError("give collection names or --all, not both")
     return tuple(args.collections) or config.collections
+
+
+@contextmanager
+def open_hub(config: Config, *, retry: RetryPolicy | None = None) -> Iterator[Hub]:
+    """Open the configured Hub. `local:PATH` starts the local Hub in-process for the duration."""
+    if not config.is_local_endpoint:
+        # No configured token: let huggingface_hub find a saved login (`hf auth login`).
+        yield connect_hub(
+            config.endpoint_input, token=config.token or None, timeout=config.timeout, retry=retry
+        )
+        return
+    from eeesync.localhub import LocalHub  # imported lazily: only the local endpoint needs it
+
+    state_dir = config.local_hub_dir()
+    if config.hub_seed is not None and not (state_dir.exists() and any(state_dir.iterdir())):
+        from eeesync.localhub.seed_folder import seed_local_hub
+
+        seed_local_hub(state_dir, config.hub_seed)
+    with LocalHub(state_dir) as server:
+        # A rehearsal of the real Hub: links look like the real Hub's, no token is sent.
+        yield connect_hub(
+            server.url,
+            endpoint=config.endpoint_input,
+            web_base=WEB_BASE,
+            token=False,
+            timeout=config.timeout,
+            retry=retry,
+        )

@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from eeesync.cli.common import add_collection_arguments, chosen_collections
+from eeesync.cli.common import add_collection_arguments, chosen_collections, open_hub
 from eeesync.errors import UserError
-from eeesync.hub.client import hub_failures, open_hub
+from eeesync.hub.client import hub_failures
 from eeesync.modelview import gather_model_view
 from eeesync.views.model_view import FORMATS, render_model_view
 from eeesync.views.progress import progress_display

@@ -17,9 +17,14 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from eeesync.cli.common import add_collection_arguments, chosen_collections, setting_flag
+from eeesync.cli.common import (
+    add_collection_arguments,
+    chosen_collections,
+    open_hub,
+    setting_flag,
+)
 from eeesync.errors import EeesyncError, UserError
-from eeesync.hub.client import classify, hub_failures, open_hub
+from eeesync.hub.client import classify, hub_failures
 from eeesync.pipeline import PlanRequest, build_plan, list_all_collections
 from eeesync.plan.file import default_plan_name, render_plan, write_plan
 from eeesync.views import render_plan as render_view

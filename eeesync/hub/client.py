@@ -1,4 +1,4 @@
-"""The only place that builds `HfApi`: endpoint (incl. `local:PATH`), token, read retries, and
+"""The only place that builds `HfApi`: endpoint, token, read retries, and
 the only place that tells Hub failures apart (`classify`, `describe`).
 
 Reads are retried with backoff honouring `Retry-After` / `RateLimit` (huggingface_hub retries
@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, TypeVar
+from typing import Literal, TypeVar
 
 import attrs
 import httpx2
@@ -31,9 +31,6 @@ from huggingface_hub.errors import (
 from huggingface_hub.utils._http import parse_ratelimit_headers
 
 from eeesync.errors import HubUnavailableError
-
-if TYPE_CHECKING:
-    from eeesync.config import Config
 
 T = TypeVar("T")
 
@@ -276,28 +273,25 @@ def call_with_retry(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-@contextmanager
-def open_hub(config: Config, *, retry: RetryPolicy | None = None) -> Iterator[Hub]:
-    """Open the configured Hub. `local:PATH` starts the local Hub in-process for the duration."""
-    policy = retry or RetryPolicy()
-    if config.is_local_endpoint:
-        from eeesync.localhub import LocalHub  # imported lazily: only the local endpoint needs it
+def connect_hub(
+    url: str,
+    *,
+    endpoint: str | None = None,
+    web_base: str | None = None,
+    token: str | Literal[False] | None = None,
+    timeout: float = 20.0,
+    retry: RetryPolicy | None = None,
+) -> Hub:
+    """A client for the Hub at `url`, from plain values (the CLI reads the config).
 
-        state_dir = config.local_hub_dir()
-        if config.hub_seed is not None and not (state_dir.exists() and any(state_dir.iterdir())):
-            from eeesync.localhub.seed_folder import seed_local_hub
-
-            seed_local_hub(state_dir, config.hub_seed)
-        with LocalHub(state_dir) as server:
-            api = HfApi(endpoint=server.url, token=False, library_name="eeesync")
-            yield Hub(
-                api, server.url, config.endpoint_input, WEB_BASE, policy, timeout=config.timeout
-            )
-        return
-    url = config.endpoint_input
-    # No configured token: let huggingface_hub find a saved login (`hf auth login`).
-    api = HfApi(endpoint=url, token=config.token or None, library_name="eeesync")
-    yield Hub(api, url, url, url, policy, timeout=config.timeout)
+    Args:
+        endpoint: the endpoint as configured, recorded in plans (default: `url`).
+        web_base: base of the links shown to people (default: `url`).
+        token: None lets huggingface_hub find a saved login (`hf auth login`); False sends none.
+        timeout: seconds for one HTTP answer on eeesync's own requests.
+    """
+    api = HfApi(endpoint=url, token=token, library_name="eeesync")
+    return Hub(api, url, endpoint or url, web_base or url, retry or RetryPolicy(), timeout=timeout)
 
 
 @contextmanager

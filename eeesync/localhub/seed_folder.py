@@ -1,7 +1,7 @@
 """Load a seed folder (`seed.toml` + content files) into a fresh local Hub state folder.
 
 This is how the embedded demo gets its Hub: `[hub] seed = "examples/hub"` in `eeesync.toml`
-makes `hub/client.open_hub` call `seed_local_hub` the first time the `local:` state folder is
+makes `cli/common.open_hub` call `seed_local_hub` the first time the `local:` state folder is
 empty. Seeding goes through the local Hub's storage API (no HTTP), is validated completely before
 anything is written, and is atomic: the state is built in a sibling folder and moved into place.
 

@@ -1,0 +1,56 @@
+"""Read a benchmark dataset's `eval.yaml` from the Hub: the authority on its task ids.
+
+The registry checks its task ids against these (`registry.check_tasks`) without importing hub/:
+the CLI and the pipeline bind `read_task_ids` to their Hub and pass it down.
+Format: https://huggingface.co/docs/hub/eval-results
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from eeesync.hub.client import Hub, HubFailure, classify, describe, http_status
+from eeesync.registry import parse_eval_yaml
+
+
+def read_task_ids(hub: Hub, dataset_id: str) -> tuple[str, ...] | str:
+    """The task ids of a benchmark dataset's eval.yaml, or an error message for people (never
+    raises for a Hub problem). Bind it to a Hub for `registry.check_tasks`:
+
+        check_tasks(registry, read=functools.partial(read_task_ids, hub))
+    """
+    try:
+        path = hub.call(
+            hub.api.hf_hub_download, repo_id=dataset_id, filename="eval.yaml", repo_type="dataset"
+        )
+        text = Path(path).read_text(encoding="utf-8")
+    except Exception as exc:
+        problem = _eval_yaml_problem(exc, dataset_id, hub.endpoint)
+        if problem is None:
+            raise  # neither the Hub's nor the disk's: a bug
+        return problem
+    try:
+        return parse_eval_yaml(text)
+    except ValueError as exc:
+        return f"{dataset_id}: {exc}"
+
+
+def _eval_yaml_problem(exc: Exception, dataset_id: str, endpoint: str) -> str | None:
+    """Why a benchmark dataset's eval.yaml could not be read, for people (None: a bug)."""
+    kind = classify(exc)
+    if kind is None and not isinstance(exc, (OSError, UnicodeDecodeError)):
+        return None
+    if kind is HubFailure.GATED:
+        return f"{dataset_id} is gated: accept its conditions on the Hub to read eval.yaml"
+    if kind is HubFailure.MISSING_REPO:
+        return f"dataset {dataset_id} was not found on {endpoint}"
+    if kind is HubFailure.MISSING_REVISION:
+        return f"dataset {dataset_id} has no main branch"
+    if kind is HubFailure.MISSING_ENTRY:
+        return f"dataset {dataset_id} has no eval.yaml (it is not a Community Evals benchmark)"
+    if kind is HubFailure.UNREACHABLE:
+        return f"cannot reach {endpoint} for eval.yaml of {dataset_id}: {describe(exc)}"
+    status = http_status(exc)
+    if status is not None:
+        return f"cannot read eval.yaml of {dataset_id}: HTTP {status}"
+    return f"cannot read eval.yaml of {dataset_id}: {exc}"
