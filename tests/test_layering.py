@@ -34,7 +34,6 @@ LAYERS: dict[str, int] = {
     # what connects the stages
     "pipeline": 3,
     "model_report": 3,
-    "modelview": 3,
     "apply": 3,
     # rendering and the local Hub server (a test/demo tool the CLI can start)
     "views": 4,

@@ -12,7 +12,7 @@ from eeesync.config import Config
 from eeesync.hub.client import Hub
 from eeesync.localhub import LocalHub
 from eeesync.pipeline import PlanRequest, build_plan
-from eeesync.plan.file import parse_plan, render_plan
+from eeesync.plan.file import parse_plan, serialize_plan
 from eeesync.plan.model import Status
 from tests.helpers import mmlu_overall_record, scenario_records, seed_scenario_hub, write_datastore
 from tests.hub.conftest import make_hub
@@ -40,9 +40,9 @@ def test_same_inputs_and_hub_give_the_same_bytes(setup: tuple[Config, Hub]) -> N
     config, hub = setup
     first = build_plan(config, PlanRequest(), hub=hub, now=lambda: FIXED)
     second = build_plan(config, PlanRequest(force=True), hub=hub, now=lambda: FIXED)
-    assert render_plan(first.plan) == render_plan(second.plan)
+    assert serialize_plan(first.plan) == serialize_plan(second.plan)
     assert first.plan.created_at == "2026-01-02T03:04:05Z"
-    assert parse_plan(render_plan(first.plan)) == first.plan  # sealed: the digest verifies
+    assert parse_plan(serialize_plan(first.plan)) == first.plan  # sealed: the digest verifies
 
 
 def test_inputs_are_recorded_without_local_paths(setup: tuple[Config, Hub]) -> None:
@@ -53,7 +53,7 @@ def test_inputs_are_recorded_without_local_paths(setup: tuple[Config, Hub]) -> N
     assert inputs.collections == ("mmlu",) and inputs.indexes[0].rows == len(scenario_records())
     assert inputs.config_digest == config.digest() and inputs.registry_digest.startswith("sha256:")
     assert inputs.endpoint == hub.endpoint
-    assert str(config.base_dir) not in render_plan(plan)
+    assert str(config.base_dir) not in serialize_plan(plan)
 
 
 def test_repos_are_sorted_and_counts_add_up(setup: tuple[Config, Hub]) -> None:

@@ -2,7 +2,7 @@
 
 Every EEE result for one model, grouped by benchmark with the spread, and what the Hub shows
 today for each published result (what `plan` would do). Wiring only: the compute is
-`eeesync/modelview.py`, the rendering `eeesync/views/model_view.py`. Read-only: it writes no
+`eeesync/model_report.py`, the rendering `eeesync/views/model_report.py`. Read-only: it writes no
 plan and opens nothing.
 
 Exit codes: 0 shown, 1 an unknown model id (neither in the datastore nor on the Hub) or another
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from eeesync.cli.common import add_collection_arguments, chosen_collections, open_hub
 from eeesync.errors import UserError
 from eeesync.hub.client import hub_failures
-from eeesync.modelview import gather_model_view
-from eeesync.views.model_view import FORMATS, render_model_view
+from eeesync.model_report import gather_model_report
+from eeesync.views.model_report import FORMATS, render_model_report
 from eeesync.views.progress import progress_display
 
 if TYPE_CHECKING:
@@ -53,12 +53,12 @@ def run(args: argparse.Namespace, app: App) -> int:
         open_hub(config) as hub,
         progress_display(app.err_console, enabled=show_progress) as progress,
     ):
-        view = gather_model_view(
+        view = gather_model_report(
             args.model_id,
             config=config,
             hub=hub,
             collections=None if args.all else collections,
             progress=progress,
         )
-    render_model_view(view, app.console, args.format)
+    render_model_report(view, app.console, args.format)
     return 0

@@ -26,8 +26,8 @@ from eeesync.cli.common import (
 from eeesync.errors import EeesyncError, UserError
 from eeesync.hub.client import classify, hub_failures
 from eeesync.pipeline import PlanRequest, build_plan, list_all_collections
-from eeesync.plan.file import default_plan_name, render_plan, write_plan
-from eeesync.views import render_plan as render_view
+from eeesync.plan.file import default_plan_name, serialize_plan, write_plan
+from eeesync.views import render_plan
 from eeesync.views.progress import progress_display
 
 if TYPE_CHECKING:
@@ -114,10 +114,12 @@ def run(args: argparse.Namespace, app: App) -> int:
 
     if args.json:
         # The same bytes as the file: the plan has one JSON schema, not two.
-        app.console.print(render_plan(plan), markup=False, highlight=False, soft_wrap=True, end="")
+        app.console.print(
+            serialize_plan(plan), markup=False, highlight=False, soft_wrap=True, end=""
+        )
     else:
         shown = _shown_path(path, app.cwd)
-        render_view(plan, app.console, "text", plan_ref=shown)
+        render_plan(plan, app.console, "text", plan_ref=shown)
         if plan.has_changes:
             last = f"To open these PRs, run: eeesync apply {shlex.quote(shown)}"
         else:

@@ -269,7 +269,7 @@ def decided_by_main(
     )
 
 
-def classify(
+def decide_entry(
     desired: DesiredEntry, state: RepoState, *, tolerance: float, web_base: str
 ) -> PlannedEntry:
     """One desired entry's status against the repo's state (see the module doc for the order)."""
@@ -366,7 +366,7 @@ def diff_repo(
     if desired:
         if state is None:
             raise ValueError("desired entries need the repo's audited state")
-        planned += [classify(d, state, tolerance=tolerance, web_base=web_base) for d in desired]
+        planned += [decide_entry(d, state, tolerance=tolerance, web_base=web_base) for d in desired]
     planned, files = _files(planned, state)
     planned.sort(key=_entry_order)
     requested = sorted(

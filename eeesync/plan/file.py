@@ -64,14 +64,14 @@ def seal(plan: Plan) -> Plan:
     return attrs.evolve(plan, digest=compute_digest(plan))
 
 
-def render_plan(plan: Plan) -> str:
+def serialize_plan(plan: Plan) -> str:
     """The exact text of the plan file."""
     return dumps(to_dict(plan))
 
 
 def write_plan(plan: Plan, path: Path) -> Path:
     """Write atomically (temp file + rename) so a crash never leaves half a plan."""
-    write_atomic(path, render_plan(plan).encode("utf-8"), fsync=True)
+    write_atomic(path, serialize_plan(plan).encode("utf-8"), fsync=True)
     return path
 
 

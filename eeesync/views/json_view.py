@@ -46,5 +46,5 @@ def render_json(plan: Plan, options: ViewOptions | None = None) -> str:
     Apply progress is not part of the plan and is left out (the apply journal holds it).
     """
     if options is None or options.statuses is None:
-        return plan_file.render_plan(plan)
-    return plan_file.render_plan(select_statuses(plan, options.statuses))
+        return plan_file.serialize_plan(plan)
+    return plan_file.serialize_plan(select_statuses(plan, options.statuses))

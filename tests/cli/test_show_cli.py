@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from eeesync.cli.main import main
-from eeesync.plan.file import render_plan, write_plan
+from eeesync.plan.file import serialize_plan, write_plan
 from eeesync.views import render_markdown
 from eeesync.views.common import ViewOptions, summary_line
 from tests.plan_factory import make_plan
@@ -46,7 +46,7 @@ def test_show_prints_the_plan_for_people(plan_path, capsys):
 def test_show_json_is_the_plan_file_byte_for_byte(plan_path, capsys):
     code, out, _ = run(["show", str(plan_path), "--format", "json"], capsys)
     assert code == 0
-    assert out == plan_path.read_text(encoding="utf-8") == render_plan(make_plan())
+    assert out == plan_path.read_text(encoding="utf-8") == serialize_plan(make_plan())
 
 
 def test_show_markdown_is_ready_to_paste(plan_path, capsys):

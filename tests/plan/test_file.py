@@ -16,8 +16,8 @@ from eeesync.plan.file import (
     default_plan_name,
     parse_plan,
     read_plan,
-    render_plan,
     seal,
+    serialize_plan,
     write_plan,
 )
 from eeesync.plan.model import Plan
@@ -41,8 +41,8 @@ def test_every_status_survives_the_round_trip() -> None:
     plan = make_plan()
     statuses = {e.status for r in plan.repos for e in r.entries}
     assert len(statuses) >= 7
-    assert parse_plan(render_plan(plan)) == plan
-    assert parse_plan(render_plan(make_empty_plan())) == make_empty_plan()
+    assert parse_plan(serialize_plan(plan)) == plan
+    assert parse_plan(serialize_plan(make_empty_plan())) == make_empty_plan()
 
 
 def test_the_digest_ignores_only_created_at() -> None:
@@ -52,7 +52,7 @@ def test_the_digest_ignores_only_created_at() -> None:
 
 
 def _edited(plan: Plan, change: str) -> str:
-    data = json.loads(render_plan(plan))
+    data = json.loads(serialize_plan(plan))
     if change == "value":
         data["repos"][0]["entries"][0]["desired"]["entry"]["value"] += 1
     elif change == "content":
@@ -72,21 +72,21 @@ def test_a_tampered_plan_is_refused(change: str) -> None:
 
 
 def test_a_changed_created_at_is_still_valid() -> None:
-    data = json.loads(render_plan(make_plan()))
+    data = json.loads(serialize_plan(make_plan()))
     data["created_at"] = "1999-12-31T23:59:59Z"
     assert parse_plan(json.dumps(data)).created_at == "1999-12-31T23:59:59Z"
 
 
 @pytest.mark.parametrize("version", ["2.0", "0.9", "1", "", "one"])
 def test_an_unknown_major_format_version_is_refused(version: str) -> None:
-    data = json.loads(render_plan(make_plan()))
+    data = json.loads(serialize_plan(make_plan()))
     data["format_version"] = version
     with pytest.raises(PlanFileError, match="format_version"):
         parse_plan(json.dumps(data))
 
 
 def test_unknown_keys_are_refused_in_our_version_but_read_in_a_newer_minor() -> None:
-    data = json.loads(render_plan(make_plan()))
+    data = json.loads(serialize_plan(make_plan()))
     data["surprise"] = 1
     with pytest.raises(PlanFileError, match="not a valid eeesync plan"):
         parse_plan(json.dumps(data))

@@ -18,13 +18,13 @@ from tests.views.conftest import recording_console
 def test_json_view_is_exactly_the_plan_file_text(plan, tmp_path):
     path = plan_file.write_plan(plan, tmp_path / "p.plan.json")
     assert render_json(plan) == path.read_text(encoding="utf-8")
-    assert render_json(plan, ViewOptions(progress={"x": "done"})) == plan_file.render_plan(plan)
+    assert render_json(plan, ViewOptions(progress={"x": "done"})) == plan_file.serialize_plan(plan)
 
 
 def test_render_plan_json_is_byte_exact_even_on_a_narrow_console(plan):
     console = recording_console(width=30)
     render_plan(plan, console, "json")
-    assert console.export_text() == plan_file.render_plan(plan)
+    assert console.export_text() == plan_file.serialize_plan(plan)
 
 
 def test_status_selection_keeps_the_schema_and_only_those_entries(plan):
@@ -59,4 +59,4 @@ def test_unknown_format_is_refused(plan):
 def test_render_plan_json_writes_exact_text_to_a_plain_console(plan):
     console = Console(file=io.StringIO(), width=20)
     render_plan(plan, console, "json")
-    assert console.file.getvalue() == plan_file.render_plan(plan)
+    assert console.file.getvalue() == plan_file.serialize_plan(plan)

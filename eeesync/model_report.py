@@ -1,6 +1,6 @@
 """Every EEE result for one model, grouped by benchmark, next to what the Hub shows today.
 
-The compute half of `eeesync model MODEL_ID` (the view half is `views/model_view.py`). It reads
+The compute half of `eeesync model MODEL_ID` (the view half is `views/model_report.py`). It reads
 the chosen collections, keeps the records of that model (any letter case), and runs the same
 stages `plan` runs — mapping (`mapping.py`), the audit of that one repo (`hub/audit.py`) and the
 diff (`plan/diff.py`) — so the Hub status shown for a result is exactly what `plan` would do
@@ -8,9 +8,9 @@ with it. Nothing here renders text or writes files.
 
 Two levels:
 
-* `assemble_model_view(...)` is pure: records + mapping + audited state → `ModelView`. Tests
+* `assemble_model_report(...)` is pure: records + mapping + audited state → `ModelReport`. Tests
   build its inputs by hand.
-* `gather_model_view(...)` does the I/O: datastore, registry/task check, Hub audit.
+* `gather_model_report(...)` does the I/O: datastore, registry/task check, Hub audit.
 
 Why a per-record mapping as well as the whole one: the whole mapping collapses duplicate records
 into one desired entry (and puts disagreeing ones in a conflict group), which is right for a
@@ -142,7 +142,7 @@ class BenchmarkGroup:
 
 
 @attrs.frozen
-class ModelView:
+class ModelReport:
     """Everything `eeesync model` shows."""
 
     query: str  # the id as typed
@@ -299,7 +299,7 @@ def _map_one(
     return _RecordMapping(chosen, dict(skips))
 
 
-def assemble_model_view(
+def assemble_model_report(
     query: str,
     records: Sequence[Record],
     *,
@@ -313,7 +313,7 @@ def assemble_model_view(
     collections: Sequence[str],
     datastore: str,
     hub_error: str = "",
-) -> ModelView:
+) -> ModelReport:
     """Build the view from the model's records and its audited repo state (pure).
 
     `state` None means the Hub could not be asked at all (`hub_error` says why).
@@ -373,7 +373,7 @@ def assemble_model_view(
     recorded = tuple(sorted({r.model.id.strip() for r in records}))
     canonical = state.repo_id if state is not None and state.exists and not state.error else ""
     model_id = canonical or (recorded[0] if recorded else query)
-    return ModelView(
+    return ModelReport(
         query=query,
         model_id=model_id,
         recorded_ids=recorded,
@@ -483,14 +483,14 @@ def check_model_query(query: str) -> str:
         ) from exc
 
 
-def gather_model_view(
+def gather_model_report(
     query: str,
     *,
     config: Config,
     hub: Hub,
     collections: Sequence[str] | None,
     progress: Progress = NO_PROGRESS,
-) -> ModelView:
+) -> ModelReport:
     """Read the datastore and the Hub for one model and assemble its view.
 
     `collections` None reads every collection. Raises `UserError` when the id is neither in
@@ -537,7 +537,7 @@ def gather_model_view(
         if config.check_tasks and records
         else None
     )
-    return assemble_model_view(
+    return assemble_model_report(
         text,
         records,
         registry=registry,

@@ -1,4 +1,4 @@
-"""`eeesync/modelview.py`: every result of one model, by benchmark, with what the Hub shows.
+"""`eeesync/model_report.py`: every result of one model, by benchmark, with what the Hub shows.
 
 Built on real pieces: flat datastores from real record shapes (tests/helpers.py), the local Hub
 seeded through its storage API, and the real huggingface_hub client (through `open_hub`).
@@ -22,12 +22,12 @@ from eeesync.errors import UserError
 from eeesync.hub.client import Hub
 from eeesync.localhub import LocalHub
 from eeesync.localhub.faults import FaultConfig
-from eeesync.modelview import (
-    ModelView,
+from eeesync.model_report import (
+    ModelReport,
     ResultRow,
     _spreads,
     check_model_query,
-    gather_model_view,
+    gather_model_report,
 )
 from eeesync.plan.model import Status
 from tests.helpers import AETHER_BF16, AETHER_FP16, build_datastore, fixture
@@ -177,8 +177,8 @@ def hub(world: World) -> Iterator[Hub]:
 
 def view_of(
     world: World, hub: Hub, query: str, collections: tuple[str, ...] | None = None
-) -> ModelView:
-    return gather_model_view(
+) -> ModelReport:
+    return gather_model_report(
         query,
         config=world.config,
         hub=hub,
@@ -186,7 +186,7 @@ def view_of(
     )
 
 
-def group(view: ModelView, name: str) -> tuple[ResultRow, ...]:
+def group(view: ModelReport, name: str) -> tuple[ResultRow, ...]:
     return next(g for g in view.groups if g.benchmark == name).rows
 
 
@@ -321,7 +321,7 @@ def test_text_that_is_not_a_model_id_is_refused(query: str) -> None:
 def test_unreachable_hub_entries_are_audit_errors_not_missing(world: World, hub: Hub) -> None:
     world.localhub.set_faults(FaultConfig(rate_5xx=1.0, routes=frozenset({"repo_info"})))
     quick = attrs.evolve(hub, retry=attrs.evolve(hub.retry, attempts=1))
-    view = gather_model_view(
+    view = gather_model_report(
         MODEL, config=world.config, hub=quick, collections=world.config.collections
     )
     assert view.hub_exists is None and "cannot read" in view.hub_error

@@ -1,6 +1,6 @@
-"""`eeesync/views/model_view.py`: the model view as text (80 columns), markdown and JSON.
+"""`eeesync/views/model_report.py`: the model view as text (80 columns), markdown and JSON.
 
-Views are tested with hand-built `ModelView` values (Alembic's render tests): no Hub, no files.
+Views are tested with hand-built `ModelReport` values (Alembic's render tests): no Hub, no files.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ import attrs
 import pytest
 from rich.console import Console
 
-from eeesync.modelview import BenchmarkGroup, HubStatus, ModelView, ResultRow, Spread
+from eeesync.model_report import BenchmarkGroup, HubStatus, ModelReport, ResultRow, Spread
 from eeesync.plan.model import Existing, OpenPullRequest, SkippedItem, Status
-from eeesync.views.model_view import (
+from eeesync.views.model_report import (
     HUB_LABELS,
     JSON_VERSION,
     hub_label,
     render_model_json,
     render_model_markdown,
-    render_model_view,
+    render_model_report,
 )
 
 HUB = "https://huggingface.co"
@@ -67,7 +67,7 @@ def in_pr(value: float) -> Existing:
     return Existing("pr", ".eval_results/mmlu_pro.yaml", value, f"{value:g}", 3, PR_URL)
 
 
-def make_view(**changes: object) -> ModelView:
+def make_view(**changes: object) -> ModelReport:
     mmlu_rows = (
         row(
             "mmlu_pro",
@@ -138,7 +138,7 @@ def make_view(**changes: object) -> ModelView:
             (Spread("ifeval", 1, 70.0, 70.0),),
         ),
     )
-    view = ModelView(
+    view = ModelReport(
         query="01-ai/yi-1.5-34b-chat",
         model_id=MODEL,
         recorded_ids=("01-ai/yi-1.5-34b-chat",),
@@ -157,10 +157,10 @@ def make_view(**changes: object) -> ModelView:
     return attrs.evolve(view, **changes)
 
 
-def text_of(view: ModelView, width: int = 80) -> str:
+def text_of(view: ModelReport, width: int = 80) -> str:
     out = io.StringIO()
     console = Console(file=out, width=width, no_color=True, highlight=False)
-    render_model_view(view, console, "text")
+    render_model_report(view, console, "text")
     return out.getvalue()
 
 
@@ -271,5 +271,5 @@ def test_json_and_markdown_are_printed_verbatim() -> None:
         ("markdown", render_model_markdown(view)),
     ):
         out = io.StringIO()
-        render_model_view(view, Console(file=out, width=40), fmt)  # type: ignore[arg-type]
+        render_model_report(view, Console(file=out, width=40), fmt)  # type: ignore[arg-type]
         assert out.getvalue() == expected

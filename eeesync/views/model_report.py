@@ -1,6 +1,6 @@
-"""Render a `ModelView` (every EEE result of one model + its Hub status) as text, markdown or JSON.
+"""Render a `ModelReport` (every EEE result of one model + its Hub status): text, markdown, JSON.
 
-The view half of `eeesync model` (the compute half is `eeesync/modelview.py`). Like the plan
+The view half of `eeesync model` (the compute half is `eeesync/model_report.py`). Like the plan
 views, it receives finished data and a rich `Console`, and never calls the Hub, reads files or
 decides a status: the status of each result is the one `plan` computed. The text view is a rich
 table per benchmark, readable at 80 columns; the JSON view goes through the plan file's cattrs
@@ -19,12 +19,12 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from eeesync.modelview import BenchmarkGroup, HubStatus, ModelView, ResultRow, Spread
+from eeesync.model_report import BenchmarkGroup, HubStatus, ModelReport, ResultRow, Spread
 from eeesync.plan import file as plan_file
 from eeesync.plan.model import Existing, Status
 
-ModelViewFormat: TypeAlias = Literal["text", "markdown", "json"]
-FORMATS: Final[tuple[ModelViewFormat, ...]] = ("text", "markdown", "json")
+ModelReportFormat: TypeAlias = Literal["text", "markdown", "json"]
+FORMATS: Final[tuple[ModelReportFormat, ...]] = ("text", "markdown", "json")
 #: Version of the JSON document (`eeesync model --format json`); bump on incompatible change.
 JSON_VERSION: Final = 1
 
@@ -157,7 +157,7 @@ def spread_text(spread: Spread) -> str:
     )
 
 
-def hub_summary(view: ModelView) -> str:
+def hub_summary(view: ModelReport) -> str:
     """One line about the model repo."""
     if view.hub_exists is None:
         return f"could not be read: {view.hub_error}"
@@ -169,13 +169,13 @@ def hub_summary(view: ModelView) -> str:
     return " · ".join(parts)
 
 
-def status_summary(view: ModelView) -> str:
+def status_summary(view: ModelReport) -> str:
     counts = [(s, view.count(s)) for s in Status]
     shown = [f"{n} {s.value}" for s, n in counts if n]
     return ", ".join(shown) if shown else "none"
 
 
-def recorded_note(view: ModelView) -> str:
+def recorded_note(view: ModelReport) -> str:
     others = [r for r in view.recorded_ids if r != view.model_id]
     return f"recorded as {', '.join(others)}" if others else ""
 
@@ -187,7 +187,7 @@ def _link(label: str, url: str | None, style: str = "") -> Text:
     return Text(label, style=Style.parse(style) + Style(link=url) if url else style)
 
 
-def _header(view: ModelView) -> RenderableType:
+def _header(view: ModelReport) -> RenderableType:
     title = Text("Model ", style="bold")
     title.append(view.model_id, style=Style(bold=True, color="cyan", link=view.hub_url or None))
     note = recorded_note(view)
@@ -275,7 +275,7 @@ def _group_table(group: BenchmarkGroup) -> Table:
     return table
 
 
-def render_model_text(view: ModelView, console: Console) -> None:
+def render_model_text(view: ModelReport, console: Console) -> None:
     """The rich view: a header, then one table per benchmark with its spread."""
     console.print(_header(view))
     if not view.groups:
@@ -323,7 +323,7 @@ def _md_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str
     return lines + ["| " + " | ".join(row) + " |" for row in rows]
 
 
-def render_model_markdown(view: ModelView) -> str:
+def render_model_markdown(view: ModelReport) -> str:
     """The view as markdown (for an issue, a PR description or a model-card discussion)."""
     title = _md_link(view.model_id, view.hub_url or None)
     note = recorded_note(view)
@@ -384,10 +384,10 @@ def render_model_markdown(view: ModelView) -> str:
 # --- JSON ----------------------------------------------------------------------------------------
 
 
-def render_model_json(view: ModelView) -> str:
+def render_model_json(view: ModelReport) -> str:
     """Machine output: the view through the plan file's converter (one schema for both)."""
     data = {
-        "kind": "eeesync.model_view",
+        "kind": "eeesync.model_view",  # a published name (module renamed, the output not)
         "version": JSON_VERSION,
         **plan_file.converter.unstructure(view),
     }
@@ -397,7 +397,9 @@ def render_model_json(view: ModelView) -> str:
 # --- Entry point ---------------------------------------------------------------------------------
 
 
-def render_model_view(view: ModelView, console: Console, fmt: ModelViewFormat = "text") -> None:
+def render_model_report(
+    view: ModelReport, console: Console, fmt: ModelReportFormat = "text"
+) -> None:
     """Print the view in one of `FORMATS`."""
     if fmt == "text":
         render_model_text(view, console)
