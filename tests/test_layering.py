@@ -53,6 +53,16 @@ FORBIDDEN: dict[str, set[str]] = {
     "views": {"config", "registry", "hub", "cache", "datastore", "mapping", "pipeline"},
 }
 
+#: Modules that may import only these eeesync modules (prefix match): the shared vocabulary is
+#: leaf data, and plan/ is plan-as-data (Terraform's `plans/`, which reads `states/` too).
+MODULE_ALLOWED: dict[str, tuple[str, ...]] = {
+    "eeesync.errors": (),
+    "eeesync.progress": (),
+    "eeesync.plan.model": (),
+    "eeesync.hub.state": (),
+    "eeesync.plan": ("eeesync.plan", "eeesync.errors", "eeesync.fsutil", "eeesync.hub.state"),
+}
+
 #: Only the CLI (and tests) may start the local Hub.
 LOCALHUB_IMPORTERS = {"cli", "localhub"}
 
@@ -109,6 +119,23 @@ def unit_graph() -> dict[str, set[str]]:
                 if unit != source:
                     graph[source].add(unit)
     return dict(graph)
+
+
+def module_violations() -> list[str]:
+    """Imports of a module restricted by `MODULE_ALLOWED` (the longest matching prefix rules)."""
+    problems = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = _module_name(path)
+        rules = [k for k in MODULE_ALLOWED if module == k or module.startswith(k + ".")]
+        if not rules:
+            continue
+        allowed = MODULE_ALLOWED[max(rules, key=len)]
+        for target in sorted(_imports(path)):
+            if not (target == "eeesync" or target.startswith("eeesync.")):
+                continue
+            if not any(target == a or target.startswith(a + ".") for a in allowed):
+                problems.append(f"{module} -> {target}: outside what it may import")
+    return problems
 
 
 def rich_importers() -> set[str]:
@@ -184,6 +211,10 @@ def test_no_upward_or_forbidden_imports() -> None:
     assert violations(unit_graph()) == []
 
 
+def test_vocabulary_modules_and_plan_stay_leaves() -> None:
+    assert module_violations() == []
+
+
 def test_checker_sees_a_planted_cycle_and_upward_edge() -> None:
     # the checker itself must be able to fail
     graph = {"plan": {"datastore"}, "datastore": {"plan"}, "hub": {"config", "cli"}}
@@ -197,5 +228,5 @@ if __name__ == "__main__":  # `python tests/test_layering.py`: print the current
     graph = unit_graph()
     for component in cycles(graph):
         print("cycle:", " <-> ".join(component))
-    for line in violations(graph):
+    for line in [*violations(graph), *module_violations()]:
         print(line)
