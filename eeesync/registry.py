@@ -539,7 +539,7 @@ def parse_eval_yaml(text: str) -> tuple[str, ...]:
 
 #: Reads one benchmark dataset's eval.yaml: its task ids, or a problem for people (never raises
 #: for a Hub problem). `hub/eval_yaml.read_task_ids` bound to a Hub; tests pass their own.
-TaskReader = Callable[[str], "tuple[str, ...] | str"]
+TaskReader = Callable[[str], tuple[str, ...] | str]
 
 
 def check_tasks(registry: Registry, *, read: TaskReader) -> TaskCheck:
