@@ -22,6 +22,8 @@ LAYERS: dict[str, int] = {
     "errors": 0,
     "fsutil": 0,
     "progress": 0,
+    "tomlkeys": 0,
+    "validation": 0,
     # configuration and the benchmark registry
     "config": 1,
     "registry": 1,
