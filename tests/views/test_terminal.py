@@ -167,6 +167,9 @@ def test_any_plan_fits_80_columns_with_whole_repo_ids_and_values(plan):
     lines = text.splitlines()
     assert [ln for ln in lines if len(ln) > 80 and ln.rstrip() != summary_line(plan)] == []
     for repo in plan.repos:
+        # Skipped entries are grouped by reason with a capped list of example locations.
+        if all(entry.status is Status.SKIPPED for entry in repo.entries):
+            continue
         assert any(repo.repo_id in line for line in lines), repo.repo_id
         for entry in repo.entries:
             if entry.status in VALUE_SHOWN:
