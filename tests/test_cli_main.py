@@ -29,7 +29,7 @@ def test_usage_errors_are_one_line_and_nonzero(
 ) -> None:
     with pytest.raises(SystemExit) as exc:
         main(argv)
-    assert exc.value.code == 2
+    assert exc.value.code == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("eeesync: error:")
     assert len(err.splitlines()) == 1

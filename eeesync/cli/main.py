@@ -3,9 +3,9 @@
 Each subcommand lives in `eeesync/cli/<name>.py` and exposes `HELP`, `add_arguments(parser)`
 (declares its flags; parsing happens here) and `run(args, app) -> int`.
 
-Exit codes: 0 success (and "no changes" with --detailed-exitcode), 1 error a user can fix,
-2 usage error or "changes pending" with --detailed-exitcode, 3 unexpected error (a bug),
-130 interrupted.
+Exit codes (Terraform's): 0 success (and "no changes" with --detailed-exitcode), 1 an error a
+user can fix, usage errors included, 2 only "changes pending" with --detailed-exitcode (so it is
+unambiguous), 3 unexpected error (a bug), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ from eeesync.errors import ConfigError, UserError
 
 COMMANDS = ("plan", "show", "apply", "force-unlock", "benchmarks", "model", "init", "localhub")
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_ERROR, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 3, 130
+# A usage error is an error a user can fix: 1, never 2, which `--detailed-exitcode` reserves.
+EXIT_USAGE = EXIT_ERROR
 
 
 @attrs.define
@@ -60,7 +62,7 @@ class App:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with a one-line error (exit 2) instead of usage + error."""
+    """argparse with a one-line error (exit 1, not argparse's 2) instead of usage + error."""
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"eeesync: error: {message} (see `{self.prog} --help`)\n")

@@ -264,7 +264,7 @@ def test_apply_takes_no_planning_flags(
     config, plan_path = setup
     with pytest.raises(SystemExit) as exited:
         main(["--config", str(config), "apply", str(plan_path), "--model", "x*"], env={})
-    assert exited.value.code == 2
+    assert exited.value.code == 1
     assert "unrecognized arguments: --model" in capsys.readouterr().err
 
 

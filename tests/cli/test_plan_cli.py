@@ -107,7 +107,7 @@ def test_unknown_collection_and_bad_flags(
     assert "not both" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         run("--parallelism", "0")
-    assert exit_info.value.code == 2
+    assert exit_info.value.code == 1
 
 
 def test_parallelism_and_datastore_flags_override_the_config(project: Path, tmp_path: Path) -> None:

@@ -85,7 +85,7 @@ def test_show_relative_path_is_read_from_the_working_directory(plan_path, capsys
 def test_unknown_status_is_a_usage_error(plan_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["show", str(plan_path), "--status", "bogus"], env={})
-    assert exc.value.code == 2
+    assert exc.value.code == 1
     err = capsys.readouterr().err
     assert "unknown status 'bogus'; choose from ready, already_present" in err
 

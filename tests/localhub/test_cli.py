@@ -85,7 +85,7 @@ def test_bad_arguments_are_usage_errors(
 ) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(argv, env={})
-    assert exit_info.value.code == 2
+    assert exit_info.value.code == 1
     assert "error" in capsys.readouterr().err
 
 
