@@ -118,7 +118,7 @@ def now_iso() -> str:
 def current_actor() -> str:
     try:
         return getpass.getuser()
-    except (OSError, KeyError):  # no login name (containers without a passwd entry)
+    except (OSError, KeyError, ImportError):  # no login name (no passwd entry; Windows: no pwd)
         return "unknown"
 
 

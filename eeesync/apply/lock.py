@@ -2,15 +2,17 @@
 
 A lock is a JSON file `<cache_dir>/locks/<plan digest>.lock.json` recording who holds it (user,
 host, pid), the plan digest, when, and a random id for `eeesync force-unlock ID`. Exclusion is
-an `flock` on that file, so the kernel releases it when the holder dies (even on SIGKILL): a
-lock left behind by a dead process is taken over and reported, never a reason to refuse.
+a kernel lock on that file (`flock` on POSIX, `msvcrt.locking` on Windows), so the kernel
+releases it when the holder dies (even on SIGKILL): a lock left behind by a dead process is
+taken over and reported, never a reason to refuse. Where neither exists, the file is created
+with O_EXCL and a holder whose process is gone (on this host) is taken over.
 A held lock names its holder in the error; `--lock-timeout` waits for it instead.
 """
 
 from __future__ import annotations
 
 import errno
-import fcntl
+import importlib
 import json
 import os
 import socket
@@ -18,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
+from types import ModuleType, TracebackType
 
 import attrs
 
@@ -26,6 +28,56 @@ from eeesync.apply.journal import current_actor, now_iso
 from eeesync.errors import LockError, UserError
 
 LOCK_SUFFIX = ".lock.json"
+
+#: Try to take an exclusive, non-blocking kernel lock on an open file: False when it is held.
+TryLock = Callable[[int], bool]
+_HELD_ERRNOS = (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES, getattr(errno, "EDEADLOCK", -1))
+
+
+def _optional_module(name: str) -> ModuleType | None:
+    # Imported by name: `fcntl` is POSIX-only and `msvcrt` Windows-only, and the CLI must import
+    # (and lock) on both.
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def _platform_try_lock() -> TryLock | None:
+    fcntl = _optional_module("fcntl")
+    if fcntl is not None:
+        flock, flags = fcntl.flock, fcntl.LOCK_EX | fcntl.LOCK_NB
+
+        def try_flock(fd: int) -> bool:
+            try:
+                flock(fd, flags)
+            except OSError as exc:
+                if exc.errno not in _HELD_ERRNOS:
+                    raise
+                return False
+            return True
+
+        return try_flock
+    msvcrt = _optional_module("msvcrt")
+    if msvcrt is not None:  # pragma: no cover - Windows only
+        locking, mode = msvcrt.locking, msvcrt.LK_NBLCK
+
+        def try_locking(fd: int) -> bool:
+            os.lseek(fd, 0, os.SEEK_SET)
+            try:
+                locking(fd, mode, 1)  # the first byte stands for the whole file
+            except OSError as exc:
+                if exc.errno not in _HELD_ERRNOS:
+                    raise
+                return False
+            return True
+
+        return try_locking
+    return None
+
+
+#: The kernel lock of this platform; None: exclusion falls back to creating the file O_EXCL.
+KERNEL_LOCK: TryLock | None = _platform_try_lock()
 
 
 @attrs.frozen
@@ -93,6 +145,8 @@ class ApplyLock:
                 self.path.unlink()
         except FileNotFoundError:  # force-unlocked meanwhile
             pass
+        except PermissionError:  # pragma: no cover - Windows cannot unlink an open file
+            pass  # the next holder locks the same file (its path still points at it)
         finally:
             os.close(self._fd)
             self._fd = None
@@ -137,13 +191,8 @@ def acquire_lock(
         raise UserError(f"cannot create the lock folder {path.parent}: {exc}") from exc
     deadline = time.monotonic() + max(0.0, timeout)
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            os.close(fd)
-            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise
+        taken = _take(path, KERNEL_LOCK)
+        if taken is None:
             if time.monotonic() >= deadline:
                 holder = _read_info(path)
                 who = holder.describe() if holder else "another process"
@@ -157,11 +206,7 @@ def acquire_lock(
                 ) from None
             sleep(poll)
             continue
-        if not _same_file(path, fd):
-            # The previous holder released (unlinked) between our open and our flock.
-            os.close(fd)
-            continue
-        previous = _read_info(path)
+        fd, previous = taken
         info = LockInfo(
             id=uuid.uuid4().hex[:12],
             who=current_actor(),
@@ -172,9 +217,40 @@ def acquire_lock(
         )
         data = json.dumps(attrs.asdict(info), indent=2, sort_keys=True).encode() + b"\n"
         os.ftruncate(fd, 0)
-        os.pwrite(fd, data, 0)
+        os.lseek(fd, 0, os.SEEK_SET)  # not pwrite: Windows has none
+        os.write(fd, data)
         os.fsync(fd)
         return ApplyLock(path, fd, info, previous)
+
+
+def _take(path: Path, try_lock: TryLock | None) -> tuple[int, LockInfo | None] | None:
+    """An open, exclusively held lock file and the record of a dead holder; None when held."""
+    if try_lock is None:
+        return _take_exclusive(path)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        if not try_lock(fd):
+            os.close(fd)
+            return None
+        if _same_file(path, fd):
+            return fd, _read_info(path)
+        # The previous holder released (unlinked) between our open and our lock.
+        os.close(fd)
+
+
+def _take_exclusive(path: Path) -> tuple[int, LockInfo | None] | None:
+    """No kernel lock: whoever creates the file holds it; a dead holder's file is removed."""
+    previous: LockInfo | None = None
+    while True:
+        try:
+            return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644), previous
+        except FileExistsError:
+            holder = _read_info(path)
+            # Only a holder known dead is taken over (an empty file: one being written now).
+            if holder is None or holder.pid_alive_here() is not False or previous is not None:
+                return None
+            previous = holder
+            path.unlink(missing_ok=True)
 
 
 def find_lock(cache_dir: Path, lock_id: str) -> tuple[Path, LockInfo] | None:

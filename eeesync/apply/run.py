@@ -57,7 +57,7 @@ class CrashPoint:
 
     phase: str
     index: int
-    signum: int = signal.SIGKILL
+    signum: int | None = None  # None: SIGKILL, looked up when used (Windows has none)
 
     @classmethod
     def parse(cls, text: str) -> CrashPoint:
@@ -65,7 +65,7 @@ class CrashPoint:
         parts = text.split(":")
         if len(parts) not in (2, 3) or parts[0] not in CRASH_PHASES or not parts[1].isdigit():
             raise ValueError(f"bad crash point {text!r}: want PHASE:INDEX[:int]")
-        signum = signal.SIGINT if len(parts) == 3 and parts[2] == "int" else signal.SIGKILL
+        signum = signal.SIGINT if len(parts) == 3 and parts[2] == "int" else None
         return cls(parts[0], int(parts[1]), signum)
 
 
@@ -233,7 +233,7 @@ class _Run:
     def crash(self, phase: str, index: int) -> None:
         point = self.options.crash_at
         if point is not None and point.phase == phase and point.index == index:
-            os.kill(os.getpid(), point.signum)
+            os.kill(os.getpid(), point.signum if point.signum is not None else signal.SIGKILL)
             if point.signum == signal.SIGINT:
                 return
             time.sleep(60)  # pragma: no cover - SIGKILL does not return

@@ -12,10 +12,21 @@ from pathlib import Path
 
 import pytest
 
+from eeesync.apply import lock as lock_module
 from eeesync.apply.lock import acquire_lock, find_lock, force_unlock, lock_path
 from eeesync.errors import LockError
 
 DIGEST = "sha256:" + "12" * 32
+
+
+@pytest.fixture(autouse=True, params=["kernel", "o_excl"])
+def lock_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with the kernel lock and with the O_EXCL fallback (no fcntl/msvcrt)."""
+    if request.param == "o_excl":
+        monkeypatch.setattr(lock_module, "KERNEL_LOCK", None)
+    else:
+        assert lock_module.KERNEL_LOCK is not None  # POSIX: flock
+    return str(request.param)
 
 
 def test_a_second_apply_of_the_same_plan_is_refused_with_the_holder_named(tmp_path: Path) -> None:

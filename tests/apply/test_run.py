@@ -305,7 +305,7 @@ def test_empty_message_is_refused(hub: Hub, seeded: Path) -> None:
 
 
 def test_crash_point_parsing() -> None:
-    assert CrashPoint.parse("after_post:3") == CrashPoint("after_post", 3, signal.SIGKILL)
+    assert CrashPoint.parse("after_post:3") == CrashPoint("after_post", 3, None)
     assert CrashPoint.parse("before_intent:0:int").signum == signal.SIGINT
     for bad in ("after_post", "nowhere:1", "after_post:x"):
         with pytest.raises(ValueError):
