@@ -2,8 +2,9 @@
 
 The command wires the apply stage (`eeesync/apply/`) to the terminal: verify the plan and its
 endpoint, take the lock, preview (read-only Hub checks), confirm, apply, report. Apply takes no
-planning flags: the plan file is the whole truth. With `--json`, stdout carries NDJSON events
-(first a `version` message) and the human text goes to stderr.
+planning flags: the plan file is the whole truth. With `--json` (`--format json`), stdout
+carries NDJSON events (first a `version` message; see docs/json-events.md) and the human text
+goes to stderr.
 
 Confirmation: at a terminal the user types `OPEN PRS` and a PR title; without one only
 `--confirm "OPEN PRS" --message MSG` approve. Piped stdin is not a terminal, so it never
@@ -51,6 +52,8 @@ if TYPE_CHECKING:
     from eeesync.cli.main import App
 
 HELP = 'open the PRs of a saved plan (after typing "OPEN PRS")'
+#: No markdown: apply is a live run, not a document (`--format markdown` is an error).
+FORMATS = ("text", "json")  # `--format`/`--json` (NDJSON events), added by cli/main
 #: Test-only hook: "<phase>:<action index>[:int]" kills (or interrupts) this process there.
 CRASH_ENV = "EEESYNC_TEST_CRASH_AT"
 EXIT_INTERRUPTED = 130
@@ -108,9 +111,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         metavar="SECONDS",
         help="wait this long for another apply of the same plan to finish (default: fail at once)",
-    )
-    parser.add_argument(
-        "--json", action="store_true", help="NDJSON events on stdout (human text on stderr)"
     )
 
 
@@ -221,7 +221,7 @@ def _require_token(config: Config) -> None:
 
 
 def run(args: argparse.Namespace, app: App, *, terminal: Terminal | None = None) -> int:
-    out = _Output(app, json_mode=bool(args.json))
+    out = _Output(app, json_mode=args.format == "json")
     out.emit(apply_view.version_message())
     plan_path: Path = args.plan
     plan = read_plan(plan_path)

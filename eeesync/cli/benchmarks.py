@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from eeesync.cli.main import App
 
 HELP = "list the benchmark registry; --check verifies task ids against each eval.yaml"
+#: No markdown view of the registry (`--format markdown` is an error): text or JSON.
+FORMATS = ("text", "json")  # `--format`/`--json`, added by cli/main
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +35,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="download each benchmark dataset's eval.yaml and verify the task ids (exit 1 if not)",
     )
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def _tasks_text(benchmark: Benchmark) -> str:
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace, app: App) -> int:
         with open_hub(config) as hub:
             check = check_tasks(registry, read=partial(read_task_ids, hub))
     failed = check is not None and bool(check.missing(registry) or check.errors())
-    if args.json:
+    if args.format == "json":
         text = json.dumps(_as_json(registry, check), indent=2, sort_keys=True)
         app.console.print(text, markup=False, highlight=False, soft_wrap=True)
         return 1 if failed else 0

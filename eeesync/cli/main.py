@@ -1,7 +1,10 @@
 """The `eeesync` entry point: parser, the only catch-all error handler, exit codes, dispatch.
 
 Each subcommand lives in `eeesync/cli/<name>.py` and exposes `HELP`, `add_arguments(parser)`
-(declares its flags; parsing happens here) and `run(args, app) -> int`.
+(declares its flags; parsing happens here) and `run(args, app) -> int`. A command with output
+views also exposes `FORMATS` (the view formats it has): this module gives it the one output
+switch, `--format text|markdown|json` (`--json` = `--format json`), and picks the view (like
+Terraform's `NewPlan`): `args.format` is one the command has, else a clear error (exit 1).
 
 Exit codes (Terraform's): 0 success (and "no changes" with --detailed-exitcode), 1 an error a
 user can fix, usage errors included, 2 only "changes pending" with --detailed-exitcode (so it is
@@ -29,6 +32,8 @@ from eeesync.config import Config, find_config, load_config
 from eeesync.errors import ConfigError, UserError
 
 COMMANDS = ("plan", "show", "apply", "force-unlock", "benchmarks", "model", "init", "localhub")
+#: Every output format a command may have; each command's `FORMATS` is a subset.
+OUTPUT_FORMATS = ("text", "markdown", "json")
 
 EXIT_OK, EXIT_ERROR, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 3, 130
 # A usage error is an error a user can fix: 1, never 2, which `--detailed-exitcode` reserves.
@@ -72,6 +77,30 @@ def _command_module(name: str) -> ModuleType:
     return importlib.import_module(f"eeesync.cli.{name.replace('-', '_')}")
 
 
+def _add_format_arguments(parser: argparse.ArgumentParser, formats: Sequence[str]) -> None:
+    """The one output switch, on every command with views."""
+    parser.add_argument(
+        "--format",
+        choices=OUTPUT_FORMATS,
+        default="text",
+        help=f"output format: {', '.join(formats)} (default text)",
+    )
+    parser.add_argument(
+        "--json", dest="format", action="store_const", const="json", help="same as --format json"
+    )
+
+
+def pick_view_format(command: str, fmt: str) -> str:
+    """The view format for `command`; a `UserError` when it has no view in that format."""
+    formats: Sequence[str] = getattr(_command_module(command), "FORMATS", ())
+    if fmt not in formats:
+        raise UserError(
+            f"`eeesync {command}` has no {fmt} output",
+            hint=f"Use --format {' or '.join(formats)}.",
+        )
+    return fmt
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="eeesync",
@@ -86,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
         module = _command_module(name)
         command = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(command)
+        if hasattr(module, "FORMATS"):
+            _add_format_arguments(command, module.FORMATS)
     return parser
 
 
@@ -104,6 +135,8 @@ def main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = N
     console, err = _consoles(args.no_color, env)
     app = App(console=console, err_console=err, env=env, cwd=Path.cwd(), config_path=args.config)
     try:
+        if "format" in args:
+            args.format = pick_view_format(args.command, args.format)
         return int(_command_module(args.command).run(args, app))
     except UserError as exc:
         # soft_wrap: the error stays one line (for logs and CI) however narrow the terminal.

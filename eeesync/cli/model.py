@@ -18,20 +18,21 @@ from eeesync.cli.common import add_collection_arguments, chosen_collections, ope
 from eeesync.errors import UserError
 from eeesync.hub.client import hub_failures
 from eeesync.model_report import gather_model_report
-from eeesync.views.model_report import FORMATS, render_model_report
+from eeesync.views.model_report import FORMATS as VIEW_FORMATS
+from eeesync.views.model_report import render_model_report
 from eeesync.views.progress import progress_display
 
 if TYPE_CHECKING:
     from eeesync.cli.main import App
 
 HELP = "every EEE result for one model, by benchmark, and what the Hub shows for each"
+FORMATS = VIEW_FORMATS  # `--format`/`--json`, added by cli/main
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare this command's flags."""
     parser.add_argument("model_id", metavar="MODEL_ID", help="model repo id, any letter case")
     add_collection_arguments(parser, verb="search")
-    parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
     parser.add_argument(
         "--datastore", metavar="LOCATOR", help="OWNER/NAME[@REVISION] or a folder path"
     )

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from eeesync.hub.client import Hub
 
 HELP = "audit the Hub against the datastore and write a reviewable plan file"
+FORMATS = ("text", "markdown", "json")  # `--format`/`--json`, added by cli/main
 
 EXIT_NO_CHANGES, EXIT_CHANGES = 0, 2
 
@@ -60,9 +61,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="only this benchmark (repeatable; see `eeesync benchmarks`)",
     )
     parser.add_argument("--force", action="store_true", help="ignore every cache")
-    parser.add_argument(
-        "--json", action="store_true", help="print the plan JSON to stdout (no tables)"
-    )
     parser.add_argument(
         "--detailed-exitcode",
         action="store_true",
@@ -89,7 +87,7 @@ def run(args: argparse.Namespace, app: App) -> int:
         benchmark_filter=tuple(dict.fromkeys(args.benchmark)),
         force=bool(args.force),
     )
-    show_progress = not args.json or app.err_console.is_terminal
+    show_progress = args.format == "text" or app.err_console.is_terminal
     with (
         hub_failures(config.endpoint_input, request="a request the plan needs"),
         open_hub(config) as hub,
@@ -112,21 +110,23 @@ def run(args: argparse.Namespace, app: App) -> int:
         path = out if out.is_absolute() else app.cwd / out
     write_plan(plan, path)
 
-    if args.json:
+    if args.format == "json":
         # The same bytes as the file: the plan has one JSON schema, not two.
         app.console.print(
             serialize_plan(plan), markup=False, highlight=False, soft_wrap=True, end=""
         )
     else:
         shown = _shown_path(path, app.cwd)
-        render_plan(plan, app.console, "text", plan_ref=shown)
+        render_plan(plan, app.console, args.format, plan_ref=shown)
         if plan.has_changes:
             last = f"To open these PRs, run: eeesync apply {shlex.quote(shown)}"
         else:
             last = "Nothing to open: no apply needed."
+        # Markdown is pasted whole (a PR description): these lines go to stderr then.
+        console = app.console if args.format == "text" else app.err_console
         for line in (f"Plan written to {shown}", last):
             # Never wrapped: these lines are copied and pasted.
-            app.console.print(line, markup=False, highlight=False, soft_wrap=True)
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
     if args.detailed_exitcode:
         return EXIT_CHANGES if plan.has_changes else EXIT_NO_CHANGES
     return 0

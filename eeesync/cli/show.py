@@ -14,12 +14,15 @@ from typing import TYPE_CHECKING
 from eeesync.apply.journal import journal_path, progress
 from eeesync.plan.file import read_plan
 from eeesync.plan.model import STATUS_ORDER, Status
-from eeesync.views import FORMATS, render_plan
+from eeesync.views import FORMATS as VIEW_FORMATS
+from eeesync.views import render_plan
 
 if TYPE_CHECKING:
     from eeesync.cli.main import App
 
 HELP = "re-render a saved plan as text, markdown (for a PR description) or JSON"
+#: text, markdown (paste as a PR description) or json (the plan file); `--format`, see cli/main.
+FORMATS = VIEW_FORMATS
 
 _STATUS_NAMES = ", ".join(s.value for s in STATUS_ORDER)
 
@@ -43,12 +46,6 @@ def _statuses(text: str) -> list[Status]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare this command's flags."""
     parser.add_argument("plan", metavar="PLAN", type=Path, help="plan file written by `plan`")
-    parser.add_argument(
-        "--format",
-        choices=FORMATS,
-        default="text",
-        help="text (default), markdown (paste as a PR description) or json (the plan file)",
-    )
     parser.add_argument(
         "--status",
         dest="statuses",

@@ -27,8 +27,10 @@ from eeesync.apply.preview import Preview, refresh_command
 from eeesync.apply.report import ActionResult, ApplyEvent, ApplyReport, ResultState
 from eeesync.plan.model import Status
 
-#: Version of the `--json` message shapes below; a consumer checks the `version` message.
-JSON_UI_VERSION = "1.0"
+#: Version of the `--json` message shapes below (docs/json-events.md), in every message as
+#: `ui_version`. A minor bump adds fields or types; a major one changes or removes them.
+#: 1.1: `ui_version` on every message.
+JSON_UI_VERSION = "1.1"
 
 
 def _line(mark: str, style: str, text: str) -> Text:
@@ -237,30 +239,31 @@ def render_report(report: ApplyReport, console: Console, *, plan_path: Path) -> 
 # --- `--json`: one NDJSON message per call ------------------------------------------------------
 
 
+def _message(kind: str, **fields: Any) -> dict[str, Any]:
+    """One NDJSON message: its type, the UI version, then its fields."""
+    return {"type": kind, "ui_version": JSON_UI_VERSION, **fields}
+
+
 def version_message() -> dict[str, Any]:
-    """The first message of every `--json` stream."""
-    return {"type": "version", "tool": "eeesync", "version": __version__, "ui": JSON_UI_VERSION}
+    """The first message of every `--json` stream (`ui` is `ui_version`, kept from 1.0)."""
+    return _message("version", tool="eeesync", version=__version__, ui=JSON_UI_VERSION)
 
 
 def preview_message(preview: Preview) -> dict[str, Any]:
     """Action ids by what the preview found for them."""
-    return {
-        "type": "preview",
-        "to_open": [c.repo.action_id for c in preview.to_open],
-        "adopt": [c.repo.action_id for c in preview.in_state(CheckState.ADOPT)],
-        "done": [c.repo.action_id for c in preview.in_state(CheckState.DONE)],
-        "stale": {c.repo.action_id: list(c.changes) for c in preview.in_state(CheckState.STALE)},
-        "errors": {c.repo.action_id: c.error for c in preview.in_state(CheckState.ERROR)},
-    }
+    return _message(
+        "preview",
+        to_open=[c.repo.action_id for c in preview.to_open],
+        adopt=[c.repo.action_id for c in preview.in_state(CheckState.ADOPT)],
+        done=[c.repo.action_id for c in preview.in_state(CheckState.DONE)],
+        stale={c.repo.action_id: list(c.changes) for c in preview.in_state(CheckState.STALE)},
+        errors={c.repo.action_id: c.error for c in preview.in_state(CheckState.ERROR)},
+    )
 
 
 def event_message(event: ApplyEvent) -> dict[str, Any]:
     """One progress event, with its action's result when it ended."""
-    data: dict[str, Any] = {
-        "type": event.kind,
-        "repo_id": event.repo_id,
-        "action_id": event.action_id,
-    }
+    data = _message(event.kind, repo_id=event.repo_id, action_id=event.action_id)
     if event.result is not None:
         data.update(attrs.asdict(event.result))
         data["state"] = event.result.state.value
@@ -271,14 +274,14 @@ def event_message(event: ApplyEvent) -> dict[str, Any]:
 
 def nothing_to_open_message(preview: Preview) -> dict[str, Any]:
     """The summary when nothing needed approval."""
-    return {
-        "type": "summary",
-        "opened": 0,
-        "stale": len(preview.in_state(CheckState.STALE)),
-        "failed": len(preview.in_state(CheckState.ERROR)),
-    }
+    return _message(
+        "summary",
+        opened=0,
+        stale=len(preview.in_state(CheckState.STALE)),
+        failed=len(preview.in_state(CheckState.ERROR)),
+    )
 
 
 def report_message(report: ApplyReport) -> dict[str, Any]:
     """The summary of a run: one count per result state."""
-    return {"type": "summary", "interrupted": report.interrupted, **report.counts}
+    return _message("summary", interrupted=report.interrupted, **report.counts)

@@ -292,6 +292,7 @@ def test_json_messages_have_stable_shapes() -> None:
     preview = apply_view.preview_message(EVERY_CHECK)
     assert preview == {
         "type": "preview",
+        "ui_version": apply_view.JSON_UI_VERSION,
         "to_open": [_repo(REPOS[0]).action_id],
         "adopt": [_repo(REPOS[1]).action_id],
         "done": [_repo(REPOS[4]).action_id],
@@ -302,6 +303,7 @@ def test_json_messages_have_stable_shapes() -> None:
     opened = json.loads(json.dumps(opened))  # as a consumer reads the NDJSON line
     assert opened == {
         "type": "apply_complete",
+        "ui_version": apply_view.JSON_UI_VERSION,
         "repo_id": "acme/ready",
         "action_id": _repo(REPOS[0]).action_id,
         "state": "opened",
@@ -321,6 +323,7 @@ def test_json_messages_have_stable_shapes() -> None:
     start = ApplyEvent("apply_start", "acme/ready", "pr:1", attempt=2)
     assert apply_view.event_message(start) == {
         "type": "apply_start",
+        "ui_version": apply_view.JSON_UI_VERSION,
         "repo_id": "acme/ready",
         "action_id": "pr:1",
         "attempt": 2,
@@ -328,6 +331,7 @@ def test_json_messages_have_stable_shapes() -> None:
     report = apply_view.report_message(ApplyReport(PLAN, tuple(EVERY_RESULT.values())))
     assert report == {
         "type": "summary",
+        "ui_version": apply_view.JSON_UI_VERSION,
         "interrupted": False,
         **dict.fromkeys(
             ("opened", "adopted", "already_done", "noop", "stale", "failed", "pending"), 1
@@ -335,6 +339,7 @@ def test_json_messages_have_stable_shapes() -> None:
     }
     assert apply_view.nothing_to_open_message(EVERY_CHECK) == {
         "type": "summary",
+        "ui_version": apply_view.JSON_UI_VERSION,
         "opened": 0,
         "stale": 1,
         "failed": 1,
