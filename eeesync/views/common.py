@@ -7,7 +7,6 @@ the terminal and markdown views always agree on numbers, titles and order.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from typing import Any, Final, TypeAlias
 
@@ -23,6 +22,7 @@ from eeesync.plan.model import (
     SkippedItem,
     Status,
 )
+from eeesync.views.formatting import format_value
 
 #: Apply progress, until the apply engineer defines a richer type: action id → state.
 #: Known states are in `PROGRESS_STATES`; an unknown state is shown as written.
@@ -151,13 +151,6 @@ def progress_summary(plan: Plan, progress: ApplyProgress) -> str:
         for state, n in sorted(tally.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))
     ]
     return f"Apply progress: {', '.join(parts) or 'nothing to apply'}."
-
-
-def format_value(value: float | None) -> str:
-    """A score as people read it: up to 6 significant digits, no trailing zeros."""
-    if value is None or math.isnan(value):
-        return "?"
-    return f"{value:.6g}"
 
 
 def short_sha(value: str, length: int = 7) -> str:

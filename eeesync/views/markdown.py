@@ -9,7 +9,7 @@ the same plan always gives the same bytes.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
 from eeesync.plan.model import STATUS_ORDER, FileChange, Plan, PlannedEntry, RepoPlan, Status
 from eeesync.views.common import (
@@ -27,7 +27,6 @@ from eeesync.views.common import (
     existing_value,
     file_blocks,
     file_url,
-    format_value,
     group_by_repo,
     progress_summary,
     repo_url,
@@ -37,6 +36,11 @@ from eeesync.views.common import (
     where_label,
     where_url,
 )
+from eeesync.views.formatting import format_value
+from eeesync.views.formatting import md_code as _code
+from eeesync.views.formatting import md_escape as _escape
+from eeesync.views.formatting import md_link as _link
+from eeesync.views.formatting import md_table as _table
 
 #: Tables with more rows than this fold into `<details>`.
 FOLD_AFTER_ROWS = 10
@@ -74,43 +78,6 @@ def render_markdown(plan: Plan, options: ViewOptions | None = None) -> str:
         out += ["", f"_{hidden} entries already present on main are not listed._"]
     out += ["", f"<sub>Plan digest `{plan.digest or '(unsealed)'}`</sub>"]
     return "\n".join(out) + "\n"
-
-
-# --- Text helpers ------------------------------------------------------------------------------
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
-
-
-def _escape(text: str) -> str:
-    """Plain text safe inside markdown and table cells (newlines become `<br>`)."""
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("\r", "").replace("\n", "<br>")
-
-
-def _code(text: str) -> str:
-    """An inline code span that survives backticks and table pipes in `text`."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    escaped = text.replace("|", "\\|")  # GFM splits table cells on `|` even in code spans
-    return f"{fence}{pad}{escaped}{pad}{fence}"
-
-
-def _link(label: str, url: str | None) -> str:
-    if not url:
-        return _escape(label)
-    return f"[{_escape(label)}](<{url.replace('>', '%3E').replace(' ', '%20')}>)"
-
-
-def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], align: str = "") -> list[str]:
-    """A GFM table; `align` holds one of l/r per column (default left)."""
-    marks = {"l": "---", "r": "---:"}
-    aligns = align.ljust(len(headers), "l")
-    lines = [
-        "| " + " | ".join(headers) + " |",
-        "|" + "|".join(marks[a] for a in aligns) + "|",
-    ]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return lines
 
 
 def _folded(summary: str, body: list[str], rows: int) -> list[str]:

@@ -9,8 +9,7 @@ converter, so it has one schema.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Final, Literal, TypeAlias
 
 from rich import box
@@ -22,6 +21,10 @@ from rich.text import Text
 from eeesync.model_report import BenchmarkGroup, HubStatus, ModelReport, ResultRow, Spread
 from eeesync.plan import file as plan_file
 from eeesync.plan.model import Existing, Status
+from eeesync.views.formatting import format_value
+from eeesync.views.formatting import md_escape as _md
+from eeesync.views.formatting import md_link as _md_link
+from eeesync.views.formatting import md_table as _md_table
 
 ModelReportFormat: TypeAlias = Literal["text", "markdown", "json"]
 FORMATS: Final[tuple[ModelReportFormat, ...]] = ("text", "markdown", "json")
@@ -36,10 +39,6 @@ _RELATIONSHIPS: Final[Mapping[str, str]] = {
 
 
 # --- Words shared by the text and markdown views -------------------------------------------------
-
-
-def format_score(value: float | None) -> str:
-    return "?" if value is None else f"{value:.6g}"
 
 
 def _where(existing: Existing) -> str:
@@ -66,7 +65,7 @@ def _label_pending(hub: HubStatus) -> str:
 
 
 def _label_conflict(hub: HubStatus) -> str:
-    shown = ", ".join(f"{format_score(e.value)} in {_where(e)}" for e in hub.existing)
+    shown = ", ".join(f"{format_value(e.value)} in {_where(e)}" for e in hub.existing)
     return f"conflict: the Hub has {shown}" if shown else "conflict with the Hub"
 
 
@@ -75,7 +74,7 @@ def _label_missing(hub: HubStatus) -> str:
 
 
 def _label_source_conflict(hub: HubStatus) -> str:
-    values = " vs ".join(format_score(v) for v in hub.conflicting_values)
+    values = " vs ".join(format_value(v) for v in hub.conflicting_values)
     return f"records disagree ({values}): nothing is published"
 
 
@@ -150,10 +149,10 @@ def settings(row: ResultRow) -> str:
 
 def spread_text(spread: Spread) -> str:
     if spread.count == 1:
-        return f"{spread.metric}: 1 result, {format_score(spread.low)}"
+        return f"{spread.metric}: 1 result, {format_value(spread.low)}"
     return (
-        f"{spread.metric}: {spread.count} results, {format_score(spread.low)}–"
-        f"{format_score(spread.high)} (spread {format_score(spread.width)})"
+        f"{spread.metric}: {spread.count} results, {format_value(spread.low)}–"
+        f"{format_value(spread.high)} (spread {format_value(spread.width)})"
     )
 
 
@@ -238,11 +237,11 @@ def _row_cells(row: ResultRow, *, same_run: bool) -> tuple[Text, Text, Text, Tex
     metric = Text(row.metric)
     metric.append("\n")
     metric.append_text(_link(f"{row.collection}:{row.line}", row.datastore_url, "dim"))
-    score = Text(format_score(row.value), style="bold")
+    score = Text(format_value(row.value), style="bold")
     if (
         row.raw_score is None
         or row.value is None
-        or f"{row.raw_score:g}" != format_score(row.value)
+        or f"{row.raw_score:g}" != format_value(row.value)
     ):
         score.append(f"\n{row.raw_text}", style="dim")
     if same_run:
@@ -305,23 +304,6 @@ def render_model_text(view: ModelReport, console: Console) -> None:
 
 # --- Markdown ------------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
-
-
-def _md(text: str) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("\r", "").replace("\n", "<br>")
-
-
-def _md_link(label: str, url: str | None) -> str:
-    if not url:
-        return _md(label)
-    return f"[{_md(label)}](<{url.replace('>', '%3E').replace(' ', '%20')}>)"
-
-
-def _md_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    return lines + ["| " + " | ".join(row) + " |" for row in rows]
-
 
 def render_model_markdown(view: ModelReport) -> str:
     """The view as markdown (for an issue, a PR description or a model-card discussion)."""
@@ -348,7 +330,7 @@ def render_model_markdown(view: ModelReport) -> str:
         rows = [
             [
                 _md(r.metric),
-                format_score(r.value),
+                format_value(r.value),
                 _md(r.raw_text),
                 _md(who(r)),
                 _md(relationship(r)),

@@ -36,7 +36,6 @@ from eeesync.views.common import (
     entry_label,
     file_blocks,
     file_url,
-    format_value,
     group_by_repo,
     progress_summary,
     repo_url,
@@ -47,6 +46,7 @@ from eeesync.views.common import (
     where_url,
 )
 from eeesync.views.common import added_keys as file_added_keys
+from eeesync.views.formatting import format_value
 
 #: Longest repo id kept on one line; longer ones fold (rare: most ids are under 45 characters).
 MAX_REPO_WIDTH = 44

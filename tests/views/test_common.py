@@ -16,10 +16,10 @@ from eeesync.views.common import (
     ViewOptions,
     existing_value,
     file_blocks,
-    format_value,
     skip_groups,
     summary_line,
 )
+from eeesync.views.formatting import format_value
 from tests.plan_factory import (
     desired,
     entries_yaml,

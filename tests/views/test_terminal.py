@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from eeesync.plan.model import STATUS_ORDER, Status
 from eeesync.views import render_plan
-from eeesync.views.common import SECTION_ORDER, format_value, summary_line
+from eeesync.views.common import SECTION_ORDER, summary_line
+from eeesync.views.formatting import format_value
 from eeesync.views.terminal import _SECTION_RENDERERS
 from tests.plan_factory import (
     DEEPSEEK,
