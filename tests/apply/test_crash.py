@@ -115,6 +115,7 @@ def test_sigkill_at_20_points_then_rerun_leaves_every_pr_exactly_once(
     assert duplicates == 0
 
 
+@pytest.mark.slow
 def test_ctrl_c_exits_130_with_the_journal_written_and_the_lock_released(
     localhub: LocalHub, hub_api: HfApi, tmp_path: Path
 ) -> None:

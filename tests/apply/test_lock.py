@@ -61,6 +61,7 @@ def test_lock_timeout_expires(tmp_path: Path) -> None:
         acquire_lock(tmp_path, DIGEST, timeout=0.2, poll=0.05)
 
 
+@pytest.mark.slow
 def test_the_lock_of_a_killed_process_is_taken_over_and_reported(tmp_path: Path) -> None:
     script = (
         "import os, signal, sys\n"

@@ -64,6 +64,7 @@ def _eeesync(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_the_blocker_really_blocks(demo: Path) -> None:
     probe = _eeesync(demo, "--version")
     assert probe.returncode == 0, probe.stderr

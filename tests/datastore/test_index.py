@@ -131,6 +131,7 @@ def test_bad_rows_are_skipped_with_line_and_reason(line: bytes, reason: str) -> 
     assert [s.reason for s in skipped[1:]] == ["duplicate_row"]
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.one_of(st.binary(max_size=60), st.builds(row)), max_size=8))
 def test_any_bytes_give_rows_or_skips_never_an_exception(lines: list[bytes]) -> None:

@@ -20,6 +20,9 @@ import pytest
 
 from eeesync.plan.model import Status
 
+#: End-to-end: skipped by the inner loop (`pytest -m "not slow"`), run in CI.
+pytestmark = pytest.mark.slow
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: Never part of a fresh clone: local state, user plans, caches and build output.
 NOT_IN_A_CLONE = (".git", ".eeesync", "plans", "__pycache__", ".pytest_cache", ".ruff_cache")

@@ -26,6 +26,9 @@ from tests.helpers import (
     write_datastore,
 )
 
+#: End-to-end: skipped by the inner loop (`pytest -m "not slow"`), run in CI.
+pytestmark = pytest.mark.slow
+
 
 def write_config(folder: Path, endpoint: str) -> None:
     (folder / "eeesync.toml").write_text(

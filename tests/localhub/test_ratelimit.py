@@ -59,6 +59,7 @@ def test_defaults_are_the_hubs_free_tier() -> None:
         RateLimitConfig(window_s=0)
 
 
+@pytest.mark.slow
 def test_off_unless_enabled(localhub: LocalHub) -> None:
     localhub.storage.create_repo(REPO)
     for _ in range(1100):  # more than the default api quota

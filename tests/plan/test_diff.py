@@ -319,6 +319,7 @@ def test_a_fraction_equals_its_percentage(fraction: float, tolerance: float) -> 
     assert not same_value(None, percent, tolerance)
 
 
+@pytest.mark.slow
 @given(st.randoms(use_true_random=False))
 def test_the_plan_does_not_depend_on_input_order(rng: random.Random) -> None:
     main = file(".eval_results/hle.yaml", item("cais/hle", "hle", 9.1))

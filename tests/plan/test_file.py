@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import typing
 from pathlib import Path
 
 import attrs
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eeesync.errors import PlanFileError
+from eeesync.plan import model as model_module
 from eeesync.plan.file import (
     compute_digest,
     default_plan_name,
@@ -20,7 +22,7 @@ from eeesync.plan.file import (
     serialize_plan,
     write_plan,
 )
-from eeesync.plan.model import Plan
+from eeesync.plan.model import FORMAT_VERSION, Plan
 from tests.plan_factory import make_empty_plan, make_plan
 
 
@@ -118,6 +120,7 @@ def test_default_plan_names() -> None:
     assert "/" not in default_plan_name(("../../etc",), sha)
 
 
+@pytest.mark.slow
 @settings(max_examples=50, deadline=None)
 @given(st.text(max_size=40), st.text(max_size=40))
 def test_any_edit_to_a_reason_changes_the_digest(old: str, new: str) -> None:
@@ -130,3 +133,46 @@ def test_any_edit_to_a_reason_changes_the_digest(old: str, new: str) -> None:
         repos=(attrs.evolve(repo, entries=(attrs.evolve(entry, reason=new),)), *plan.repos[1:]),
     )
     assert (compute_digest(changed) == compute_digest(other)) == (old == new)
+
+
+# --- Round trip over generated plans ---------------------------------------------------------
+
+_finite = st.floats(allow_nan=False, allow_infinity=False)
+
+
+def _finite_floats(cls: type) -> dict[str, st.SearchStrategy[object]]:
+    """A strategy for each float-holding field of `cls`: finite floats only."""
+    strategies: dict[str, st.SearchStrategy[object]] = {}
+    for name, hint in typing.get_type_hints(cls).items():
+        if hint is float:
+            strategies[name] = _finite
+        elif hint == float | None:
+            strategies[name] = st.none() | _finite
+        elif hint == tuple[float, ...]:
+            strategies[name] = st.lists(_finite, max_size=3).map(tuple)
+    return strategies
+
+
+# Every float in a plan is finite (JSON has no NaN): the model classes holding floats are built
+# with finite floats wherever hypothesis builds them from their types.
+for _cls in (
+    model_module.EvalEntry,
+    model_module.DesiredEntry,
+    model_module.Existing,
+    model_module.PlannedEntry,
+):
+    assert _finite_floats(_cls), _cls
+    st.register_type_strategy(_cls, st.builds(_cls, **_finite_floats(_cls)))
+
+#: Any plan the model can hold, sealed (counts and digest computed).
+PLANS = st.builds(Plan, format_version=st.just(FORMAT_VERSION)).map(seal)
+
+
+@pytest.mark.slow
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(PLANS)
+def test_any_plan_round_trips_to_an_equal_plan_and_identical_bytes(plan: Plan) -> None:
+    text = render_plan(plan)
+    again = parse_plan(text)
+    assert again == plan
+    assert render_plan(again) == text

@@ -132,6 +132,7 @@ _entry_items = st.fixed_dictionaries(
 _items = st.lists(st.one_of(_entry_items, _values), max_size=6)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     items=_items,

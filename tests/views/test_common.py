@@ -124,6 +124,7 @@ def _added_lines(blocks) -> list[str]:
     return [line for b in blocks if b.added for line in b.lines]
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(
     kept=st.integers(min_value=0, max_value=6),

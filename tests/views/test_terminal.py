@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import attrs
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -161,6 +162,7 @@ def plans(draw):
     return plan_of(repos, skips)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(plan=plans())
 def test_any_plan_fits_80_columns_with_whole_repo_ids_and_values(plan):
