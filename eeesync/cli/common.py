@@ -34,7 +34,7 @@ def add_collection_arguments(parser: argparse.ArgumentParser, *, verb: str) -> N
 
 def setting_flag(name: str) -> Callable[[str], Any]:
     """An argparse `type=` checking a flag that sets a config value (`config.FLAGS`) through the
-    same path as the file and the environment; a bad value is a usage error (exit 2)."""
+    same path as the file and the environment; a bad value is a usage error (exit 1)."""
 
     def parse(text: str) -> Any:
         try:
