@@ -9,12 +9,19 @@ rehearsals (DESIGN.md §8). Start it in-process:
         HfApi(endpoint=hub.url, token="any").create_repo("acme/model-a")
 
 or from the shell: `eeesync localhub serve DIR`. Seed quickly without HTTP through
-`hub.storage` (see `eeesync.localhub.storage`).
+`hub.storage`, a `HubState` (see `eeesync.localhub.storage`).
 """
 
 from eeesync.localhub.faults import FaultConfig
 from eeesync.localhub.hub import LocalHub
 from eeesync.localhub.ratelimit import RateLimitConfig
-from eeesync.localhub.storage import CommitResult, Storage
+from eeesync.localhub.storage import CommitResult, HubState, Storage
 
-__all__ = ["CommitResult", "FaultConfig", "LocalHub", "RateLimitConfig", "Storage"]
+__all__ = [
+    "CommitResult",
+    "FaultConfig",
+    "HubState",
+    "LocalHub",
+    "RateLimitConfig",
+    "Storage",
+]

@@ -1,4 +1,5 @@
-"""Renders storage objects in the JSON shapes of the Hub's HTTP API (what huggingface_hub parses).
+"""Renders state objects in the JSON shapes of the Hub's HTTP API (what huggingface_hub parses),
+including the raw `git diff` text of a PR's details.
 
 Pure functions over live `Repo` objects; callers hold `storage.lock`. Field names follow the
 Hub (camelCase), see `reference/hf-hub.md` §3 for the shapes each client method reads.
@@ -6,15 +7,15 @@ Hub (camelCase), see `reference/hf-hub.md` §3 for the shapes each client method
 
 from __future__ import annotations
 
+import difflib
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from eeesync.errors import LocalHubError
 from eeesync.localhub import evalresults
-from eeesync.localhub.diffs import tree_diff
-from eeesync.localhub.model import Commit, Discussion, Repo
-from eeesync.localhub.storage import Storage
+from eeesync.localhub.repodata import Blob, Commit, Discussion, Repo
+from eeesync.localhub.storage import HubState
 
 #: Properties `expand=` may ask for (the Hub knows more; asking for those is a 400 here).
 EXPANDABLE = frozenset(
@@ -64,7 +65,7 @@ def _siblings(commit: Commit, *, blobs: bool) -> list[dict[str, Any]]:
     return [{"rfilename": path} for path in sorted(commit.tree)]
 
 
-def _property(storage: Storage, repo: Repo, commit: Commit, name: str, blobs: bool) -> Any:
+def _property(storage: HubState, repo: Repo, commit: Commit, name: str, blobs: bool) -> Any:
     if name == "sha":
         return commit.oid
     if name == "siblings":
@@ -112,7 +113,7 @@ _DEFAULT_INFO = (
 
 
 def repo_info(
-    storage: Storage, repo: Repo, commit: Commit, *, expand: list[str], blobs: bool
+    storage: HubState, repo: Repo, commit: Commit, *, expand: list[str], blobs: bool
 ) -> dict[str, Any]:
     """`GET /api/{t}s/{id}[/revision/{rev}]`: everything by default, only `expand` if given.
 
@@ -126,7 +127,7 @@ def repo_info(
     return info
 
 
-def list_item(storage: Storage, repo: Repo, expand: list[str]) -> dict[str, Any]:
+def list_item(storage: HubState, repo: Repo, expand: list[str]) -> dict[str, Any]:
     """One entry of `GET /api/models` (`list_models`): a short summary, or the `expand` set."""
     head = repo.head
     item: dict[str, Any] = {"_id": repo.key[1], "id": repo.id}
@@ -234,7 +235,7 @@ def discussion(repo: Repo, d: Discussion) -> dict[str, Any]:
 
 
 def discussion_details(
-    storage: Storage, repo: Repo, d: Discussion, *, with_diff: bool
+    storage: HubState, repo: Repo, d: Discussion, *, with_diff: bool
 ) -> dict[str, Any]:
     """`get_discussion_details`: the summary plus events, and for PRs the changes and diff."""
     out = discussion(repo, d)
@@ -249,3 +250,49 @@ def discussion_details(
         if with_diff:
             out["diff"] = tree_diff(base.tree, head.tree, storage.read_blob)
     return out
+
+
+# --- diffs ---------------------------------------------------------------------------------------
+
+
+def _lines(data: bytes) -> list[str] | None:
+    """Text lines, or None for binary content (git prints "Binary files differ")."""
+    if b"\0" in data:
+        return None
+    try:
+        return data.decode("utf-8").splitlines(keepends=True)
+    except UnicodeDecodeError:
+        return None
+
+
+def tree_diff(
+    old: Mapping[str, Blob], new: Mapping[str, Blob], read: Callable[[str], bytes]
+) -> str:
+    """A `git diff` of every path that differs between two trees, sorted by path."""
+    out: list[str] = []
+    for path in sorted(set(old) | set(new)):
+        before, after = old.get(path), new.get(path)
+        if before == after:
+            continue
+        out.append(f"diff --git a/{path} b/{path}\n")
+        if before is None:
+            out.append("new file mode 100644\n")
+        elif after is None:
+            out.append("deleted file mode 100644\n")
+        old_oid = before.oid[:7] if before else "0000000"
+        new_oid = after.oid[:7] if after else "0000000"
+        out.append(f"index {old_oid}..{new_oid}" + (" 100644\n" if before and after else "\n"))
+        old_lines = _lines(read(before.oid)) if before else []
+        new_lines = _lines(read(after.oid)) if after else []
+        if old_lines is None or new_lines is None:
+            out.append(f"Binary files a/{path} and b/{path} differ\n")
+            continue
+        body = difflib.unified_diff(
+            old_lines,
+            new_lines,
+            fromfile=f"a/{path}" if before else "/dev/null",
+            tofile=f"b/{path}" if after else "/dev/null",
+        )
+        for line in body:
+            out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)

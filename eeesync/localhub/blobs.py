@@ -13,7 +13,7 @@ from pathlib import Path
 from huggingface_hub.utils.sha import git_hash
 
 from eeesync.errors import LocalHubError
-from eeesync.localhub.model import Blob
+from eeesync.localhub.repodata import Blob
 from eeesync.localhub.statedir import write_atomic
 
 _OID = re.compile(r"[0-9a-f]{40}")

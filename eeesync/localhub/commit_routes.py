@@ -11,10 +11,11 @@ from typing import Any
 
 from eeesync.errors import LocalHubError
 from eeesync.localhub import api, names
-from eeesync.localhub.access import RouteBase, repo_url
+from eeesync.localhub.access import Access, repo_url
 from eeesync.localhub.web import (
     Request,
     Response,
+    RouteParams,
     json_response,
     next_link,
     quote_segment,
@@ -23,36 +24,37 @@ from eeesync.localhub.web import (
 )
 
 
-class CommitRoutes(RouteBase):
-    #: Page size of commit listings (the Hub's is 50).
-    commits_page_size = 50
+class CommitRoutes:
+    """Handlers for history, preupload and commits."""
 
-    def commits(
-        self, req: Request, repo_type: str, ns: str, name: str, rest: list[str]
-    ) -> Response:
-        revision, _ = take_revision(rest)
+    def __init__(self, access: Access) -> None:
+        self.access = access
+        self.state = access.state
+        #: Page size of commit listings (the Hub's is 50).
+        self.commits_page_size = 50
+
+    def commits(self, req: Request, p: RouteParams) -> Response:
+        revision, _ = take_revision(p.rest)
         page_num = req.int_param("p", 0)
         size = self.commits_page_size
-        with self.storage.lock:
-            repo = self._repo(req, repo_type, ns, name)
-            items = api.history(repo, self.storage.resolve(repo, revision))
+        with self.state.lock:
+            repo = self.access.repo(req, p)
+            items = api.history(repo, self.state.resolve(repo, revision))
         headers = []
         if (page_num + 1) * size < len(items):
-            path = f"api/{repo_type}s/{repo.id}/commits/{quote_segment(revision)}"
+            path = f"api/{repo.type}s/{repo.id}/commits/{quote_segment(revision)}"
             headers.append(next_link(req, path, "p", str(page_num + 1)))
         return json_response(items[page_num * size : (page_num + 1) * size], headers=headers)
 
-    def preupload(
-        self, req: Request, repo_type: str, ns: str, name: str, rest: list[str]
-    ) -> Response:
-        revision, _ = take_revision(rest)
+    def preupload(self, req: Request, p: RouteParams) -> Response:
+        revision, _ = take_revision(p.rest)
         files = req.json().get("files")
         if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
             raise LocalHubError("preupload body needs 'files': a list of objects", status=400)
         paths = [_path_field(f) for f in files]
-        with self.storage.lock:
-            repo = self._repo(req, repo_type, ns, name)
-            tree = self.storage.resolve(repo, revision).tree
+        with self.state.lock:
+            repo = self.access.repo(req, p)
+            tree = self.state.resolve(repo, revision).tree
             answer = [
                 {
                     # Regular (non-LFS) uploads only: the commit then carries the content.
@@ -66,8 +68,8 @@ class CommitRoutes(RouteBase):
             ]
         return json_response({"files": answer})
 
-    def commit(self, req: Request, repo_type: str, ns: str, name: str, rest: list[str]) -> Response:
-        revision, _ = take_revision(rest)
+    def commit(self, req: Request, p: RouteParams) -> Response:
+        revision, _ = take_revision(p.rest)
         header, files, folders = _parse_commit_body(req.body)
         summary = str_field(header, "summary") or ""
         description = str_field(header, "description") or ""
@@ -75,18 +77,19 @@ class CommitRoutes(RouteBase):
         if parent is not None and not re.fullmatch(r"[0-9a-fA-F]{5,40}", parent):
             raise LocalHubError(f"invalid parentCommit {parent!r}", status=400)
         create_pr = req.flag("create_pr")
-        with self.storage.lock:
-            repo = self._repo(req, repo_type, ns, name)
-            result = self.storage.commit(
+        with self.state.lock:
+            repo = self.access.repo(req, p)
+            result = self.state.commit(
                 repo.id,
                 files,
-                repo_type=repo_type,
+                repo_type=repo.type,
                 revision=revision,
                 message=summary,
                 description=description,
                 parent_commit=parent,
                 create_pr=create_pr,
                 deleted_folders=folders,
+                author=self.access.account(req),
             )
         base = repo_url(req, repo.type, repo.id)
         return json_response(

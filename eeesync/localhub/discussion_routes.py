@@ -7,10 +7,13 @@ ones, like the open/closed tabs of the Hub's UI.
 
 from __future__ import annotations
 
+from typing import Any
+
 from eeesync.errors import LocalHubError
 from eeesync.localhub import api
-from eeesync.localhub.access import RouteBase, repo_url
-from eeesync.localhub.web import Request, Response, json_response, str_field
+from eeesync.localhub.access import Access, repo_url
+from eeesync.localhub.repodata import Repo
+from eeesync.localhub.web import Request, Response, RouteParams, json_response, str_field
 
 _DISCUSSION_TYPES = ("all", "discussion", "pull_request")
 _DISCUSSION_STATUSES = {
@@ -21,8 +24,14 @@ _DISCUSSION_STATUSES = {
 DISCUSSIONS_PAGE = 50
 
 
-class DiscussionRoutes(RouteBase):
-    def discussions(self, req: Request, repo_type: str, ns: str, name: str) -> Response:
+class DiscussionRoutes:
+    """Handlers for discussions and pull requests."""
+
+    def __init__(self, access: Access) -> None:
+        self.access = access
+        self.state = access.state
+
+    def discussions(self, req: Request, p: RouteParams) -> Response:
         kind = req.param("type", "all") or "all"
         status = req.param("status", "all") or "all"
         if kind not in _DISCUSSION_TYPES:
@@ -31,8 +40,8 @@ class DiscussionRoutes(RouteBase):
             raise LocalHubError(f"invalid status {status!r}: use all, open or closed")
         author = req.param("author")
         page = req.int_param("p", 0)
-        with self.storage.lock:
-            repo = self._repo(req, repo_type, ns, name)
+        with self.state.lock:
+            repo = self.access.repo(req, p)
             everything = sorted(repo.discussions.values(), key=lambda d: -d.num)
             selected = [
                 d
@@ -53,56 +62,86 @@ class DiscussionRoutes(RouteBase):
             }
         )
 
-    def create_discussion(self, req: Request, repo_type: str, ns: str, name: str) -> Response:
+    def create_discussion(self, req: Request, p: RouteParams) -> Response:
         data = req.json()
         title = str_field(data, "title", required=True) or ""
         description = str_field(data, "description") or ""
-        with self.storage.lock:
-            repo = self._repo(req, repo_type, ns, name)
-            num = self.storage.create_discussion(
+        with self.state.lock:
+            repo = self.access.repo(req, p)
+            num = self.state.create_discussion(
                 repo.id,
                 title=title,
                 description=description,
                 pull_request=bool(data.get("pullRequest")),
-                repo_type=repo_type,
+                repo_type=repo.type,
+                author=self.access.account(req),
             )
         url = f"{repo_url(req, repo.type, repo.id)}/discussions/{num}"
         return json_response({"num": num, "url": url})
 
-    def discussion_details(
-        self, req: Request, repo_type: str, ns: str, name: str, num: str
-    ) -> Response:
-        number = _discussion_num(num)
-        with self.storage.lock:
-            repo = self._repo(req, repo_type, ns, name)
-            found = self.storage.discussion(repo, number)
+    def discussion_details(self, req: Request, p: RouteParams) -> Response:
+        number = _discussion_num(p.num)
+        with self.state.lock:
+            repo = self.access.repo(req, p)
+            found = self.state.discussion(repo, number)
             return json_response(
-                api.discussion_details(self.storage, repo, found, with_diff=req.flag("diff"))
+                api.discussion_details(self.state, repo, found, with_diff=req.flag("diff"))
             )
 
-    def discussion_action(
-        self, req: Request, repo_type: str, ns: str, name: str, num: str, action: str
-    ) -> Response:
-        number = _discussion_num(num)
+    def comment(self, req: Request, p: RouteParams) -> Response:
+        with self.state.lock:
+            repo, number, data = self._action(req, p)
+            event = self.state.comment(
+                repo.id,
+                number,
+                str_field(data, "comment") or "",
+                repo_type=repo.type,
+                author=self.access.account(req),
+            )
+        return json_response({"newMessage": event})
+
+    def status(self, req: Request, p: RouteParams) -> Response:
+        with self.state.lock:
+            repo, number, data = self._action(req, p)
+            event = self.state.set_discussion_status(
+                repo.id,
+                number,
+                str_field(data, "status", required=True) or "",
+                comment=str_field(data, "comment"),
+                repo_type=repo.type,
+                author=self.access.account(req),
+            )
+        return json_response({"newStatus": event})
+
+    def title(self, req: Request, p: RouteParams) -> Response:
+        with self.state.lock:
+            repo, number, data = self._action(req, p)
+            event = self.state.rename_discussion(
+                repo.id,
+                number,
+                str_field(data, "title", required=True) or "",
+                repo_type=repo.type,
+                author=self.access.account(req),
+            )
+        return json_response({"newTitle": event})
+
+    def merge(self, req: Request, p: RouteParams) -> Response:
+        with self.state.lock:
+            repo, number, data = self._action(req, p)
+            self.state.merge_pr(
+                repo.id,
+                number,
+                comment=str_field(data, "comment"),
+                repo_type=repo.type,
+                author=self.access.account(req),
+            )
+        return json_response({})
+
+    def _action(self, req: Request, p: RouteParams) -> tuple[Repo, int, dict[str, Any]]:
+        """(repo, discussion number, JSON body) for the four actions; hold the lock."""
+        number = _discussion_num(p.num)
         data = req.json() if req.body.strip() else {}
-        comment = str_field(data, "comment")
-        with self.storage.lock:
-            repo_id = self._repo(req, repo_type, ns, name).id
-            if action == "comment":
-                event = self.storage.comment(repo_id, number, comment or "", repo_type=repo_type)
-                return json_response({"newMessage": event})
-            if action == "status":
-                status = str_field(data, "status", required=True) or ""
-                event = self.storage.set_discussion_status(
-                    repo_id, number, status, comment=comment, repo_type=repo_type
-                )
-                return json_response({"newStatus": event})
-            if action == "title":
-                title = str_field(data, "title", required=True) or ""
-                event = self.storage.rename_discussion(repo_id, number, title, repo_type=repo_type)
-                return json_response({"newTitle": event})
-            self.storage.merge_pr(repo_id, number, comment=comment, repo_type=repo_type)
-            return json_response({})
+        return self.access.repo(req, p), number, data
 
 
 def _discussion_num(raw: str) -> int:

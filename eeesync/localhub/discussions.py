@@ -1,100 +1,100 @@
-"""Discussions and pull requests of a repo: opening, comments, titles, statuses and merges.
+"""Discussion and PR threads: opening one, comments, titles and statuses, as events in the Hub's
+API shape.
 
-`DiscussionStore` adds these to `CommitStore`; `storage.Storage` is the finished class. Threads
-and their events are built by `threads.py`.
+`DiscussionStore` works on repos found through a `RepoStore`; what a PR holds (its commits, its
+merge) is `commits.CommitStore`'s. Events are stored exactly as the API returns them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from html import escape
 from typing import Any
 
 from eeesync.errors import LocalHubError
-from eeesync.localhub import refs, threads
-from eeesync.localhub.commits import CommitStore
-from eeesync.localhub.model import Blob, Commit, Discussion, Repo
+from eeesync.localhub.repodata import Discussion, Repo, now_iso
+from eeesync.localhub.repos import DEFAULT_USER, RepoStore
 
 
-class DiscussionStore(CommitStore):
-    """`CommitStore` plus discussions and pull requests."""
+class DiscussionStore:
+    """Discussions and the thread side of PRs, in the repos of `repos`."""
 
-    # --- opening -----------------------------------------------------------------------------
+    def __init__(self, repos: RepoStore) -> None:
+        self.repos = repos
 
-    def open_pr(
+    # --- threads and events (callers hold the lock and save the repo) -------------------------
+
+    def open_thread(
         self,
-        repo_id: str,
-        files: Mapping[str, bytes | None],
+        repo: Repo,
         *,
         title: str,
-        description: str = "",
-        repo_type: str = "model",
+        description: str,
+        author: str,
+        is_pr: bool = False,
         draft: bool = False,
-        base: str = "main",
-        parent_commit: str | None = None,
-    ) -> int:
-        """Open a PR with `files` against branch `base` (as `create_commit(create_pr=True)`).
+        base_branch: str | None = None,
+        base_commit: str | None = None,
+    ) -> Discussion:
+        """Add discussion (or PR) number N to the repo. PRs get no head here: the caller sets it."""
+        thread = Discussion(
+            num=repo.next_discussion_num(),
+            title=title,
+            is_pr=is_pr,
+            status="draft" if draft else "open",
+            author=author,
+            created_at=now_iso(),
+            base_branch=base_branch,
+            base_commit=base_commit,
+        )
+        repo.discussions[thread.num] = thread
+        # The Hub shows the description as the first comment of the thread.
+        self.add_comment(thread, author, description)
+        return thread
 
-        `draft=True` leaves it in the draft status; with no files the PR is empty.
-        """
-        if not files:
-            with self._changing(repo_id, repo_type) as repo:
-                refs.commit_target(repo, base, create_pr=True)
-                start = self.resolve(repo, parent_commit or base)
-                pr = threads.open_thread(
-                    repo,
-                    title=title,
-                    description=description,
-                    author=self.user,
-                    event_id=self._event_id(),
-                    is_pr=True,
-                    draft=draft,
-                    base_branch=base.removeprefix("refs/heads/"),
-                    base_commit=start.oid,
-                )
-                repo.pr_heads[pr.num] = start.oid
-                return pr.num
-        with self.lock:
-            result = self.commit(
-                repo_id,
-                files,
-                repo_type=repo_type,
-                revision=base,
-                message=title,
-                description=description,
-                parent_commit=parent_commit,
-                create_pr=True,
-            )
-            assert result.pr_num is not None
-            if draft:
-                with self._changing(repo_id, repo_type) as repo:
-                    repo.discussions[result.pr_num].status = "draft"
-            return result.pr_num
+    def add_event(
+        self, discussion: Discussion, kind: str, author: str, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Append an event (`comment`, `commit`, `status-change`, `title-change`); return it."""
+        event = {
+            "id": self.repos.event_id(),
+            "type": kind,
+            "createdAt": now_iso(),
+            "author": {"name": author, "type": "user"},
+            "data": data,
+        }
+        discussion.events.append(event)
+        return event
 
-    def create_discussion(
-        self,
-        repo_id: str,
-        *,
-        title: str,
-        description: str = "",
-        pull_request: bool = False,
-        repo_type: str = "model",
-    ) -> int:
-        """Open a discussion, or (like the Hub's `create_pull_request`) an empty draft PR."""
-        title = _title(title)
-        if pull_request:
-            return self.open_pr(
-                repo_id, {}, title=title, description=description, repo_type=repo_type, draft=True
-            )
-        with self._changing(repo_id, repo_type) as repo:
-            return threads.open_thread(
-                repo,
-                title=title,
-                description=description,
-                author=self.user,
-                event_id=self._event_id(),
-            ).num
+    def add_comment(self, discussion: Discussion, author: str, text: str) -> dict[str, Any]:
+        """Append a comment event and return it."""
+        return self.add_event(
+            discussion,
+            "comment",
+            author,
+            {
+                "edited": False,
+                "hidden": False,
+                "numEdits": 0,
+                "editors": [author],
+                "latest": {
+                    "raw": text,
+                    "html": f"<p>{escape(text)}</p>",
+                    "updatedAt": now_iso(),
+                    "author": {"name": author, "type": "user"},
+                },
+            },
+        )
 
-    # --- reading -----------------------------------------------------------------------------
+    def change_status(
+        self, discussion: Discussion, status: str, comment: str | None, author: str
+    ) -> dict[str, Any]:
+        """Set the status (with an optional comment first, as on the Hub); return the event."""
+        if comment:
+            self.add_comment(discussion, author, comment)
+        discussion.status = status
+        return self.add_event(discussion, "status-change", author, {"status": status})
+
+    # --- the seeding and route API ------------------------------------------------------------
 
     def discussion(self, repo: Repo, num: int) -> Discussion:
         """Discussion `num` of a repo (read under the lock)."""
@@ -103,44 +103,51 @@ class DiscussionStore(CommitStore):
             raise LocalHubError(f"Discussion #{num} not found in {repo.id}", status=404)
         return found
 
-    def pr_changes(self, repo: Repo, pr: Discussion) -> tuple[Commit, Commit]:
-        """(base commit, head commit) of a PR: the diff a merge applies."""
-        head = repo.commits[repo.pr_heads[pr.num]]
-        base = repo.commits[pr.base_commit or head.oid]
-        return base, head
-
-    def conflicts(self, repo: Repo, pr: Discussion) -> list[str]:
-        """Files the PR changes that its target branch also changed differently since."""
-        if pr.base_branch not in repo.branches or pr.status == "merged":
-            return []
-        base, head = self.pr_changes(repo, pr)
-        target = repo.commits[repo.branches[pr.base_branch]].tree
-        conflicting = []
-        for path in sorted(set(base.tree) | set(head.tree)):
-            before, after = base.tree.get(path), head.tree.get(path)
-            if before != after and target.get(path) not in (before, after):
-                conflicting.append(path)
-        return conflicting
-
-    # --- changing ----------------------------------------------------------------------------
+    def create_discussion(
+        self,
+        repo_id: str,
+        *,
+        title: str,
+        description: str = "",
+        repo_type: str = "model",
+        author: str = DEFAULT_USER,
+    ) -> int:
+        """Open a discussion (not a PR: see `CommitStore.open_pr`); returns its number."""
+        title = check_title(title)
+        with self.repos.changing(repo_id, repo_type) as repo:
+            return self.open_thread(repo, title=title, description=description, author=author).num
 
     def comment(
-        self, repo_id: str, num: int, text: str, *, repo_type: str = "model"
+        self,
+        repo_id: str,
+        num: int,
+        text: str,
+        *,
+        repo_type: str = "model",
+        author: str = DEFAULT_USER,
     ) -> dict[str, Any]:
         """Add a comment; returns the event."""
         if not text.strip():
             raise LocalHubError("a comment must not be empty", status=400)
-        with self._changing(repo_id, repo_type) as repo:
-            return self._comment(self.discussion(repo, num), text)
+        with self.repos.changing(repo_id, repo_type) as repo:
+            return self.add_comment(self.discussion(repo, num), author, text)
 
     def rename_discussion(
-        self, repo_id: str, num: int, title: str, *, repo_type: str = "model"
+        self,
+        repo_id: str,
+        num: int,
+        title: str,
+        *,
+        repo_type: str = "model",
+        author: str = DEFAULT_USER,
     ) -> dict[str, Any]:
         """Change a discussion's title; returns the `title-change` event."""
-        title = _title(title)
-        with self._changing(repo_id, repo_type) as repo:
+        title = check_title(title)
+        with self.repos.changing(repo_id, repo_type) as repo:
             discussion = self.discussion(repo, num)
-            event = self._event(discussion, "title-change", {"from": discussion.title, "to": title})
+            event = self.add_event(
+                discussion, "title-change", author, {"from": discussion.title, "to": title}
+            )
             discussion.title = title
             return event
 
@@ -152,93 +159,28 @@ class DiscussionStore(CommitStore):
         *,
         comment: str | None = None,
         repo_type: str = "model",
+        author: str = DEFAULT_USER,
     ) -> dict[str, Any]:
         """Set `open`, `closed` or `draft` (a maintainer closing or reopening); returns the event.
 
-        `merged` is only reached through `merge_pr`.
+        `merged` is only reached through `CommitStore.merge_pr`.
         """
         if status not in ("open", "closed", "draft"):
             raise LocalHubError(
                 f"invalid status {status!r}: use 'open' or 'closed' (merge with merge_pr)",
                 status=400,
             )
-        with self._changing(repo_id, repo_type) as repo:
+        with self.repos.changing(repo_id, repo_type) as repo:
             discussion = self.discussion(repo, num)
             if discussion.status == "merged":
                 raise LocalHubError(f"#{num} is merged; its status cannot change", status=400)
             if status == "draft" and not discussion.is_pr:
                 raise LocalHubError("only pull requests can be drafts", status=400)
-            return self._change_status(discussion, status, comment)
-
-    def merge_pr(
-        self, repo_id: str, num: int, *, comment: str | None = None, repo_type: str = "model"
-    ) -> str:
-        """Merge PR `num` into its target branch: a new commit there, status `merged`.
-
-        Returns the merge commit id. Refuses closed or merged PRs (400) and conflicts (409).
-        """
-        with self._changing(repo_id, repo_type) as repo:
-            pr = self.discussion(repo, num)
-            if not pr.is_pr:
-                raise LocalHubError(f"#{num} is a discussion, not a pull request", status=400)
-            if pr.status in ("closed", "merged"):
-                raise LocalHubError(f"pull request #{num} is {pr.status}", status=400)
-            if pr.base_branch not in repo.branches:
-                raise LocalHubError(f"target branch {pr.base_branch} no longer exists", status=400)
-            conflicting = self.conflicts(repo, pr)
-            if conflicting:
-                raise LocalHubError(
-                    f"pull request #{num} has conflicts in: {', '.join(conflicting)}", status=409
-                )
-            base, head = self.pr_changes(repo, pr)
-            target = repo.commits[repo.branches[pr.base_branch]]
-            merge = self._new_commit(
-                repo,
-                parents=(target.oid, head.oid),
-                tree=_merged_tree(target.tree, base.tree, head.tree),
-                title=pr.title,
-                message=f"Merge pull request #{num}",
-                author=self.user,
-            )
-            repo.branches[pr.base_branch] = merge.oid
-            pr.merge_commit = merge.oid
-            self._change_status(pr, "merged", comment)
-            return merge.oid
-
-    # --- events by the storage's user ----------------------------------------------------------
-
-    def _event(self, discussion: Discussion, kind: str, data: dict[str, Any]) -> dict[str, Any]:
-        return threads.add_event(discussion, kind, self.user, data, event_id=self._event_id())
-
-    def _comment(self, discussion: Discussion, text: str) -> dict[str, Any]:
-        return threads.add_comment(discussion, self.user, text, event_id=self._event_id())
-
-    def _change_status(
-        self, discussion: Discussion, status: str, comment: str | None
-    ) -> dict[str, Any]:
-        # The closing (or merging) comment comes before the status change, as on the Hub.
-        if comment:
-            self._comment(discussion, comment)
-        discussion.status = status
-        return self._event(discussion, "status-change", {"status": status})
+            return self.change_status(discussion, status, comment, author)
 
 
-def _title(title: str) -> str:
+def check_title(title: str) -> str:
     """The stripped title; an empty one is a 400."""
     if not title.strip():
         raise LocalHubError("a discussion needs a title", status=400)
     return title.strip()
-
-
-def _merged_tree(
-    target: Mapping[str, Blob], base: Mapping[str, Blob], head: Mapping[str, Blob]
-) -> dict[str, Blob]:
-    """The target tree with every path the PR changed (base -> head) set as in the head."""
-    tree = dict(target)
-    for path in set(base) | set(head):
-        after = head.get(path)
-        if after is None:
-            tree.pop(path, None)
-        else:
-            tree[path] = after
-    return tree

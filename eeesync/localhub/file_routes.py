@@ -7,10 +7,11 @@ from urllib.parse import parse_qs
 
 from eeesync.errors import LocalHubError
 from eeesync.localhub import api, names
-from eeesync.localhub.access import RouteBase
+from eeesync.localhub.access import Access
 from eeesync.localhub.web import (
     Request,
     Response,
+    RouteParams,
     error_response,
     json_response,
     next_link,
@@ -19,53 +20,53 @@ from eeesync.localhub.web import (
 )
 
 
-class FileRoutes(RouteBase):
-    #: Page size of tree listings (the Hub's is 1000).
-    tree_page_size = 1000
+class FileRoutes:
+    """Handlers for tree listings, paths-info and downloads."""
 
-    def tree(self, req: Request, repo_type: str, ns: str, name: str, rest: list[str]) -> Response:
-        revision, path_parts = take_revision(rest)
+    def __init__(self, access: Access) -> None:
+        self.access = access
+        self.state = access.state
+        #: Page size of tree listings (the Hub's is 1000).
+        self.tree_page_size = 1000
+
+    def tree(self, req: Request, p: RouteParams) -> Response:
+        revision, path_parts = take_revision(p.rest)
         folder = names.check_folder_path("/".join(path_parts))
         offset = req.int_param("cursor", 0)
-        with self.storage.lock:
-            repo = self._repo(req, repo_type, ns, name)
-            commit = self.storage.resolve(repo, revision)
+        with self.state.lock:
+            repo = self.access.repo(req, p)
+            commit = self.state.resolve(repo, revision)
             entries = api.tree(commit, folder, recursive=req.flag("recursive"))
         page = entries[offset : offset + self.tree_page_size]
         headers = []
         if offset + self.tree_page_size < len(entries):
-            namespace, repo_name = repo.id.split("/")
-            parts = ["api", f"{repo_type}s", namespace, repo_name, "tree", revision]
+            parts = ["api", f"{repo.type}s", *repo.id.split("/"), "tree", revision]
             path = "/".join(quote_segment(p) for p in parts)
             if folder:
                 path += "/" + quote_segment(folder)
             headers.append(next_link(req, path, "cursor", str(offset + self.tree_page_size)))
         return json_response(page, headers=headers)
 
-    def paths_info(
-        self, req: Request, repo_type: str, ns: str, name: str, rest: list[str]
-    ) -> Response:
-        revision, extra = take_revision(rest)
+    def paths_info(self, req: Request, p: RouteParams) -> Response:
+        revision, extra = take_revision(p.rest)
         if extra:
             raise LocalHubError(f"unexpected path after revision: {'/'.join(extra)}")
         form = parse_qs(req.body.decode("utf-8", "replace"))
-        paths = [names.check_folder_path(p) for p in form.get("paths", [])]
-        with self.storage.lock:
-            repo = self._repo(req, repo_type, ns, name)
-            commit = self.storage.resolve(repo, revision)
-            return json_response(api.paths_info(commit, [p for p in paths if p]))
+        paths = [names.check_folder_path(path) for path in form.get("paths", [])]
+        with self.state.lock:
+            repo = self.access.repo(req, p)
+            commit = self.state.resolve(repo, revision)
+            return json_response(api.paths_info(commit, [path for path in paths if path]))
 
-    def resolve(
-        self, req: Request, repo_type: str, ns: str, name: str, rest: list[str]
-    ) -> Response:
-        revision, path_parts = take_revision(rest)
+    def resolve(self, req: Request, p: RouteParams) -> Response:
+        revision, path_parts = take_revision(p.rest)
         path = names.check_file_path("/".join(path_parts))
-        with self.storage.lock:
-            repo = self._repo(req, repo_type, ns, name)
-            commit = self.storage.resolve(repo, revision)
+        with self.state.lock:
+            repo = self.access.repo(req, p)
+            commit = self.state.resolve(repo, revision)
             if repo.gated:
                 raise LocalHubError(
-                    f"Access to {repo_type} {repo.id} is restricted: you must be approved to "
+                    f"Access to {repo.type} {repo.id} is restricted: you must be approved to "
                     "access it (gated repo)",
                     status=403,
                     code="GatedRepo",
@@ -86,7 +87,7 @@ class FileRoutes(RouteBase):
         if req.method == "HEAD":
             headers.append(("Content-Length", str(blob.size)))
             return Response(headers=headers, content_type="application/octet-stream")
-        data = self.storage.read_blob(blob.oid)
+        data = self.state.read_blob(blob.oid)
         status, data = _apply_range(req.headers.get("range"), data, headers)
         return Response(
             status=status, body=data, headers=headers, content_type="application/octet-stream"

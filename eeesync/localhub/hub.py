@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -10,7 +11,7 @@ from eeesync.errors import LocalHubError
 from eeesync.localhub.faults import FaultConfig, FaultInjector
 from eeesync.localhub.ratelimit import RateLimitConfig, RateLimiter
 from eeesync.localhub.server import HubApp, _Server, make_server
-from eeesync.localhub.storage import Storage
+from eeesync.localhub.storage import HubState
 
 
 class LocalHub:
@@ -32,9 +33,10 @@ class LocalHub:
         port: int = 0,
         faults: FaultConfig | None = None,
         rate_limits: RateLimitConfig | None = None,
+        accounts: Mapping[str, str] | None = None,
     ) -> None:
-        self.storage = Storage(Path(state_dir))
-        self.app = HubApp(self.storage, faults=faults, rate_limits=rate_limits)
+        self.storage = HubState(Path(state_dir))
+        self.app = HubApp(self.storage, faults=faults, rate_limits=rate_limits, accounts=accounts)
         self._port = port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from eeesync.errors import LocalHubError
-from eeesync.localhub.model import REPO_TYPES
+from eeesync.localhub.repodata import REPO_TYPES
 
 # Same character rules as huggingface_hub's `validate_repo_id`: word characters, `-` and `.`,
 # no `--` or `..`, and no leading or trailing `-` or `.`.

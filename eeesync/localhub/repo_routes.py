@@ -14,10 +14,11 @@ import yaml
 
 from eeesync.errors import LocalHubError
 from eeesync.localhub import api, names
-from eeesync.localhub.access import RouteBase, repo_url
+from eeesync.localhub.access import Access, repo_url
 from eeesync.localhub.web import (
     Request,
     Response,
+    RouteParams,
     error_response,
     json_response,
     next_link,
@@ -41,16 +42,21 @@ _LIST_IGNORED = {
 }
 
 
-class RepoRoutes(RouteBase):
-    #: Page size of repo listings (the Hub's is 1000).
-    list_page_size = 1000
+class RepoRoutes:
+    """Handlers for the account and whole repos."""
+
+    def __init__(self, access: Access) -> None:
+        self.access = access
+        self.state = access.state
+        #: Page size of repo listings (the Hub's is 1000).
+        self.list_page_size = 1000
 
     # --- account and repo management ---------------------------------------------------------
 
-    def whoami(self, req: Request) -> Response:
+    def whoami(self, req: Request, p: RouteParams) -> Response:
         if not req.has_token:
             raise LocalHubError("Invalid credentials in Authorization header", status=401)
-        user = self.storage.user
+        user = self.access.account(req)
         return json_response(
             {
                 "type": "user",
@@ -72,44 +78,47 @@ class RepoRoutes(RouteBase):
         data = req.json()
         name = str_field(data, "name", required=True)
         assert name is not None
-        organization = str_field(data, "organization") or self.storage.user
+        organization = str_field(data, "organization") or self.access.account(req)
         repo_type = names.check_repo_type(str_field(data, "type"))
         return f"{organization}/{name}", repo_type, data
 
-    def create_repo(self, req: Request) -> Response:
+    def create_repo(self, req: Request, p: RouteParams) -> Response:
         repo_id, repo_type, data = self._repo_from_body(req)
         try:
-            canonical = self.storage.create_repo(
-                repo_id, repo_type=repo_type, private=_wants_private(data)
+            canonical = self.state.create_repo(
+                repo_id,
+                repo_type=repo_type,
+                private=_wants_private(data),
+                author=self.access.account(req),
             )
         except LocalHubError as exc:
             if exc.status != 409:
                 raise
             # The Hub's 409 still carries the repo URL: `create_repo(exist_ok=True)` reads it.
             resp = error_response(exc)
-            existing = self.storage.repo(repo_id, repo_type).id
+            existing = self.state.repo(repo_id, repo_type).id
             url = repo_url(req, repo_type, existing)
             resp.body = json.dumps({"error": str(exc), "url": url}).encode()
             return resp
         url = repo_url(req, repo_type, canonical)
         return json_response({"url": url, "name": canonical, "id": canonical})
 
-    def delete_repo(self, req: Request) -> Response:
+    def delete_repo(self, req: Request, p: RouteParams) -> Response:
         repo_id, repo_type, _ = self._repo_from_body(req)
-        self.storage.delete_repo(repo_id, repo_type=repo_type)
+        self.state.delete_repo(repo_id, repo_type=repo_type)
         return json_response({})
 
-    def settings(self, req: Request, repo_type: str, ns: str, name: str) -> Response:
+    def settings(self, req: Request, p: RouteParams) -> Response:
         data = req.json()
-        with self.storage.lock:
-            repo = self._repo(req, repo_type, ns, name)
+        with self.state.lock:
+            repo = self.access.repo(req, p)
             if "gated" in data:
-                self.storage.set_gated(repo.id, data["gated"], repo_type=repo_type)
+                self.state.set_gated(repo.id, data["gated"], repo_type=repo.type)
             if "visibility" in data or "private" in data:
-                self.storage.set_private(repo.id, _wants_private(data), repo_type=repo_type)
+                self.state.set_private(repo.id, _wants_private(data), repo_type=repo.type)
         return json_response({})
 
-    def validate_yaml(self, req: Request) -> Response:
+    def validate_yaml(self, req: Request, p: RouteParams) -> Response:
         content = str_field(req.json(), "content") or ""
         match = re.match(r"^---\s*\n(.*?)\n---\s*(\n|$)", content, re.DOTALL)
         if match:
@@ -125,7 +134,8 @@ class RepoRoutes(RouteBase):
 
     # --- reading repos -----------------------------------------------------------------------
 
-    def list_repos(self, req: Request, repo_type: str) -> Response:
+    def list_repos(self, req: Request, p: RouteParams) -> Response:
+        repo_type = names.check_repo_type(p.repo_type)
         unsupported = sorted(set(req.query) - _LIST_IGNORED)
         if unsupported:
             raise LocalHubError(
@@ -136,8 +146,8 @@ class RepoRoutes(RouteBase):
         expand = _expand(req)
         limit = min(req.int_param("limit", self.list_page_size, minimum=1), self.list_page_size)
         after = _decode_cursor(req.param("cursor"))
-        with self.storage.lock:
-            repos, more = self.storage.list_repos(
+        with self.state.lock:
+            repos, more = self.state.list_repos(
                 repo_type,
                 author=req.param("author"),
                 search=req.param("search"),
@@ -145,31 +155,35 @@ class RepoRoutes(RouteBase):
                 limit=limit,
                 include_private=req.has_token,
             )
-            items = [api.list_item(self.storage, r, expand) for r in repos]
+            items = [api.list_item(self.state, r, expand) for r in repos]
         headers = []
         if more and repos:
             cursor = _encode_cursor(repos[-1].key[1])
             headers.append(next_link(req, f"api/{repo_type}s", "cursor", cursor))
         return json_response(items, headers=headers)
 
-    def repo_info(
-        self, req: Request, repo_type: str, ns: str, name: str, rest: list[str]
-    ) -> Response:
-        revision = "main"
-        if rest:
-            revision, extra = take_revision(rest[1:])
-            if extra:
-                raise LocalHubError(f"unexpected path after revision: {'/'.join(extra)}")
+    def repo_info(self, req: Request, p: RouteParams) -> Response:
         expand = _expand(req)
-        with self.storage.lock:
-            repo = self._repo(req, repo_type, ns, name)
-            commit = self.storage.resolve(repo, revision)
-            info = api.repo_info(self.storage, repo, commit, expand=expand, blobs=req.flag("blobs"))
+        with self.state.lock:
+            repo = self.access.repo(req, p)
+            commit = self.state.resolve(repo, "main")
+            info = api.repo_info(self.state, repo, commit, expand=expand, blobs=req.flag("blobs"))
         return json_response(info)
 
-    def refs(self, req: Request, repo_type: str, ns: str, name: str) -> Response:
-        with self.storage.lock:
-            repo = self._repo(req, repo_type, ns, name)
+    def revision_info(self, req: Request, p: RouteParams) -> Response:
+        revision, extra = take_revision(p.rest)
+        if extra:
+            raise LocalHubError(f"unexpected path after revision: {'/'.join(extra)}")
+        expand = _expand(req)
+        with self.state.lock:
+            repo = self.access.repo(req, p)
+            commit = self.state.resolve(repo, revision)
+            info = api.repo_info(self.state, repo, commit, expand=expand, blobs=req.flag("blobs"))
+        return json_response(info)
+
+    def refs(self, req: Request, p: RouteParams) -> Response:
+        with self.state.lock:
+            repo = self.access.repo(req, p)
             return json_response(api.refs(repo, include_prs=req.flag("include_prs")))
 
 

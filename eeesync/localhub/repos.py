@@ -1,8 +1,8 @@
 """Repos of one local Hub: the index in memory, saving to the state folder, repo-level changes.
 
-`RepoStore` is the base of `Storage` (see `storage.py`): it holds the lock, loads the state
-folder, hands out commit and event ids, and creates, finds, configures, lists and deletes repos.
-`commits.py` and `discussions.py` add what happens inside a repo.
+`RepoStore` holds the lock every store shares, loads the state folder, hands out commit and event
+ids, and creates, finds, configures, lists and deletes repos. What happens inside a repo is the
+other stores' job (`discussions.py`, `commits.py`); `storage.HubState` wires them together.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from eeesync.errors import LocalHubError
 from eeesync.localhub import names, statedir
 from eeesync.localhub.blobs import BlobStore
-from eeesync.localhub.model import REPO_TYPES, Blob, Commit, Repo, now_iso
+from eeesync.localhub.repodata import REPO_TYPES, Blob, Commit, Repo, now_iso
 
 #: The user every request acts as: the local Hub accepts any token (or none).
 DEFAULT_USER = "local-user"
@@ -38,21 +38,19 @@ def not_found_repo(repo_type: str, repo_id: str) -> LocalHubError:
 
 
 class RepoStore:
-    """The repo layer of `Storage`: one lock, the index of repos, saving, ids, repo changes."""
+    """The index of repos (in memory, written through to disk), ids, and repo-level changes."""
 
-    def __init__(self, root: Path, *, user: str = DEFAULT_USER) -> None:
-        self.root = Path(root).resolve()
-        self.user = user
-        self.lock = threading.RLock()
+    def __init__(self, root: Path, lock: threading.RLock, blobs: BlobStore) -> None:
+        self.root = root
+        self.lock = lock
+        self.blobs = blobs
         self._repos: dict[tuple[str, str], Repo] = {}
         self._sorted: dict[str, list[str]] = {t: [] for t in REPO_TYPES}
         self._bulk_depth = 0
         self._dirty: dict[tuple[str, str], Repo] = {}
         self._serial = 0
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._blobs = BlobStore(self.root / "objects", self.lock)
-        self.nonce = statedir.load_nonce(self.root)
-        for repo in statedir.load_repos(self.root):
+        self.nonce = statedir.load_nonce(root)
+        for repo in statedir.load_repos(root):
             self._index(repo)
 
     # --- index and saving --------------------------------------------------------------------
@@ -68,7 +66,7 @@ class RepoStore:
         statedir.save_repo(self.root, repo)
 
     @contextlib.contextmanager
-    def _changing(self, repo_id: str, repo_type: str) -> Iterator[Repo]:
+    def changing(self, repo_id: str, repo_type: str) -> Iterator[Repo]:
         """Hold the lock, find the repo, and save it if the block ends without an error."""
         with self.lock:
             repo = self.repo(repo_id, repo_type)
@@ -91,19 +89,9 @@ class RepoStore:
                         if repo.key in self._repos:
                             self._save(repo)
 
-    # --- blobs -------------------------------------------------------------------------------
-
-    def write_blob(self, data: bytes) -> Blob:
-        """Store `data` (once per content) and return its git blob id and size."""
-        return self._blobs.write(data)
-
-    def read_blob(self, oid: str) -> bytes:
-        """The content of a blob (cached in memory when small)."""
-        return self._blobs.read(oid)
-
     # --- ids ---------------------------------------------------------------------------------
 
-    def _new_commit(
+    def new_commit(
         self,
         repo: Repo,
         *,
@@ -113,6 +101,7 @@ class RepoStore:
         message: str,
         author: str,
     ) -> Commit:
+        """Add a commit object to the repo (no branch moves) and return it."""
         # Commit ids are salted with the state folder's nonce and a serial number: the client's
         # download cache is keyed by repo id + commit id (not by endpoint), so two test servers
         # must never hand out the same id for different content.
@@ -136,7 +125,8 @@ class RepoStore:
         repo.commits[commit.oid] = commit
         return commit
 
-    def _event_id(self) -> str:
+    def event_id(self) -> str:
+        """A fresh discussion event id (salted like commit ids)."""
         self._serial += 1
         seed = f"{self.nonce}:{self._serial}".encode()
         return hashlib.sha1(seed, usedforsecurity=False).hexdigest()[:24]
@@ -152,6 +142,11 @@ class RepoStore:
             raise not_found_repo(repo_type, repo_id)
         return found
 
+    def exists(self, repo_id: str, repo_type: str) -> bool:
+        """Whether the repo exists; False for invalid ids too (never raises)."""
+        with self.lock:
+            return (repo_type, repo_id.lower()) in self._repos
+
     def create_repo(
         self,
         repo_id: str,
@@ -159,6 +154,7 @@ class RepoStore:
         repo_type: str = "model",
         private: bool = False,
         exist_ok: bool = False,
+        author: str = DEFAULT_USER,
     ) -> str:
         """Create a repo with an initial commit (`.gitattributes`, as the Hub does).
 
@@ -174,16 +170,14 @@ class RepoStore:
                 raise LocalHubError(
                     f"You already created this {repo_type} repo: {existing.id}", status=409
                 )
-            now = now_iso()
-            repo = Repo(type=repo_type, id=repo_id, created_at=now, private=private)
-            blob = self.write_blob(_INITIAL_GITATTRIBUTES)
-            initial = self._new_commit(
+            repo = Repo(type=repo_type, id=repo_id, created_at=now_iso(), private=private)
+            initial = self.new_commit(
                 repo,
                 parents=(),
-                tree={".gitattributes": blob},
+                tree={".gitattributes": self.blobs.write(_INITIAL_GITATTRIBUTES)},
                 title="initial commit",
                 message="",
-                author=self.user,
+                author=author,
             )
             repo.branches["main"] = initial.oid
             self._index(repo)
@@ -207,12 +201,12 @@ class RepoStore:
             gated = "manual"
         if gated not in (False, "auto", "manual"):
             raise LocalHubError(f"gated must be False, 'auto' or 'manual', not {gated!r}")
-        with self._changing(repo_id, repo_type) as repo:
+        with self.changing(repo_id, repo_type) as repo:
             repo.gated = gated
 
     def set_private(self, repo_id: str, private: bool = True, *, repo_type: str = "model") -> None:
         """Make a repo private: requests without a token then get `RepoNotFound`."""
-        with self._changing(repo_id, repo_type) as repo:
+        with self.changing(repo_id, repo_type) as repo:
             repo.private = private
 
     def list_repos(

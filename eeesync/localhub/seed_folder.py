@@ -44,7 +44,7 @@ import attrs
 
 from eeesync.errors import ConfigError, LocalHubError
 from eeesync.localhub import names
-from eeesync.localhub.storage import Storage
+from eeesync.localhub.storage import HubState
 
 SEED_FILE = "seed.toml"
 SEED_FORMAT = 1
@@ -101,7 +101,7 @@ def seed_local_hub(state_dir: Path, seed: Path) -> None:
     staging = state_dir.parent / f".{state_dir.name}.seeding-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        storage = Storage(staging)
+        storage = HubState(staging)
         with storage.bulk():
             for repo in repos:
                 _load_repo(storage, repo, seed_file)
@@ -263,7 +263,7 @@ def _check_unique_paths(files: list[SeedFile], fields: _Fields, key: str) -> Non
 # --- Loading -------------------------------------------------------------------------------------
 
 
-def _load_repo(storage: Storage, repo: SeedRepo, seed_file: Path) -> None:
+def _load_repo(storage: HubState, repo: SeedRepo, seed_file: Path) -> None:
     try:
         storage.create_repo(repo.repo_id, repo_type=repo.repo_type)
         if repo.files:

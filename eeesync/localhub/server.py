@@ -12,15 +12,17 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from eeesync.errors import LocalHubError
+from eeesync.localhub.access import Access
 from eeesync.localhub.faults import Counters, Fault, FaultConfig, FaultInjector
 from eeesync.localhub.ratelimit import BUCKETS, RateLimitConfig, RateLimiter
 from eeesync.localhub.routes import Router
-from eeesync.localhub.storage import Storage
+from eeesync.localhub.storage import HubState
 from eeesync.localhub.web import Request, Response, error_response
 
 logger = logging.getLogger(__name__)
@@ -34,13 +36,14 @@ class HubApp:
 
     def __init__(
         self,
-        storage: Storage,
+        storage: HubState,
         *,
         faults: FaultConfig | None = None,
         rate_limits: RateLimitConfig | None = None,
+        accounts: Mapping[str, str] | None = None,
     ) -> None:
         self.storage = storage
-        self.router = Router(storage)
+        self.router = Router(Access(storage, accounts))
         self.injector = FaultInjector(faults)
         self.limiter = RateLimiter(rate_limits) if rate_limits else None
         self.counters = Counters()

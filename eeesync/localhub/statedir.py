@@ -14,7 +14,7 @@ from pathlib import Path
 
 from eeesync.errors import LocalHubError
 from eeesync.localhub import names
-from eeesync.localhub.model import (
+from eeesync.localhub.repodata import (
     FORMAT_VERSION,
     REPO_TYPES,
     Repo,
@@ -71,7 +71,7 @@ def load_repos(root: Path) -> Iterator[Repo]:
 
 
 def save_repo(root: Path, repo: Repo) -> None:
-    """Write the repo's document (see `model.repo_to_json`)."""
+    """Write the repo's document (see `repodata.repo_to_json`)."""
     path = repo_path(root, repo)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, json.dumps(repo_to_json(repo), separators=(",", ":")).encode())

@@ -6,7 +6,7 @@ No storage here: `server.py` builds a `Request`, a route (see `routes.py`) answe
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -48,6 +48,14 @@ class Request:
         return value
 
     @property
+    def token(self) -> str | None:
+        """The bearer token of the `Authorization` header, if any."""
+        value = self.headers.get("authorization", "").strip()
+        scheme, _, rest = value.partition(" ")
+        token = rest.strip() if scheme.lower() == "bearer" else value
+        return token or None
+
+    @property
     def has_token(self) -> bool:
         return bool(self.headers.get("authorization", "").strip())
 
@@ -62,6 +70,16 @@ class Request:
         return data
 
 
+@dataclass(frozen=True)
+class RouteParams:
+    """What a route's path pattern captured: repo type and id, a discussion number, the rest."""
+
+    repo_type: str = "model"
+    repo_id: str = ""
+    num: str = ""
+    rest: tuple[str, ...] = ()
+
+
 @dataclass
 class Response:
     status: int = 200
@@ -70,7 +88,7 @@ class Response:
     content_type: str = "application/json"
 
 
-Handler = Callable[[], Response]
+Handler = Callable[[Request, RouteParams], Response]
 
 
 def json_response(
@@ -114,10 +132,10 @@ def str_field(data: Mapping[str, Any], key: str, *, required: bool = False) -> s
     return value
 
 
-def take_revision(segments: list[str]) -> tuple[str, list[str]]:
+def take_revision(segments: Sequence[str]) -> tuple[str, list[str]]:
     """A revision is one quoted segment (`refs%2Fpr%2F1`); accept the unquoted form too."""
     if not segments or not segments[0]:
         raise LocalHubError("missing revision in path", status=400)
     if segments[0] == "refs" and len(segments) >= 3 and segments[1] in _REF_KINDS:
-        return "/".join(segments[:3]), segments[3:]
-    return segments[0], segments[1:]
+        return "/".join(segments[:3]), list(segments[3:])
+    return segments[0], list(segments[1:])

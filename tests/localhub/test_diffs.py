@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from huggingface_hub.utils.sha import git_hash
 
-from eeesync.localhub.diffs import tree_diff
-from eeesync.localhub.model import Blob
+from eeesync.localhub.api import tree_diff
+from eeesync.localhub.repodata import Blob
 
 CONTENT = {b"a\nb\n", b"a\nc\n", b"new\n", b"\0binary", b"\0other"}
 BLOBS = {git_hash(c): c for c in CONTENT}

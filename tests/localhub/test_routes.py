@@ -249,7 +249,7 @@ def test_tree_pagination_follows_link_header(hub_api: HfApi, localhub: LocalHub,
     hub_api.create_commit(
         repo, [add(f"f/{i:02}.txt", str(i)) for i in range(10)], commit_message="many"
     )
-    localhub.app.router.tree_page_size = 3
+    localhub.app.router.files.tree_page_size = 3
     localhub.reset_counters()
     files = hub_api.list_repo_files(repo)
     assert len(files) == 13 and files == sorted(files)
@@ -314,7 +314,7 @@ def test_list_models_filters_expand_and_cursor_pagination(
         localhub.storage.create_repo(f"org{i % 2}/model-{i:02}")
     localhub.storage.create_repo("other/special-model")
     localhub.storage.create_repo("org0/a-dataset", repo_type="dataset")
-    localhub.app.router.list_page_size = 5
+    localhub.app.router.repos.list_page_size = 5
     localhub.reset_counters()
     everything = list(hub_api.list_models(expand=["sha", "siblings", "lastModified"]))
     assert len(everything) == 13 and localhub.counters()["list_repos"] == 3
@@ -354,7 +354,7 @@ def test_list_repo_refs_and_commits(hub_api: HfApi, repo: str) -> None:
 def test_list_repo_commits_paginates(hub_api: HfApi, localhub: LocalHub, repo: str) -> None:
     for i in range(4):
         localhub.storage.commit(repo, {"n.txt": str(i).encode()}, message=f"c{i}")
-    localhub.app.router.commits_page_size = 2
+    localhub.app.router.commits.commits_page_size = 2
     assert [c.title for c in hub_api.list_repo_commits(repo)] == [
         "c3",
         "c2",
