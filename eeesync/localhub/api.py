@@ -85,7 +85,7 @@ def _property(storage: HubState, repo: Repo, commit: Commit, name: str, blobs: b
     if name in ("downloads", "downloadsAllTime", "likes", "trendingScore"):
         return 0
     if name == "tags":
-        return []
+        return repo.tags
     if name == "cardData":
         return None
     if name == "usedStorage":
@@ -127,11 +127,29 @@ def repo_info(
     return info
 
 
+_DEFAULT_LIST = {
+    "model": ("author", "private", "createdAt", "downloads", "likes", "tags"),
+    # The Hub's dataset listing says a little more by default than its model listing.
+    "dataset": (
+        "author",
+        "sha",
+        "lastModified",
+        "private",
+        "gated",
+        "disabled",
+        "createdAt",
+        "downloads",
+        "likes",
+        "tags",
+    ),
+}
+
+
 def list_item(storage: HubState, repo: Repo, expand: list[str]) -> dict[str, Any]:
-    """One entry of `GET /api/models` (`list_models`): a short summary, or the `expand` set."""
+    """One entry of `GET /api/models` or `/api/datasets`: a short summary, or the `expand` set."""
     head = repo.head
     item: dict[str, Any] = {"_id": repo.key[1], "id": repo.id}
-    for name in expand or ("author", "private", "createdAt", "downloads", "likes", "tags"):
+    for name in expand or _DEFAULT_LIST[repo.type]:
         item[name] = _property(storage, repo, head, name, blobs=False)
     if repo.type == "model" and not expand:
         item["modelId"] = repo.id

@@ -39,13 +39,22 @@ def check_name_part(part: str, what: str) -> str:
     return part
 
 
-def check_repo_id(repo_id: str) -> str:
-    """A full `namespace/name` repo id."""
+def check_repo_id(repo_id: str, *, namespaced: bool = False) -> str:
+    """A repo id: `namespace/name`, or (unless `namespaced`) a one-segment id like `gpt2`.
+
+    On the Hub a one-segment id is the old name of a repo that moved into a namespace
+    (`gpt2` -> `openai-community/gpt2`); requests by it are redirected there.
+    """
     parts = repo_id.split("/")
-    if len(parts) != 2:
-        raise LocalHubError(f"invalid repo id {repo_id!r}: expected 'namespace/name'", status=400)
-    check_name_part(parts[0], "namespace")
-    check_name_part(parts[1], "repo name")
+    if len(parts) not in ((2,) if namespaced else (1, 2)):
+        raise LocalHubError(
+            f"invalid repo id {repo_id!r}: expected 'namespace/name'"
+            + ("" if namespaced else " or 'name'"),
+            status=400,
+        )
+    if len(parts) == 2:
+        check_name_part(parts[0], "namespace")
+    check_name_part(parts[-1], "repo name")
     return repo_id
 
 

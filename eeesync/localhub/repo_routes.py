@@ -39,7 +39,10 @@ _LIST_IGNORED = {
     "search",
     "expand",
     "expand[]",
+    "filter",
 }
+#: The only `filter=` value the local Hub understands (datasets only).
+OFFICIAL_BENCHMARK = "benchmark:official"
 
 
 class RepoRoutes:
@@ -140,7 +143,15 @@ class RepoRoutes:
         if unsupported:
             raise LocalHubError(
                 f"query parameter(s) {unsupported} are not supported by the local Hub "
-                "(supported: author, search, expand, limit, cursor)",
+                "(supported: author, search, expand, limit, cursor, filter=benchmark:official)",
+                status=400,
+            )
+        filters = req.query.get("filter", [])
+        unknown = sorted(set(filters) - {OFFICIAL_BENCHMARK})
+        if unknown or (filters and repo_type != "dataset"):
+            raise LocalHubError(
+                f"filter value(s) {unknown or filters} are not supported by the local Hub on "
+                f"{repo_type}s (supported: filter=benchmark:official on datasets)",
                 status=400,
             )
         expand = _expand(req)
@@ -150,10 +161,11 @@ class RepoRoutes:
             repos, more = self.state.list_repos(
                 repo_type,
                 author=req.param("author"),
-                search=req.param("search"),
+                search=req.query.get("search", []),
                 after=after,
                 limit=limit,
                 include_private=req.has_token,
+                official_benchmark=OFFICIAL_BENCHMARK in filters,
             )
             items = [api.list_item(self.state, r, expand) for r in repos]
         headers = []

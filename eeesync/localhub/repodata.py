@@ -79,6 +79,10 @@ class Repo:
     private: bool = False
     #: False, "auto" or "manual", as the Hub reports it.
     gated: bool | str = False
+    #: A dataset the Hub lists as an official benchmark (`list_datasets(benchmark="official")`).
+    official_benchmark: bool = False
+    #: Old one-segment ids that redirect here, as `gpt2` does to `openai-community/gpt2`.
+    aliases: list[str] = field(default_factory=list)
     branches: dict[str, str] = field(default_factory=dict)
     pr_heads: dict[int, str] = field(default_factory=dict)
     commits: dict[str, Commit] = field(default_factory=dict)
@@ -88,6 +92,11 @@ class Repo:
     def key(self) -> tuple[str, str]:
         """The lookup key: ids differing only in letter case name the same repo, as on the Hub."""
         return (self.type, self.id.lower())
+
+    @property
+    def tags(self) -> list[str]:
+        """The tags the Hub reports (only those the local Hub models)."""
+        return ["benchmark:official"] if self.official_benchmark else []
 
     @property
     def head(self) -> Commit:
@@ -110,6 +119,8 @@ def repo_to_json(repo: Repo) -> dict[str, Any]:
         "createdAt": repo.created_at,
         "private": repo.private,
         "gated": repo.gated,
+        "officialBenchmark": repo.official_benchmark,
+        "aliases": repo.aliases,
         "branches": repo.branches,
         "prHeads": {str(num): oid for num, oid in repo.pr_heads.items()},
         "commits": [
@@ -179,6 +190,9 @@ def repo_from_json(data: dict[str, Any]) -> Repo:
         created_at=data["createdAt"],
         private=data["private"],
         gated=data["gated"],
+        # Absent from documents written before official benchmarks existed.
+        official_benchmark=bool(data.get("officialBenchmark", False)),
+        aliases=[str(a) for a in data.get("aliases", [])],
         branches=dict(data["branches"]),
         pr_heads={int(num): oid for num, oid in data["prHeads"].items()},
         commits=commits,

@@ -11,7 +11,7 @@ import bisect
 import contextlib
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from eeesync.errors import LocalHubError
@@ -45,6 +45,8 @@ class RepoStore:
         self.lock = lock
         self.blobs = blobs
         self._repos: dict[tuple[str, str], Repo] = {}
+        #: (type, lower-case one-segment id) -> the key of the repo it redirects to.
+        self._aliases: dict[tuple[str, str], tuple[str, str]] = {}
         self._sorted: dict[str, list[str]] = {t: [] for t in REPO_TYPES}
         self._bulk_depth = 0
         self._dirty: dict[tuple[str, str], Repo] = {}
@@ -57,6 +59,8 @@ class RepoStore:
 
     def _index(self, repo: Repo) -> None:
         self._repos[repo.key] = repo
+        for alias in repo.aliases:
+            self._aliases[(repo.type, alias.lower())] = repo.key
         bisect.insort(self._sorted[repo.type], repo.key[1])
 
     def _save(self, repo: Repo) -> None:
@@ -134,18 +138,35 @@ class RepoStore:
     # --- repos -------------------------------------------------------------------------------
 
     def repo(self, repo_id: str, repo_type: str = "model") -> Repo:
-        """The repo, found case-insensitively (the Hub redirects to the canonical id)."""
+        """The repo, found case-insensitively or by an alias like `gpt2` (the Hub redirects both
+        to the canonical id)."""
         repo_type = names.check_repo_type(repo_type)
         names.check_repo_id(repo_id)
-        found = self._repos.get((repo_type, repo_id.lower()))
+        key = (repo_type, repo_id.lower())
+        found = self._repos.get(self._aliases.get(key, key))
         if found is None:
             raise not_found_repo(repo_type, repo_id)
         return found
 
     def exists(self, repo_id: str, repo_type: str) -> bool:
-        """Whether the repo exists; False for invalid ids too (never raises)."""
+        """Whether the repo (or alias) exists; False for invalid ids too (never raises)."""
+        key = (repo_type, repo_id.lower())
         with self.lock:
-            return (repo_type, repo_id.lower()) in self._repos
+            return key in self._repos or key in self._aliases
+
+    def add_alias(self, alias: str, repo_id: str, *, repo_type: str = "model") -> None:
+        """Let the one-segment id `alias` (like `gpt2`) redirect to `repo_id`, as on the Hub,
+        where `gpt2` answers as `openai-community/gpt2`. An alias in use elsewhere is a 409."""
+        if "/" in alias:
+            raise LocalHubError(f"an alias is a one-segment id like 'gpt2', not {alias!r}")
+        names.check_repo_id(alias)
+        with self.changing(repo_id, repo_type) as repo:
+            taken = self._aliases.get((repo.type, alias.lower()))
+            if taken is not None and taken != repo.key:
+                raise LocalHubError(f"{alias} already redirects to another repo", status=409)
+            if taken is None:
+                repo.aliases.append(alias)
+                self._aliases[(repo.type, alias.lower())] = repo.key
 
     def create_repo(
         self,
@@ -161,7 +182,14 @@ class RepoStore:
         Returns the canonical id. A case variant of an existing id is the same repo (409).
         """
         repo_type = names.check_repo_type(repo_type)
-        names.check_repo_id(repo_id)
+        if "/" not in repo_id:
+            raise LocalHubError(
+                f"invalid repo id {repo_id!r}: create 'namespace/{repo_id}' and add the "
+                f"one-segment id with add_alias({repo_id!r}, 'namespace/{repo_id}') (on the Hub, "
+                "such ids redirect to a namespaced repo)",
+                status=400,
+            )
+        names.check_repo_id(repo_id, namespaced=True)
         with self.lock:
             existing = self._repos.get((repo_type, repo_id.lower()))
             if existing is not None:
@@ -189,6 +217,8 @@ class RepoStore:
         with self.lock:
             repo = self.repo(repo_id, repo_type)
             del self._repos[repo.key]
+            for alias in repo.aliases:
+                self._aliases.pop((repo.type, alias.lower()), None)
             self._sorted[repo.type].remove(repo.key[1])
             self._dirty.pop(repo.key, None)
             statedir.repo_path(self.root, repo).unlink(missing_ok=True)
@@ -209,19 +239,38 @@ class RepoStore:
         with self.changing(repo_id, repo_type) as repo:
             repo.private = private
 
+    def set_official_benchmark(
+        self, repo_id: str, official: bool = True, *, repo_type: str = "dataset"
+    ) -> None:
+        """Flag a dataset as an official benchmark: it is then tagged `benchmark:official` and
+        listed by `list_datasets(benchmark="official")`. Only datasets can be (400 otherwise)."""
+        if repo_type != "dataset":
+            raise LocalHubError(
+                f"only datasets can be official benchmarks, not a {repo_type} repo", status=400
+            )
+        with self.changing(repo_id, repo_type) as repo:
+            repo.official_benchmark = official
+
     def list_repos(
         self,
         repo_type: str,
         *,
         author: str | None = None,
-        search: str | None = None,
+        search: str | Sequence[str] | None = None,
         after: str | None = None,
         limit: int = 1000,
         include_private: bool = True,
+        official_benchmark: bool = False,
     ) -> tuple[list[Repo], bool]:
-        """Repos sorted by id (case-insensitively) after the cursor; `True` if more follow."""
+        """Repos sorted by id (case-insensitively) after the cursor; `True` if more follow.
+
+        `author` is the exact namespace (any letter case); each `search` term must be a substring
+        of the full id, ignoring letter case, as on the Hub. `official_benchmark` keeps only
+        official benchmark datasets.
+        """
         author_key = author.lower() if author else None
-        search_key = search.lower() if search else None
+        terms = [search] if isinstance(search, str) else list(search or ())
+        search_keys = [t.lower() for t in terms if t]
         with self.lock:
             keys = self._sorted[names.check_repo_type(repo_type)]
             start = bisect.bisect_right(keys, after) if after else 0
@@ -229,10 +278,12 @@ class RepoStore:
             for key in keys[start:]:
                 if author_key is not None and key.split("/")[0] != author_key:
                     continue
-                if search_key is not None and search_key not in key:
+                if any(term not in key for term in search_keys):
                     continue
                 repo = self._repos[(repo_type, key)]
                 if repo.private and not include_private:
+                    continue
+                if official_benchmark and not repo.official_benchmark:
                     continue
                 if len(found) == limit:
                     return found, True

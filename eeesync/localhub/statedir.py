@@ -62,7 +62,9 @@ def load_repos(root: Path) -> Iterator[Repo]:
         for path in sorted(folder.glob("*/*.json")):
             try:
                 repo = repo_from_json(json.loads(path.read_bytes()))
-                names.check_repo_id(repo.id)
+                names.check_repo_id(repo.id, namespaced=True)
+                for alias in repo.aliases:
+                    names.check_repo_id(alias)
                 if repo.type != repo_type or repo_path(root, repo) != path:
                     raise ValueError("file name does not match the repo inside")
             except (ValueError, KeyError, TypeError, LocalHubError) as exc:

@@ -68,9 +68,11 @@ class HubState:
         self.bulk = self.repos.bulk
         self.repo = self.repos.repo
         self.create_repo = self.repos.create_repo
+        self.add_alias = self.repos.add_alias
         self.delete_repo = self.repos.delete_repo
         self.set_gated = self.repos.set_gated
         self.set_private = self.repos.set_private
+        self.set_official_benchmark = self.repos.set_official_benchmark
         self.list_repos = self.repos.list_repos
         self.write_blob = self.blobs.write
         self.read_blob = self.blobs.read

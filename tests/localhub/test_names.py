@@ -50,19 +50,25 @@ def test_folder_paths() -> None:
         check_folder_path("../a")
 
 
-@pytest.mark.parametrize("repo_id", ["a/b", "Org-1/model.v2", "x_y/z-9"])
+@pytest.mark.parametrize("repo_id", ["a/b", "Org-1/model.v2", "x_y/z-9", "gpt2", "bert.base"])
 def test_good_repo_ids(repo_id: str) -> None:
     assert check_repo_id(repo_id) == repo_id
 
 
 @pytest.mark.parametrize(
     "repo_id",
-    ["a", "a/b/c", "../b", "a/..", "a--b/c", "-a/b", "a/b.", "a b/c", "a/" + "x" * 97, "a/b%2F"],
+    ["a/b/c", "../b", "a/..", "a--b/c", "-a/b", "a/b.", "a b/c", "a/" + "x" * 97, "a/b%2F", ".."],
 )
 def test_bad_repo_ids(repo_id: str) -> None:
     with pytest.raises(LocalHubError) as err:
         check_repo_id(repo_id)
     assert err.value.status == 400
+
+
+def test_one_segment_ids_are_refused_where_a_namespace_is_needed() -> None:
+    assert check_repo_id("a/b", namespaced=True) == "a/b"
+    with pytest.raises(LocalHubError, match="'namespace/name'"):
+        check_repo_id("gpt2", namespaced=True)
 
 
 def test_repo_types() -> None:
