@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import math
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from eeesync.errors import LocalHubError, UserError
 from eeesync.localhub import FaultConfig, LocalHub, RateLimitConfig
+from eeesync.localhub.access import check_accounts
 
 if TYPE_CHECKING:
     from eeesync.cli.main import App
@@ -23,6 +26,45 @@ def _share(value: str) -> float:
     return share
 
 
+def _milliseconds(value: str) -> float:
+    try:
+        ms = float(value)
+    except ValueError:
+        ms = math.nan
+    if not math.isfinite(ms) or ms < 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of milliseconds >= 0")
+    return ms
+
+
+def _whole(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """A parser of whole numbers in [minimum, maximum] with a usage message otherwise."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = minimum - 1
+        if number < minimum or (maximum is not None and number > maximum):
+            bounds = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number {bounds}")
+        return number
+
+    return parse
+
+
+def _account(value: str) -> tuple[str, str]:
+    """`TOKEN=NAME`: requests with this bearer token act as account NAME."""
+    token, sep, name = value.partition("=")
+    if not sep or not token.strip() or not name.strip():
+        # Never echo the value: it holds a token.
+        raise argparse.ArgumentTypeError("expected TOKEN=NAME, e.g. hf_tokA=alice")
+    try:
+        check_accounts({token.strip(): name.strip()})
+    except LocalHubError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return token.strip(), name.strip()
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare `serve` and its flags."""
     sub = parser.add_subparsers(dest="localhub_command", metavar="ACTION")
@@ -33,8 +75,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         description="Serve the local Hub whose state lives in DIR.",
     )
     serve.add_argument("dir", type=Path, metavar="DIR", help="state folder (created if missing)")
-    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = pick one)")
-    serve.add_argument("--latency-ms", type=float, default=0.0, help="delay added per request")
+    serve.add_argument(
+        "--port", type=_whole(0, 65535), default=0, help="port on 127.0.0.1 (0 = pick one)"
+    )
+    serve.add_argument(
+        "--latency-ms", type=_milliseconds, default=0.0, help="delay added per request"
+    )
     serve.add_argument(
         "--rate-429",
         type=_share,
@@ -43,7 +89,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     serve.add_argument(
         "--retry-after",
-        type=int,
+        type=_whole(0),
         default=1,
         help="Retry-After seconds sent with injected 429s (default 1)",
     )
@@ -69,9 +115,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     serve.add_argument(
         "--rate-limit-window",
-        type=int,
+        type=_whole(1),
         default=300,
         help="rate-limit window in seconds (default 300)",
+    )
+    serve.add_argument(
+        "--account",
+        dest="accounts",
+        metavar="TOKEN=NAME",
+        type=_account,
+        action="append",
+        default=[],
+        help="requests with this token act as account NAME (repeatable); other tokens act as "
+        "local-user",
     )
 
 
@@ -86,7 +142,13 @@ def run(args: argparse.Namespace, app: App) -> int:
     )
     limits = RateLimitConfig(window_s=args.rate_limit_window) if args.rate_limit else None
     try:
-        hub = LocalHub(args.dir, port=args.port, faults=faults, rate_limits=limits)
+        hub = LocalHub(
+            args.dir,
+            port=args.port,
+            faults=faults,
+            rate_limits=limits,
+            accounts=dict(args.accounts),
+        )
         hub.start()
     except LocalHubError as exc:  # an unusable state folder: the user can fix it
         raise UserError(

@@ -12,6 +12,8 @@ The seed format (`seed.toml`)::
     [[repos]]
     id = "01-ai/Yi-1.5-34B-Chat"        # as the Hub spells it (lookups are case-insensitive)
     type = "model"                      # or "dataset"; default "model"
+    official = true                     # datasets only: an official benchmark (default false)
+    aliases = ["gpt2"]                  # optional: one-segment ids that redirect here
     readme = "..."                      # optional: README.md on main
 
     [[repos.files]]                     # files committed on main, in one commit
@@ -73,6 +75,10 @@ class SeedRepo:
     repo_type: str
     files: tuple[SeedFile, ...]
     prs: tuple[SeedPullRequest, ...]
+    #: Listed by `list_datasets(benchmark="official")` and tagged `benchmark:official`.
+    official: bool = False
+    #: One-segment ids (`gpt2`) that redirect to this repo.
+    aliases: tuple[str, ...] = ()
 
 
 def seed_local_hub(state_dir: Path, seed: Path) -> None:
@@ -160,6 +166,12 @@ class _Fields:
             raise self.error(f"must be a string, not {type(value).__name__}", key)
         return value
 
+    def flag(self, key: str) -> bool:
+        value = self.table.get(key, False)
+        if not isinstance(value, bool):
+            raise self.error(f"must be true or false, not {type(value).__name__}", key)
+        return value
+
     def tables(self, key: str) -> list[Any]:
         value = self.table.get(key, [])
         if not isinstance(value, list):
@@ -189,17 +201,34 @@ def _parse_seed(data: Mapping[str, Any], seed_file: Path) -> tuple[SeedRepo, ...
 
 
 def _parse_repo(table: Any, where: str, seed_file: Path) -> SeedRepo:
-    fields = _Fields(table, where, seed_file, ("id", "type", "readme", "files", "prs"))
+    fields = _Fields(
+        table, where, seed_file, ("id", "type", "official", "aliases", "readme", "files", "prs")
+    )
     repo_id = fields.text("id")
     repo_type = fields.text("type", default="model")
-    for key, check, value in (
-        ("id", names.check_repo_id, repo_id),
-        ("type", names.check_repo_type, repo_type),
-    ):
+    try:
+        names.check_repo_id(repo_id, namespaced=True)
+    except LocalHubError as exc:
+        raise fields.error(str(exc), "id") from exc
+    try:
+        names.check_repo_type(repo_type)
+    except LocalHubError as exc:
+        raise fields.error(str(exc), "type") from exc
+    aliases = fields.table.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise fields.error("must be a list of strings", "aliases")
+    for alias in aliases:
+        if "/" in alias:
+            raise fields.error(f"{alias!r} is not a one-segment id like 'gpt2'", "aliases")
         try:
-            check(value)
+            names.check_repo_id(alias)
         except LocalHubError as exc:
-            raise fields.error(str(exc), key) from exc
+            raise fields.error(str(exc), "aliases") from exc
+    official = fields.flag("official")
+    if official and repo_type != "dataset":
+        raise fields.error(
+            'only datasets can be official benchmarks (type = "dataset")', "official"
+        )
     files = [
         _parse_file(t, f"{where}.files[{i}]", seed_file)
         for i, t in enumerate(fields.tables("files"))
@@ -210,7 +239,7 @@ def _parse_repo(table: Any, where: str, seed_file: Path) -> SeedRepo:
     prs = tuple(
         _parse_pr(t, f"{where}.prs[{i}]", seed_file) for i, t in enumerate(fields.tables("prs"))
     )
-    return SeedRepo(repo_id, repo_type, tuple(files), prs)
+    return SeedRepo(repo_id, repo_type, tuple(files), prs, official, tuple(aliases))
 
 
 def _parse_pr(table: Any, where: str, seed_file: Path) -> SeedPullRequest:
@@ -266,6 +295,10 @@ def _check_unique_paths(files: list[SeedFile], fields: _Fields, key: str) -> Non
 def _load_repo(storage: HubState, repo: SeedRepo, seed_file: Path) -> None:
     try:
         storage.create_repo(repo.repo_id, repo_type=repo.repo_type)
+        if repo.official:
+            storage.set_official_benchmark(repo.repo_id, repo_type=repo.repo_type)
+        for alias in repo.aliases:
+            storage.add_alias(alias, repo.repo_id, repo_type=repo.repo_type)
         if repo.files:
             storage.commit(
                 repo.repo_id,

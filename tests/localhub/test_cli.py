@@ -48,6 +48,8 @@ def test_serve_prints_the_url_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None
             "1",
             "--seed",
             "3",
+            "--account",
+            "hf_tokA=alice",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -63,6 +65,11 @@ def test_serve_prints_the_url_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None
         api.create_repo("acme/model-a")
         api.create_commit("acme/model-a", [add("a.txt", "a")], commit_message="a")
         assert api.list_repo_files("acme/model-a") == [".gitattributes", "a.txt"]
+        assert api.whoami()["name"] == "local-user"
+        alice = HfApi(endpoint=match.group(0), token="hf_tokA")
+        assert alice.whoami()["name"] == "alice"
+        alice.create_commit("acme/model-a", [add("b.txt", "b")], commit_message="b")
+        assert api.list_repo_commits("acme/model-a")[0].authors == ["alice"]
     finally:
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)
@@ -78,6 +85,15 @@ def test_serve_prints_the_url_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None
         ["localhub", "serve"],
         ["localhub", "serve", "d", "--rate-429", "1.5"],
         ["localhub", "serve", "d", "--drop-rate", "x"],
+        ["localhub", "serve", "d", "--latency-ms", "-5"],
+        ["localhub", "serve", "d", "--latency-ms", "nan"],
+        ["localhub", "serve", "d", "--latency-ms", "soon"],
+        ["localhub", "serve", "d", "--port", "99999"],
+        ["localhub", "serve", "d", "--port", "-1"],
+        ["localhub", "serve", "d", "--retry-after", "-1"],
+        ["localhub", "serve", "d", "--rate-limit-window", "0"],
+        ["localhub", "serve", "d", "--account", "hf_secret"],
+        ["localhub", "serve", "d", "--account", "hf_secret=not/valid"],
     ],
 )
 def test_bad_arguments_are_usage_errors(
@@ -85,8 +101,10 @@ def test_bad_arguments_are_usage_errors(
 ) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(argv, env={})
-    assert exit_info.value.code == 1
-    assert "error" in capsys.readouterr().err
+    assert exit_info.value.code == 1  # a usage message, not a traceback (exit 3)
+    err = capsys.readouterr().err
+    assert "error" in err and "Traceback" not in err
+    assert "hf_secret" not in err  # tokens are never echoed
 
 
 def test_fail_rate_is_an_alias_of_rate_5xx() -> None:
@@ -96,6 +114,9 @@ def test_fail_rate_is_an_alias_of_rate_5xx() -> None:
         ["serve", "d", "--fail-rate", "0.2", "--rate-limit", "--rate-limit-window", "5"]
     )
     assert args.rate_5xx == 0.2 and args.rate_limit and args.rate_limit_window == 5
+    args = parser.parse_args(["serve", "d", "--account", "tA=alice", "--account", "tB=bob"])
+    assert dict(args.accounts) == {"tA": "alice", "tB": "bob"}
+    assert parser.parse_args(["serve", "d", "--port", "65535"]).port == 65535
 
 
 def test_busy_port_and_bad_state_are_user_errors(tmp_path: Path) -> None:

@@ -55,6 +55,8 @@ text = "x"
 [[repos]]
 id = "org/bench"
 type = "dataset"
+official = true
+aliases = ["bench"]
 [[repos.files]]
 path = "eval.yaml"
 text = "tasks: [{id: b}]"
@@ -82,12 +84,21 @@ def test_seed_is_loaded_and_served(tmp_path: Path) -> None:
             ".gitattributes",
             "eval.yaml",
         ]
+        assert [d.id for d in api.list_datasets(benchmark="official")] == ["org/bench"]
+        assert api.dataset_info("bench").id == "org/bench"  # the alias redirects
 
 
 def test_the_demo_seed_is_valid() -> None:
     repos = {r.repo_id: r for r in read_seed(EXAMPLES_SEED / "seed.toml")}
     assert "01-ai/Yi-1.5-34B-Chat" in repos  # the miscased id of the 0.2.2 MMLU-Pro record
     assert {r.repo_id for r in repos.values() if r.repo_type == "dataset"} == {
+        "TIGER-Lab/MMLU-Pro",
+        "Idavidrein/gpqa",
+        "cais/hle",
+        "openai/gsm8k",
+    }
+    # The demo's benchmark datasets are the Hub's official benchmarks.
+    assert {r.repo_id for r in repos.values() if r.official} == {
         "TIGER-Lab/MMLU-Pro",
         "Idavidrein/gpqa",
         "cais/hle",
@@ -114,6 +125,16 @@ def test_state_is_only_seeded_when_fresh(tmp_path: Path) -> None:
         ('format = 1\n[[repos]]\nid = "../x"', "repos[0].id", "invalid"),
         ('format = 1\n[[repos]]\nid = "a/b"\ntype = "space"', "repos[0].type", "unsupported"),
         ('format = 1\n[[repos]]\nid = "a/b"\ncolour = 1', "repos[0].colour", "unknown key"),
+        ('format = 1\n[[repos]]\nid = "gpt2"', "repos[0].id", "namespace/name"),
+        ('format = 1\n[[repos]]\nid = "a/b"\nofficial = true', "repos[0].official", "datasets"),
+        (
+            'format = 1\n[[repos]]\nid = "a/b"\ntype = "dataset"\nofficial = "yes"',
+            "repos[0].official",
+            "true or false",
+        ),
+        ('format = 1\n[[repos]]\nid = "a/b"\naliases = "b"', "repos[0].aliases", "list"),
+        ('format = 1\n[[repos]]\nid = "a/b"\naliases = ["x/b"]', "repos[0].aliases", "one-segment"),
+        ('format = 1\n[[repos]]\nid = "a/b"\naliases = ["-b"]', "repos[0].aliases", "invalid"),
         (
             'format = 1\n[[repos]]\nid = "a/b"\n[[repos]]\nid = "A/B"',
             "repos[1].id",
