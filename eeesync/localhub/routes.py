@@ -53,45 +53,66 @@ class Route:
     #: The repo type when the pattern has no {type} (downloads).
     repo_type: str = "model"
 
-    def matches(self, segments: list[str]) -> Iterator[RouteParams]:
-        """Every way the pattern reads `segments` (two-segment repo ids first)."""
-        parts = self.pattern.strip("/").split("/") if self.pattern != "/" else []
-        yield from _read(parts, segments, {"repo_type": self.repo_type})
 
+@dataclass(frozen=True)
+class _Shape:
+    """A route's pattern with {repo} expanded to a fixed width: matching is then a length check
+    and a comparison of the literal positions (no backtracking per request)."""
 
-def _read(parts: list[str], segments: list[str], got: dict[str, str]) -> Iterator[RouteParams]:
-    if not parts:
-        if not segments:
-            yield RouteParams(
-                repo_type=got["repo_type"], repo_id=got.get("repo_id", ""), num=got.get("num", "")
-            )
-        return
-    part, later = parts[0], parts[1:]
-    if part == "{rest*}":
-        yield RouteParams(
-            repo_type=got["repo_type"],
-            repo_id=got.get("repo_id", ""),
-            num=got.get("num", ""),
-            rest=tuple(segments),
+    route: Route
+    size: int  # segments before {rest*}
+    open_ended: bool  # ends with {rest*}
+    literals: tuple[tuple[int, str], ...]
+    type_at: int | None
+    repo_at: int | None
+    repo_width: int
+    num_at: int | None
+
+    @classmethod
+    def expand(cls, route: Route) -> Iterator[_Shape]:
+        """The route's shapes, two-segment repo ids first."""
+        parts = route.pattern.strip("/").split("/")
+        open_ended = parts[-1] == "{rest*}"
+        if open_ended:
+            parts = parts[:-1]
+        for width in (2, 1) if "{repo}" in parts else (0,):
+            literals: list[tuple[int, str]] = []
+            type_at = repo_at = num_at = None
+            i = 0
+            for part in parts:
+                if part == "{repo}":
+                    repo_at, i = i, i + width
+                    continue
+                if part == "{type}":
+                    type_at = i
+                elif part == "{num}":
+                    num_at = i
+                else:
+                    literals.append((i, part))
+                i += 1
+            yield cls(route, i, open_ended, tuple(literals), type_at, repo_at, width, num_at)
+
+    def read(self, segments: list[str]) -> RouteParams | None:
+        """The captured parameters if `segments` fit this shape, else None."""
+        n = len(segments)
+        if n < self.size or (n > self.size and not self.open_ended):
+            return None
+        for i, literal in self.literals:
+            if segments[i] != literal:
+                return None
+        repo_type = self.route.repo_type
+        if self.type_at is not None:
+            found = _TYPES.get(segments[self.type_at])
+            if found is None:
+                return None
+            repo_type = found
+        at = self.repo_at
+        return RouteParams(
+            repo_type=repo_type,
+            repo_id="/".join(segments[at : at + self.repo_width]) if at is not None else "",
+            num=segments[self.num_at] if self.num_at is not None else "",
+            rest=tuple(segments[self.size :]),
         )
-        return
-    if not segments:
-        return
-    if part == "{repo}":
-        for width in (2, 1):
-            if len(segments) >= width:
-                repo_id = "/".join(segments[:width])
-                yield from _read(later, segments[width:], {**got, "repo_id": repo_id})
-        return
-    if part == "{type}":
-        if segments[0] in _TYPES:
-            yield from _read(later, segments[1:], {**got, "repo_type": _TYPES[segments[0]]})
-        return
-    if part == "{num}":
-        yield from _read(later, segments[1:], {**got, "num": segments[0]})
-        return
-    if part == segments[0]:
-        yield from _read(later, segments[1:], got)
 
 
 class Router:
@@ -141,10 +162,21 @@ class Router:
             Route("GET", download, "resolve_get", "resolvers", f.resolve),
             Route("HEAD", download, "resolve_head", "resolvers", f.resolve),
         )
+        self._shapes = tuple(shape for route in self.table for shape in _Shape.expand(route))
+        self._first_literals = {
+            lit for shape in self._shapes for at, lit in shape.literals if at == 0
+        }
+        # Shapes that can fit a path, by (segment count, first segment if some route starts
+        # with it): a request checks only those, in table order.
+        self._candidates: dict[tuple[int, str | None], tuple[_Shape, ...]] = {}
 
     def match(self, req: Request) -> Matched:
         """(route name, rate-limit bucket, call) for a request. Never raises: the call does."""
-        found = [(route, p) for route in self.table for p in route.matches(req.segments)]
+        found = [
+            (shape.route, p)
+            for shape in self._fitting(req.segments)
+            if (p := shape.read(req.segments)) is not None
+        ]
         allowed = [(route, p) for route, p in found if route.method == req.method]
         if allowed:
             route, params = self._choose(allowed)
@@ -156,6 +188,21 @@ class Router:
         bucket = "api" if req.segments[:1] == ["api"] else "other"
         message = f"unknown route: {req.method} /{'/'.join(req.segments)}"
         return "unknown", bucket, _refuse(message, status=404)
+
+    def _fitting(self, segments: list[str]) -> tuple[_Shape, ...]:
+        first = segments[0] if segments and segments[0] in self._first_literals else None
+        key = (len(segments), first)
+        shapes = self._candidates.get(key)
+        if shapes is None:
+            shapes = tuple(
+                shape
+                for shape in self._shapes
+                if (shape.size == key[0] or (shape.open_ended and shape.size <= key[0]))
+                and all(lit == first for at, lit in shape.literals if at == 0)
+            )
+            if len(self._candidates) < 1024:  # paths are client input: bound the cache
+                self._candidates[key] = shapes
+        return shapes
 
     def _choose(self, candidates: list[tuple[Route, RouteParams]]) -> tuple[Route, RouteParams]:
         if len(candidates) > 1:

@@ -1,4 +1,4 @@
-"""PR diff text (`eeesync/localhub/diffs.py`)."""
+"""PR diff text (`tree_diff` in `eeesync/localhub/api.py`)."""
 
 from __future__ import annotations
 
