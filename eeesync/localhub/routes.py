@@ -5,7 +5,7 @@ counters and fault targeting; the bucket is the rate-limit bucket ("api", "resol
 placeholders:
 
     {type}   models | datasets (spaces and kernels match, then answer a clear 400)
-    {repo}   a repo id: `name` or `namespace/name` (one or two segments, as on the Hub)
+    {repo}   a repo id: `namespace/name`, or a one-segment alias like `gpt2` (as on the Hub)
     {num}    one segment (a discussion number, checked by the handler)
     {rest*}  every remaining segment (a revision, then a path in the repo)
 
