@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Sequence
 
 from eeesync.plan import file as plan_file
-from eeesync.plan.merge import merge_file, render_new_file
+from eeesync.plan.merge import merge, render_new_file
 from eeesync.plan.model import (
     FORMAT_VERSION,
     SOURCE_NAME,
@@ -146,13 +146,14 @@ def ready_file(
 ) -> FileChange:
     """The file a ready repo writes: the real merge of ours onto a main file holding `kept`."""
     base = entries_yaml(kept) if kept else None
-    content = merge_file(base, [d.entry for d in ours])
+    merged = merge(base, [d.entry for d in ours])
     return FileChange(
         path=path,
-        content=content,
-        sha256=_sha(content),
+        content=merged.content,
+        sha256=_sha(merged.content),
         base_blob_id=_sha(base)[:40] if base else None,
         added=len(ours),
+        added_span=merged.added_span,
     )
 
 

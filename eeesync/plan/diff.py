@@ -29,7 +29,7 @@ import attrs
 from deepdiff import DeepDiff
 
 from eeesync.hub.state import EvalFile, HubEntry, RepoState
-from eeesync.plan.merge import MergeError, merge_file
+from eeesync.plan.merge import MergeError, merge
 from eeesync.plan.model import (
     DesiredEntry,
     EvalEntry,
@@ -416,7 +416,7 @@ def _files(
             unique.setdefault(p.desired.entry.key(), p.desired.entry)
         base = state.main_file(path)
         try:
-            content = merge_file(base.text if base else None, list(unique.values()))
+            merged = merge(base.text if base else None, list(unique.values()))
         except MergeError as exc:
             for p in group:
                 failed[id(p)] = f"cannot add it to {path}: {exc}"
@@ -424,10 +424,11 @@ def _files(
         changes.append(
             FileChange(
                 path=path,
-                content=content,
-                sha256=hashlib.sha256(content.encode("utf-8")).hexdigest(),
+                content=merged.content,
+                sha256=hashlib.sha256(merged.content.encode("utf-8")).hexdigest(),
                 base_blob_id=base.blob_id if base else None,
                 added=len(unique),
+                added_span=merged.added_span,
             )
         )
     if failed:

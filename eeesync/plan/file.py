@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 import cattrs
-from cattrs.gen import make_dict_structure_fn
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from eeesync.errors import PlanFileError
 from eeesync.fsutil import write_atomic
@@ -33,6 +33,14 @@ def _make_converter(*, strict: bool) -> cattrs.Converter:
         converter.register_structure_hook(
             cls, make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=strict)
         )
+    # `added_span` came with 1.1; left out when None (a 1.0 plan's), so a 1.0 plan read back
+    # serialises to its own bytes and its digest still matches.
+    converter.register_unstructure_hook(
+        model.FileChange,
+        make_dict_unstructure_fn(
+            model.FileChange, converter, added_span=override(omit_if_default=True)
+        ),
+    )
     return converter
 
 

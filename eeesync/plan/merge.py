@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import attrs
 import yaml
 from huggingface_hub import EvalResultEntry, eval_result_entries_to_yaml
 
@@ -63,7 +64,27 @@ def render_new_file(entries: Sequence[EvalEntry]) -> str:
     return dump_items(entries_to_items(entries))
 
 
+@attrs.frozen
+class MergedFile:
+    """A merged file and where our entries landed in it.
+
+    `added_span` is `[start, end)` in UTF-8 bytes of `content`: exactly the text the merge
+    inserted (our entries, plus the `, ` or final newline it needed to join them on), so
+    `content` with that span cut out is the existing file byte for byte. It is recorded for
+    people (views mark those lines) and never for apply, which commits `content` only.
+    """
+
+    content: str
+    added_span: tuple[int, int]
+
+
 def merge_file(existing: str | None, entries: Sequence[EvalEntry]) -> str:
+    """The exact new content of one `.eval_results` file (see `merge`, which also says where
+    our entries landed)."""
+    return merge(existing, entries).content
+
+
+def merge(existing: str | None, entries: Sequence[EvalEntry]) -> MergedFile:
     """The exact new content of one `.eval_results` file: every existing item kept, ours added.
 
     `existing` is the file's text on main (None: the file does not exist). Entries are appended
@@ -75,27 +96,37 @@ def merge_file(existing: str | None, entries: Sequence[EvalEntry]) -> str:
     Example:
         >>> text = "- dataset: {id: cais/hle, task_id: hle}\\n  value: 9.1\\n"
         >>> new = EvalEntry(dataset_id="TIGER-Lab/MMLU-Pro", task_id="mmlu_pro", value=41.2)
-        >>> print(merge_file(text, [new]), end="")
+        >>> merged = merge(text, [new])
+        >>> print(merged.content, end="")
         - dataset: {id: cais/hle, task_id: hle}
           value: 9.1
         - dataset:
             id: TIGER-Lab/MMLU-Pro
             task_id: mmlu_pro
           value: 41.2
+        >>> merged.added_span
+        (53, 127)
     """
     new_items = entries_to_items(entries)
     if existing is None:
-        return dump_items(new_items)
+        content = dump_items(new_items)
+        return MergedFile(content, (0, _size(content)))
     old_items, root = _existing_items(existing)
     if root is None:
         # Empty or comment-only file: keep whatever text is there, then our list.
-        merged = _with_newline(existing) + dump_items(new_items)
+        before, inserted, after = existing, _newline_for(existing) + dump_items(new_items), ""
     elif isinstance(root, yaml.SequenceNode) and root.flow_style:
-        merged = _append_flow(existing, root, new_items)
+        before, inserted, after = _append_flow(existing, root, new_items)
     else:
-        merged = _append_block(existing, root, new_items)
+        before, inserted, after = existing, _append_block(existing, root, new_items), ""
+    merged = before + inserted + after
     _verify(merged, old_items, new_items)
-    return merged
+    start = _size(before)
+    return MergedFile(merged, (start, start + _size(inserted)))
+
+
+def _size(text: str) -> int:
+    return len(text.encode("utf-8"))
 
 
 # --- Reading the existing file ------------------------------------------------------------------
@@ -116,21 +147,23 @@ def _existing_items(text: str) -> tuple[list[Any], yaml.Node | None]:
     return data, root
 
 
-def _with_newline(text: str) -> str:
-    return text if not text or text.endswith("\n") else text + "\n"
+def _newline_for(text: str) -> str:
+    """The newline to add before appending to `text` ("" when it ends with one or is empty)."""
+    return "" if not text or text.endswith("\n") else "\n"
 
 
 def _append_block(text: str, root: yaml.Node, items: list[dict[str, Any]]) -> str:
-    """Append block-style items at the root list's own indentation."""
+    """What to append for block-style items at the root list's own indentation."""
     indent = " " * root.start_mark.column
     block = dump_items(items)
     if indent:
         block = "".join(indent + line if line.strip() else line for line in block.splitlines(True))
-    return _with_newline(text) + block
+    return _newline_for(text) + block
 
 
-def _append_flow(text: str, root: yaml.Node, items: list[dict[str, Any]]) -> str:
-    """Insert flow-style items before the closing `]` of a flow list (`[{...}, {...}]`)."""
+def _append_flow(text: str, root: yaml.Node, items: list[dict[str, Any]]) -> tuple[str, str, str]:
+    """Flow-style items go before the closing `]` of a flow list (`[{...}, {...}]`): the text
+    before them, the inserted text and the text after."""
     end = root.end_mark.index  # just past the closing bracket
     close = text.rfind("]", 0, end)
     if close < 0:  # pragma: no cover - a flow sequence always ends with `]`
@@ -141,7 +174,7 @@ def _append_flow(text: str, root: yaml.Node, items: list[dict[str, Any]]) -> str
     inner = inner[1:-1].strip()
     before = text[:close].rstrip()
     separator = "" if before.endswith("[") else ", "
-    return text[: len(before)] + separator + inner + text[close:]
+    return text[: len(before)], separator + inner, text[len(before) :]
 
 
 def _verify(merged: str, old_items: list[Any], new_items: list[dict[str, Any]]) -> None:

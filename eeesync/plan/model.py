@@ -4,8 +4,8 @@ This is a leaf module (like Terraform's `internal/plans`): the datastore, mappin
 and apply all speak these types, and `plan/file.py` is the only code that knows their JSON form.
 Sequences are tuples sorted when built, so equal inputs give byte-equal plan files.
 
-Fields documented as *for people* (`reason`, `message`, `diff`) explain a decision in the UI;
-apply must never use them to decide anything (Terraform's `ActionReason` rule).
+Fields documented as *for people* (`reason`, `message`, `diff`, `added_span`) explain a decision
+in the UI; apply must never use them to decide anything (Terraform's `ActionReason` rule).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import enum
 
 import attrs
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"  # 1.1: files[].added_span
 SOURCE_NAME = "EvalEval"
 
 
@@ -177,6 +177,11 @@ class FileChange:
     sha256: str  # of `content`
     base_blob_id: str | None  # blob on main the content was merged onto (None: new file)
     added: int  # entries added by this change
+    #: For people (views mark those lines), never for apply, which commits `content` only
+    #: (Terraform's ActionReason rule):
+    #: `[start, end)` UTF-8 byte offsets of the text the merge inserted; `content` without it
+    #: is the file on main byte for byte. None in a 1.0 plan, which did not record it.
+    added_span: tuple[int, int] | None = None
 
 
 @attrs.frozen

@@ -17,6 +17,7 @@ from eeesync.cli import apply as apply_cli
 from eeesync.cli.main import App, build_parser, main
 from eeesync.localhub import LocalHub
 from eeesync.plan.file import read_plan
+from eeesync.plan.model import FORMAT_VERSION
 from tests import plan_factory as pf
 from tests.apply.conftest import open_prs, plan_for, seed_repo, write
 
@@ -200,7 +201,9 @@ def test_unknown_major_format_version_is_refused(
 ) -> None:
     config, plan_path = setup
     plan_path.write_text(
-        plan_path.read_text().replace('"format_version": "1.0"', '"format_version": "2.0"')
+        plan_path.read_text().replace(
+            f'"format_version": "{FORMAT_VERSION}"', '"format_version": "2.0"'
+        )
     )
     code, _, err = _main(config, "apply", str(plan_path), capsys=capsys)
     assert code == 1 and "format_version 2.0 is not supported" in err

@@ -233,6 +233,8 @@ def test_ready_entry_is_merged_into_the_existing_target_file() -> None:
     (change,) = plan.files
     assert change.content.startswith(text)
     assert change.base_blob_id == main.blob_id and change.added == 1
+    # Where our entry landed is recorded (for people): after main's bytes, to the end.
+    assert change.added_span == (len(text.encode()), len(change.content.encode()))
     assert plan.preconditions is not None
     assert plan.preconditions.file_blobs[0].blob_id == main.blob_id
 

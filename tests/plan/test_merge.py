@@ -10,7 +10,7 @@ from huggingface_hub import parse_eval_result_entries
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eeesync.plan.merge import MergeError, merge_file, render_new_file
+from eeesync.plan.merge import MergeError, merge, merge_file, render_new_file
 from eeesync.plan.model import EvalEntry
 
 OURS = EvalEntry(
@@ -175,3 +175,91 @@ def test_merging_never_drops_an_existing_entry(
     assert [(e.dataset_id, e.task_id, e.value) for e in ours] == [
         (n.dataset_id, n.task_id, n.value) for n in new
     ]
+
+
+# --- what merge records: where our entries landed (`added_span`, for people) -------------------
+
+
+def _cut(content: str, span: tuple[int, int]) -> tuple[str, str]:
+    """(the text inside the UTF-8 byte span, the content without it)."""
+    data = content.encode("utf-8")
+    start, end = span
+    return data[start:end].decode("utf-8"), (data[:start] + data[end:]).decode("utf-8")
+
+
+def _ours_in(inserted: str, *, flow: bool) -> Any:
+    """Parse the inserted text; in a flow list it is `, {…}, {…}` (or `{…}` in `[]`)."""
+    return yaml.safe_load(f"[{inserted.removeprefix(', ')}]" if flow else inserted)
+
+
+@pytest.mark.parametrize(
+    ("existing", "flow"),
+    [
+        (None, False),
+        ("", False),
+        ("# nothing yet", False),
+        ("- dataset: {id: cais/hle, task_id: hle}\n  value: 9.1", False),
+        ("  - dataset: {id: cais/hle, task_id: hle}\n    value: 9.1\n", False),
+        ("[{dataset: {id: cais/hle, task_id: hle}, value: 9.1}]  # c\n", True),
+        ("[\n  {dataset: {id: cais/hle, task_id: hle}, value: 9.1}\n]\n", True),
+        ("[]\n", True),
+    ],
+)
+def test_merge_records_exactly_the_text_it_inserted(existing: str | None, flow: bool) -> None:
+    merged = merge(existing, [OURS, OURS])
+    assert merged.content == merge_file(existing, [OURS, OURS])
+    inserted, rest = _cut(merged.content, merged.added_span)
+    assert rest == (existing or "")
+    assert _ours_in(inserted, flow=flow) == [OURS_ITEM, OURS_ITEM]
+
+
+def test_a_flow_list_keeps_the_text_before_its_closing_bracket() -> None:
+    existing = "[\n  {dataset: {id: cais/hle, task_id: hle}, value: 9.1}\n]\n"
+    merged = merge(existing, [OURS]).content
+    assert merged.endswith("\n]\n")  # ours join the last item's line; `]` stays on its own
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    items=_items,
+    flow=st.booleans(),
+    indent=st.integers(0, 3),
+    comment=st.booleans(),
+    final_newline=st.booleans(),
+    new=st.lists(
+        st.builds(
+            EvalEntry,
+            dataset_id=st.sampled_from(["TIGER-Lab/MMLU-Pro", "cais/hle"]),
+            task_id=_keys,
+            value=st.floats(0, 100, allow_nan=False),
+            notes=st.one_of(st.none(), st.text(max_size=10)),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+)
+def test_the_recorded_span_is_exactly_our_entries_and_the_rest_is_main_byte_for_byte(
+    items: list[Any],
+    flow: bool,
+    indent: int,
+    comment: bool,
+    final_newline: bool,
+    new: list[EvalEntry],
+) -> None:
+    text = yaml.safe_dump(items, default_flow_style=flow, allow_unicode=True, sort_keys=False)
+    if indent and not flow and items:
+        text = "".join(" " * indent + line for line in text.splitlines(True))
+    if comment:
+        text = "# someone else's file\n" + text
+    if not final_newline:
+        text = text.removesuffix("\n")
+    try:
+        merged = merge(text, new)
+    except MergeError:
+        return  # refusing is allowed (covered above); a wrong span is not
+    inserted, rest = _cut(merged.content, merged.added_span)
+    assert rest == text
+    root = yaml.compose(text, Loader=yaml.SafeLoader)  # `[]` is a flow list, even unasked
+    in_flow = isinstance(root, yaml.SequenceNode) and root.flow_style
+    assert _ours_in(inserted, flow=in_flow) == yaml.safe_load(render_new_file(new))
