@@ -7,15 +7,17 @@ the terminal and markdown views always agree on numbers, titles and order.
 
 from __future__ import annotations
 
+import enum
+import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any, Final, TypeAlias
 
 import attrs
-import yaml
 
 from eeesync.plan.model import (
     STATUS_ORDER,
     Existing,
+    FileChange,
     Plan,
     PlannedEntry,
     RepoPlan,
@@ -296,103 +298,62 @@ def datastore_url(plan: Plan) -> str | None:
     return f"{base}/datasets/{inputs.datastore_repo}/tree/{inputs.datastore_revision}"
 
 
-# --- The YAML of a ready file, with our entries marked -------------------------------------------
+# --- A ready file, with our entries marked ------------------------------------------------------
+
+
+class Mark(enum.Enum):
+    """How a view shows a run of lines of a planned file."""
+
+    ADDED = "added"  # text this plan inserts: `+` lines
+    BEFORE = "before"  # a line of main as it was, before our insert changed it: `-` lines
+    KEPT = "kept"  # on main already and untouched: collapsed
+    UNMARKED = "unmarked"  # a 1.0 plan recorded no span: the whole file, nothing claimed
+
+
+#: The label a view prints above an `UNMARKED` file.
+UNMARKED_NOTE: Final = "plan format 1.0 did not record which lines are ours: the whole file"
 
 
 @attrs.frozen
 class FileBlock:
-    """Consecutive lines of a planned file: one top-level YAML entry, or the lines before the
-    first one. `added` blocks are entries this plan adds; the rest were on main already."""
+    """Consecutive lines of a planned file that a view shows the same way."""
 
     lines: tuple[str, ...]
-    added: bool
-    entries: int  # YAML list items in the block (0 for a leading comment/header)
-    #: False when the kept lines must be shown whole (our entries could not be located).
-    collapsible: bool = True
+    mark: Mark
 
 
-def _entry_key(item: object) -> tuple[str, str, str] | None:
-    if not isinstance(item, dict) or not isinstance(item.get("dataset"), dict):
-        return None
-    dataset = item["dataset"]
-    notes = item.get("notes")
-    return (
-        str(dataset.get("id", "")).lower(),
-        str(dataset.get("task_id", "")),
-        "" if notes is None else str(notes),
-    )
+def file_blocks(change: FileChange) -> list[FileBlock]:
+    """Split a planned file into runs of added, kept and changed lines.
 
-
-def file_blocks(
-    content: str, added_keys: Iterable[tuple[str, str, str]], *, new_file: bool
-) -> list[FileBlock]:
-    """Split a planned `.eval_results` file into entries and mark the ones this plan adds.
-
-    The plan holds only the new content and the base blob id, not the old text, so a true
-    unified diff is impossible; instead each item of the file's YAML list is matched to our
-    added entries by the Hub's identity (dataset id lower-cased, task id, notes). What cannot
-    be split or matched (a flow-style list, an entry we cannot find) is shown whole: a new file
-    entirely as added, an existing one entirely as kept, so the view never claims to add what
-    it cannot locate.
+    Uses only `added_span`, which the merge step recorded (no YAML is read here: one identity
+    rule, the plan's). A line wholly inside the span is ours; a line the span cuts into (a
+    flow-style list `[…, ours]`) is shown as it was on main (`BEFORE`) and as it will be
+    (`ADDED`). A new file is ours entirely. Without a usable span (a 1.0 plan) an existing
+    file is shown whole and unmarked, so a view never claims to add what it cannot locate.
     """
-    wanted = set(added_keys)
-    lines = content.splitlines()
-    if new_file:
-        return [FileBlock(lines=tuple(lines), added=True, entries=content.count("\n- ") + 1)]
-    whole = [FileBlock(lines=tuple(lines), added=False, entries=0, collapsible=False)]
-    try:
-        root = yaml.compose(content, Loader=yaml.SafeLoader)
-        items = yaml.safe_load(content)
-    except yaml.YAMLError:
-        return whole
-    if (
-        not isinstance(root, yaml.SequenceNode)
-        or root.flow_style
-        or not isinstance(items, list)
-        or len(items) != len(root.value)
-        or not items
-    ):
-        return whole
-    starts = []
-    for node in root.value:
-        line = node.start_mark.line
-        # `-` alone on its line, the entry below it: the dash belongs to this entry.
-        if line > 0 and lines[line - 1].strip() == "-":
-            line -= 1
-        starts.append(line)
-    blocks: list[FileBlock] = []
-    if starts[0] > 0:
-        blocks.append(FileBlock(lines=tuple(lines[: starts[0]]), added=False, entries=0))
-    found: set[tuple[str, str, str]] = set()
-    for item, begin, end in zip(items, starts, [*starts[1:], len(lines)], strict=True):
-        key = _entry_key(item)
-        added = key is not None and key in wanted
-        if added and key is not None:
-            found.add(key)
-        blocks.append(FileBlock(lines=tuple(lines[begin:end]), added=added, entries=1))
-    if found != wanted:
-        return whole
-    return _merge_kept(blocks)
-
-
-def _merge_kept(blocks: list[FileBlock]) -> list[FileBlock]:
-    """Join neighbouring kept blocks, so a run of existing entries collapses to one line."""
-    merged: list[FileBlock] = []
-    for block in blocks:
-        if merged and not block.added and not merged[-1].added:
-            last = merged[-1]
-            merged[-1] = attrs.evolve(
-                last, lines=last.lines + block.lines, entries=last.entries + block.entries
-            )
+    content = change.content
+    if change.base_blob_id is None:
+        return [FileBlock(tuple(content.splitlines()), Mark.ADDED)]
+    data = content.encode("utf-8")
+    span = change.added_span
+    if span is None or not 0 <= span[0] <= span[1] <= len(data):
+        return [FileBlock(tuple(content.splitlines()), Mark.UNMARKED)]
+    start, end = span
+    rows: list[tuple[Mark, bytes]] = []
+    pos = 0
+    for raw in data.splitlines(keepends=True):
+        line_start, line_end = pos, pos + len(raw)
+        text_end = line_start + len(raw.rstrip(b"\r\n"))
+        pos = line_end
+        if start <= line_start and line_end <= end:
+            rows.append((Mark.ADDED, raw))
+        elif text_end <= start or line_start >= end:
+            rows.append((Mark.KEPT, raw))  # at most its line break is ours (a newline added)
         else:
-            merged.append(block)
-    return merged
-
-
-def added_keys(repo: RepoPlan, path: str) -> list[tuple[str, str, str]]:
-    """Identity keys of the ready entries a repo's plan writes into one file."""
-    return [
-        entry.desired.entry.key()
-        for entry in repo.entries
-        if entry.status is Status.READY and entry.desired.file_path == path
-    ]
+            cut = raw[: max(start - line_start, 0)] + raw[max(end - line_start, 0) :]
+            rows += [(Mark.BEFORE, cut), (Mark.ADDED, raw)]
+    blocks: list[FileBlock] = []
+    for mark, group in itertools.groupby(rows, key=lambda row: row[0]):
+        lines = tuple(raw.decode("utf-8", errors="replace").rstrip("\r\n") for _, raw in group)
+        blocks.append(FileBlock(lines, mark))
+    return blocks

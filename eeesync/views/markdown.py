@@ -16,9 +16,10 @@ from eeesync.views.common import (
     SECTION_ORDER,
     STATUS_MEANINGS,
     STATUS_TITLES,
+    UNMARKED_NOTE,
+    Mark,
     RepoGroup,
     ViewOptions,
-    added_keys,
     attention_count,
     cap,
     datastore_url,
@@ -230,14 +231,15 @@ def _file_diff(plan: Plan, repo: RepoPlan, change: FileChange) -> list[str]:
     path_link = _link(change.path, file_url(plan, repo.repo_id, change.path))
     head = f"**{_escape(repo.repo_id)}** · {path_link} ({where}, +{change.added})"
     body: list[str] = []
-    for block in file_blocks(change.content, added_keys(repo, change.path), new_file=new_file):
-        if block.added:
-            body += [f"+ {line}" for line in block.lines]
-        elif block.collapsible and block.entries:
-            noun = "entries" if block.entries != 1 else "entry"
-            body.append(f"@@ {block.entries} existing {noun} kept ({len(block.lines)} lines) @@")
-        else:
-            body += [f"  {line}" for line in block.lines]
+    for block in file_blocks(change):
+        if block.mark is Mark.KEPT:
+            count = len(block.lines)
+            body.append(f"@@ {count} line{'s' if count != 1 else ''} kept from main @@")
+            continue
+        if block.mark is Mark.UNMARKED:
+            body.append(f"@@ {UNMARKED_NOTE} @@")
+        sign = {Mark.ADDED: "+", Mark.BEFORE: "-"}.get(block.mark, " ")
+        body += [f"{sign} {line}" for line in block.lines]
     longest = max((len(run) for run in re.findall(r"`{3,}", change.content)), default=2)
     fence = "`" * (longest + 1)
     return [head, "", f"{fence}diff", *body, fence]

@@ -10,8 +10,8 @@ every status, so `NO_COLOR` and non-TTY output (handled by the Console) lose not
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Final, Literal
 
 import attrs
 from rich import box
@@ -27,6 +27,8 @@ from eeesync.views.common import (
     SECTION_ORDER,
     STATUS_MEANINGS,
     STATUS_TITLES,
+    UNMARKED_NOTE,
+    Mark,
     RepoGroup,
     ViewOptions,
     attention_count,
@@ -45,7 +47,6 @@ from eeesync.views.common import (
     where_label,
     where_url,
 )
-from eeesync.views.common import added_keys as file_added_keys
 from eeesync.views.formatting import format_value
 
 #: Longest repo id kept on one line; longer ones fold (rare: most ids are under 45 characters).
@@ -293,6 +294,18 @@ def _ready_repo_heading(ctx: _Context, repo: RepoPlan) -> Text:
     return heading
 
 
+#: How each kind of block is shown: its sign and style (kept blocks are collapsed).
+_BLOCK_SIGNS: Final[Mapping[Mark, tuple[str, str]]] = {
+    Mark.ADDED: ("+", "green"),
+    Mark.BEFORE: ("-", "red"),
+    Mark.UNMARKED: (" ", "dim"),
+}
+
+
+def _lines(count: int) -> str:
+    return f"{count} line{'s' if count != 1 else ''}"
+
+
 def _file_diff(ctx: _Context, repo: RepoPlan, change: FileChange) -> RenderableType:
     """The planned file: our entries as `+` lines, entries kept from main collapsed.
 
@@ -310,23 +323,16 @@ def _file_diff(ctx: _Context, repo: RepoPlan, change: FileChange) -> RenderableT
     indent = "    "
     room = max(ctx.width - len(indent) - 2, 20)
     body = Text(no_wrap=True, overflow="fold")
-    blocks = file_blocks(change.content, file_added_keys(repo, change.path), new_file=new_file)
-    for block in blocks:
-        if block.added:
-            for line in block.lines:
-                for piece in chop_cells(line, room) or [""]:
-                    body.append(f"{indent}+ {piece}\n", style="green")
-        elif block.collapsible and block.entries:
-            noun = "entries" if block.entries != 1 else "entry"
-            body.append(
-                f"{indent}  @@ {block.entries} existing {noun} kept "
-                f"({len(block.lines)} lines) @@\n",
-                style="dim cyan",
-            )
-        else:
-            for line in block.lines:
-                for piece in chop_cells(line, room) or [""]:
-                    body.append(f"{indent}  {piece}\n", style="dim")
+    for block in file_blocks(change):
+        if block.mark is Mark.KEPT:
+            body.append(f"{indent}  @@ {_lines(len(block.lines))} kept from main @@\n", "dim cyan")
+            continue
+        sign, style = _BLOCK_SIGNS[block.mark]
+        if block.mark is Mark.UNMARKED:
+            body.append(f"{indent}  ({UNMARKED_NOTE})\n", style="yellow")
+        for line in block.lines:
+            for piece in chop_cells(line, room) or [""]:
+                body.append(f"{indent}{sign} {piece}\n", style=style)
     body.rstrip()
     return Group(head, body)
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import itertools
 
+import attrs
 import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eeesync.plan.merge import merge_file
-from eeesync.plan.model import EvalEntry, Status
+from eeesync.plan.merge import merge
+from eeesync.plan.model import EvalEntry, FileChange, Status
 from eeesync.views.common import (
     DEFAULT_STATUSES,
+    FileBlock,
+    Mark,
     ViewOptions,
     existing_value,
     file_blocks,
@@ -113,74 +116,36 @@ def test_skip_groups_cap_examples_but_not_counts():
     assert group.examples == ("mmlu_pro:1", "mmlu_pro:2", "mmlu_pro:3")
 
 
-# --- Marking our entries in a planned file ------------------------------------------------------
+# --- Marking our entries in a planned file (from the span merge recorded, no YAML read) ---------
 
 
 def _existing(i: int) -> EvalEntry:
     return EvalEntry(f"org/bench-{i}", f"task_{i}", float(i), notes=None if i % 2 else f"n{i}")
 
 
-def _added_lines(blocks) -> list[str]:
-    return [line for b in blocks if b.added for line in b.lines]
+def _change(existing: str | None, ours: list[EvalEntry]) -> FileChange:
+    merged = merge(existing, ours)
+    return FileChange(
+        path=".eval_results/x.yaml",
+        content=merged.content,
+        sha256="0" * 64,
+        base_blob_id=None if existing is None else "b" * 40,
+        added=len(ours),
+        added_span=merged.added_span,
+    )
 
 
-@pytest.mark.slow
-@settings(max_examples=60, deadline=None)
-@given(
-    kept=st.integers(min_value=0, max_value=6),
-    ours=st.lists(st.integers(min_value=100, max_value=120), min_size=1, max_size=4, unique=True),
-    data=st.data(),
-)
-def test_file_blocks_mark_exactly_our_entries_wherever_merge_put_them(kept, ours, data):
-    mine = [desired("acme/m", f"bench{i}", float(i), line=i) for i in ours]
-    entries = [_existing(i) for i in range(kept)]
-    for d in mine:  # merge may put ours anywhere: try every position
-        entries.insert(data.draw(st.integers(0, len(entries))), d.entry)
-    content = entries_yaml(entries)
-    blocks = file_blocks(content, [d.entry.key() for d in mine], new_file=False)
+def _lines(blocks: list[FileBlock], mark: Mark) -> list[str]:
+    return [line for b in blocks if b.mark is mark for line in b.lines]
 
-    added = yaml.safe_load("\n".join(_added_lines(blocks)))
-    assert sorted(e["value"] for e in added) == sorted(float(i) for i in ours)
-    assert sum(b.entries for b in blocks if not b.added) == kept
-    assert all(b.collapsible for b in blocks)
-    # Nothing is lost or reordered: the blocks are the file.
-    assert [line for b in blocks for line in b.lines] == content.splitlines()
-    # Neighbouring kept entries are merged into one block.
-    assert not any(not a.added and not b.added for a, b in itertools.pairwise(blocks))
-
-
-def test_file_blocks_of_a_new_file_are_all_added():
-    entry = desired("acme/m", "mmlu_pro", 41.2)
-    content = ready_file(entry.file_path, [entry]).content
-    (block,) = file_blocks(content, [entry.entry.key()], new_file=True)
-    assert block.added
-    assert block.lines == tuple(content.splitlines())
-
-
-def test_file_blocks_show_the_whole_file_when_our_entry_cannot_be_found():
-    content = entries_yaml([_existing(1), _existing(2)])
-    (block,) = file_blocks(content, [("nowhere/x", "t", "")], new_file=False)
-    assert not block.added
-    assert not block.collapsible  # shown whole, never claimed as ours
-    assert block.lines == tuple(content.splitlines())
-
-
-def test_file_blocks_keep_a_leading_comment_as_context():
-    entry = desired("acme/m", "mmlu_pro", 41.2)
-    content = "# written by hand\n" + entries_yaml([_existing(1), entry.entry])
-    blocks = file_blocks(content, [entry.entry.key()], new_file=False)
-    assert [b.added for b in blocks] == [False, True]
-    assert blocks[0].lines[0] == "# written by hand"
-    assert blocks[0].entries == 1
-
-
-# --- Against the real merge step: whatever file style main has, ours are found ------------------
 
 EXISTING_STYLES = {
     "plain": "- dataset:\n    id: org/a\n    task_id: a\n  value: 1.5\n",
     "indented": "  - dataset:\n      id: org/a\n      task_id: a\n    value: 1.5\n",
     "dash alone": "-\n  dataset:\n    id: org/a\n    task_id: a\n  value: 1.5\n",
     "commented": "# scores from our lab\n- dataset: {id: org/a, task_id: a}\n  value: 1.5\n",
+    "no final newline": "- dataset: {id: org/a, task_id: a}\n  value: 1.5",
+    "comment only": "# nothing yet",
     "two entries": (
         "- dataset: {id: org/a, task_id: a}\n  value: 1.5\n"
         "- dataset: {id: org/b, task_id: b}\n  value: 2.5\n  notes: x\n"
@@ -189,25 +154,80 @@ EXISTING_STYLES = {
 
 
 @pytest.mark.parametrize("style", sorted(EXISTING_STYLES))
-def test_file_blocks_find_our_entries_in_what_merge_writes(style):
-    mine = [desired("acme/m", "mmlu_pro", 41.2), desired("acme/m", "gpqa", 33.3, line=2)]
+def test_file_blocks_mark_exactly_the_lines_merge_appended(style):
     existing = EXISTING_STYLES[style]
-    content = merge_file(existing, [d.entry for d in mine])
-    blocks = file_blocks(content, [d.entry.key() for d in mine], new_file=False)
-    assert [line for b in blocks for line in b.lines] == content.splitlines()
-    added = yaml.safe_load("\n".join(dedent_lines(_added_lines(blocks))))
-    assert sorted(e["value"] for e in added) == [33.3, 41.2]
-    kept = [b for b in blocks if not b.added]
-    assert len(kept) == 1 and kept[0].collapsible
-    assert kept[0].entries == yaml.safe_load(existing).__len__()
+    ours = [_existing(7), _existing(8)]
+    change = _change(existing, ours)
+    blocks = file_blocks(change)
+    # The blocks are the file, in order; main's lines come first and are never claimed.
+    assert [line for b in blocks for line in b.lines] == change.content.splitlines()
+    assert [b.mark for b in blocks] == [Mark.KEPT, Mark.ADDED]
+    assert _lines(blocks, Mark.KEPT) == existing.splitlines()
+    start, end = change.added_span
+    inserted = change.content.encode()[start:end].decode()
+    assert _lines(blocks, Mark.ADDED) == inserted.removeprefix("\n").splitlines()
+    assert yaml.safe_load("\n".join(_lines(blocks, Mark.ADDED))) == yaml.safe_load(
+        merge(None, ours).content
+    )
 
 
-def dedent_lines(lines: list[str]) -> list[str]:
-    indent = min(len(line) - len(line.lstrip()) for line in lines if line.strip())
-    return [line[indent:] for line in lines]
+def test_file_blocks_of_a_flow_list_show_the_line_before_and_after():
+    existing = "[{dataset: {id: org/a, task_id: a}, value: 1.5}]  # theirs\n"
+    blocks = file_blocks(_change(existing, [_existing(7)]))
+    assert [b.mark for b in blocks] == [Mark.BEFORE, Mark.ADDED]
+    assert _lines(blocks, Mark.BEFORE) == [existing.rstrip("\n")]
+    (after,) = _lines(blocks, Mark.ADDED)
+    assert after.endswith("]  # theirs") and "org/bench-7" in after
 
 
-def test_file_blocks_show_a_flow_style_file_whole():
-    content = merge_file("[{dataset: {id: org/a, task_id: a}, value: 1.5}]\n", [_existing(7)])
-    (block,) = file_blocks(content, [_existing(7).key()], new_file=False)
-    assert not block.added and not block.collapsible
+def test_file_blocks_of_a_multiline_flow_list_keep_the_untouched_lines():
+    existing = "# theirs\n[\n  {dataset: {id: org/a, task_id: a}, value: 1.5}\n]\n"
+    blocks = file_blocks(_change(existing, [_existing(7)]))
+    assert [b.mark for b in blocks] == [Mark.KEPT, Mark.BEFORE, Mark.ADDED, Mark.KEPT]
+    assert _lines(blocks, Mark.KEPT) == ["# theirs", "[", "]"]
+    assert _lines(blocks, Mark.BEFORE) == ["  {dataset: {id: org/a, task_id: a}, value: 1.5}"]
+
+
+def test_file_blocks_of_a_new_file_are_all_added():
+    change = _change(None, [_existing(1)])
+    (block,) = file_blocks(change)
+    assert block.mark is Mark.ADDED
+    assert block.lines == tuple(change.content.splitlines())
+
+
+@pytest.mark.parametrize("span", [None, (5, 1), (0, 10**6), (-1, 3)])
+def test_without_a_usable_span_an_existing_file_is_shown_whole_and_unmarked(span):
+    change = attrs.evolve(_change(EXISTING_STYLES["plain"], [_existing(7)]), added_span=span)
+    (block,) = file_blocks(change)
+    assert block.mark is Mark.UNMARKED  # never claimed as ours, and no YAML is read to guess
+    assert block.lines == tuple(change.content.splitlines())
+
+
+def test_file_blocks_read_no_yaml():
+    """One identity rule (the plan's): the span decides, even where the YAML would not agree."""
+    content = "- ours: 1\n- theirs: 2\n"
+    change = FileChange(".eval_results/x.yaml", content, "0" * 64, "b" * 40, 1, (0, 10))
+    assert [(b.mark, b.lines) for b in file_blocks(change)] == [
+        (Mark.ADDED, ("- ours: 1",)),
+        (Mark.KEPT, ("- theirs: 2",)),
+    ]
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None)
+@given(
+    kept=st.integers(min_value=0, max_value=6),
+    ours=st.lists(st.integers(min_value=100, max_value=120), min_size=1, max_size=4, unique=True),
+    indent=st.integers(0, 3),
+)
+def test_file_blocks_mark_exactly_our_entries_for_any_block_file(kept, ours, indent):
+    text = entries_yaml([_existing(i) for i in range(kept)])
+    existing = "".join(" " * indent + line for line in text.splitlines(True)) if kept else ""
+    change = _change(existing, [_existing(i) for i in ours])
+    blocks = file_blocks(change)
+    added = yaml.safe_load("\n".join(_lines(blocks, Mark.ADDED)))
+    assert [e["value"] for e in added] == [float(i) for i in ours]
+    assert "\n".join(_lines(blocks, Mark.KEPT)) == existing.rstrip("\n")
+    assert not _lines(blocks, Mark.BEFORE)
+    # Neighbouring lines of one kind are one block.
+    assert all(a.mark is not b.mark for a, b in itertools.pairwise(blocks))

@@ -112,7 +112,7 @@ def test_ready_section_lists_entries_with_sources_and_file_diffs(plan):
     gpqa = ready[ready.index("[.eval\\_results/gpqa.yaml]") :]
     assert "(updates main blob `" in gpqa.splitlines()[0]
     block = gpqa[gpqa.index("```diff") : gpqa.index("```\n")]
-    assert "@@ 2 existing entries kept (12 lines) @@" in block
+    assert "@@ 12 lines kept from main @@" in block
     assert "+   value: 41.2" in block
     assert "39.5" not in block
     assert "(new file, +1)" in ready

@@ -205,7 +205,7 @@ def test_ready_repo_shows_added_lines_and_collapses_kept_entries(plan):
     assert "+ meta-llama/Meta-Llama-3.1-70B-Instruct @ " in ready
     assert "\n  2 files, 2 new entries\n" in ready
     assert ".eval_results/gpqa.yaml  updates main (blob " in ready
-    assert "@@ 2 existing entries kept (12 lines) @@" in ready
+    assert "@@ 12 lines kept from main @@" in ready
     gpqa = ready[ready.index(".eval_results/gpqa.yaml") : ready.index(".eval_results/mmlu_pro")]
     assert "+   value: 41.2" in gpqa
     assert "39.5" not in gpqa  # kept entries are collapsed, not shown as ours
