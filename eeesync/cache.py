@@ -102,8 +102,8 @@ class ObjectCache:
 
 # --- Audits -------------------------------------------------------------------------------------
 
-#: Bump when `EvalFile` changes shape: older entries are then ignored (and overwritten).
-AUDIT_CACHE_VERSION = 1
+#: Bump when `EvalFile` changes shape or parsing changes: older entries are then ignored.
+AUDIT_CACHE_VERSION = 2  # 2: bounded YAML loader (issue 14): older parses are not reused
 
 _audit_converter = cattrs.Converter(forbid_extra_keys=True)
 

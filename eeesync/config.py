@@ -33,6 +33,8 @@ from eeesync.validation import (
 )
 
 CONFIG_NAME = "eeesync.toml"
+DEFAULT_MAX_EVAL_FILE_BYTES = 1024 * 1024
+MAX_EVAL_FILE_BYTES = 256 * 1024 * 1024
 DEFAULT_ENDPOINT = "https://huggingface.co"
 DEFAULT_DATASTORE = "evaleval/EEE_datastore"
 DEFAULT_API_ONLY_PROVIDERS = (
@@ -107,6 +109,14 @@ class HubSection:
     timeout: float = attrs.field(
         default=20.0, validator=check(positive_finite, "must be a number of seconds above 0")
     )
+    #: Largest `.eval_results` file the audit reads (a stranger's file must not cost gigabytes).
+    max_eval_file_bytes: int = attrs.field(
+        default=DEFAULT_MAX_EVAL_FILE_BYTES,
+        validator=check(
+            in_range(1024, MAX_EVAL_FILE_BYTES),
+            f"must be a whole number of bytes from 1024 to {MAX_EVAL_FILE_BYTES}",
+        ),
+    )
 
 
 @attrs.frozen
@@ -169,6 +179,8 @@ class Config:
     hub_seed: Path | None = None
     parallelism: int = DEFAULT_PARALLELISM
     timeout: float = 20.0
+    #: Largest `.eval_results` file the audit reads; a larger one blocks the repo's entries.
+    max_eval_file_bytes: int = DEFAULT_MAX_EVAL_FILE_BYTES
     #: Absolute tolerance on the 0–100 scale when comparing a desired value to an existing one.
     tolerance: float = 0.005
     duplicates: DuplicatePolicy = "conflict"
@@ -288,6 +300,7 @@ def load_config(
         hub_seed=Path(settings.hub.seed) if settings.hub.seed else None,
         parallelism=settings.hub.parallelism,
         timeout=settings.hub.timeout,
+        max_eval_file_bytes=settings.hub.max_eval_file_bytes,
         tolerance=settings.sync.tolerance,
         duplicates=cast(DuplicatePolicy, settings.sync.duplicates),
         api_only_providers=settings.sync.api_only_providers,

@@ -106,3 +106,13 @@ def test_digest_changes_with_what_changes_a_plan() -> None:
     assert base.digest() == Config().digest()
     assert base.digest() != Config(tolerance=0.5).digest()
     assert base.digest() == Config(token="t", parallelism=3).digest()
+
+
+def test_max_eval_file_bytes(tmp_path: Path) -> None:
+    assert load_config(None, env={}, cwd=tmp_path).max_eval_file_bytes == 1024 * 1024
+    path = write(tmp_path, "[hub]\nmax_eval_file_bytes = 65536\n")
+    assert load_config(path, env={}, cwd=tmp_path).max_eval_file_bytes == 65536
+    for bad in ("0", "-1", "10", "1e9", '"big"'):
+        path = write(tmp_path, f"[hub]\nmax_eval_file_bytes = {bad}\n")
+        with pytest.raises(ConfigError, match=r"max_eval_file_bytes"):
+            load_config(path, env={}, cwd=tmp_path)

@@ -61,7 +61,8 @@ MODULE_ALLOWED: dict[str, tuple[str, ...]] = {
     "eeesync.errors": (),
     "eeesync.progress": (),
     "eeesync.plan.model": (),
-    "eeesync.hub.state": (),
+    "eeesync.hub.state": ("eeesync.hub.safe_yaml",),
+    "eeesync.hub.safe_yaml": (),
     "eeesync.plan": ("eeesync.plan", "eeesync.errors", "eeesync.fsutil", "eeesync.hub.state"),
 }
 

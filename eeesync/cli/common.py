@@ -61,7 +61,11 @@ def open_hub(config: Config, *, retry: RetryPolicy | None = None) -> Iterator[Hu
     if not config.is_local_endpoint:
         # No configured token: let huggingface_hub find a saved login (`hf auth login`).
         yield connect_hub(
-            config.endpoint_input, token=config.token or None, timeout=config.timeout, retry=retry
+            config.endpoint_input,
+            token=config.token or None,
+            timeout=config.timeout,
+            retry=retry,
+            max_eval_file_bytes=config.max_eval_file_bytes,
         )
         return
     from eeesync.localhub import LocalHub  # imported lazily: only the local endpoint needs it
@@ -80,4 +84,5 @@ def open_hub(config: Config, *, retry: RetryPolicy | None = None) -> Iterator[Hu
             token=False,
             timeout=config.timeout,
             retry=retry,
+            max_eval_file_bytes=config.max_eval_file_bytes,
         )

@@ -31,12 +31,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import attrs
-from huggingface_hub import hf_hub_url
 from huggingface_hub.hf_api import RepoFile
-from huggingface_hub.utils._headers import build_hf_headers
-from huggingface_hub.utils._http import get_session, hf_raise_for_status
 
 from eeesync.hub.client import Hub, HubFailure, classify, describe, unreachable
+from eeesync.hub.evalfile_fetch import download_eval_file
 from eeesync.hub.state import (
     ACTIVE_PR_STATUSES,
     EVAL_DIR,
@@ -45,7 +43,6 @@ from eeesync.hub.state import (
     PullRequestState,
     RepoState,
     is_eval_path,
-    parse_eval_file,
 )
 from eeesync.progress import NO_PROGRESS, NO_TASK, Progress, ProgressTask
 
@@ -53,6 +50,10 @@ from eeesync.progress import NO_PROGRESS, NO_TASK, Progress, ProgressTask
 LIST_PAGE_SIZE = 1000
 #: An author listing pays off from this many wanted repos of that author.
 BULK_MIN_REPOS = 2
+#: Eval files read per revision (main, or what one PR changes). Real repos hold a few; a
+#: revision with more is not read (its entries are blocked), so a stranger's PR cannot make a
+#: plan download and hold gigabytes (each file is also capped: `Hub.max_eval_file_bytes`).
+MAX_EVAL_FILES = 200
 
 
 # --- The audit's own types -----------------------------------------------------------------------
@@ -81,25 +82,6 @@ class HeadFailure:
 def _is_hub_failure(exc: BaseException) -> bool:
     """A failure that is this repo's problem (data), not a bug."""
     return classify(exc) is not None or isinstance(exc, OSError)
-
-
-def fetch_file(hub: Hub, repo_id: str, path: str, revision: str) -> bytes:
-    """Download one file through the resolver (one request; counted in the resolvers bucket).
-
-    `hf_hub_download` would add a HEAD and keep a shared cache keyed by repo id but not endpoint
-    (reference/hf-hub.md §7.9): the audit keeps its own cache instead.
-    """
-    url = hf_hub_url(repo_id, path, revision=revision, endpoint=hub.url)
-    headers = build_hf_headers(token=hub.api.token, library_name="eeesync")
-
-    def get() -> bytes:
-        response = get_session().get(
-            url, headers=headers, timeout=hub.timeout, follow_redirects=True
-        )
-        hf_raise_for_status(response)
-        return response.content
-
-    return hub.call(get)
 
 
 def learn_heads(
@@ -232,6 +214,8 @@ def audit_repo(
         paths = head.eval_paths
         if paths is None:
             paths = _list_eval_paths(hub, head.repo_id, head.sha)
+        if len(paths) > MAX_EVAL_FILES:
+            return attrs.evolve(state, error=_too_many(len(paths), "main"))
         files = _main_files(hub, head.repo_id, head.sha, paths, cache)
     except Exception as exc:
         if not _is_hub_failure(exc):
@@ -251,6 +235,10 @@ def audit_repo(
             state, prs_checked=True, pr_error=f"cannot list open PRs: {describe(exc)}"
         )
     return attrs.evolve(state, prs=prs, prs_checked=True)
+
+
+def _too_many(count: int, where: str) -> str:
+    return f"{count} eval files on {where}, over the {MAX_EVAL_FILES} eeesync reads"
 
 
 def _list_eval_paths(hub: Hub, repo_id: str, revision: str) -> tuple[str, ...]:
@@ -275,16 +263,10 @@ def _eval_tree(hub: Hub, repo_id: str, revision: str) -> list[RepoFile]:
         raise
 
 
-def _download(hub: Hub, repo_id: str, path: str, revision: str) -> EvalFile:
-    try:
-        data = fetch_file(hub, repo_id, path, revision)
-    except Exception as exc:
-        if not _is_hub_failure(exc):
-            raise
-        return EvalFile(
-            path, None, error=f"{path}: cannot download: {describe(exc)}", unreadable=True
-        )
-    return parse_eval_file(path, data)
+def _download(
+    hub: Hub, repo_id: str, path: str, revision: str, size: int | None = None
+) -> EvalFile:
+    return download_eval_file(hub, repo_id, path, revision, size=size)
 
 
 def _main_files(
@@ -360,8 +342,11 @@ def _pr_files(
                 raise
             out.append(attrs.evolve(pr, error=f"cannot list its files: {describe(exc)}"))
             continue
-        changed = sorted(f.path for f in tree if on_main.get(f.path) != f.blob_id)
-        files = tuple(_download(hub, repo_id, path, pr.head_sha) for path in changed)
+        changed = sorted((f.path, f.size) for f in tree if on_main.get(f.path) != f.blob_id)
+        if len(changed) > MAX_EVAL_FILES:
+            out.append(attrs.evolve(pr, error=_too_many(len(changed), "this PR")))
+            continue
+        files = tuple(_download(hub, repo_id, path, pr.head_sha, size) for path, size in changed)
         if cache is not None and not any(f.unreadable for f in files):
             cache.put_pr(repo_id, main_sha, pr.head_sha, files)
         out.append(attrs.evolve(pr, files=files))

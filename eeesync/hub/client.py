@@ -76,6 +76,8 @@ class Hub:
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
     #: Seconds to wait for one HTTP answer on eeesync's own requests (file downloads).
     timeout: float = 20.0
+    #: Largest `.eval_results` file the audit reads (a stranger's file must not cost gigabytes).
+    max_eval_file_bytes: int = 1024 * 1024
     #: Counts retried reads (for reports and benchmarks).
     retries: int = 0
     _lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False)
@@ -281,6 +283,7 @@ def connect_hub(
     token: str | Literal[False] | None = None,
     timeout: float = 20.0,
     retry: RetryPolicy | None = None,
+    max_eval_file_bytes: int = 1024 * 1024,
 ) -> Hub:
     """A client for the Hub at `url`, from plain values (the CLI reads the config).
 
@@ -289,9 +292,18 @@ def connect_hub(
         web_base: base of the links shown to people (default: `url`).
         token: None lets huggingface_hub find a saved login (`hf auth login`); False sends none.
         timeout: seconds for one HTTP answer on eeesync's own requests.
+        max_eval_file_bytes: the largest `.eval_results` file the audit reads.
     """
     api = HfApi(endpoint=url, token=token, library_name="eeesync")
-    return Hub(api, url, endpoint or url, web_base or url, retry or RetryPolicy(), timeout=timeout)
+    return Hub(
+        api,
+        url,
+        endpoint or url,
+        web_base or url,
+        retry or RetryPolicy(),
+        timeout=timeout,
+        max_eval_file_bytes=max_eval_file_bytes,
+    )
 
 
 @contextmanager

@@ -17,6 +17,8 @@ import yaml
 from huggingface_hub import parse_eval_result_entries
 from huggingface_hub.utils.sha import git_hash
 
+from eeesync.hub.safe_yaml import load as load_bounded
+
 EVAL_DIR = ".eval_results"
 #: PR statuses whose files count as "on the Hub" (the community badge). Drafts included: they
 #: are one click from open, and a second PR with the same score would be a duplicate.
@@ -111,7 +113,7 @@ def is_eval_path(path: str) -> bool:
 
 
 def parse_eval_file(path: str, data: bytes) -> EvalFile:
-    """Parse one file safely: `yaml.safe_load`, shape check, then huggingface_hub's parser.
+    """Parse one file safely: bounded YAML (`hub/safe_yaml.py`), shape, huggingface_hub's parser.
 
     Unquoted dates become strings and numeric strings numbers. A problem with an item makes the
     file malformed (`error` names the item) but the items that did parse are kept.
@@ -128,7 +130,7 @@ def parse_eval_file(path: str, data: bytes) -> EvalFile:
     except UnicodeDecodeError as exc:
         return EvalFile(path, blob_id, error=f"{path}: not UTF-8 text ({exc.reason})")
     try:
-        loaded = yaml.safe_load(text)
+        loaded = load_bounded(text)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" (line {where.line + 1})" if where is not None else ""

@@ -44,6 +44,9 @@ from eeesync.plan.model import (
 )
 
 DEFAULT_TOLERANCE = 0.005
+#: Existing items kept per planned entry (links, reasons, diffs). A file may hold a thousand
+#: items for one leaderboard: the plan and its render stay small, and say how many there are.
+MAX_EXISTING = 5
 
 
 # --- Matching ------------------------------------------------------------------------------------
@@ -194,16 +197,21 @@ def _deepdiff(found: Sequence[_Found], desired: DesiredEntry) -> str:
     return "\n".join(lines)
 
 
+def _more(count: int) -> str:
+    extra = count - MAX_EXISTING
+    return f" (and {extra} more)" if extra > 0 else ""
+
+
 def _conflict(desired: DesiredEntry, found: list[_Found], where: str) -> PlannedEntry:
     different = [f for f in found if not f.equal]
-    shown = "; ".join(f"{_where(f)} has {_value_text(f)}" for f in different)
+    shown = "; ".join(f"{_where(f)} has {_value_text(f)}" for f in different[:MAX_EXISTING])
     return PlannedEntry(
         Status.SCORE_CONFLICT,
         desired,
-        reason=f"a different score is already {where}: {shown}; the datastore says "
-        f"{desired.entry.value:g}",
-        existing=tuple(f.existing for f in found),
-        diff=_deepdiff(different, desired),
+        reason=f"a different score is already {where}: {shown}{_more(len(different))}; "
+        f"the datastore says {desired.entry.value:g}",
+        existing=tuple(f.existing for f in found[:MAX_EXISTING]),
+        diff=_deepdiff(different[:MAX_EXISTING], desired),
     )
 
 
@@ -220,7 +228,9 @@ def _decide_found(
             status,
             desired,
             reason=f"{holder} already has {_value_text(equal[0])} in {first.path}",
-            existing=tuple(f.existing for f in found),
+            existing=tuple(
+                f.existing for f in [*equal, *(f for f in found if not f.equal)][:MAX_EXISTING]
+            ),
         )
     if found:
         return _conflict(desired, found, where)
