@@ -18,7 +18,7 @@ from eeesync.apply.preview import (
 )
 from eeesync.apply.pull_request import Marker, content_hash, parse_markers, pr_description
 from eeesync.apply.report import ActionResult, ApplyEvent, ApplyReport, ResultState
-from eeesync.apply.run import CONFIRM_PHRASE, ApplyOptions, CrashPoint, apply_plan
+from eeesync.apply.run import CONFIRM_PHRASE, ApplyOptions, apply_plan
 
 __all__ = [
     "CONFIRM_PHRASE",
@@ -29,7 +29,6 @@ __all__ = [
     "ApplyOptions",
     "ApplyReport",
     "CheckState",
-    "CrashPoint",
     "FoundPR",
     "Marker",
     "Preview",

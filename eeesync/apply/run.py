@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import random
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -48,25 +46,18 @@ CONFIRM_PHRASE = "OPEN PRS"
 DEFAULT_POST_ATTEMPTS = 5
 #: A precondition check older than this (the user sat at the prompt) is redone before writing.
 DEFAULT_RECHECK_AFTER = 60.0
-CRASH_PHASES = ("before_intent", "after_intent", "after_post", "after_result")
+#: The points of one action where a crash leaves distinct journal states (tests kill there).
+CHECKPOINTS = ("before_intent", "after_intent", "after_post", "after_result")
 
 
-@attrs.frozen
-class CrashPoint:
-    """Test-only: kill this process at `phase` of the action with plan index `index`."""
+def _no_checkpoint(phase: str, index: int) -> None:
+    """Production: nothing happens at a checkpoint."""
 
-    phase: str
-    index: int
-    signum: int | None = None  # None: SIGKILL, looked up when used (Windows has none)
 
-    @classmethod
-    def parse(cls, text: str) -> CrashPoint:
-        """`"after_intent:3"` (SIGKILL) or `"after_intent:3:int"` (SIGINT, a Ctrl-C)."""
-        parts = text.split(":")
-        if len(parts) not in (2, 3) or parts[0] not in CRASH_PHASES or not parts[1].isdigit():
-            raise ValueError(f"bad crash point {text!r}: want PHASE:INDEX[:int]")
-        signum = signal.SIGINT if len(parts) == 3 and parts[2] == "int" else None
-        return cls(parts[0], int(parts[1]), signum)
+#: Called at each checkpoint with (phase, action index). The crash tests replace it
+#: (tests/apply/crash_hook.py) to kill or interrupt the process there; nothing in the shipped
+#: code path reads a test setting.
+checkpoint: Callable[[str, int], None] = _no_checkpoint
 
 
 @attrs.frozen
@@ -76,7 +67,6 @@ class ApplyOptions:
     max_prs: int | None = None
     post_attempts: int = DEFAULT_POST_ATTEMPTS
     recheck_after: float = DEFAULT_RECHECK_AFTER
-    crash_at: CrashPoint | None = None  # test-only
 
 
 def apply_plan(
@@ -231,12 +221,7 @@ class _Run:
         return self.finish(repo, state, **fields)
 
     def crash(self, phase: str, index: int) -> None:
-        point = self.options.crash_at
-        if point is not None and point.phase == phase and point.index == index:
-            os.kill(os.getpid(), point.signum if point.signum is not None else signal.SIGKILL)
-            if point.signum == signal.SIGINT:
-                return
-            time.sleep(60)  # pragma: no cover - SIGKILL does not return
+        checkpoint(phase, index)  # looked up at call time: the tests' hook when installed
 
     def take_slot(self) -> bool:
         """Reserve one of the run's `--max-prs` PR creations (an attempt uses it up)."""

@@ -33,7 +33,6 @@ from eeesync.apply import (
     ApplyOptions,
     ApplyReport,
     CheckState,
-    CrashPoint,
     Preview,
     apply_plan,
     check_endpoint,
@@ -54,8 +53,6 @@ if TYPE_CHECKING:
 HELP = 'open the PRs of a saved plan (after typing "OPEN PRS")'
 #: No markdown: apply is a live run, not a document (`--format markdown` is an error).
 FORMATS = ("text", "json")  # `--format`/`--json` (NDJSON events), added by cli/main
-#: Test-only hook: "<phase>:<action index>[:int]" kills (or interrupts) this process there.
-CRASH_ENV = "EEESYNC_TEST_CRASH_AT"
 EXIT_INTERRUPTED = 130
 
 
@@ -228,11 +225,6 @@ def run(args: argparse.Namespace, app: App, *, terminal: Terminal | None = None)
     config = app.config()
     check_endpoint(plan, config.endpoint_input, source=str(plan_path))
     _require_token(config)
-    crash_text = app.env.get(CRASH_ENV, "")
-    try:
-        crash_at = CrashPoint.parse(crash_text) if crash_text else None
-    except ValueError as exc:
-        raise UserError(f"{CRASH_ENV}: {exc}") from exc
     if not plan.has_changes:
         with out.human() as console:
             apply_view.render_nothing_planned(console)
@@ -256,7 +248,6 @@ def run(args: argparse.Namespace, app: App, *, terminal: Terminal | None = None)
                 message=message,
                 parallelism=args.parallelism,
                 max_prs=args.max_prs,
-                crash_at=crash_at,
             )
             report = apply_plan(hub, preview, options, on_event=_on_event(out))
     return _summarize(out, report, plan_path)

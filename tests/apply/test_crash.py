@@ -1,9 +1,10 @@
 """Crash safety: SIGKILL `eeesync apply` at 20 points, rerun, and find every PR exactly once.
 
 Each kill point gets its own five repos and plan on one local Hub. The apply runs in a child
-process (`python -m eeesync apply … --confirm "OPEN PRS"`) that kills itself through the
-test-only `EEESYNC_TEST_CRASH_AT=<phase>:<action index>` hook: before the intent line, between
-the intent and the POST, after the POST before the result line, and after the result line.
+process (`python -m tests.apply.crash_hook PHASE:INDEX apply … --confirm "OPEN PRS"`: the
+ordinary CLI with the test's checkpoint hook installed) that kills itself before the intent
+line, between the intent and the POST, after the POST before the result line, and after the
+result line.
 """
 
 from __future__ import annotations
@@ -20,23 +21,24 @@ from huggingface_hub import HfApi
 
 from eeesync.apply import Marker, content_hash, parse_markers
 from eeesync.apply.journal import Event, journal_path, progress, read_journal, summarize
-from eeesync.apply.run import CRASH_PHASES
+from eeesync.apply.run import CHECKPOINTS
 from eeesync.localhub import LocalHub
 from eeesync.plan.file import read_plan
 from tests.apply.conftest import EXISTING_YAML, open_prs, plan_for, seed_repo, write
 
+ROOT = Path(__file__).resolve().parents[2]
 REPOS_PER_PLAN = 5
-KILL_POINTS = [(phase, index) for phase in CRASH_PHASES for index in range(REPOS_PER_PLAN)]
+KILL_POINTS = [(phase, index) for phase in CHECKPOINTS for index in range(REPOS_PER_PLAN)]
 
 
 def _eeesync(
     folder: Path, *args: str, crash: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EEESYNC_")}
-    if crash is not None:
-        env["EEESYNC_TEST_CRASH_AT"] = crash
+    env["PYTHONPATH"] = str(ROOT)  # this checkout's eeesync and tests, whatever the cwd
+    entry = ["eeesync"] if crash is None else ["tests.apply.crash_hook", crash]
     return subprocess.run(
-        [sys.executable, "-m", "eeesync", "--config", str(folder / "eeesync.toml"), *args],
+        [sys.executable, "-m", *entry, "--config", str(folder / "eeesync.toml"), *args],
         cwd=folder,
         env=env,
         capture_output=True,

@@ -16,7 +16,6 @@ from eeesync.apply import (
     ApplyOptions,
     ApplyReport,
     CheckState,
-    CrashPoint,
     Marker,
     Preview,
     ResultState,
@@ -51,6 +50,7 @@ from tests.apply.conftest import (
     seed_repo,
     write,
 )
+from tests.apply.crash_hook import CrashPoint, install
 
 REPOS = ("acme/alpha", "acme/beta", "acme/gamma")
 
@@ -276,8 +276,11 @@ def ctrl_c_enabled() -> Iterator[None]:
 def test_ctrl_c_finishes_the_in_flight_call_and_journals_it(
     hub: Hub, hub_api: HfApi, seeded: Path, ctrl_c_enabled: None
 ) -> None:
-    point = CrashPoint("after_intent", 0, signal.SIGINT)
-    _, report = _apply(hub, seeded, parallelism=1, crash_at=point)
+    install(CrashPoint("after_intent", 0, signal.SIGINT))
+    try:
+        _, report = _apply(hub, seeded, parallelism=1)
+    finally:
+        install(None)
     assert report.interrupted
     assert [r.state for r in report.results] == [
         ResultState.OPENED,

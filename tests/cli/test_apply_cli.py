@@ -22,6 +22,7 @@ from tests import plan_factory as pf
 from tests.apply.conftest import open_prs, plan_for, seed_repo, write
 
 REPOS = ("acme/one", "acme/two")
+CONFIRMED = ("--confirm", "OPEN PRS", "--message", "m")
 
 
 @pytest.fixture
@@ -281,3 +282,17 @@ def test_show_reports_apply_progress_from_the_journal(
     assert _main(config, *flags, capsys=capsys)[0] == 0
     code, out, _ = _main(config, "show", str(plan_path), capsys=capsys)
     assert code == 0 and "Apply progress: 1 done, 1 pending." in out
+
+
+def test_the_shipped_cli_ignores_the_old_test_crash_variable(
+    setup: tuple[Path, Path], hub_api: HfApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Crash points are a hook the tests inject (tests/apply/crash_hook.py), never something
+    the production CLI reads from the environment."""
+    config, plan_path = setup
+    code = main(
+        ["--no-color", "--config", str(config), "apply", str(plan_path), *CONFIRMED],
+        env={"COLUMNS": "200", "EEESYNC_TEST_CRASH_AT": "nowhere"},
+    )
+    assert code == 0, capsys.readouterr().err
+    assert all(len(open_prs(hub_api, r)) == 1 for r in REPOS)
