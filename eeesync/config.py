@@ -16,6 +16,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, cast
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -54,6 +55,10 @@ DEFAULT_PARALLELISM = 8
 #: only earn more 429s from the Hub.
 MAX_PARALLELISM = 64
 ENDPOINT_PROBLEM = 'must be "https://huggingface.co", an http(s) URL, or "local:PATH"'
+CREDENTIALS_PROBLEM = (
+    "must not hold a user name or password (user:password@host): plans record the endpoint, "
+    "so the token goes in HF_TOKEN or `hf auth login`"
+)
 
 
 # --- The file's tables: the one place each setting's type and allowed values are declared -------
@@ -70,7 +75,18 @@ def _clean_endpoint(value: str) -> str:
 def _is_endpoint(value: str) -> bool:
     if value.startswith("local:"):
         return len(value) > len("local:")
-    return re.match(r"^https?://[^\s/]+(:\d+)?$", value) is not None
+    if re.match(r"^https?://[^\s/]+(:\d+)?$", value) is None:
+        return False
+    try:  # what httpx will parse: `http://[::1` or a port over 65535 fail here, not mid-run
+        parts = urlsplit(value)
+        return bool(parts.hostname) and (parts.port is None or parts.port > 0)
+    except ValueError:
+        return False
+
+
+def _no_credentials(value: str) -> bool:
+    """`http://user:password@host` would put a secret in every plan file (they go to git)."""
+    return value.startswith("local:") or "@" not in value.split("://", 1)[-1]
 
 
 def _providers(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -95,7 +111,10 @@ class HubSection:
     endpoint: str = attrs.field(
         default=DEFAULT_ENDPOINT,
         converter=_clean_endpoint,
-        validator=check(_is_endpoint, ENDPOINT_PROBLEM),
+        validator=[
+            check(_no_credentials, CREDENTIALS_PROBLEM),
+            check(_is_endpoint, ENDPOINT_PROBLEM),
+        ],
     )
     seed: str | None = None
     #: Model repos audited / records fetched at once (`--parallelism`, `EEESYNC_PARALLELISM`;

@@ -9,8 +9,11 @@ starts the in-process local Hub for a `local:PATH` endpoint (hub/ never imports 
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eeesync.config import check_flag
@@ -70,7 +73,7 @@ def open_hub(config: Config, *, retry: RetryPolicy | None = None) -> Iterator[Hu
         return
     from eeesync.localhub import LocalHub  # imported lazily: only the local endpoint needs it
 
-    state_dir = config.local_hub_dir()
+    state_dir = usable_local_dir(config.local_hub_dir(), config.endpoint_input)
     if config.hub_seed is not None and not (state_dir.exists() and any(state_dir.iterdir())):
         from eeesync.localhub.seed_folder import seed_local_hub
 
@@ -86,3 +89,22 @@ def open_hub(config: Config, *, retry: RetryPolicy | None = None) -> Iterator[Hu
             retry=retry,
             max_eval_file_bytes=config.max_eval_file_bytes,
         )
+
+
+def usable_local_dir(path: Path, endpoint: str) -> Path:
+    """The folder of a `local:PATH` endpoint, created and proven writable (a file, `/proc` or a
+    read-only place is a clean error here, not a traceback from deep in the local Hub)."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{endpoint}: {path} is not a folder", key="hub.endpoint")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(
+            f"{endpoint}: the folder {path} cannot be used for the local Hub "
+            f"({exc.strerror or type(exc).__name__})",
+            key="hub.endpoint",
+        ) from exc
+    return path
