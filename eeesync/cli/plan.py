@@ -17,16 +17,24 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from eeesync.apply.journal import journal_path
 from eeesync.cli.common import (
     add_collection_arguments,
     chosen_collections,
     open_hub,
     setting_flag,
 )
-from eeesync.errors import EeesyncError, UserError
+from eeesync.errors import EeesyncError, PlanFileError, UserError
 from eeesync.hub.client import classify, hub_failures
 from eeesync.pipeline import PlanRequest, build_plan, list_all_collections
-from eeesync.plan.file import default_plan_name, serialize_plan, write_plan
+from eeesync.plan.file import (
+    check_plan_folder,
+    check_plan_target,
+    default_plan_name,
+    serialize_plan,
+    write_plan,
+)
+from eeesync.registry import load_registry
 from eeesync.views import render_plan
 from eeesync.views.progress import progress_display
 
@@ -87,6 +95,16 @@ def run(args: argparse.Namespace, app: App) -> int:
         benchmark_filter=tuple(dict.fromkeys(args.benchmark)),
         force=bool(args.force),
     )
+    _check_benchmarks(request.benchmark_filter, config)
+    # Where the plan goes is checked before the audit: a long run must not end in "cannot write".
+    chosen = (
+        None if args.out is None else (args.out if args.out.is_absolute() else app.cwd / args.out)
+    )
+    if chosen is None:
+        check_plan_folder(config.plan_dir)
+    else:
+        check_plan_target(chosen)
+        _refuse_applied(chosen)
     show_progress = args.format == "text" or app.err_console.is_terminal
     with (
         hub_failures(config.endpoint_input, request="a request the plan needs"),
@@ -98,16 +116,18 @@ def run(args: argparse.Namespace, app: App) -> int:
             result = build_plan(config, request, hub=hub, progress=progress)
     plan = result.plan
 
-    out = args.out
-    if out is None:
+    notes: list[str] = []
+    if chosen is None:
         name = default_plan_name(
             plan.inputs.collections,
             plan.inputs.datastore_revision,
             all_collections=bool(args.all),
+            model_filter=request.model_filter,
+            benchmark_filter=request.benchmark_filter,
         )
-        path = config.plan_dir / name
+        path = _unapplied(config.plan_dir / name, notes, app.cwd)
     else:
-        path = out if out.is_absolute() else app.cwd / out
+        path = chosen
     write_plan(plan, path)
 
     if args.format == "json":
@@ -124,12 +144,50 @@ def run(args: argparse.Namespace, app: App) -> int:
             last = "Nothing to open: no apply needed."
         # Markdown is pasted whole (a PR description): these lines go to stderr then.
         console = app.console if args.format == "text" else app.err_console
-        for line in (f"Plan written to {shown}", last):
+        for line in (*notes, f"Plan written to {shown}", last):
             # Never wrapped: these lines are copied and pasted.
             console.print(line, markup=False, highlight=False, soft_wrap=True)
     if args.detailed_exitcode:
         return EXIT_CHANGES if plan.has_changes else EXIT_NO_CHANGES
     return 0
+
+
+def _check_benchmarks(keys: tuple[str, ...], config: Config) -> None:
+    """An unknown `--benchmark` key (a typo) would plan nothing and exit 0: refuse it."""
+    if not keys:
+        return
+    known = load_registry(config.benchmark_overrides, source_path=config.config_path).keys()
+    unknown = [k for k in keys if k not in known]
+    if unknown:
+        raise UserError(
+            f"unknown benchmark {unknown[0]!r}; the registry has: {', '.join(known)}",
+            hint="See `eeesync benchmarks` for each key's dataset and task.",
+        )
+
+
+def _refuse_applied(path: Path) -> None:
+    """A plan with an apply journal is a record of what was done: it is never replaced."""
+    journal = journal_path(path)
+    if journal.exists():
+        raise PlanFileError(
+            f"{path} has an apply journal ({journal.name}): it was applied, and a new plan "
+            "there would leave that journal beside another plan",
+            hint="Write the new plan elsewhere (-o OTHER.plan.json), or omit -o for a new name.",
+        )
+
+
+def _unapplied(path: Path, notes: list[str], cwd: Path) -> Path:
+    """`path`, or the first `<name>.N.plan.json` free of a journal when `path` was applied."""
+    candidate, number = path, 1
+    while journal_path(candidate).exists():
+        number += 1
+        candidate = path.with_name(path.name.replace(".plan.json", f".{number}.plan.json"))
+    if candidate != path:
+        notes.append(
+            f"{_shown_path(path, cwd)} has an apply journal (it was applied): "
+            f"not replaced; this plan is {candidate.name}"
+        )
+    return candidate
 
 
 def _shown_path(path: Path, cwd: Path) -> str:

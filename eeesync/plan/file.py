@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -132,17 +134,56 @@ def read_plan(path: Path) -> Plan:
 
 
 def default_plan_name(
-    collections: tuple[str, ...], revision: str, *, all_collections: bool = False
+    collections: tuple[str, ...],
+    revision: str,
+    *,
+    all_collections: bool = False,
+    model_filter: str = "",
+    benchmark_filter: tuple[str, ...] = (),
 ) -> str:
-    """`<collection>-<sha7>.plan.json`: two collections joined with `+`, more as
-    `<first>+<n>more`, every collection as `all`."""
+    """`<collection>-<sha7>[-model-<glob>][-bench-<keys>].plan.json`: two collections joined
+    with `+`, more as `<first>+<n>more`, every collection as `all`. Filters are in the name, so
+    a filtered plan never takes the place of the whole one."""
     if all_collections:
         label = "all"
     elif len(collections) > 2:
         label = f"{collections[0]}+{len(collections) - 1}more"
     else:
         label = "+".join(collections) or "plan"
-    label = re.sub(r"[^A-Za-z0-9._+-]+", "_", label)[:80]
+    label = _safe_name(label)
     # A Hub sha, "sha256:<hex>" or a folder digest "folder-<hex>": the hex part, shortened.
     short = re.sub(r"[^A-Za-z0-9]", "", re.split(r"[:-]", revision)[-1])[:7] or "local"
-    return f"{label}-{short}.plan.json"
+    filters = ""
+    if model_filter:
+        filters += f"-model-{_safe_name(model_filter)[:40]}"
+    if benchmark_filter:
+        filters += f"-bench-{_safe_name('+'.join(sorted(benchmark_filter)))[:40]}"
+    return f"{label}-{short}{filters}.plan.json"
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._+-]+", "_", text)[:80]
+
+
+def check_plan_target(path: Path) -> None:
+    """Refuse, before any work, a plan path that cannot be written (a folder, a file where its
+    folder should be, a read-only place). Raises `PlanFileError`."""
+    if path.is_dir():
+        raise PlanFileError(f"cannot write the plan to {path}: it is a folder")
+    check_plan_folder(path.parent)
+
+
+def check_plan_folder(folder: Path) -> None:
+    """The folder plans are written to exists (or is created) and takes a new file."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        reason = (
+            "not a folder"
+            if isinstance(exc, (FileExistsError, NotADirectoryError))
+            else (exc.strerror or type(exc).__name__)
+        )
+        raise PlanFileError(f"cannot write the plan in {folder}: {reason}") from exc
