@@ -1,12 +1,16 @@
-"""Atomic file replacement, shared by the modules that write files (plan file, `.eeesync/` cache).
+"""Atomic file replacement, shared by the modules that write files (plan file, `.eeesync/` cache),
+and bounded reads of files named by others (plan files, datastore objects).
 
 A reader, a crash or a concurrent run never sees half a file: bytes go to a temp file in the
 target's folder, then `os.replace` swaps it in (atomic on POSIX within one filesystem).
+A path given to eeesync may be a FIFO (a read blocks forever) or `/dev/zero` (never ends):
+`read_regular` reads regular files only, and never more than a stated size.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -30,3 +34,50 @@ def write_atomic(path: Path, data: bytes, *, fsync: bool = False) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class NotReadable(OSError):
+    """Not a regular file, or larger than the caller allows (`strerror` says which)."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+#: O_NONBLOCK: opening a FIFO must not wait for a writer (regular files ignore the flag).
+_READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_BINARY", 0)
+
+
+def open_regular(path: str | Path) -> tuple[int, int]:
+    """`(fd, size)` of a regular file (symlinks followed); `NotReadable` for anything else."""
+    fd = os.open(path, _READ_FLAGS)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotReadable(0, "not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, info.st_size
+
+
+def read_fd_bounded(fd: int, max_bytes: int, *, first: int | None = None) -> bytes:
+    """Every byte of an open file, up to `max_bytes` (`NotReadable` beyond). `first`: the
+    expected size, read in one call when right."""
+    chunk = 1 << 20
+    data = os.read(fd, min(max_bytes, first if first is not None else chunk) + 1)
+    while len(data) <= max_bytes and (more := os.read(fd, chunk)):
+        data += more
+    if len(data) > max_bytes:
+        raise NotReadable(0, f"larger than {max_bytes} bytes")
+    return data
+
+
+def read_regular(path: str | Path, *, max_bytes: int) -> bytes:
+    """A regular file's bytes, checked before reading and never more than `max_bytes`."""
+    fd, size = open_regular(path)
+    try:
+        if size > max_bytes:
+            raise NotReadable(0, f"{size} bytes, larger than {max_bytes}")
+        return read_fd_bounded(fd, max_bytes, first=size)
+    finally:
+        os.close(fd)

@@ -43,6 +43,7 @@ from eeesync.datastore.index import (
 from eeesync.datastore.locator import INDEX_DIR, Locator
 from eeesync.datastore.records import Record, object_skip, parse_record, verify_object
 from eeesync.errors import DatastoreError
+from eeesync.fsutil import open_regular, read_fd_bounded, read_regular
 from eeesync.hub.client import HubFailure, classify, http_status
 from eeesync.plan.model import IndexDigest, SkippedItem
 from eeesync.progress import NO_PROGRESS, Progress
@@ -55,11 +56,9 @@ if TYPE_CHECKING:
 READ_TIMEOUT = 60.0
 #: Rows between two progress-bar updates (per-row updates would dominate a fast local scan).
 PROGRESS_EVERY = 500
-#: Bytes per read when the size is unknown or wrong (objects are a few KB).
-_READ_CHUNK = 1 << 20
-_OPEN_FLAGS = os.O_RDONLY | getattr(
-    os, "O_BINARY", 0
-)  # O_BINARY: no newline translation on Windows
+#: Largest datastore object or index file read from a folder (objects are a few KB; the
+#: largest index is a few MB).
+MAX_OBJECT_BYTES = 256 * 1024 * 1024
 
 
 @attrs.frozen
@@ -138,7 +137,7 @@ def _read_index_bytes(
     if locator.kind == "folder":
         assert locator.folder is not None
         try:
-            return (locator.folder / path).read_bytes()
+            return read_regular(locator.folder / path, max_bytes=MAX_OBJECT_BYTES)
         except OSError as exc:
             raise DatastoreError(f"cannot read index {locator.folder / path}: {exc}") from exc
     assert hub is not None
@@ -189,13 +188,14 @@ class DatastoreScan:
         # are measurable at 229k objects (benchmarks/bench_datastore.py). object_path is a
         # checked relative path (index.py), and "/" separates folders on every platform.
         try:
-            fd = os.open(self._base + row.object_path, _OPEN_FLAGS)
+            # Regular files only (a FIFO would block, /dev/zero never end), size-bounded.
+            fd, _size = open_regular(self._base + row.object_path)
         except FileNotFoundError:
             return object_skip(row, "object_missing", "the object file does not exist")
         except OSError as exc:
             return object_skip(row, "read_error", f"cannot read the object: {exc.strerror}")
         try:
-            data = _read_fd(fd, row.size_bytes)
+            data = read_fd_bounded(fd, MAX_OBJECT_BYTES, first=row.size_bytes)
         except OSError as exc:
             return object_skip(row, "read_error", f"cannot read the object: {exc.strerror}")
         finally:
@@ -252,15 +252,6 @@ class DatastoreScan:
             else:
                 yield parsed
         task.complete()
-
-
-def _read_fd(fd: int, expected: int | None) -> bytes:
-    """Every byte of an open file: one read of the size the index gives (+1, so that a longer
-    file shows), then reads until end of file (a short read or a wrong size costs more reads)."""
-    data = os.read(fd, (_READ_CHUNK if expected is None else expected) + 1)
-    while more := os.read(fd, _READ_CHUNK):
-        data += more
-    return data
 
 
 def _in_order(

@@ -21,11 +21,13 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from eeesync.errors import PlanFileError
-from eeesync.fsutil import write_atomic
+from eeesync.fsutil import read_regular, write_atomic
 from eeesync.plan import model
 from eeesync.plan.model import FORMAT_VERSION, Plan
 
 _UNDIGESTED = ("created_at", "digest")
+#: Largest plan file read (a plan of the whole datastore is tens of MB).
+MAX_PLAN_BYTES = 512 * 1024 * 1024
 
 
 def _make_converter(*, strict: bool) -> cattrs.Converter:
@@ -125,7 +127,8 @@ def parse_plan(text: str, *, source: str = "plan") -> Plan:
 
 def read_plan(path: Path) -> Plan:
     try:
-        text = path.read_text(encoding="utf-8")
+        # Regular files only and bounded: `show /dev/zero` or a FIFO must not hang or fill memory.
+        text = read_regular(path, max_bytes=MAX_PLAN_BYTES).decode("utf-8")
     except FileNotFoundError as exc:
         raise PlanFileError(f"plan file {path} does not exist") from exc
     except (OSError, UnicodeDecodeError) as exc:

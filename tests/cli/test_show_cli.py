@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -128,3 +129,18 @@ def test_colour_follows_no_color_flag_and_env(plan_path, capsys, monkeypatch):
     _, env, _ = run(["show", str(plan_path)], capsys, env={"NO_COLOR": "1", "COLUMNS": "80"})
     assert COLOUR_SGR.search(env) is None
     assert summary_line(make_plan()) in env
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "fifo", "folder"])
+def test_show_refuses_what_is_not_a_regular_file(
+    tmp_path: Path, target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14 §5d: `show /dev/zero` never ends, a FIFO blocks: both are clean errors."""
+    path = Path(target) if target.startswith("/") else tmp_path / target
+    if target == "fifo":
+        os.mkfifo(path)
+    elif target == "folder":
+        path.mkdir()
+    assert main(["show", str(path)], env={}) == 1
+    err = capsys.readouterr().err
+    assert "cannot read plan file" in err and "Traceback" not in err

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -260,3 +261,40 @@ def test_folder_objects_are_read_whole_whatever_the_index_says(
     (skip,) = read.skipped
     assert skip.reason == "size_mismatch"
     assert f"size is {len(original) + len(change)} bytes" in skip.message
+
+
+@pytest.mark.parametrize("kind", ["dev-zero", "fifo", "folder"])
+def test_an_object_that_is_not_a_regular_file_is_skipped_without_reading(
+    tmp_path: Path, kind: str
+) -> None:
+    """Issue 14 §5d: a symlink to /dev/zero never ends and a FIFO blocks forever; both are
+    per-object read errors, found before reading, and the other objects are read."""
+    built = build_datastore(tmp_path / "ds", {"c": [mmlu_record(), mmlu_record(model_id="a/b")]})
+    path = built.file("c", 0)
+    path.unlink()
+    if kind == "dev-zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+    locator = resolve_locator(str(built.root), hub=None, base_dir=tmp_path, link_repo="x/y")
+    read = read_datastore(locator, ["c"], hub=None, cache=None)
+    (skip,) = read.skipped
+    assert skip.reason == "read_error" and "not a regular file" in skip.message
+    assert [r.model.id for r in read.records] == ["a/b"]
+
+
+def test_an_index_that_is_a_fifo_is_a_clean_error(tmp_path: Path) -> None:
+    """Not listed as a collection (regular files only), so never opened: no hang."""
+    built = build_datastore(tmp_path / "ds", {"c": [mmlu_record()]})
+    index = built.index_file("c")
+    index.unlink()
+    os.mkfifo(index)
+    with pytest.raises(DatastoreError, match="unknown collection 'c'"):
+        open_datastore(
+            Locator(input="ds", kind="folder", repo_id="x/y", revision="r", folder=built.root),
+            ["c"],
+            hub=None,
+            cache=None,
+        )
