@@ -35,8 +35,8 @@ from rich.console import Console  # noqa: E402
 from eeesync.config import Config  # noqa: E402
 from eeesync.hub.client import Hub, RetryPolicy  # noqa: E402
 from eeesync.localhub import FaultConfig, LocalHub  # noqa: E402
-from eeesync.plan.build import PlanRequest, build_plan  # noqa: E402
-from eeesync.plan.file import render_plan  # noqa: E402
+from eeesync.pipeline import PlanRequest, build_plan  # noqa: E402
+from eeesync.plan.file import serialize_plan  # noqa: E402
 from eeesync.views import render_plan as render_view  # noqa: E402
 from tests.helpers import (  # noqa: E402
     MMLU_DATASET,
@@ -93,7 +93,7 @@ def _plan(work: str, url: str, collection: str, conn: Connection) -> None:
     start = time.perf_counter()
     result = build_plan(config, PlanRequest(force=True), hub=hub)
     planned = time.perf_counter() - start
-    text = render_plan(result.plan)
+    text = serialize_plan(result.plan)
     rendered = io.StringIO()
     render_view(result.plan, Console(file=rendered, width=120), "text")
     total = time.perf_counter() - start
