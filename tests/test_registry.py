@@ -276,10 +276,9 @@ def test_check_tasks_reports_problems_as_data(localhub: LocalHub, hub_api: HfApi
 def test_an_eval_yaml_the_hub_fails_to_serve_is_not_a_missing_one(
     localhub: LocalHub, hub_api: HfApi, no_client_backoff: None
 ) -> None:
-    """`hf_hub_download` reports a 5xx as `LocalEntryNotFoundError`, an `EntryNotFoundError`:
-    that is a Hub failure, never "not a Community Evals benchmark"."""
+    """A 5xx on the eval.yaml GET is a Hub failure, never "not a Community Evals benchmark"."""
     seed_eval_yaml(localhub, EVAL_YAML)
-    localhub.set_faults(FaultConfig(rate_5xx=1.0, routes=frozenset({"resolve_head"})))
+    localhub.set_faults(FaultConfig(rate_5xx=1.0, routes=frozenset({"resolve_get"})))
     hub = Hub(hub_api, localhub.url, localhub.url, localhub.url, RetryPolicy(2, 0.01))
     errors = {
         s.key: s.error

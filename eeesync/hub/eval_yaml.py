@@ -7,9 +7,8 @@ Format: https://huggingface.co/docs/hub/eval-results
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from eeesync.hub.client import Hub, HubFailure, classify, describe, http_status
+from eeesync.hub.evalfile_fetch import FileTooLarge, fetch_capped
 from eeesync.registry import parse_eval_yaml
 
 
@@ -20,10 +19,9 @@ def read_task_ids(hub: Hub, dataset_id: str) -> tuple[str, ...] | str:
         check_tasks(registry, read=functools.partial(read_task_ids, hub))
     """
     try:
-        path = hub.call(
-            hub.api.hf_hub_download, repo_id=dataset_id, filename="eval.yaml", repo_type="dataset"
-        )
-        text = Path(path).read_text(encoding="utf-8")
+        # Read from this endpoint only (never the shared HF cache: see `fetch_capped`).
+        data = fetch_capped(hub, dataset_id, "eval.yaml", "main", repo_type="dataset")
+        text = data.decode("utf-8")
     except Exception as exc:
         problem = _eval_yaml_problem(exc, dataset_id, hub.endpoint)
         if problem is None:
@@ -37,6 +35,8 @@ def read_task_ids(hub: Hub, dataset_id: str) -> tuple[str, ...] | str:
 
 def _eval_yaml_problem(exc: Exception, dataset_id: str, endpoint: str) -> str | None:
     """Why a benchmark dataset's eval.yaml could not be read, for people (None: a bug)."""
+    if isinstance(exc, FileTooLarge):
+        return f"eval.yaml of {dataset_id} is not read: {exc}"
     kind = classify(exc)
     if kind is None and not isinstance(exc, (OSError, UnicodeDecodeError)):
         return None

@@ -47,13 +47,16 @@ def too_large(path: str, size: int | None, cap: int) -> EvalFile | None:
     )
 
 
-def fetch_capped(hub: Hub, repo_id: str, path: str, revision: str) -> bytes:
+def fetch_capped(
+    hub: Hub, repo_id: str, path: str, revision: str, *, repo_type: str | None = None
+) -> bytes:
     """One resolver GET, reading at most `hub.max_eval_file_bytes` (raises `FileTooLarge`).
 
-    `hf_hub_download` would add a HEAD and keep a shared cache keyed by repo id but not endpoint
-    (reference/hf-hub.md §7.9): the audit keeps its own cache instead.
+    Never `hf_hub_download`: it adds a HEAD, and its shared cache is keyed by repo id but not
+    endpoint (reference/hf-hub.md §7.9), so a file read from one Hub (the demo's local one)
+    would answer for another, even an unreachable one. The audit keeps its own cache.
     """
-    url = hf_hub_url(repo_id, path, revision=revision, endpoint=hub.url)
+    url = hf_hub_url(repo_id, path, revision=revision, repo_type=repo_type, endpoint=hub.url)
     headers = build_hf_headers(token=hub.api.token, library_name="eeesync")
     cap = hub.max_eval_file_bytes
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,23 @@ def test_check_reports_missing_tasks_and_exits_1(
     assert data["check"]["missing"] == [
         {"benchmark": "gsm8k", "variant": "", "task_ids": ["gsm8k", "default"]}
     ]
+
+
+def test_check_against_an_unreachable_hub_never_reads_another_hubs_downloads(
+    tmp_path: Path, localhub: LocalHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14 §5a: eval.yaml files read from one Hub (the demo's local one) must not answer
+    for another endpoint: the shared HF cache is keyed by repo id, not by endpoint."""
+    seed_eval_yaml(localhub, EVAL_YAML)
+    local = write_config(tmp_path, localhub.url)
+    assert main(["--config", str(local), "benchmarks", "--check"], env={"COLUMNS": "100"}) == 0
+    capsys.readouterr()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    (tmp_path / "away").mkdir()
+    away = write_config(tmp_path / "away", f"http://127.0.0.1:{port}")
+    code = main(["--config", str(away), "benchmarks", "--check"], env={"COLUMNS": "200"})
+    out = capsys.readouterr().out
+    assert code == 1 and "All task ids are defined" not in out
+    assert f"cannot reach http://127.0.0.1:{port}" in out
