@@ -88,6 +88,8 @@ def open_hub(config: Config, *, retry: RetryPolicy | None = None) -> Iterator[Hu
             timeout=config.timeout,
             retry=retry,
             max_eval_file_bytes=config.max_eval_file_bytes,
+            # Its PRs exist only there: shown with its address, not as huggingface.co pages.
+            pr_base=config.endpoint_input,
         )
 
 

@@ -82,10 +82,15 @@ class Hub:
     retries: int = 0
     _lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False)
 
+    #: Base of PR links when it is not `web_base`: a `local:PATH` Hub's PRs exist only there,
+    #: so they are shown as `local:PATH/<repo>/discussions/<n>`, never as huggingface.co pages
+    #: (stable: no ephemeral port in plans or journals).
+    pr_base: str | None = None
+
     def pr_url(self, repo_id: str, num: int) -> str:
-        """A PR's link as people see it: on `web_base`, so plans, journals and PR lists agree
-        (the server's own URL would name the local Hub's ephemeral port)."""
-        return f"{self.web_base}/{repo_id}/discussions/{num}"
+        """A PR's link as people see it: on `web_base` (or `pr_base`), so plans, journals and
+        PR lists agree (the server's own URL would name the local Hub's ephemeral port)."""
+        return f"{self.pr_base or self.web_base}/{repo_id}/discussions/{num}"
 
     def call(self, fn: Callable[..., T], /, *args: object, **kwargs: object) -> T:
         """Run a *read* with retries on 429/5xx/401/403/timeouts. Re-raises the last error."""
@@ -284,6 +289,7 @@ def connect_hub(
     timeout: float = 20.0,
     retry: RetryPolicy | None = None,
     max_eval_file_bytes: int = 1024 * 1024,
+    pr_base: str | None = None,
 ) -> Hub:
     """A client for the Hub at `url`, from plain values (the CLI reads the config).
 
@@ -293,6 +299,7 @@ def connect_hub(
         token: None lets huggingface_hub find a saved login (`hf auth login`); False sends none.
         timeout: seconds for one HTTP answer on eeesync's own requests.
         max_eval_file_bytes: the largest `.eval_results` file the audit reads.
+        pr_base: base of PR links when not `web_base` (a `local:PATH` endpoint).
     """
     api = HfApi(endpoint=url, token=token, library_name="eeesync")
     return Hub(
@@ -303,6 +310,7 @@ def connect_hub(
         retry or RetryPolicy(),
         timeout=timeout,
         max_eval_file_bytes=max_eval_file_bytes,
+        pr_base=pr_base,
     )
 
 
