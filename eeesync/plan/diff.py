@@ -26,9 +26,9 @@ import json
 from collections.abc import Iterable, Sequence
 
 import attrs
-from deepdiff import DeepDiff
 
 from eeesync.hub.state import EvalFile, HubEntry, RepoState
+from eeesync.plan.diff_words import describe_difference
 from eeesync.plan.merge import MergeError, merge
 from eeesync.plan.model import (
     DesiredEntry,
@@ -185,15 +185,17 @@ def _entry_view(
 
 
 def _deepdiff(found: Sequence[_Found], desired: DesiredEntry) -> str:
+    """Per differing existing entry, what differs from ours (deepdiff finds it, `diff_words`
+    says it in words)."""
     lines = []
     ours = _entry_view(None, desired, None)
     for f in found:
         if f.equal:
             continue
         theirs = _entry_view(f.entry, desired, f.existing.value)
-        text = DeepDiff(theirs, ours, verbose_level=2).pretty().strip()
+        text = describe_difference(theirs, ours, hub_value=_value_text(f))
         if text:
-            lines.append(f"{_where(f)} → datastore: " + " ".join(text.splitlines()))
+            lines.append(f"{_where(f)}: {text}")
     return "\n".join(lines)
 
 

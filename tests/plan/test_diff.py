@@ -126,7 +126,7 @@ def test_different_score_on_main_is_a_conflict_with_both_values_and_a_diff() -> 
     assert entry.status is Status.SCORE_CONFLICT
     assert "38" in entry.reason and "41.2" in entry.reason and "main" in entry.reason
     assert entry.existing[0].location == "main" and entry.existing[0].value == 38.0
-    assert "value" in entry.diff and "38.0" in entry.diff and "41.2" in entry.diff
+    assert "Hub 38.0 vs ours 41.2" in entry.diff
     assert not plan.files
 
 
@@ -331,3 +331,33 @@ def test_the_plan_does_not_depend_on_input_order(rng: random.Random) -> None:
     shuffled = entries[:]
     rng.shuffle(shuffled)
     assert diff_repo(shuffled, state(main), web_base=WEB) == expected
+
+
+# --- the conflict's difference, in a researcher's words (issue 14 §5f) ------------------------
+
+
+def test_a_conflict_difference_reads_like_a_researcher_would_say_it() -> None:
+    main = file(".eval_results/mmlu_pro.yaml", item("TIGER-Lab/MMLU-Pro", "mmlu_pro", 46.2))
+    (entry,) = diff_repo([want(value=44.35)], state(main), web_base=WEB).entries
+    assert entry.diff == (
+        "main (.eval_results/mmlu_pro.yaml): Hub 46.2 vs ours 44.35; "
+        "date added (2025-01-15); source link added"
+    )
+    assert "root[" not in entry.diff and "NoneType" not in entry.diff
+
+
+def test_a_conflict_difference_names_each_changed_field() -> None:
+    text = (
+        "- dataset: {id: TIGER-Lab/MMLU-Pro, task_id: mmlu_pro}\n  value: 0.38\n"
+        "  date: '2024-03-01'\n  source: {url: 'https://x.org/run', name: X}\n"
+    )
+    in_pr = file(".eval_results/mmlu_pro.yaml", text)
+    (entry,) = diff_repo(
+        [want(value=41.2, notes="5-shot")], state(prs=(pr(in_pr),)), web_base=WEB
+    ).entries
+    assert entry.status is Status.SCORE_CONFLICT
+    assert entry.diff == (
+        "PR #3 (.eval_results/mmlu_pro.yaml): Hub 0.38 (= 38 on the 0–100 scale) vs ours 41.2; "
+        "notes added ('5-shot'); date 2024-03-01 on the Hub vs ours 2025-01-15; "
+        "source link differs (https://x.org/run on the Hub)"
+    )
