@@ -54,6 +54,7 @@ DEFAULT_PARALLELISM = 8
 #: Upper bound of `[hub] parallelism` / `EEESYNC_PARALLELISM` / `--parallelism`: more threads
 #: only earn more 429s from the Hub.
 MAX_PARALLELISM = 64
+SHA_PROBLEM = "must be a full 40-hex commit sha (a branch or tag moves; a backlink must not)"
 ENDPOINT_PROBLEM = 'must be "https://huggingface.co", an http(s) URL, or "local:PATH"'
 CREDENTIALS_PROBLEM = (
     "must not hold a user name or password (user:password@host): plans record the endpoint, "
@@ -103,6 +104,13 @@ class DatastoreSection:
     )
     link_repo: str = attrs.field(
         default=DEFAULT_DATASTORE, converter=_strip, validator=check(bool, "must not be empty")
+    )
+    #: Folder datastores: the commit of `link_repo` the folder is a copy of (when the folder
+    #: itself does not say: not a Hub snapshot, `hf download --local-dir` or git checkout).
+    link_revision: str | None = attrs.field(
+        default=None,
+        converter=attrs.converters.optional(_strip),
+        validator=check(lambda v: re.fullmatch(r"[0-9a-fA-F]{40}", v) is not None, SHA_PROBLEM),
     )
 
 
@@ -189,6 +197,8 @@ class Config:
     datastore_input: str = DEFAULT_DATASTORE
     #: Folder datastores: the Hub dataset repo that `source.url` backlinks point at.
     datastore_link_repo: str = DEFAULT_DATASTORE
+    #: Folder datastores: the commit of `datastore_link_repo` they are a copy of (None: detect).
+    datastore_link_revision: str | None = None
     collections: tuple[str, ...] = ()
     #: Endpoint as written: `https://…`, `http://127.0.0.1:PORT` or `local:PATH`.
     endpoint_input: str = DEFAULT_ENDPOINT
@@ -234,6 +244,7 @@ class Config:
         payload = {
             "datastore": self.datastore_input,
             "link_repo": self.datastore_link_repo,
+            "link_revision": self.datastore_link_revision,
             "collections": list(self.collections),
             "endpoint": self.endpoint_input,
             "tolerance": self.tolerance,
@@ -313,6 +324,7 @@ def load_config(
     config = Config(
         datastore_input=settings.datastore.locator,
         datastore_link_repo=settings.datastore.link_repo,
+        datastore_link_revision=settings.datastore.link_revision,
         collections=settings.datastore.collections,
         endpoint_input=settings.hub.endpoint,
         token=token,

@@ -502,6 +502,7 @@ def gather_model_report(
         hub=hub,
         base_dir=config.base_dir,
         link_repo=config.datastore_link_repo,
+        link_revision=config.datastore_link_revision,
     )
     scan = open_datastore(
         locator,

@@ -24,9 +24,10 @@ from eeesync import __version__
 from eeesync.cache import AuditCache, ObjectCache
 from eeesync.config import Config
 from eeesync.datastore import list_collections, open_datastore
+from eeesync.datastore.links import verify_links
 from eeesync.datastore.locator import Locator, resolve_locator
 from eeesync.hub.audit import audit_repos
-from eeesync.hub.client import Hub
+from eeesync.hub.client import Hub, is_rehearsal_endpoint
 from eeesync.hub.eval_yaml import read_task_ids
 from eeesync.hub.state import RepoState
 from eeesync.mapping import MappingOptions, map_records
@@ -65,6 +66,8 @@ class BuildStats:
     audit_cache_hits: int
     audit_cache_misses: int
     retries: int
+    link_objects: int = 0  # datastore objects whose backlink was checked on the Hub
+    link_requests: int = 0  # get_paths_info requests that checking cost
 
 
 @attrs.frozen
@@ -103,6 +106,7 @@ def build_plan(
         hub=hub,
         base_dir=config.base_dir,
         link_repo=config.datastore_link_repo,
+        link_revision=config.datastore_link_revision,
     )
     if request.all_collections:
         collections: list[str] | None = None
@@ -128,8 +132,12 @@ def build_plan(
         ),
         tasks=tasks,
     )
+    # Only entries whose backlink resolves to the bytes mapped may become `ready`.
+    links = verify_links(
+        mapped.desired, locator, hub=hub, rehearsal=is_rehearsal_endpoint(hub.endpoint)
+    )
 
-    desired = _by_repo(mapped.desired)
+    desired = _by_repo(links.desired)
     conflicts: dict[str, list[tuple[DesiredEntry, ...]]] = defaultdict(list)
     for group in mapped.conflicts:
         conflicts[group[0].repo_id.lower()].append(tuple(group))
@@ -147,7 +155,7 @@ def build_plan(
     )
     repos = _diff_all(desired, conflicts, states, config=config, web_base=hub.web_base)
 
-    skipped = tuple(sorted({*scan.skipped, *mapped.skipped}, key=_skip_order))
+    skipped = tuple(sorted({*scan.skipped, *mapped.skipped, *links.skipped}, key=_skip_order))
     inputs = Inputs(
         config_digest=config.digest(),
         collections=scan.collections,
@@ -159,6 +167,7 @@ def build_plan(
         endpoint=hub.endpoint,
         model_filter=request.model_filter,
         benchmark_filter=tuple(sorted(request.benchmark_filter)),
+        datastore_pinned_by=locator.pinned_by,
     )
     clock = now or (lambda: dt.datetime.now(dt.UTC))
     plan = Plan(
@@ -176,6 +185,8 @@ def build_plan(
         audit_cache_hits=audit_cache.hits,
         audit_cache_misses=audit_cache.misses,
         retries=hub.retries,
+        link_objects=links.objects,
+        link_requests=links.requests,
     )
     return BuildResult(plan_file.seal(plan), stats)
 
@@ -233,5 +244,6 @@ def list_all_collections(config: Config, *, hub: Hub) -> list[str]:
         hub=hub,
         base_dir=config.base_dir,
         link_repo=config.datastore_link_repo,
+        link_revision=config.datastore_link_revision,
     )
     return list_collections(locator, hub=hub)

@@ -15,7 +15,7 @@ import attrs
 from eeesync.apply.check import CheckState, RepoCheck, check_repo
 from eeesync.apply.journal import ActionState, journal_path, read_journal, summarize
 from eeesync.errors import PlanFileError
-from eeesync.hub.client import Hub
+from eeesync.hub.client import Hub, is_rehearsal_endpoint
 from eeesync.plan.model import Plan, RepoPlan
 
 DEFAULT_PARALLELISM = 4
@@ -88,6 +88,26 @@ def check_endpoint(plan: Plan, endpoint: str, *, source: str = "plan") -> None:
                 "or run `eeesync plan` against this endpoint."
             ),
         )
+
+
+def check_publishable(plan: Plan, endpoint: str, *, source: str = "plan") -> None:
+    """Refuse to publish to the real Hub backlinks that name no commit (an unpinned folder's
+    `folder-<hex>` digest): every EvalEval badge would be a dead link. A rehearsal Hub
+    (`local:`, loopback) may take them."""
+    revision = plan.inputs.datastore_revision
+    if not plan.has_changes or is_rehearsal_endpoint(endpoint) or _SHA.fullmatch(revision):
+        return
+    raise PlanFileError(
+        f"{source} links to {plan.inputs.datastore_repo} at {revision}, which is no commit on "
+        f"the Hub: its source links would not resolve, so it is not published to {endpoint}",
+        hint=(
+            "Pin the datastore folder (hf download --local-dir, a git checkout, or "
+            '[datastore] link_revision = "<commit sha>") and run `eeesync plan` again.'
+        ),
+    )
+
+
+_SHA = re.compile(r"[0-9a-f]{40}")
 
 
 def refresh_command(plan: Plan) -> str:

@@ -36,6 +36,7 @@ from eeesync.apply import (
     Preview,
     apply_plan,
     check_endpoint,
+    check_publishable,
     hub_unreachable,
     prepare_apply,
 )
@@ -224,6 +225,7 @@ def run(args: argparse.Namespace, app: App, *, terminal: Terminal | None = None)
     plan = read_plan(plan_path)
     config = app.config()
     check_endpoint(plan, config.endpoint_input, source=str(plan_path))
+    check_publishable(plan, config.endpoint_input, source=str(plan_path))
     _require_token(config)
     if not plan.has_changes:
         with out.human() as console:

@@ -32,6 +32,7 @@ from huggingface_hub.errors import HFValidationError
 # Public validator, re-exported by huggingface_hub.utils without being listed in its __all__.
 from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]
 
+from eeesync.datastore.pinning import pin_folder
 from eeesync.errors import DatastoreError, EeesyncError
 from eeesync.hub.client import HubFailure, classify, http_status, unreachable
 
@@ -52,10 +53,19 @@ class Locator:
     kind: Literal["hub", "folder"]
     #: hub: the dataset repo; folder: the Hub repo the backlinks point at (config `link_repo`).
     repo_id: str
-    #: hub: the resolved 40-hex commit sha (never a branch name); folder: "folder-" + 12 hex
-    #: digest of the folder's index files (names and contents).
+    #: hub: the resolved 40-hex commit sha (never a branch name); folder: the Hub commit it is a
+    #: copy of (datastore/pinning.py), else "folder-" + 12 hex digest of its index files (a
+    #: revision no Hub has: such links do not resolve).
     revision: str
     folder: Path | None = None
+    #: How the revision was found: "hub", or a folder's "config" / "snapshot" / "local-dir" /
+    #: "git"; "" = an unpinned folder.
+    pinned_by: str = ""
+
+    @property
+    def pinned(self) -> bool:
+        """Links name a real commit of `repo_id` (a content digest does not)."""
+        return (self.kind == "hub" or bool(self.pinned_by)) and bool(_SHA_RE.match(self.revision))
 
     def blob_url(self, object_path: str, *, web_base: str = "https://huggingface.co") -> str:
         """The pinned web link to one file of the datastore (the `source.url` backlink)."""
@@ -91,8 +101,17 @@ def is_folder_locator(text: str, base_dir: Path) -> bool:
         return False
 
 
-def resolve_locator(text: str, *, hub: Hub | None, base_dir: Path, link_repo: str) -> Locator:
-    """Parse `text` and pin it to a revision. Raises `DatastoreError` for a bad locator."""
+def resolve_locator(
+    text: str,
+    *,
+    hub: Hub | None,
+    base_dir: Path,
+    link_repo: str,
+    link_revision: str | None = None,
+) -> Locator:
+    """Parse `text` and pin it to a revision. Raises `DatastoreError` for a bad locator.
+
+    `link_revision` (`[datastore] link_revision`) names a folder's commit explicitly."""
     stripped = text.strip()
     if not stripped:
         raise DatastoreError(
@@ -100,11 +119,13 @@ def resolve_locator(text: str, *, hub: Hub | None, base_dir: Path, link_repo: st
             hint='Set [datastore] locator = "OWNER/NAME[@REVISION]" or a folder path.',
         )
     if is_folder_locator(stripped, base_dir):
-        return _folder_locator(stripped, base_dir, link_repo)
+        return _folder_locator(stripped, base_dir, link_repo, link_revision)
     return _hub_locator(stripped, hub)
 
 
-def _folder_locator(text: str, base_dir: Path, link_repo: str) -> Locator:
+def _folder_locator(
+    text: str, base_dir: Path, link_repo: str, link_revision: str | None
+) -> Locator:
     folder = (base_dir / Path(text).expanduser()).resolve()
     if not folder.is_dir():
         raise DatastoreError(
@@ -118,12 +139,14 @@ def _folder_locator(text: str, base_dir: Path, link_repo: str) -> Locator:
             f"datastore folder {text} has no {INDEX_DIR}/ (is it an EEE flat datastore?)"
         )
     _check_repo_id(link_repo, what="[datastore] link_repo")
+    pin = pin_folder(folder, index_dir, link_revision=link_revision)
     return Locator(
         input=text,
         kind="folder",
         repo_id=link_repo,
-        revision=folder_revision(index_dir),
+        revision=pin.sha if pin is not None else folder_revision(index_dir),
         folder=folder,
+        pinned_by=pin.source if pin is not None else "",
     )
 
 
@@ -181,7 +204,9 @@ def _hub_locator(text: str, hub: Hub | None) -> Locator:
         raise DatastoreError(
             f"the Hub returned no commit sha for datastore {repo_id}@{wanted}; cannot pin it"
         )
-    return Locator(input=text, kind="hub", repo_id=repo_id, revision=sha, folder=None)
+    return Locator(
+        input=text, kind="hub", repo_id=repo_id, revision=sha, folder=None, pinned_by="hub"
+    )
 
 
 def _locator_error(

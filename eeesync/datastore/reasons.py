@@ -30,4 +30,10 @@ DATASTORE_REASONS: dict[str, str] = {
     "not_an_object": "the object's JSON is not an object",
     "unsupported_schema_version": "schema_version is missing or outside 0.2 … 0.x",
     "schema_error": "a required key is missing or has the wrong type",
+    # --- backlinks (datastore/links.py) ---
+    "unpinned_datastore": "the datastore folder names no Hub commit, so its backlinks would not "
+    "resolve (pin it: hf download --local-dir, a git checkout, or [datastore] link_revision)",
+    "source_link_missing": "the object is not in the datastore repo at the linked revision",
+    "source_link_differs": "the object at the linked revision differs from the bytes mapped",
+    "source_link_unverified": "the Hub did not answer the link check, or the file changed",
 }

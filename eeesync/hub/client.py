@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Literal, TypeVar
+from urllib.parse import urlsplit
 
 import attrs
 import httpx2
@@ -295,23 +296,38 @@ def connect_hub(
 
     Args:
         endpoint: the endpoint as configured, recorded in plans (default: `url`).
-        web_base: base of the links shown to people (default: `url`).
+        web_base: base of the links shown to people (default: `url`; https://huggingface.co
+            for a loopback `url`, which rehearses the real Hub).
         token: None lets huggingface_hub find a saved login (`hf auth login`); False sends none.
         timeout: seconds for one HTTP answer on eeesync's own requests.
         max_eval_file_bytes: the largest `.eval_results` file the audit reads.
         pr_base: base of PR links when not `web_base` (a `local:PATH` endpoint).
     """
     api = HfApi(endpoint=url, token=token, library_name="eeesync")
+    # A local Hub rehearses the real one: its links look like the real Hub's, so a plan (and
+    # its digest) never depends on the port it happened to get.
+    web_base = web_base or (WEB_BASE if is_rehearsal_endpoint(url) else url)
     return Hub(
         api,
         url,
         endpoint or url,
-        web_base or url,
+        web_base,
         retry or RetryPolicy(),
         timeout=timeout,
         max_eval_file_bytes=max_eval_file_bytes,
         pr_base=pr_base,
     )
+
+
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1", "0.0.0.0"})
+
+
+def is_rehearsal_endpoint(endpoint: str) -> bool:
+    """`local:PATH` or an http(s) URL on this machine: a local Hub, never the real one."""
+    if endpoint.startswith("local:"):
+        return True
+    host = urlsplit(endpoint).hostname or ""
+    return host in _LOOPBACK_HOSTS or host.startswith("127.")
 
 
 @contextmanager

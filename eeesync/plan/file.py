@@ -45,6 +45,18 @@ def _make_converter(*, strict: bool) -> cattrs.Converter:
             model.FileChange, converter, added_span=override(omit_if_default=True)
         ),
     )
+    # 1.2's keys likewise: left out when empty, so older plans keep their bytes and digest.
+    omit = override(omit_if_default=True)
+    converter.register_unstructure_hook(
+        model.Inputs,
+        make_dict_unstructure_fn(
+            model.Inputs, converter, datastore_pinned_by=omit, alias_digest=omit
+        ),
+    )
+    converter.register_unstructure_hook(
+        model.DesiredEntry,
+        make_dict_unstructure_fn(model.DesiredEntry, converter, recorded_as=omit),
+    )
     return converter
 
 

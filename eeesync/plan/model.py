@@ -14,7 +14,8 @@ import enum
 
 import attrs
 
-FORMAT_VERSION = "1.1"  # 1.1: files[].added_span
+#: 1.1: files[].added_span; 1.2: recorded_as, datastore_pinned_by, alias_digest.
+FORMAT_VERSION = "1.2"
 SOURCE_NAME = "EvalEval"
 
 
@@ -98,6 +99,9 @@ class DesiredEntry:
     provenance: Provenance | None = None
     raw_value: float | None = None  # the score as recorded, before scaling (for people)
     metric: str = ""  # metric id or name as recorded (for people)
+    #: The model id as the record spells it when a reviewed alias (model-aliases.toml) sent the
+    #: entry to another repo; "" when the record's own id is the repo.
+    recorded_as: str = ""
 
 
 @attrs.frozen
@@ -227,6 +231,11 @@ class Inputs:
     endpoint: str  # as configured: https://huggingface.co, http://…, local:PATH
     model_filter: str = ""  # --model GLOB
     benchmark_filter: tuple[str, ...] = ()  # --benchmark KEY…
+    #: How `datastore_revision` was found: "hub", or a folder's "config" / "snapshot" /
+    #: "local-dir" / "git"; "" = an unpinned folder (its links resolve nowhere).
+    datastore_pinned_by: str = ""
+    #: sha256 of the model alias file in effect ("" = none).
+    alias_digest: str = ""
 
 
 @attrs.frozen

@@ -34,5 +34,13 @@ def test_remote_endpoint_is_a_plain_client(tmp_path: Path) -> None:
     config = Config(endpoint_input="http://127.0.0.1:9", base_dir=tmp_path, token="hf_secret")
     policy = RetryPolicy(attempts=2)
     with open_hub(config, retry=policy) as hub:
-        assert (hub.url, hub.endpoint, hub.web_base) == ("http://127.0.0.1:9",) * 3
+        assert (hub.url, hub.endpoint) == ("http://127.0.0.1:9",) * 2
+        # a loopback Hub rehearses the real one: links never carry its port (issue 11)
+        assert hub.web_base == WEB_BASE
         assert hub.retry == policy and hub.api.token == "hf_secret"
+
+
+def test_a_remote_hub_links_to_itself(tmp_path: Path) -> None:
+    config = Config(endpoint_input="https://hub-ci.example.org", base_dir=tmp_path)
+    with open_hub(config) as hub:
+        assert hub.web_base == "https://hub-ci.example.org"

@@ -91,7 +91,9 @@ def test_hub_revisions_resolve_to_commit_shas(
     assert first != second
     hub = make_hub(localhub, hub_api)
     bare = resolve_locator(LINK, hub=hub, base_dir=tmp_path, link_repo="x/y")
-    assert bare == Locator(input=LINK, kind="hub", repo_id=LINK, revision=second, folder=None)
+    assert bare == Locator(
+        input=LINK, kind="hub", repo_id=LINK, revision=second, folder=None, pinned_by="hub"
+    )
     main = resolve_locator(f"{LINK}@main", hub=hub, base_dir=tmp_path, link_repo="x/y")
     assert main.revision == second  # "@main" is pinned too (upstream used it verbatim)
     ref = resolve_locator(f"{LINK}@refs/pr/1", hub=hub, base_dir=tmp_path, link_repo="x/y")
