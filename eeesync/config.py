@@ -170,6 +170,20 @@ class PathsSection:
     cache: str = attrs.field(default=".eeesync", validator=check(bool, "must not be empty"))
 
 
+@attrs.frozen
+class AliasesSection:
+    #: The model alias file (eeesync/aliases.py), relative to eeesync.toml.
+    file: str = attrs.field(
+        default="model-aliases.toml", converter=_strip, validator=check(bool, "must not be empty")
+    )
+    #: Providers whose hosted deployment ids may alias to the open repo (e.g. ["together"]).
+    allow_deployments: tuple[str, ...] = attrs.field(
+        default=(),
+        converter=_providers,
+        validator=check(lambda v: all(v), "must be a list of provider names"),
+    )
+
+
 def _tables(value: dict[str, Any]) -> bool:
     return all(isinstance(v, dict) for v in value.values())
 
@@ -183,6 +197,7 @@ class Settings:
     hub: HubSection = HubSection()
     sync: SyncSection = SyncSection()
     paths: PathsSection = PathsSection()
+    aliases: AliasesSection = AliasesSection()
     #: Raw `[benchmarks.<key>]` tables; `registry.load_registry` checks their fields.
     benchmarks: dict[str, dict[str, Any]] = attrs.field(
         factory=dict, validator=check(_tables, "must hold one table per benchmark key")
@@ -218,6 +233,10 @@ class Config:
     check_tasks: bool = True
     plan_dir: Path = Path("plans")
     cache_dir: Path = Path(".eeesync")
+    #: The model alias file (`[aliases] file`); a missing file means no aliases.
+    alias_file: Path = Path("model-aliases.toml")
+    #: `[aliases] allow_deployments`: providers whose deployment ids may alias to open repos.
+    allow_deployments: tuple[str, ...] = ()
     #: Raw `[benchmarks.<key>]` tables; `registry.load_registry` validates them.
     benchmark_overrides: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     #: Where the config came from (None = defaults only) and the folder relative paths start at.
@@ -252,6 +271,7 @@ class Config:
             "api_only_providers": list(self.api_only_providers),
             "check_tasks": self.check_tasks,
             "benchmarks": self.benchmark_overrides,
+            "allow_deployments": list(self.allow_deployments),
         }
         raw = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(raw.encode()).hexdigest()
@@ -338,6 +358,8 @@ def load_config(
         check_tasks=settings.sync.check_tasks,
         plan_dir=Path(settings.paths.plans),
         cache_dir=Path(settings.paths.cache),
+        alias_file=Path(settings.aliases.file),
+        allow_deployments=settings.aliases.allow_deployments,
         benchmark_overrides=settings.benchmarks,
         config_path=path,
         base_dir=base_dir,
@@ -347,6 +369,7 @@ def load_config(
         config,
         plan_dir=config.resolve_path(config.plan_dir),
         cache_dir=config.resolve_path(config.cache_dir),
+        alias_file=config.resolve_path(config.alias_file),
         hub_seed=config.resolve_path(config.hub_seed) if config.hub_seed else None,
     )
 

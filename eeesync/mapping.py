@@ -53,6 +53,7 @@ from huggingface_hub.errors import HFValidationError
 # Public validator, re-exported by huggingface_hub.utils without being listed in its __all__.
 from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]
 
+from eeesync.aliases import NO_ALIASES, AliasTable
 from eeesync.config import DEFAULT_API_ONLY_PROVIDERS
 from eeesync.datastore.bulk import gc_paused
 from eeesync.datastore.reasons import DATASTORE_REASONS
@@ -79,6 +80,8 @@ MAPPING_REASONS: dict[str, str] = {
     "invalid_timestamp": "an evaluation timestamp is present but is not epoch seconds / ISO-8601",
     "unknown_task": "the benchmark's eval.yaml defines none of the task id and its aliases",
     "task_check_failed": "the benchmark's eval.yaml could not be read to confirm the task id",
+    "deployment_alias_not_allowed": "an alias maps a hosted deployment id to an open repo, and "
+    "the user did not allow it (alias `deployment = true` or [aliases] allow_deployments)",
 }
 #: Every reason code a `SkippedItem` can carry (datastore + mapping), for views and docs.
 REASONS: dict[str, str] = {**DATASTORE_REASONS, **MAPPING_REASONS}
@@ -101,6 +104,8 @@ class MappingOptions:
     web_base: str = "https://huggingface.co"
     benchmark_filter: tuple[str, ...] = ()  # registry keys; () = all
     model_filter: str = ""  # fnmatch glob on the model id, case-insensitive; "" = all
+    #: Reviewed model aliases (model-aliases.toml): EEE id → the Hub repo to publish on.
+    aliases: AliasTable = NO_ALIASES
 
     @classmethod
     def from_config(
@@ -459,7 +464,7 @@ class _Mapper:
     _task_cache: dict[tuple[str, str], tuple[str, tuple[str, ...]] | NotPublishable] = attrs.field(
         factory=dict
     )
-    _model_cache: dict[tuple[str, str, str], str | NotPublishable] = attrs.field(factory=dict)
+    _model_cache: dict[tuple[str, str, str, str], str | NotPublishable] = attrs.field(factory=dict)
     _variant_cache: dict[tuple[str, str, tuple[str, ...], str], Variant | NotPublishable] = (
         attrs.field(factory=dict)
     )
@@ -509,15 +514,24 @@ class _Mapper:
 
     def model_verdict(self, model: ModelInfo) -> str | NotPublishable:
         """The repo id to publish to, or why the model has none (invalid id, API-only)."""
-        key = (model.id, model.availability, model.deployment_type)
+        key = (model.id, model.availability, model.deployment_type, model.inference_platform)
         verdict = self._model_cache.get(key)
         if verdict is None:
+            alias = self.options.aliases.resolve(
+                model.id,
+                deployment_type=model.deployment_type,
+                inference_platform=model.inference_platform,
+            )
             try:
-                repo_id = check_model_id(model.id)
+                if alias is not None and alias.refused:
+                    raise NotPublishable("deployment_alias_not_allowed", alias.refused)
+                repo_id = alias.repo_id if alias is not None else check_model_id(model.id)
             except NotPublishable as skip:
                 verdict = NotPublishable(skip.reason, skip.message)  # no traceback kept alive
             else:
-                api_only = api_only_reason(model, self.options.api_only_providers)
+                # A reviewed alias names the repo: the provider list judges that namespace.
+                judged = model if alias is None else attrs.evolve(model, id=repo_id)
+                api_only = api_only_reason(judged, self.options.api_only_providers)
                 verdict = (
                     repo_id
                     if api_only is None
@@ -656,7 +670,14 @@ class _Mapper:
             ),
             raw_value=float(result.score),
             metric=result.metric_id or result.result_id or result.evaluation_name,
+            recorded_as=_recorded_as(record.model.id, repo_id),
         )
+
+
+def _recorded_as(model_id: str, repo_id: str) -> str:
+    """The record's own id when an alias sent the entry elsewhere, else ""."""
+    recorded = model_id.strip()
+    return recorded if recorded != repo_id else ""
 
 
 def _key(entry: DesiredEntry) -> tuple[str, str, str, str]:

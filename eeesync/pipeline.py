@@ -21,6 +21,7 @@ from pathlib import Path
 import attrs
 
 from eeesync import __version__
+from eeesync.aliases import load_aliases
 from eeesync.cache import AuditCache, ObjectCache
 from eeesync.config import Config
 from eeesync.datastore import list_collections, open_datastore
@@ -118,6 +119,9 @@ def build_plan(
         locator, collections, hub=hub, cache=ObjectCache(config.cache_dir), force=request.force
     )
     registry = load_registry(config.benchmark_overrides, source_path=config.config_path)
+    aliases = load_aliases(
+        config.resolve_path(config.alias_file), allow_deployments=config.allow_deployments
+    )
     tasks = check_tasks(registry, read=partial(read_task_ids, hub)) if config.check_tasks else None
     mapped = map_records(
         scan.records(concurrency=config.parallelism, progress=progress),
@@ -129,6 +133,7 @@ def build_plan(
             web_base=hub.web_base,
             benchmark_filter=request.benchmark_filter,
             model_filter=request.model_filter,
+            aliases=aliases,
         ),
         tasks=tasks,
     )
@@ -168,6 +173,7 @@ def build_plan(
         model_filter=request.model_filter,
         benchmark_filter=tuple(sorted(request.benchmark_filter)),
         datastore_pinned_by=locator.pinned_by,
+        alias_digest=aliases.digest,
     )
     clock = now or (lambda: dt.datetime.now(dt.UTC))
     plan = Plan(

@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     # configuration and the benchmark registry
     "config": 1,
     "registry": 1,
+    "aliases": 1,
     # the pipeline's stages, each a plain function over data
     "hub": 2,
     "cache": 2,
@@ -36,6 +37,7 @@ LAYERS: dict[str, int] = {
     # what connects the stages
     "pipeline": 3,
     "model_report": 3,
+    "suggest": 3,
     "apply": 3,
     # rendering and the local Hub server (a test/demo tool the CLI can start)
     "views": 4,

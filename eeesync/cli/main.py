@@ -31,7 +31,17 @@ from eeesync import __version__
 from eeesync.config import Config, find_config, load_config
 from eeesync.errors import ConfigError, UserError
 
-COMMANDS = ("plan", "show", "apply", "force-unlock", "benchmarks", "model", "init", "localhub")
+COMMANDS = (
+    "plan",
+    "show",
+    "apply",
+    "force-unlock",
+    "benchmarks",
+    "model",
+    "models",
+    "init",
+    "localhub",
+)
 #: Every output format a command may have; each command's `FORMATS` is a subset.
 OUTPUT_FORMATS = ("text", "markdown", "json")
 

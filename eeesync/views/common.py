@@ -279,6 +279,14 @@ def _web_base(plan: Plan) -> str | None:
     return endpoint if endpoint.startswith(("http://", "https://")) else None
 
 
+def alias_line(repo: RepoPlan) -> str:
+    """ "recorded as X → published on Y (alias)" when a reviewed alias sent entries here."""
+    recorded = sorted({e.desired.recorded_as for e in repo.entries if e.desired.recorded_as})
+    if not recorded:
+        return ""
+    return f"recorded as {', '.join(recorded)} → published on {repo.repo_id} (alias)"
+
+
 def repo_url(plan: Plan, repo_id: str) -> str | None:
     base = _web_base(plan)
     return f"{base}/{repo_id}" if base else None

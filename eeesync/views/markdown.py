@@ -20,6 +20,7 @@ from eeesync.views.common import (
     Mark,
     RepoGroup,
     ViewOptions,
+    alias_line,
     attention_count,
     cap,
     datastore_url,
@@ -97,6 +98,9 @@ def _model(plan: Plan, repo: RepoPlan) -> str:
     recorded = [r for r in repo.requested_ids if r != repo.repo_id]
     if recorded:
         cell += f"<br>recorded as {_escape(', '.join(recorded))}"
+    aliased = alias_line(repo)
+    if aliased:
+        cell += f"<br>{_escape(aliased)}"
     return cell
 
 

@@ -31,6 +31,7 @@ from eeesync.views.common import (
     Mark,
     RepoGroup,
     ViewOptions,
+    alias_line,
     attention_count,
     cap,
     datastore_url,
@@ -179,6 +180,9 @@ def _model_cell(plan: Plan, repo: RepoPlan, entry: PlannedEntry | None = None) -
     recorded = [r for r in repo.requested_ids if r != repo.repo_id]
     if recorded:
         cell.append(f"\nrecorded as {', '.join(recorded)}", style="dim")
+    aliased = alias_line(repo)
+    if aliased:
+        cell.append(f"\n{aliased}", style="dim")
     if entry is not None:
         cell.append(f"\n{entry_label(entry)}", style="dim")
     return cell
@@ -291,6 +295,9 @@ def _ready_repo_heading(ctx: _Context, repo: RepoPlan) -> Text:
     recorded = [r for r in repo.requested_ids if r != repo.repo_id]
     if recorded:
         heading.append(f"; recorded as {', '.join(recorded)}", style="dim")
+    aliased = alias_line(repo)
+    if aliased:
+        heading.append(f"\n  {aliased}", style="dim")
     return heading
 
 
