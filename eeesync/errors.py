@@ -65,6 +65,10 @@ class ConfirmationError(UserError):
     """Apply was not confirmed (wrong phrase, empty message, no terminal without --confirm)."""
 
 
+class MarkdownTooLargeError(UserError):
+    """`show --format markdown --max-bytes N`: not even the minimal body fits in N bytes."""
+
+
 class LockError(UserError):
     """Another apply holds the lock for this plan."""
 

@@ -1,8 +1,12 @@
-"""`eeesync show PLAN [--format text|markdown|json] [--status S ...]`: re-render a saved plan.
+"""`eeesync show PLAN [--format text|markdown|json] [--status S ...] [--max-bytes N]`: re-render
+a saved plan.
 
 Reads the plan through `plan/file.py` (a tampered or unknown-version plan is refused there with
 a `PlanFileError`, printed by `cli/main.py` as one clean error) and hands it to the views. It
 never contacts the Hub: a plan file is the whole truth about what it plans.
+
+`--max-bytes N` (markdown) fits a PR description: GitHub takes 65,536 characters, so
+`--max-bytes 65536` is always accepted there (a character is at least one byte).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from eeesync.apply.journal import journal_path, progress
+from eeesync.errors import UserError
 from eeesync.plan.file import read_plan
 from eeesync.plan.model import STATUS_ORDER, Status
 from eeesync.views import FORMATS as VIEW_FORMATS
@@ -43,6 +48,16 @@ def _statuses(text: str) -> list[Status]:
     return statuses
 
 
+def _max_bytes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare this command's flags."""
     parser.add_argument("plan", metavar="PLAN", type=Path, help="plan file written by `plan`")
@@ -54,9 +69,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help=f"show only these statuses (repeat or comma-separate): {_STATUS_NAMES}",
     )
+    parser.add_argument(
+        "--max-bytes",
+        type=_max_bytes,
+        metavar="N",
+        help="markdown only: fit in N bytes (UTF-8) by leaving out per-file contents, largest "
+        "first, with a note; a minimal body when even the tables do not fit",
+    )
+    parser.add_argument(
+        "--plan-url",
+        metavar="URL",
+        help="link to the full plan in the note about what --max-bytes left out",
+    )
 
 
 def run(args: argparse.Namespace, app: App) -> int:
+    if args.max_bytes is not None and args.format != "markdown":
+        raise UserError("--max-bytes applies to --format markdown only")
     path: Path = args.plan if args.plan.is_absolute() else app.cwd / args.plan
     plan = read_plan(path)
     selected = (
@@ -69,5 +98,7 @@ def run(args: argparse.Namespace, app: App) -> int:
         statuses=selected,
         progress=progress(path, plan) if journal_path(path).exists() else None,
         plan_ref=str(args.plan),
+        max_bytes=args.max_bytes,
+        plan_url=args.plan_url,
     )
     return 0

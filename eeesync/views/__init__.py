@@ -76,6 +76,8 @@ def render_plan(
     progress: ApplyProgress | None = None,
     plan_ref: str = "PLAN",
     row_limit: int = DEFAULT_ROW_LIMIT,
+    max_bytes: int | None = None,
+    plan_url: str | None = None,
 ) -> None:
     """Print `plan` to `console` in format `fmt`.
 
@@ -88,18 +90,27 @@ def render_plan(
         plan_ref: how hints name the plan file (`eeesync show PLAN --status S`).
         row_limit: rows per table before "… and N more"; a status named in `statuses` is
             never capped.
+        max_bytes: markdown only: the text fits in this many UTF-8 bytes (see
+            `render_markdown`); refused for the other formats.
+        plan_url: where the whole plan can be read, linked from the note saying what a
+            size limit left out (default: `plan_ref` as plain text).
 
     Raises:
-        ValueError: `fmt` is not one of `FORMATS`.
+        ValueError: `fmt` is not one of `FORMATS`, or `max_bytes` with a format but markdown.
+        MarkdownTooLargeError: not even the minimal markdown body fits in `max_bytes`.
     """
     view = VIEWS.get(fmt)
     if view is None:
         raise ValueError(f"unknown view format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if max_bytes is not None and fmt != "markdown":
+        raise ValueError(f"a size limit applies to the markdown view only, not {fmt!r}")
     options = ViewOptions(
         statuses=None if statuses is None else frozenset(statuses),
         progress=progress,
         plan_ref=plan_ref,
         row_limit=row_limit,
+        max_bytes=max_bytes,
+        plan_url=plan_url,
     )
     view(plan, console, options)
 

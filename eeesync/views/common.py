@@ -90,6 +90,10 @@ class ViewOptions:
     #: How the plan is named in hints such as "see `eeesync show PLAN --status S`".
     plan_ref: str = "PLAN"
     row_limit: int = DEFAULT_ROW_LIMIT
+    #: Markdown only: fit the text in this many UTF-8 bytes (per-file contents go first).
+    max_bytes: int | None = None
+    #: Where the full plan can be read (a URL), for the note that says what was left out.
+    plan_url: str | None = None
 
     def shows(self, status: Status) -> bool:
         return status in (DEFAULT_STATUSES if self.statuses is None else self.statuses)

@@ -9,8 +9,12 @@ the same plan always gives the same bytes.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeAlias
 
+import attrs
+
+from eeesync.errors import MarkdownTooLargeError
 from eeesync.plan.model import STATUS_ORDER, FileChange, Plan, PlannedEntry, RepoPlan, Status
 from eeesync.views.common import (
     SECTION_ORDER,
@@ -49,9 +53,24 @@ FOLD_AFTER_ROWS = 10
 
 
 def render_markdown(plan: Plan, options: ViewOptions | None = None) -> str:
-    """The whole plan as markdown text (ends with one newline)."""
+    """The whole plan as markdown text (ends with one newline).
+
+    With `options.max_bytes` the text fits in that many UTF-8 bytes (a PR description or
+    comment has a size limit): the header, the summary and every table stay whole; the per-file
+    contents are dropped, largest first (the last of equal size first), and a note counts them
+    and points at the full plan. When even the tables do not fit, a minimal body (title, summary
+    line, summary table, a pointer to the plan file) is returned instead; when that does not fit
+    either, `MarkdownTooLargeError` says how many bytes it needs.
+    """
     options = options or ViewOptions()
-    out: list[str] = [
+    parts = _document(plan, options)
+    if options.max_bytes is None:
+        return _text(_compose(parts, frozenset()))
+    return _fit(plan, options, parts, options.max_bytes)
+
+
+def _document(plan: Plan, options: ViewOptions) -> list[_Part]:
+    out: list[_Part] = [
         _title(plan),
         "",
         f"**{_escape(summary_line(plan))}**",
@@ -78,8 +97,113 @@ def render_markdown(plan: Plan, options: ViewOptions | None = None) -> str:
     hidden = plan.counts.get(Status.ALREADY_PRESENT)
     if hidden and not options.shows(Status.ALREADY_PRESENT):
         out += ["", f"_{hidden} entries already present on main are not listed._"]
-    out += ["", f"<sub>Plan digest `{plan.digest or '(unsealed)'}`</sub>"]
-    return "\n".join(out) + "\n"
+    out += ["", _digest(plan)]
+    return out
+
+
+def _digest(plan: Plan) -> str:
+    return f"<sub>Plan digest `{plan.digest or '(unsealed)'}`</sub>"
+
+
+def _text(lines: Iterable[str]) -> str:
+    return "\n".join(lines) + "\n"
+
+
+# --- Fitting a size limit (`--max-bytes`) ------------------------------------------------------
+
+
+@attrs.frozen
+class _FileContents:
+    """One planned file's contents block (with its blank line before): what a size limit drops."""
+
+    lines: tuple[str, ...]
+
+
+@attrs.frozen
+class _Counted:
+    """Lines that depend on how many file blocks are shown and how many were dropped."""
+
+    render: Callable[[int, int], list[str]]  # (shown, omitted) -> lines
+
+
+#: A document is lines, file blocks and lines that count the file blocks.
+_Part: TypeAlias = str | _FileContents | _Counted
+
+
+def _compose(parts: Sequence[_Part], omitted: frozenset[int]) -> list[str]:
+    """The document's lines with the file blocks at these indexes (of `parts`) left out."""
+    total = sum(isinstance(p, _FileContents) for p in parts)
+    shown = total - len(omitted)
+    lines: list[str] = []
+    for index, part in enumerate(parts):
+        if isinstance(part, str):
+            lines.append(part)
+        elif isinstance(part, _FileContents):
+            if index not in omitted:
+                lines += part.lines
+        else:
+            lines += part.render(shown, len(omitted))
+    return lines
+
+
+def _size(lines: Iterable[str]) -> int:
+    """UTF-8 bytes of `lines` joined by newlines plus the final newline (what `_text` gives)."""
+    return sum(len(line.encode("utf-8")) + 1 for line in lines)
+
+
+def _fit(plan: Plan, options: ViewOptions, parts: Sequence[_Part], limit: int) -> str:
+    files = [(i, _size(p.lines)) for i, p in enumerate(parts) if isinstance(p, _FileContents)]
+    counted = [p for p in parts if isinstance(p, _Counted)]
+    fixed = _size(p for p in parts if isinstance(p, str))
+    drop_order = [i for i, _ in sorted(files, key=lambda f: (-f[1], -f[0]))]
+    sizes = dict(files)
+    kept = sum(sizes.values())
+    for dropped in range(len(files) + 1):
+        if dropped:
+            kept -= sizes[drop_order[dropped - 1]]
+        shown = len(files) - dropped
+        total = fixed + kept + sum(_size(c.render(shown, dropped)) for c in counted)
+        if total <= limit:
+            return _text(_compose(parts, frozenset(drop_order[:dropped])))
+    minimal = _minimal(plan, options, limit)
+    needed = _size(minimal)
+    if needed > limit:
+        raise MarkdownTooLargeError(
+            f"the markdown needs at least {needed} bytes, more than --max-bytes {limit}",
+            hint=f"Raise --max-bytes to {needed} or more.",
+        )
+    return _text(minimal)
+
+
+def _full_plan(options: ViewOptions) -> str:
+    """Where the whole plan is: a link when a URL was given, else the path as typed."""
+    if options.plan_url:
+        return _link(options.plan_ref, options.plan_url)
+    return _code(options.plan_ref)
+
+
+def _omitted_note(options: ViewOptions, omitted: int) -> list[str]:
+    if not omitted:
+        return []
+    noun = "file" if omitted == 1 else "files"
+    return ["", f"_… {omitted} more {noun} not shown; full plan: {_full_plan(options)}_"]
+
+
+def _minimal(plan: Plan, options: ViewOptions, limit: int) -> list[str]:
+    """The body when even the tables exceed the limit: enough to decide to open the plan."""
+    return [
+        _title(plan),
+        "",
+        f"**{_escape(summary_line(plan))}**",
+        "",
+        "## Summary",
+        "",
+        *_summary(plan),
+        "",
+        f"_The plan's tables do not fit in {limit} bytes; full plan: {_full_plan(options)}_",
+        "",
+        _digest(plan),
+    ]
 
 
 def _folded(summary: str, body: list[str], rows: int) -> list[str]:
@@ -162,7 +286,7 @@ def _summary(plan: Plan) -> list[str]:
 
 # --- One renderer per status -------------------------------------------------------------------
 
-SectionRenderer = Callable[[Plan, ViewOptions, Status], list[str]]
+SectionRenderer = Callable[[Plan, ViewOptions, Status], Sequence[_Part]]
 
 
 def _heading(status: Status, count: int, level: str = "###") -> str:
@@ -187,7 +311,7 @@ def _section(
     ]
 
 
-def _render_ready(plan: Plan, options: ViewOptions, status: Status) -> list[str]:
+def _render_ready(plan: Plan, options: ViewOptions, status: Status) -> list[_Part]:
     repos = [r for r in plan.repos if r.opens_pr]
     if not repos:
         return []
@@ -209,19 +333,25 @@ def _render_ready(plan: Plan, options: ViewOptions, status: Status) -> list[str]
             )
             model = ""  # one model cell per repo keeps the table scannable
     table = _table(["Model", "File", "Entry", "Value", "Source"], rows, "lllrl")
-    diffs: list[str] = []
-    for repo in shown:
-        for change in repo.files:
-            diffs += ["", *_file_diff(plan, repo, change)]
-    files = sum(len(r.files) for r in shown)
+    diffs: list[_Part] = [
+        _FileContents(lines=("", *_file_diff(plan, repo, change)))
+        for repo in shown
+        for change in repo.files
+    ]
+
+    def contents_summary(files: int, omitted: int) -> list[str]:
+        what = f"{files} files" if not omitted else f"{files} of {files + omitted} files"
+        return [f"<summary>File contents ({what}; <code>+</code> marks added lines)</summary>"]
+
     return [
         _heading(status, len(repos), "##"),
         "",
         *_folded(f"{len(rows)} new entries", table, len(rows)),
         "",
         "<details>",
-        f"<summary>File contents ({files} files; <code>+</code> marks added lines)</summary>",
+        _Counted(contents_summary),
         *diffs,
+        _Counted(lambda _shown, omitted: _omitted_note(options, omitted)),
         "",
         "</details>",
         *_more(options, status, hidden),

@@ -144,3 +144,27 @@ def test_show_refuses_what_is_not_a_regular_file(
     assert main(["show", str(path)], env={}) == 1
     err = capsys.readouterr().err
     assert "cannot read plan file" in err and "Traceback" not in err
+
+
+def test_markdown_max_bytes_fits_and_links_the_full_plan(plan_path, capsys):
+    full_code, full, _ = run(["show", str(plan_path), "--format", "markdown"], capsys)
+    limit = len(full.encode()) - 1
+    url = "https://example.org/plans/x.plan.json"
+    argv = ["show", str(plan_path), "--format", "markdown", "--max-bytes", str(limit)]
+    code, out, err = run([*argv, "--plan-url", url], capsys)
+    assert full_code == code == 0 and err == ""
+    assert len(out.encode()) <= limit
+    assert "_… 1 more file not shown; full plan: [" in out and f"(<{url}>)_" in out
+
+
+def test_max_bytes_too_small_or_misused_is_a_clean_error(plan_path, capsys):
+    code, out, err = run(
+        ["show", str(plan_path), "--format", "markdown", "--max-bytes", "50"], capsys
+    )
+    assert code == 1 and out == ""
+    assert "more than --max-bytes 50" in err and "Raise --max-bytes to" in err
+    code, out, err = run(["show", str(plan_path), "--max-bytes", "5000"], capsys)
+    assert code == 1 and "--format markdown only" in err
+    with pytest.raises(SystemExit) as exc:
+        main(["show", str(plan_path), "--max-bytes", "0"])
+    assert exc.value.code != 0 and "must be 1 or more" in capsys.readouterr().err
