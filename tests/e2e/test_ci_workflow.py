@@ -1,0 +1,303 @@
+"""The CI recipe (`examples/ci/eeesync.yml`) runs as written, and names only what the CLI has.
+
+The workflow's eeesync commands are parsed out of the file (so it cannot drift from the CLI),
+their GitHub expressions and shell variables replaced with test values, and run in order
+through the real entry point against a seeded local Hub, in a git repository like the one the
+workflow runs in: plan (exit 2) → commit the plan → markdown under the size limit → apply of
+the committed plan → journal committed → re-plan (exit 0: nothing to open).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+import yaml
+from huggingface_hub import HfApi
+
+from eeesync.apply.journal import journal_path
+from eeesync.cli.main import COMMANDS, build_parser, main
+from eeesync.localhub import LocalHub
+from eeesync.plan.file import read_plan
+from eeesync.views.common import summary_line
+from tests.helpers import scenario_records, seed_scenario_hub, write_datastore
+
+WORKFLOW = Path(__file__).parents[2] / "examples" / "ci" / "eeesync.yml"
+
+#: What GitHub would put in each `${{ … }}` the workflow uses (an unknown one fails the test).
+EXPRESSIONS = {
+    "github.repository": "evaleval/eee-sync",
+    "secrets.HF_TOKEN": "hf_test_token_never_printed",
+    "github.token": "gh-test-token",
+    "github.run_id": "101",
+}
+PR_REF = "evaleval/eee-sync#7"
+EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+SHELL_VAR = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
+
+
+# --- Reading the workflow ----------------------------------------------------------------------
+
+
+@attrs.frozen
+class Command:
+    """One eeesync command line of the workflow, where it is, and what it runs with."""
+
+    job: str
+    step: str
+    line: str  # as written, `${{ … }}` and `$VARS` included
+    env: Mapping[str, str]  # workflow + job + step `env:`, expressions unresolved
+
+
+def load_workflow() -> dict[Any, Any]:
+    data = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def triggers(workflow: Mapping[Any, Any]) -> Mapping[str, Any]:
+    # YAML 1.1 reads the key `on` as the boolean True.
+    found = workflow.get("on", workflow.get(True))
+    assert isinstance(found, dict)
+    return found
+
+
+def commands(workflow: Mapping[Any, Any], job: str) -> list[Command]:
+    found = []
+    spec = workflow["jobs"][job]
+    for step in spec["steps"]:
+        for line in str(step.get("run", "")).splitlines():
+            if re.match(r"\s*eeesync\s", line):
+                env = {**workflow.get("env", {}), **spec.get("env", {}), **step.get("env", {})}
+                found.append(
+                    Command(
+                        job,
+                        step.get("name", "?"),
+                        line.strip(),
+                        {k: str(v) for k, v in env.items()},
+                    )
+                )
+    return found
+
+
+def expand(text: str, variables: Mapping[str, str], expressions: Mapping[str, str]) -> str:
+    """GitHub expressions first (as the runner does before the shell), then shell variables."""
+
+    def expression(match: re.Match[str]) -> str:
+        assert match.group(1) in expressions, f"no test value for ${{{{ {match.group(1)} }}}}"
+        return expressions[match.group(1)]
+
+    def variable(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(2)
+        assert name in variables, f"shell variable ${name} has no test value"
+        return variables[name]
+
+    return SHELL_VAR.sub(variable, EXPRESSION.sub(expression, text))
+
+
+@attrs.frozen
+class Invocation:
+    argv: list[str]
+    stdout_to: str | None
+    env: dict[str, str]
+
+
+def invocation(command: Command, extra: Mapping[str, str], run_id: str = "101") -> Invocation:
+    """The argv, the `> FILE` redirection and the environment of one command line."""
+    expressions = {**EXPRESSIONS, "github.run_id": run_id}
+    env = {name: expand(value, {}, expressions) for name, value in command.env.items()}
+    assert "$(" not in command.line, f"keep command substitution out of eeesync lines: {command}"
+    words = shlex.split(expand(command.line, {**env, **extra}, expressions))
+    for stop in ("||", "&&", ";"):
+        if stop in words:
+            words = words[: words.index(stop)]
+    stdout_to = None
+    if ">" in words:
+        at = words.index(">")
+        words, stdout_to = words[:at], words[at + 1]
+    assert words[0] == "eeesync", command
+    return Invocation(words[1:], stdout_to, env)
+
+
+def subcommand_parsers() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(actions[0].choices)
+
+
+# --- The file itself ----------------------------------------------------------------------------
+
+
+def test_workflow_is_valid_and_names_only_what_the_cli_has() -> None:
+    workflow = load_workflow()
+    on = triggers(workflow)
+    assert {"schedule", "workflow_dispatch", "push"} <= set(on)
+    assert "plans/*.plan.json" in on["push"]["paths"]
+    # Two applies never run at once, and a running one is never cancelled.
+    assert (
+        workflow["concurrency"]["group"] and workflow["concurrency"]["cancel-in-progress"] is False
+    )
+    # Actions pinned to a full commit sha.
+    for job in workflow["jobs"].values():
+        for step in job["steps"]:
+            if "uses" in step:
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+
+    parsers = subcommand_parsers()
+    found = commands(workflow, "plan") + commands(workflow, "apply")
+    assert [c.line.split()[1] for c in found] == ["plan", "show", "apply"]
+    for command in found:
+        argv = invocation(
+            command,
+            {
+                "PLAN": "plans/x.plan.json",
+                "PLAN_URL": "https://x/y",
+                "RUNNER_TEMP": "/tmp",
+                "PR_REF": PR_REF,
+            },
+        ).argv
+        assert argv[0] in COMMANDS, command
+        options = {o for a in parsers[argv[0]]._actions for o in a.option_strings}
+        flags = {w.split("=")[0] for w in argv[1:] if w.startswith("-")}
+        assert flags <= options, f"{command.line}: unknown flags {flags - options}"
+        build_parser().parse_args(argv)  # exits (fails the test) on anything it does not accept
+
+    by_name = {c.line.split()[1]: c for c in found}
+    assert "--detailed-exitcode" in by_name["plan"].line
+    assert re.search(r"--format markdown --max-bytes \S+", by_name["show"].line)
+    assert '--confirm "OPEN PRS"' in by_name["apply"].line and "$PR_REF" in by_name["apply"].line
+
+
+def test_the_token_comes_from_a_secret_and_is_never_echoed() -> None:
+    text = WORKFLOW.read_text(encoding="utf-8")
+    workflow = load_workflow()
+    uses = [m.start() for m in re.finditer(r"secrets\.HF_TOKEN", text)]
+    assert uses, "the token comes from the HF_TOKEN repository secret"
+    for job in workflow["jobs"].values():
+        for step in job["steps"]:
+            script = str(step.get("run", ""))
+            assert "secrets." not in script  # only through `env:`, never pasted into a script
+            assert "HF_TOKEN" not in script
+            for value in step.get("env", {}).values():
+                if "secrets.HF_TOKEN" in str(value):
+                    assert str(value).strip() == "${{ secrets.HF_TOKEN }}"
+
+
+# --- The loop, run --------------------------------------------------------------------------------
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def run(inv: Invocation, repo: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(inv.argv, env=inv.env)
+    out, err = capsys.readouterr()
+    assert "hf_test_token" not in out + err  # never printed
+    if inv.stdout_to is not None:
+        target = Path(inv.stdout_to)
+        (target if target.is_absolute() else repo / target).write_text(out, encoding="utf-8")
+    return code, out
+
+
+@pytest.fixture
+def repo(tmp_path: Path, localhub: LocalHub, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The repository the workflow runs in: eeesync.toml, a folder datastore, git; a seeded Hub."""
+    root = tmp_path / "repo"
+    write_datastore(root / "datastore", {"mmlu": scenario_records()})
+    seed_scenario_hub(HfApi(endpoint=localhub.url, token="seed-token"))
+    (root / "eeesync.toml").write_text(
+        '[datastore]\nlocator = "datastore"\ncollections = ["mmlu"]\n'
+        f'[hub]\nendpoint = "{localhub.url}"\n[sync]\ncheck_tasks = false\n',
+        encoding="utf-8",
+    )
+    (root / ".gitignore").write_text(".eeesync/\n", encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.email", "ci@example.org")
+    git(root, "config", "user.name", "ci")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "datastore and config")
+    monkeypatch.chdir(root)
+    return root
+
+
+def test_the_workflow_loop_against_the_local_hub(
+    repo: Path, localhub: LocalHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workflow = load_workflow()
+    plan_cmd, show_cmd = commands(workflow, "plan")
+    (apply_cmd,) = commands(workflow, "apply")
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir()
+
+    # 1. The scheduled run: plan, exit 2 (PRs to open) so a PR is opened.
+    plan_inv = invocation(plan_cmd, {}, run_id="101")
+    code, out = run(plan_inv, repo, capsys)
+    assert code == 2, out
+    plan_path = repo / plan_inv.env["PLAN"]
+    plan = read_plan(plan_path)
+    assert plan.counts.prs_to_open == 3
+
+    # The plan is committed (on the PR branch; merging brings it to main unchanged).
+    git(repo, "add", "--", plan_inv.env["PLAN"])
+    git(repo, "commit", "-qm", "eeesync plan")
+    head = git(repo, "rev-parse", "HEAD").strip()
+
+    # 2. The PR description: the plan as markdown within the limit, linking the full file.
+    plan_url = f"https://github.com/evaleval/eee-sync/blob/{head}/{plan_inv.env['PLAN']}"
+    extra = {"PLAN_URL": plan_url, "RUNNER_TEMP": str(runner_temp)}
+    show_inv = invocation(show_cmd, extra)
+    assert show_inv.stdout_to is not None
+    code, _ = run(show_inv, repo, capsys)
+    body = Path(show_inv.stdout_to).read_text(encoding="utf-8")
+    limit = int(workflow["env"]["MAX_BYTES"])
+    assert code == 0 and 0 < len(body.encode("utf-8")) <= limit
+    assert summary_line(plan) in body.replace("\\", "")
+    # A description too big for the limit keeps its tables and links the full plan.
+    small = attrs.evolve(
+        show_inv,
+        argv=[
+            *show_inv.argv[: show_inv.argv.index("--max-bytes") + 1],
+            str(len(body.encode()) - 1),
+            *show_inv.argv[show_inv.argv.index("--max-bytes") + 2 :],
+        ],
+    )
+    code, trimmed = run(attrs.evolve(small, stdout_to=None), repo, capsys)
+    assert code == 0 and len(trimmed.encode()) < len(body.encode())
+    assert "not shown; full plan:" in trimmed and f"(<{plan_url}>)" in trimmed
+
+    # 3. The merge: apply exactly the committed plan (it has no journal yet), naming the PR.
+    assert not journal_path(plan_path).exists()
+    apply_inv = invocation(apply_cmd, {"PLAN": plan_inv.env["PLAN"], "PR_REF": PR_REF})
+    code, out = run(apply_inv, repo, capsys)
+    assert code == 0, out
+    api = HfApi(endpoint=localhub.url)
+    titles = {
+        d.title
+        for r in plan.repos
+        if r.opens_pr
+        for d in api.get_repo_discussions(r.repo_id, discussion_type="pull_request")
+    }
+    assert titles == {f"Add Every Eval Ever results (plan reviewed in {PR_REF})"}
+
+    # The journal is committed back: the tree is clean and git tracks it.
+    assert journal_path(plan_path).exists()
+    git(repo, "add", "--all", "--", "plans/")
+    git(repo, "commit", "-qm", "eeesync: apply journal")
+    assert git(repo, "status", "--porcelain") == ""
+    tracked = git(repo, "ls-files", "plans/").split()
+    assert f"plans/{journal_path(plan_path).name}" in tracked
+
+    # 4. The plan job after the apply: nothing to open, so no PR.
+    code, out = run(invocation(plan_cmd, {}, run_id="102"), repo, capsys)
+    assert code == 0, out
+    assert "Nothing to open" in out
