@@ -4,6 +4,10 @@ A view like `terminal.py` (same sections, numbers and summary line, from `views/
 but text only: links are markdown links, the per-file contents sit in `diff` code blocks, and
 long sections fold into `<details>` so a big plan stays reviewable. Output is deterministic:
 the same plan always gives the same bytes.
+
+A PR description has a size limit (GitHub: 65,536 characters), so `ViewOptions.max_bytes` fits
+the text in that many UTF-8 bytes: the document is built as parts, the per-file contents
+blocks being the ones that may go (see `render_markdown`).
 """
 
 from __future__ import annotations

@@ -93,21 +93,30 @@ def test_without_a_url_the_note_names_the_plan_path() -> None:
     assert re.search(r"_… \d+ more files? not shown; full plan: `plans/big.plan.json`_", md)
 
 
+def smallest_limit_with_the_tables(plan: Plan) -> int:
+    """Bisect the limit: below it the tables no longer fit (the output is monotone in it)."""
+    low, high = 1, size(render_markdown(plan, options(None)))
+    while low < high:
+        mid = (low + high) // 2
+        try:
+            tables = "Score conflicts" in render_markdown(plan, options(mid))
+        except MarkdownTooLargeError:
+            tables = False
+        low, high = (low, mid) if tables else (mid + 1, high)
+    return low
+
+
 def test_below_the_tables_a_minimal_body_and_below_that_an_error() -> None:
     plan = ready_plan([1, 1], conflicts=20)
     full = render_markdown(plan, options(None))
-    without_files = render_markdown(plan, options(size(full) - 1))
-    # Every file gone still leaves the tables; one byte less is the minimal body.
-    tables_only = min(
-        (size(render_markdown(plan, options(n))), n)
-        for n in range(size(full) - 2000, size(full))
-        if shown_files(render_markdown(plan, options(n))) == 0
-        and "Score conflicts" in render_markdown(plan, options(n))
-    )[0]
-    assert shown_files(without_files) == 1
+    tables_only = smallest_limit_with_the_tables(plan)
+    at_limit = render_markdown(plan, options(tables_only))
+    assert shown_files(at_limit) == 0 and table_lines(at_limit) == table_lines(full)
+    assert "_… 2 more files not shown; full plan:" in at_limit
     minimal = render_markdown(plan, options(tables_only - 1))
     assert size(minimal) <= tables_only - 1
     assert "Score conflicts" not in minimal and "## Summary" in minimal
+    assert minimal.splitlines()[:3] == full.splitlines()[:3]
     assert f"do not fit in {tables_only - 1} bytes; full plan: [plans/big.plan.json]" in minimal
     with pytest.raises(MarkdownTooLargeError, match=r"needs at least \d+ bytes, more than"):
         render_markdown(plan, options(200))
