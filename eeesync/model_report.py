@@ -34,7 +34,7 @@ from eeesync.datastore.records import Record, Result
 from eeesync.errors import HubUnavailableError, UserError
 from eeesync.hub.audit import audit_repo, learn_heads
 from eeesync.hub.eval_yaml import read_task_ids
-from eeesync.hub.state import RepoState
+from eeesync.hub.state import EvalFile, HubEntry, RepoState
 from eeesync.mapping import (
     MappingOptions,
     MappingResult,
@@ -45,7 +45,7 @@ from eeesync.mapping import (
     map_records,
     scale_score,
 )
-from eeesync.plan.diff import diff_repo
+from eeesync.plan.diff import diff_repo, matches
 from eeesync.plan.model import (
     DesiredEntry,
     Existing,
@@ -142,6 +142,30 @@ class BenchmarkGroup:
 
 
 @attrs.frozen
+class HubOnlyEntry:
+    """An entry the model page shows today that no datastore result of this model maps to."""
+
+    entry: HubEntry
+    location: str  # "main" or "pr"
+    path: str  # the `.eval_results` file that holds it
+    url: str  # that file at the revision read
+    pr_num: int | None = None
+    pr_url: str | None = None
+
+
+@attrs.frozen
+class UnreadableFile:
+    """An eval file of the repo that could not be read, or only in part: the Hub side above
+    may miss what it holds."""
+
+    location: str  # "main" or "pr"
+    path: str  # "" when a PR's files could not be listed at all
+    reason: str
+    url: str  # the file (main), or the PR
+    pr_num: int | None = None
+
+
+@attrs.frozen
 class ModelReport:
     """Everything `eeesync model` shows."""
 
@@ -159,6 +183,10 @@ class ModelReport:
     groups: tuple[BenchmarkGroup, ...]
     skipped: tuple[SkippedItem, ...]  # this model's records or results that are not published
     records: int
+    #: Entries on main or in open PRs that no result of this model maps to.
+    hub_only: tuple[HubOnlyEntry, ...] = ()
+    #: The repo's eval files (main and open PRs) that could not be read, with the reason.
+    unreadable: tuple[UnreadableFile, ...] = ()
 
     @property
     def results(self) -> int:
@@ -391,7 +419,80 @@ def assemble_model_report(
         groups=tuple(groups),
         skipped=tuple(record_skips),
         records=len(records),
+        hub_only=(
+            hub_only_entries(state, _all_desired(whole), web_base) if state is not None else ()
+        ),
+        unreadable=unreadable_files(state, web_base) if state is not None else (),
     )
+
+
+def _all_desired(whole: MappingResult) -> list[DesiredEntry]:
+    """Every entry the records map to, including both sides of a source conflict."""
+    return [*whole.desired, *(entry for group in whole.conflicts for entry in group)]
+
+
+def _same_item(a: HubEntry, b: HubEntry) -> bool:
+    return (a.dataset_id.lower(), a.task_id, a.notes, a.raw_value) == (
+        b.dataset_id.lower(),
+        b.task_id,
+        b.notes,
+        b.raw_value,
+    )
+
+
+def hub_only_entries(
+    state: RepoState, desired: Sequence[DesiredEntry], web_base: str
+) -> tuple[HubOnlyEntry, ...]:
+    """Entries on main and in open PRs that none of `desired` matches (the `plan` matching:
+    dataset id, task id or alias, notes). A PR's copy of an entry already on main is listed
+    once, under main."""
+    if state.error or not state.exists:
+        return ()
+    found: list[HubOnlyEntry] = []
+    base = f"{web_base}/{state.repo_id}/blob/{state.main_sha}"
+    for file in state.main_files:
+        found += (
+            HubOnlyEntry(item, "main", file.path, f"{base}/{file.path}")
+            for item in file.entries
+            if not any(matches(d, item) for d in desired)
+        )
+    on_main = [e.entry for e in found]
+    for pr in state.prs:
+        pr_base = f"{web_base}/{state.repo_id}/blob/{pr.head_sha}"
+        for file in pr.files:
+            found += (
+                HubOnlyEntry(item, "pr", file.path, f"{pr_base}/{file.path}", pr.num, pr.url)
+                for item in file.entries
+                if not any(matches(d, item) for d in desired)
+                and not any(_same_item(item, m) for m in on_main)
+            )
+    return tuple(found)
+
+
+def _file_problem(file: EvalFile) -> str:
+    """The audit's message without the path it starts with (the view shows the path)."""
+    return file.error.removeprefix(f"{file.path}: ") or "cannot be read"
+
+
+def unreadable_files(state: RepoState, web_base: str) -> tuple[UnreadableFile, ...]:
+    """Eval files that could not be downloaded or parsed (in whole or in part), main first."""
+    if state.error or not state.exists:
+        return ()
+    base = f"{web_base}/{state.repo_id}/blob/{state.main_sha}"
+    found = [
+        UnreadableFile("main", f.path, _file_problem(f), f"{base}/{f.path}")
+        for f in state.main_files
+        if f.error or f.unreadable
+    ]
+    for pr in state.prs:
+        if pr.error:
+            found.append(UnreadableFile("pr", "", pr.error, pr.url, pr.num))
+        found += (
+            UnreadableFile("pr", f.path, _file_problem(f), pr.url, pr.num)
+            for f in pr.files
+            if f.error or f.unreadable
+        )
+    return tuple(found)
 
 
 def _row(

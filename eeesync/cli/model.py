@@ -1,7 +1,8 @@
 """`eeesync model MODEL_ID [COLLECTION ...] [--all] [--format text|markdown|json]`.
 
 Every EEE result for one model, grouped by benchmark with the spread, and what the Hub shows
-today for each published result (what `plan` would do). Wiring only: the compute is
+today for each published result (what `plan` would do); then the Hub entries no result maps to
+and the repo's eval files that could not be read. Wiring only: the compute is
 `eeesync/model_report.py`, the rendering `eeesync/views/model_report.py`. Read-only: it writes no
 plan and opens nothing.
 

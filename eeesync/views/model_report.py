@@ -18,7 +18,15 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from eeesync.model_report import BenchmarkGroup, HubStatus, ModelReport, ResultRow, Spread
+from eeesync.model_report import (
+    BenchmarkGroup,
+    HubOnlyEntry,
+    HubStatus,
+    ModelReport,
+    ResultRow,
+    Spread,
+    UnreadableFile,
+)
 from eeesync.plan import file as plan_file
 from eeesync.plan.model import Existing, Status
 from eeesync.views.formatting import format_value
@@ -174,6 +182,44 @@ def status_summary(view: ModelReport) -> str:
     return ", ".join(shown) if shown else "none"
 
 
+def hub_only_label(found: HubOnlyEntry) -> str:
+    """`Idavidrein/gpqa/gpqa_main (zero-shot)`: the entry's identity on the Hub."""
+    entry = found.entry
+    label = f"{entry.dataset_id}/{entry.task_id}"
+    return f"{label} ({entry.notes})" if entry.notes else label
+
+
+def hub_only_where(found: HubOnlyEntry) -> str:
+    place = "main" if found.location == "main" else f"PR #{found.pr_num}"
+    return f"{place} · {found.path.rsplit('/', 1)[-1]}"
+
+
+def hub_only_value(found: HubOnlyEntry) -> str:
+    entry = found.entry
+    shown, raw = format_score(entry.value), entry.raw_value.strip()
+    try:
+        same = entry.value is not None and float(raw) == entry.value
+    except ValueError:
+        same = False
+    return shown if same else f"{shown} ({raw})"  # 41.2 (41.2%), ? (n/a)
+
+
+def hub_only_source(found: HubOnlyEntry) -> str:
+    entry = found.entry
+    text = entry.source_name or entry.source_url or ""
+    return f"{text} (verified)" if entry.verified else text
+
+
+def unreadable_where(file: UnreadableFile) -> str:
+    place = "main" if file.location == "main" else f"PR #{file.pr_num}"
+    return f"{place} · {file.path}" if file.path else f"{place} (its files)"
+
+
+#: Section titles of what the Hub holds beyond the datastore's results.
+HUB_ONLY_TITLE: Final = "On the Hub, not in the datastore"
+UNREADABLE_TITLE: Final = "Unreadable eval files"
+
+
 def recorded_note(view: ModelReport) -> str:
     others = [r for r in view.recorded_ids if r != view.model_id]
     return f"recorded as {', '.join(others)}" if others else ""
@@ -300,6 +346,33 @@ def render_model_text(view: ModelReport, console: Console) -> None:
             line = Text(f"{item.reason}  ", style="yellow")
             line.append(item.message)
             console.print(line, overflow="fold")
+    if view.hub_only:
+        console.print()
+        console.print(Text(f"{HUB_ONLY_TITLE} ({len(view.hub_only)})", style="bold"))
+        console.print(_hub_only_table(view.hub_only))
+    if view.unreadable:
+        console.print()
+        console.print(Text(f"{UNREADABLE_TITLE} ({len(view.unreadable)})", style="bold"))
+        for file in view.unreadable:
+            line = _link(unreadable_where(file), file.url, "red")
+            line.append(f"  {file.reason}")
+            console.print(line, overflow="fold")
+
+
+def _hub_only_table(found: Sequence[HubOnlyEntry]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=True)
+    table.add_column("Entry", overflow="fold", ratio=4, min_width=12)
+    table.add_column("Value", justify="right", no_wrap=True, min_width=6)
+    table.add_column("Where", overflow="fold", ratio=3, min_width=10)
+    table.add_column("Source", overflow="fold", ratio=3, min_width=8)
+    for item in found:
+        table.add_row(
+            hub_only_label(item),
+            hub_only_value(item),
+            _link(hub_only_where(item), item.pr_url or item.url),
+            hub_only_source(item),
+        )
+    return table
 
 
 # --- Markdown ------------------------------------------------------------------------------------
@@ -360,6 +433,25 @@ def render_model_markdown(view: ModelReport) -> str:
     if view.skipped:
         out += ["", f"### Not published ({len(view.skipped)})", ""]
         out += [f"- `{item.reason}`: {_md(item.message)}" for item in view.skipped]
+    if view.hub_only:
+        out += ["", f"### {HUB_ONLY_TITLE} ({len(view.hub_only)})", ""]
+        out += _md_table(
+            ["Entry", "Value", "Where", "Source"],
+            (
+                [
+                    _md(hub_only_label(f)),
+                    _md(hub_only_value(f)),
+                    _md_link(hub_only_where(f), f.pr_url or f.url),
+                    _md(hub_only_source(f)),
+                ]
+                for f in view.hub_only
+            ),
+        )
+    if view.unreadable:
+        out += ["", f"### {UNREADABLE_TITLE} ({len(view.unreadable)})", ""]
+        out += [
+            f"- {_md_link(unreadable_where(f), f.url)}: {_md(f.reason)}" for f in view.unreadable
+        ]
     return "\n".join(out) + "\n"
 
 
