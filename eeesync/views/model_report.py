@@ -9,7 +9,7 @@ converter, so it has one schema.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final, Literal, TypeAlias
 
 from rich import box
@@ -196,7 +196,7 @@ def hub_only_where(found: HubOnlyEntry) -> str:
 
 def hub_only_value(found: HubOnlyEntry) -> str:
     entry = found.entry
-    shown, raw = format_score(entry.value), entry.raw_value.strip()
+    shown, raw = format_value(entry.value), entry.raw_value.strip()
     try:
         same = entry.value is not None and float(raw) == entry.value
     except ValueError:

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+from huggingface_hub import CommitOperationAdd, HfApi
 
 from eeesync.cli.main import main
 from eeesync.localhub import LocalHub
-from tests.helpers import AETHER_BF16, AETHER_FP16, MMLU_PRO_022, build_datastore, fixture
+from tests.helpers import (
+    AETHER_BF16,
+    AETHER_FP16,
+    MMLU_PRO_022,
+    build_datastore,
+    eval_yaml,
+    fixture,
+)
 
 
 @pytest.fixture
@@ -116,3 +125,70 @@ def test_no_collection_anywhere(project: Path, capsys: pytest.CaptureFixture[str
     config.write_text(config.read_text().replace('collections = ["MMLU-Pro"]', ""))
     code, _, err = run(["model", "a/b"], capsys)
     assert code == 1 and "no collection to search" in err and "--all" in err
+
+
+YI = "01-ai/Yi-1.5-34B-Chat"
+
+
+def seed_hub_only(url: str) -> None:
+    """Yi's page: our MMLU-Pro score, an HLE score EEE does not know, a broken file, and an
+    open PR with another unknown entry (plus a copy of the HLE entry, listed once)."""
+    api = HfApi(endpoint=url, token="seed-token")
+    hle = eval_yaml(("cais/hle", "hle", 9.1), notes="no tools")
+    files = {
+        ".eval_results/mmlu_pro.yaml": eval_yaml(("TIGER-Lab/MMLU-Pro", "mmlu_pro", 52.29)),
+        ".eval_results/hle.yaml": hle,
+        ".eval_results/broken.yaml": b"- dataset: {id: [unclosed\n",
+    }
+    api.create_commit(
+        YI, [CommitOperationAdd(path, data) for path, data in files.items()], commit_message="seed"
+    )
+    more = hle + eval_yaml(("cais/hle", "hle_text", 8.0))
+    api.create_commit(
+        YI,
+        [CommitOperationAdd(".eval_results/hle.yaml", more)],
+        commit_message="More HLE",
+        create_pr=True,
+    )
+
+
+def test_hub_entries_the_datastore_does_not_know_and_unreadable_files(
+    project: Path, localhub: LocalHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_hub_only(localhub.url)
+    code, out, err = run(["model", YI, "--format", "json"], capsys)
+    assert code == 0, err
+    data = json.loads(out)
+    only = [
+        (f["location"], f["pr_num"], f["entry"]["dataset_id"], f["entry"]["task_id"])
+        for f in data["hub_only"]
+    ]
+    assert only == [("main", None, "cais/hle", "hle"), ("pr", 1, "cais/hle", "hle_text")]
+    (broken,) = data["unreadable"]
+    assert broken["location"] == "main" and broken["path"] == ".eval_results/broken.yaml"
+    assert "invalid YAML" in broken["reason"]
+    published = [r for g in data["groups"] for r in g["rows"] if r["hub"] is not None]
+    assert [r["hub"]["status"] for r in published] == ["already_present"]
+
+    code, out, _ = run(["model", YI], capsys)
+    assert code == 0
+    assert "On the Hub, not in the datastore (2)" in out
+    assert "cais/hle/hle (no tools)" in out and "PR #1 · hle.yaml" in out
+    assert re.search(r"cais/hle/hle_text +8 +PR #1", out)  # 8.0 as written is the same 8
+    assert "Unreadable eval files (1)" in out
+    assert "main · .eval_results/broken.yaml" in out and "invalid YAML" in out
+
+    code, out, _ = run(["model", YI, "--format", "markdown"], capsys)
+    assert code == 0
+    assert "### On the Hub, not in the datastore (2)" in out
+    assert "### Unreadable eval files (1)" in out
+
+
+def test_no_hub_only_section_when_the_page_holds_only_what_eee_knows(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["model", YI], capsys)
+    assert code == 0
+    assert "not in the datastore" not in out and "Unreadable" not in out
+    data = json.loads(run(["model", YI, "--format", "json"], capsys)[1])
+    assert data["hub_only"] == [] and data["unreadable"] == []
