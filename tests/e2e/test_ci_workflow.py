@@ -277,6 +277,7 @@ def test_the_workflow_loop_against_the_local_hub(
 
     # 3. The merge: apply exactly the committed plan (it has no journal yet), naming the PR.
     assert not journal_path(plan_path).exists()
+    assert git(repo, "status", "--porcelain") == ""  # what apply reads is what was committed
     apply_inv = invocation(apply_cmd, {"PLAN": plan_inv.env["PLAN"], "PR_REF": PR_REF})
     code, out = run(apply_inv, repo, capsys)
     assert code == 0, out
