@@ -59,7 +59,16 @@ from eeesync.datastore.bulk import gc_paused
 from eeesync.datastore.reasons import DATASTORE_REASONS
 from eeesync.datastore.records import ModelInfo, Record, Result, result_subset
 from eeesync.plan.model import SOURCE_NAME, DesiredEntry, EvalEntry, Provenance, SkippedItem
-from eeesync.registry import Benchmark, Registry, TaskCheck, Variant, remember, tokens
+from eeesync.registry import (
+    Benchmark,
+    Registry,
+    TaskCheck,
+    Variant,
+    normalise_name,
+    remember,
+    tokens,
+)
+from eeesync.setups import setup_notes
 
 if TYPE_CHECKING:
     from eeesync.config import Config
@@ -69,6 +78,7 @@ MAPPING_REASONS: dict[str, str] = {
     "invalid_model_id": "model_info.id is not a valid Hub repo id (e.g. `../../x`)",
     "api_only_model": "the model is API-only / closed weights: it has no Hub repo to update",
     "ambiguous_result": "several results match one benchmark and none is a preferred metric",
+    "sub_score_only": "the record has only subject/category scores of the benchmark, no overall",
     "variant_unknown": "the result does not say which variant (e.g. GPQA diamond/main) it is",
     "variant_conflict": "the result names two different variants",
     "missing_score": "score_details.score is missing",
@@ -93,6 +103,8 @@ _EPOCH_RE = re.compile(r"^\d{1,12}(?:\.\d+)?$")
 _EPOCH_MAX = 4102444800.0  # 2100-01-01: anything later is not an evaluation date
 _OPEN_WORDS = frozenset({"open", "public", "opensource"})
 _CLOSED_WORDS = frozenset({"closed", "proprietary", "api", "private", "commercial"})
+#: metric units that are not a score (llm-stats writes a cost next to the score, in usd)
+_SCORE_UNITS = _PERCENT_UNITS | _PROPORTION_UNITS
 
 
 @attrs.frozen
@@ -191,15 +203,26 @@ def check_model_id(raw_id: str) -> str:
 
 
 def api_only_reason(model: ModelInfo, providers: Sequence[str]) -> str | None:
-    """Why the model is API-only (for people), or None when it may have a Hub repo."""
+    """Why the model is API-only (for people), or None when it may have a Hub repo.
+
+    Schema 0.3 facts first: `model_availability` `open_weights` → has weights, `closed_weights`
+    (or any closed/proprietary/api word) → API-only; `deployment_type` `self_deployed` → the
+    evaluator ran the weights itself, so they exist; `externally_managed` (a hosted endpoint,
+    which serves open models too) and `unknown` say nothing, like an absent value. Only then the
+    configured provider namespaces (`openai/gpt-oss*` stays: open weights).
+    """
     availability = set(tokens(model.availability))
-    if availability & _OPEN_WORDS or {"weights"} <= availability - _CLOSED_WORDS:
+    if availability & _OPEN_WORDS:
         return None  # the record says open weights: the provider list does not overrule it
     if availability & _CLOSED_WORDS:
         return f"model_availability is {model.availability!r}"
+    if "weights" in availability:
+        return None  # e.g. "weights_available"
     deployment = set(tokens(model.deployment_type))
     if deployment & {"closed", "proprietary"} or {"api", "only"} <= deployment:
         return f"deployment_type is {model.deployment_type!r}"
+    if {"self", "deployed"} <= deployment or deployment & {"local", "selfhosted"}:
+        return None  # the evaluator ran the weights: they exist
     model_id = model.id.strip().lower()
     if model_id.startswith("openai/gpt-oss"):
         return None  # OpenAI's open-weights models live on the Hub
@@ -394,6 +417,38 @@ def detect_variant(benchmark: Benchmark, record: Record, result: Mapping[str, An
     return choose_variant(benchmark, hf_repo, hints, record.source.name)
 
 
+def _is_score(result: Mapping[str, Any]) -> bool:
+    """False for a result whose unit says it is not a score (a cost in usd, seconds, …)."""
+    metric = result.get("metric_config")
+    unit = metric.get("metric_unit") if isinstance(metric, dict) else None
+    return not isinstance(unit, str) or not unit.strip() or unit.strip().lower() in _SCORE_UNITS
+
+
+def _names(result: Mapping[str, Any]) -> tuple[str, str, str, str]:
+    """(result id, metric id, dataset name, evaluation name) of a raw result, "" when absent."""
+    metric, source = result.get("metric_config"), result.get("source_data")
+    values = (
+        result.get("evaluation_result_id"),
+        metric.get("metric_id") if isinstance(metric, dict) else None,
+        source.get("dataset_name") if isinstance(source, dict) else None,
+        result.get("evaluation_name"),
+    )
+    a, b, c, d = (v.strip() if isinstance(v, str) else "" for v in values)
+    return a, b, c, d
+
+
+def _is_sub_score(target: _Target, texts: tuple[str, str, str, str]) -> bool:
+    """A sub-score names a subject/category (a `sub_scores` glob) and is not the overall score
+    (a preferred metric id, or one of the benchmark's dataset names)."""
+    result_id, metric_id, dataset_name, _ = texts
+    if result_id.lower() in target.ranks or metric_id.lower() in target.ranks:
+        return False
+    if dataset_name and normalise_name(dataset_name) in target.names:
+        return False
+    lowered = [" ".join(t.lower().split()) for t in texts if t]
+    return any(fnmatchcase(text, glob) for glob in target.sub_globs for text in lowered)
+
+
 def _lower_is_better(result: Mapping[str, Any]) -> bool:
     metric = result.get("metric_config")
     return isinstance(metric, dict) and metric.get("lower_is_better") is True
@@ -422,8 +477,10 @@ class _Target:
     task_id: str
     task_aliases: tuple[str, ...]
     file_path: str
-    notes: str | None
+    notes: str | None  # the variant's notes (setup facts are added per result)
     ranks: Mapping[str, int]  # preferred metric id (lower-cased) → rank, best first
+    names: frozenset[str]  # the benchmark's dataset_names, normalised (overall scores)
+    sub_globs: tuple[str, ...]  # `sub_scores`, lower-cased
 
     @classmethod
     def of(cls, benchmark: Benchmark, variant: Variant | None) -> _Target:
@@ -439,6 +496,8 @@ class _Target:
             file_path=f".eval_results/{name}",
             notes=variant.notes if variant else None,
             ranks=ranks,
+            names=frozenset(normalise_name(n) for n in benchmark.dataset_names),
+            sub_globs=tuple(g.lower() for g in benchmark.sub_scores),
         )
 
 
@@ -469,6 +528,7 @@ class _Mapper:
         attrs.field(factory=dict)
     )
     _targets: dict[tuple[str, str | None], _Target] = attrs.field(factory=dict)
+    _sub_cache: dict[tuple[str, ...], bool] = attrs.field(factory=dict)
 
     def skip(
         self, record: Record, reason: str, message: str, benchmark: str = "", model_id: str = ""
@@ -589,24 +649,46 @@ class _Mapper:
     def choose(self, target: _Target, results: list[tuple[int, dict[str, Any]]]) -> Result:
         # Decide on the raw dicts and build a `Result` only for the winner: a record such as
         # the MMLU-Pro leaderboard's has 15 matching results, and one is published.
-        if len(results) == 1:
-            return Result.from_raw(*results[0])
-        usable = [(i, raw) for i, raw in results if not _lower_is_better(raw)]
+        scores = [(i, raw) for i, raw in results if _is_score(raw)] or results
+        if target.sub_globs:
+            overall = [(i, raw) for i, raw in scores if not self.sub_score(target, raw)]
+            if not overall:
+                labels = [Result.from_raw(i, raw).label for i, raw in scores[:4]]
+                shown = ", ".join(labels) + (" …" if len(scores) > 4 else "")
+                raise NotPublishable(
+                    "sub_score_only",
+                    f"only subject/category scores of {target.benchmark.name} ({shown}): "
+                    "a sub-score is never published as the overall task",
+                )
+            scores = overall
+        if len(scores) == 1:
+            return Result.from_raw(*scores[0])
+        usable = [(i, raw) for i, raw in scores if not _lower_is_better(raw)]
         if len(usable) == 1:
             return Result.from_raw(*usable[0])
-        ranked = [(_preference(raw, target.ranks), i, raw) for i, raw in usable or results]
+        ranked = [(_preference(raw, target.ranks), i, raw) for i, raw in usable or scores]
         best = min((rank for rank, _, _ in ranked if rank is not None), default=None)
         chosen = [(i, raw) for rank, i, raw in ranked if rank is not None and rank == best]
         if best is not None and len(chosen) == 1:
             return Result.from_raw(*chosen[0])
-        labels = [Result.from_raw(i, raw).label for i, raw in results[:6]]
-        shown = ", ".join(labels) + (" …" if len(results) > 6 else "")
+        labels = [Result.from_raw(i, raw).label for i, raw in scores[:6]]
+        shown = ", ".join(labels) + (" …" if len(scores) > 6 else "")
         raise NotPublishable(
             "ambiguous_result",
-            f"{len(results)} results match {target.benchmark.name} ({shown}) and "
+            f"{len(scores)} results match {target.benchmark.name} ({shown}) and "
             f"{'several share' if chosen else 'none is'} a preferred metric "
             f"({', '.join(target.benchmark.preferred_metrics) or 'none configured'})",
         )
+
+    def sub_score(self, target: _Target, raw: Mapping[str, Any]) -> bool:
+        """Whether a result is a subject/category score (`sub_scores`), memoised on its names:
+        the same few ids ("mmlu_pro/biology") repeat in every record of a collection."""
+        texts = _names(raw)
+        key = (target.benchmark.key, *texts)
+        verdict = self._sub_cache.get(key)
+        if verdict is None:
+            verdict = remember(self._sub_cache, key, _is_sub_score(target, texts))
+        return verdict
 
     def task_for(self, target: _Target) -> tuple[str, tuple[str, ...]]:
         """(the task id to write, the target's other ids). Raises `NotPublishable`."""
@@ -641,6 +723,21 @@ class _Mapper:
             retrieved = parse_timestamp(record.retrieved_timestamp)
             instant = _iso(retrieved) if retrieved else ""
         task_id, aliases = self.task_for(target)
+        benchmark = target.benchmark
+        notes = (
+            setup_notes(
+                record.raw,
+                result.raw,
+                benchmark.setup,
+                benchmark.default_setup,
+                prefix=target.notes,
+                assumed_prompt=dict(benchmark.source_setups).get(record.source.name.lower(), "")
+                if benchmark.source_setups
+                else "",
+            )
+            if benchmark.setup
+            else target.notes
+        )
         row = record.row
         url = self.locator.blob_url(row.object_path, web_base=self.options.web_base)
         hub_entry = EvalResultEntry(
@@ -650,7 +747,7 @@ class _Mapper:
             date=date,
             source_url=url,
             source_name=SOURCE_NAME,
-            notes=target.notes,
+            notes=notes,
         )
         return DesiredEntry(
             repo_id=repo_id,
@@ -658,6 +755,7 @@ class _Mapper:
             file_path=target.file_path,
             entry=from_eval_result_entry(hub_entry),
             task_aliases=aliases,
+            dataset_aliases=benchmark.dataset_aliases,
             provenance=Provenance(
                 collection=row.collection,
                 line=row.line,

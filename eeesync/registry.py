@@ -31,6 +31,7 @@ from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]
 
 from eeesync.errors import RegistryError
+from eeesync.setups import FACTS
 from eeesync.validation import Path_, check, file_locator, non_empty_strings, structure
 
 Scale = Literal["auto", "proportion", "percent"]
@@ -85,6 +86,11 @@ class Benchmark:
     variants: tuple[Variant, ...] = ()
     default_variant: str | None = None
     source_variants: tuple[tuple[str, str], ...] = ()  # (source name or hf_repo, variant)
+    dataset_aliases: tuple[str, ...] = ()  # other Hub ids of the same benchmark dataset
+    sub_scores: tuple[str, ...] = ()  # globs naming a subject/category score, never the task
+    setup: tuple[str, ...] = ()  # setup facts (eeesync.setups.FACTS) that make up `notes`
+    default_setup: tuple[str, ...] = ()  # fact texts that are the benchmark's default setup
+    source_setups: tuple[tuple[str, str], ...] = ()  # (source name, prompt fact it runs)
 
     @property
     def file_path(self) -> str:
@@ -145,6 +151,7 @@ class _Lookup:
     by_name: dict[str, tuple[Benchmark, ...]]
     by_metric: dict[str, tuple[Benchmark, ...]]
     url_globs: tuple[tuple[str, Benchmark], ...]
+    name_globs: tuple[tuple[str, Benchmark], ...]  # `sub_scores`, for names only
 
     @classmethod
     def build(cls, benchmarks: Sequence[Benchmark]) -> _Lookup:
@@ -167,6 +174,7 @@ class _Lookup:
             by_name=index((normalise_name(n), b) for b in benchmarks for n in b.dataset_names),
             by_metric=index((m.lower(), b) for b in benchmarks for m in b.preferred_metrics),
             url_globs=tuple((g.lower(), b) for b in benchmarks for g in b.dataset_urls),
+            name_globs=tuple((g.lower(), b) for b in benchmarks for g in b.sub_scores),
         )
 
     #: Memos keyed by the raw strings records use (they repeat across thousands of records),
@@ -217,7 +225,7 @@ class _Lookup:
         if name.__class__ is str:
             named = self.memo_name.get(name)
             if named is None:
-                named = self.by_name.get(normalise_name(name), ())
+                named = self.by_name.get(normalise_name(name), ()) or self._find_glob(name)
                 remember(self.memo_name, name, named)
             if named:
                 return named
@@ -233,6 +241,13 @@ class _Lookup:
                     if by_metric:
                         return by_metric
         return ()
+
+    def _find_glob(self, name: str) -> tuple[Benchmark, ...]:
+        """A dataset name that names a sub-score ("MMLU Pro - Biology"): recognised, so the
+        mapping can say why it is not published instead of calling it unmatched."""
+        lowered = " ".join(name.lower().split())
+        found = tuple(b for glob, b in self.name_globs if fnmatchcase(lowered, glob))
+        return tuple(dict.fromkeys(found))
 
     def _find_url(self, url: str) -> tuple[Benchmark, ...]:
         lowered = url.strip().lower().rstrip("/")
@@ -302,6 +317,16 @@ class BenchmarkTable:
     variants: dict[str, VariantTable] | None = None
     default_variant: str | None = None
     source_variants: dict[str, str] | None = None
+    dataset_aliases: _Strings = attrs.field(default=None, validator=_NON_EMPTY)
+    sub_scores: _Strings = attrs.field(default=None, validator=_NON_EMPTY)
+    setup: _Strings = attrs.field(default=None, validator=_NON_EMPTY)
+    default_setup: _Strings = attrs.field(default=None, validator=_NON_EMPTY)
+    source_setups: dict[str, str] | None = attrs.field(
+        default=None,
+        validator=check(
+            lambda v: all(t.strip() for t in v.values()), "values must be non-empty setup texts"
+        ),
+    )
     enabled: bool | None = None
 
 
@@ -437,6 +462,20 @@ def _build(key: str, table: BenchmarkTable, fail: Any) -> Benchmark:
     task_id = table.task_id or (variants[0].task_id if variants else "")
     if not task_id:
         raise fail("task_id is required", "task_id")
+    setup = _strings(table.setup)
+    unknown = [fact for fact in setup if fact not in FACTS]
+    if unknown:
+        raise fail(
+            f"unknown setup fact {unknown[0]!r}; expected one of {', '.join(FACTS)}", "setup"
+        )
+    aliases = _strings(table.dataset_aliases)
+    for alias in aliases:
+        try:
+            validate_repo_id(alias)
+        except HFValidationError as exc:
+            raise fail(
+                f"{alias!r} is not a valid Hub dataset id: {exc}", "dataset_aliases"
+            ) from exc
     benchmark = Benchmark(
         key=key,
         name=(table.name or "").strip(),
@@ -453,6 +492,13 @@ def _build(key: str, table: BenchmarkTable, fail: Any) -> Benchmark:
         variants=tuple(variants),
         default_variant=default_variant,
         source_variants=tuple(sorted(source_variants)),
+        dataset_aliases=tuple(a for a in aliases if a.lower() != dataset_id.lower()),
+        sub_scores=_strings(table.sub_scores),
+        setup=setup,
+        default_setup=_strings(table.default_setup),
+        source_setups=tuple(
+            sorted((k.strip().lower(), v.strip()) for k, v in (table.source_setups or {}).items())
+        ),
     )
     if not (
         benchmark.hf_repos
@@ -460,6 +506,7 @@ def _build(key: str, table: BenchmarkTable, fail: Any) -> Benchmark:
         or benchmark.dataset_names
         or benchmark.dataset_urls
         or benchmark.preferred_metrics
+        or benchmark.sub_scores
     ):
         raise fail("needs at least one recogniser (hf_repos, dataset_names, dataset_urls, …)")
     return benchmark

@@ -294,6 +294,17 @@ SKIPS: list[tuple[str, dict[str, Any]]] = [
     ("api_only_model", with_model("google/gemini-1.5-pro")),
     ("api_only_model", with_model("acme/model", model_availability="closed_api")),
     ("api_only_model", with_model("acme/model", deployment_type="api_only")),
+    # schema 0.3: closed_weights is API-only (the word "weights" must not read as open)
+    ("api_only_model", with_model("acme/model", model_availability="closed_weights")),
+    (
+        "api_only_model",
+        with_model(
+            "acme/model", model_availability="closed_weights", deployment_type="self_deployed"
+        ),
+    ),
+    # externally_managed / unknown say nothing: the provider list still decides
+    ("api_only_model", with_model("openai/o3-mini", deployment_type="externally_managed")),
+    ("api_only_model", with_model("anthropic/claude-x", deployment_type="unknown")),
     ("ambiguous_result", second_mmlu(mmlu_record(result_id="mmlu_pro/biology"), "mmlu_pro/law")),
     ("ambiguous_result", second_mmlu(mmlu_record(), "mmlu-pro::chain-of-thought-correctness")),
     ("missing_score", with_result(score_details={})),
@@ -369,6 +380,13 @@ def test_open_weights_are_not_api_only() -> None:
         with_model("openai/some-model", model_availability="open_weights"),
         with_model("mistralai/Mistral-7B-v0.1"),
         with_model("google/gemma-2b-it"),
+        # schema 0.3: the evaluator ran the weights itself, so they exist
+        with_model("mistral/open-model", deployment_type="self_deployed"),
+        with_model(
+            "acme/model", model_availability="open_weights", deployment_type="externally_managed"
+        ),
+        with_model("acme/model", deployment_type="externally_managed"),
+        with_model("acme/model", model_availability="unknown", deployment_type="unknown"),
     ):
         assert len(run(make_record(record)).desired) == 1
     custom = run(make_record(with_model("acme/model")), api_only_providers=("acme",))

@@ -26,8 +26,16 @@ from tests.helpers import HELM_CAPABILITIES_MARIN, HELM_LITE_J2, MMLU_PRO_022, l
 
 def test_builtin_benchmarks() -> None:
     registry = load_registry()
-    assert registry.keys() == ("mmlu_pro", "gpqa", "hle", "gsm8k")
-    mmlu, gpqa, hle, gsm8k = registry.benchmarks
+    assert registry.keys() == (
+        "mmlu_pro",
+        "gpqa",
+        "hle",
+        "gsm8k",
+        "swe_bench_verified",
+        "terminal_bench_2",
+        "lexam",
+    )
+    mmlu, gpqa, hle, gsm8k = registry.benchmarks[:4]
     assert (mmlu.dataset_id, mmlu.task_id, mmlu.task_aliases, mmlu.file_path) == (
         "TIGER-Lab/MMLU-Pro",
         "mmlu_pro",
@@ -127,7 +135,15 @@ def test_overrides_change_add_and_remove_benchmarks() -> None:
             },
         }
     )
-    assert registry.keys() == ("mmlu_pro", "gpqa", "gsm8k", "ifeval")
+    assert registry.keys() == (
+        "mmlu_pro",
+        "gpqa",
+        "gsm8k",
+        "swe_bench_verified",
+        "terminal_bench_2",
+        "lexam",
+        "ifeval",
+    )
     assert registry.get("gsm8k").task_id == "default"
     gpqa = registry.get("gpqa")
     assert gpqa.default_variant == "diamond"
@@ -157,6 +173,19 @@ def test_an_override_that_makes_an_alias_the_task_id_drops_it_from_the_aliases()
         ({"gsm8k": {"scale": "logit"}}, "benchmarks.gsm8k.scale", "must be one of"),
         ({"gsm8k": {"task_id": "two words"}}, "benchmarks.gsm8k.task_id", "whitespace"),
         ({"gpqa": {"default_variant": "huge"}}, "benchmarks.gpqa.default_variant", "not one of"),
+        (
+            {"hle": {"setup": ["agent", "mood"]}},
+            "benchmarks.hle.setup",
+            "unknown setup fact 'mood'",
+        ),
+        ({"hle": {"setup": "agent"}}, "benchmarks.hle.setup", "must be a list"),
+        ({"hle": {"dataset_aliases": ["../x"]}}, "benchmarks.hle.dataset_aliases", "not a valid"),
+        ({"hle": {"sub_scores": [""]}}, "benchmarks.hle.sub_scores", "non-empty strings"),
+        (
+            {"mmlu_pro": {"source_setups": {"X": 5}}},
+            "benchmarks.mmlu_pro.source_setups.X",
+            "setup texts",
+        ),
         (
             {"gpqa": {"variants": {"x": {"notes": "n"}}}},
             "benchmarks.gpqa.variants.x.task_id",
@@ -234,6 +263,9 @@ EVAL_YAML = {
     "Idavidrein/gpqa": "tasks:\n  - id: gpqa_diamond\n  - id: gpqa_main\n  - id: gpqa_extended\n",
     "cais/hle": "tasks:\n  - id: hle\n",
     "openai/gsm8k": "tasks:\n  - id: default\n",
+    "SWE-bench/SWE-bench_Verified": "tasks:\n  - id: swe_bench_verified\n",
+    "harborframework/terminal-bench-2.0": "tasks:\n  - id: terminal_bench_2\n",
+    "LEXam-Benchmark/LEXam": "tasks:\n  - id: open_question\n  - id: mcq_4_choices\n",
 }
 
 
@@ -284,7 +316,7 @@ def test_an_eval_yaml_the_hub_fails_to_serve_is_not_a_missing_one(
         s.key: s.error
         for s in check_tasks(load_registry(), read=partial(read_task_ids, hub)).errors()
     }
-    assert set(errors) == {"mmlu_pro", "gpqa", "hle", "gsm8k"}
+    assert set(errors) == set(load_registry().keys())
     for error in errors.values():
         assert "cannot read eval.yaml of" in error and "HTTP 50" in error
         assert "has no eval.yaml" not in error

@@ -65,7 +65,10 @@ def matches(desired: DesiredEntry, existing: HubEntry) -> bool:
     twice. Existing notes, on the other hand, name a setup ("With tools") and must be equal.
     """
     entry = desired.entry
-    if _fold(existing.dataset_id) != _fold(entry.dataset_id):
+    dataset = _fold(existing.dataset_id)
+    if dataset != _fold(entry.dataset_id) and dataset not in {
+        _fold(d) for d in desired.dataset_aliases
+    }:
         return False
     tasks = {_fold(t) for t in (entry.task_id, *desired.task_aliases)}
     if _fold(existing.task_id) not in tasks:

@@ -97,6 +97,7 @@ class DesiredEntry:
     entry: EvalEntry
     task_aliases: tuple[str, ...] = ()  # other task ids that mean the same leaderboard
     provenance: Provenance | None = None
+    dataset_aliases: tuple[str, ...] = ()  # other Hub ids of the same benchmark dataset (1.1)
     raw_value: float | None = None  # the score as recorded, before scaling (for people)
     metric: str = ""  # metric id or name as recorded (for people)
     #: The model id as the record spells it when a reviewed alias (model-aliases.toml) sent the

@@ -285,6 +285,41 @@ def test_an_existing_entry_without_notes_is_the_same_leaderboard_as_ours_with_no
     assert statuses(plan) == [Status.SCORE_CONFLICT]
 
 
+def test_a_setup_entry_meets_hub_entries_by_their_notes() -> None:
+    """How an entry with a setup (notes) meets the Hub's entries (README "Setups and notes"):
+    a note-less Hub entry did not name its setup, so it is the same leaderboard entry as any of
+    ours (same score → already_present, other score → score_conflict for a reviewer, never a
+    second entry shown beside it); a Hub entry with notes matches only the same notes."""
+    agent = "agent: Terminus 2"
+    (plain,) = file("f.yaml", item("Idavidrein/gpqa", "gpqa_diamond", 41.2)).entries
+    (other,) = file(
+        "f.yaml", item("Idavidrein/gpqa", "gpqa_diamond", 41.2, '"agent: Codex"')
+    ).entries
+    (same,) = file(
+        "f.yaml", item("Idavidrein/gpqa", "gpqa_diamond", 41.2, '"AGENT:  terminus 2"')
+    ).entries
+    assert matches(want("gpqa", 41.2, notes=agent), plain)
+    assert not matches(want("gpqa", 41.2, notes=agent), other)
+    assert matches(want("gpqa", 41.2, notes=agent), same)
+    main = file(".eval_results/gpqa.yaml", item("Idavidrein/gpqa", "gpqa_diamond", 41.2))
+    two = [want("gpqa", 41.2, notes=agent), want("gpqa", 30.0, notes="agent: Codex", line=2)]
+    plan = diff_repo(two, state(main), web_base=WEB)
+    assert sorted(statuses(plan)) == sorted([Status.ALREADY_PRESENT, Status.SCORE_CONFLICT])
+    tagged = file(
+        ".eval_results/gpqa.yaml", item("Idavidrein/gpqa", "gpqa_diamond", 41.2, f'"{agent}"')
+    )
+    plan = diff_repo(two, state(tagged), web_base=WEB)
+    assert sorted(statuses(plan)) == sorted([Status.ALREADY_PRESENT, Status.READY])
+
+
+def test_a_dataset_alias_is_the_same_dataset() -> None:
+    ours = attrs.evolve(want("hle", 41.2), dataset_aliases=("CAIS/HLE-alias",))
+    (alias,) = file("f.yaml", item("cais/hle-ALIAS", "hle", 41.2)).entries
+    (unrelated,) = file("f.yaml", item("cais/other", "hle", 41.2)).entries
+    assert matches(ours, alias) and not matches(ours, unrelated)
+    assert not matches(want("hle", 41.2), alias)
+
+
 def test_tolerance_is_configurable() -> None:
     main = file(".eval_results/mmlu_pro.yaml", item("TIGER-Lab/MMLU-Pro", "mmlu_pro", 41.25))
     loose = diff_repo([want(value=41.2)], state(main), tolerance=0.1, web_base=WEB)

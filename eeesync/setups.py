@@ -1,0 +1,188 @@
+"""What a record says about the *setup* of one result: the facts that become an entry's `notes`.
+
+Community Evals keeps two setups of one benchmark apart with `notes` (hf-hub.md; the Hub's own
+entries write `agent: Terminus 2`, "With tools", "high reasoning"; the spec's example is
+"8-shot CoT"), and omits notes for the benchmark's default setup. Each reader below is generic:
+it knows where EEE adapters write one kind of fact, never which benchmark it is reading. Which
+facts make up a benchmark's notes, and which fact texts are its default setup, is registry data
+(`setup` / `default_setup` in `eeesync/benchmarks.toml`).
+
+Facts (the text each one contributes):
+
+* `prompt`    shots and chain-of-thought: a recorded `prompt_style` as written ("5-shot CoT"),
+              else HELM's `use_few_shot` / `use_chain_of_thought` (JSON-quoted strings such as
+              `"true"`) and a shot count → "0-shot CoT", "5-shot", "few-shot CoT", "CoT".
+* `reasoning` `reasoning_effort` "high" → "high reasoning"; `generation_args.reasoning: true`
+              with no effort → "reasoning". "none" / false say nothing.
+* `tools`     a non-empty `agentic_eval_config.available_tools` → "With tools".
+* `agent`     `agent_name` (else the SWE-bench `submission_name`) → "agent: <name>".
+* `source`    the leaderboard's data source (`leaderboard_data_source`: "TIGER-Lab",
+              "Self-Reported") as written.
+
+Pure and cheap: it runs only for the few results that are published.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+#: Every fact name a benchmark's `setup` may list, in the order notes are written.
+FACTS: tuple[str, ...] = ("prompt", "reasoning", "tools", "agent", "source")
+
+_TRUE = frozenset({"true", "yes", "1"})
+_FALSE = frozenset({"false", "no", "0"})
+_NO_EFFORT = frozenset({"", "none", "null", "off", "false", "disabled"})
+
+
+def _map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str:
+    """A recorded value as clean text. HELM writes JSON-quoted strings (`"\\"gpqa_main\\""`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if not isinstance(value, str):
+        return ""
+    text = value.strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        try:
+            decoded = json.loads(text)
+        except ValueError:
+            return text
+        return _text(decoded)
+    return " ".join(text.split())
+
+
+def _first(places: Sequence[Mapping[str, Any]], *keys: str) -> str:
+    for place in places:
+        for key in keys:
+            text = _text(place.get(key))
+            if text:
+                return text
+    return ""
+
+
+class _Where:
+    """The places one result's setup facts are written, looked up once per result."""
+
+    def __init__(self, record: Mapping[str, Any], result: Mapping[str, Any]) -> None:
+        generation = _map(result.get("generation_config"))
+        record_generation = _map(record.get("generation_config"))
+        self.args = _map(generation.get("generation_args")) or _map(
+            record_generation.get("generation_args")
+        )
+        source = _map(result.get("source_data"))
+        metric = _map(result.get("metric_config"))
+        model = _map(record.get("model_info"))
+        meta = _map(record.get("source_metadata"))
+        #: result-level first: a record may hold results run under different settings
+        self.details = (
+            _map(generation.get("additional_details")),
+            _map(source.get("additional_details")),
+            _map(metric.get("additional_details")),
+            _map(record_generation.get("additional_details")),
+            _map(model.get("additional_details")),
+            _map(meta.get("additional_details")),
+        )
+
+
+def _prompt(where: _Where) -> str:
+    style = _first(where.details, "prompt_style", "prompt_setting")
+    if style:
+        return style
+    few_shot = _first(where.details, "use_few_shot").lower()
+    cot = _first(where.details, "use_chain_of_thought", "chain_of_thought", "cot").lower()
+    count = _first(where.details, "num_shots", "n_shots", "num_fewshot", "max_train_instances")
+    shots = ""
+    if few_shot in _FALSE:
+        shots = "0-shot"
+    elif re.fullmatch(r"\d+(?:\.0)?", count):
+        shots = f"{int(float(count))}-shot"
+    elif few_shot in _TRUE:
+        shots = "few-shot"
+    with_cot = cot in _TRUE
+    return " ".join(part for part in (shots, "CoT" if with_cot else "") if part)
+
+
+def _reasoning(where: _Where) -> str:
+    effort = _first(where.details, "reasoning_effort")
+    if effort.lower() not in _NO_EFFORT:
+        return f"{effort} reasoning"
+    if not effort and _text(where.args.get("reasoning")).lower() in _TRUE:
+        return "reasoning"
+    return ""
+
+
+def _tools(where: _Where) -> str:
+    agentic = _map(where.args.get("agentic_eval_config"))
+    tools = agentic.get("available_tools")
+    if isinstance(tools, list) and tools:
+        return "With tools"
+    return "With tools" if _first(where.details, "with_tools", "tool_use").lower() in _TRUE else ""
+
+
+def _agent(where: _Where) -> str:
+    name = _first(where.details, "agent_name", "agent", "submission_name")
+    return f"agent: {name}" if name else ""
+
+
+def _source(where: _Where) -> str:
+    return _first(where.details, "leaderboard_data_source", "data_source")
+
+
+_READERS: dict[str, Callable[[_Where], str]] = {
+    "prompt": _prompt,
+    "reasoning": _reasoning,
+    "tools": _tools,
+    "agent": _agent,
+    "source": _source,
+}
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def setup_facts(
+    record: Mapping[str, Any],
+    result: Mapping[str, Any],
+    facts: Sequence[str],
+    assumed_prompt: str = "",
+) -> tuple[str, ...]:
+    """The texts of `facts` (names from `FACTS`) that the record states, in `FACTS` order.
+    `assumed_prompt` stands for the prompt fact when the record states none (a registry rule
+    for a source known to run one protocol and not to record it)."""
+    if not facts:
+        return ()
+    where = _Where(record, result)
+    found = (
+        (_READERS[name](where) or (assumed_prompt if name == "prompt" else ""))
+        for name in FACTS
+        if name in facts
+    )
+    return tuple(text for text in found if text)
+
+
+def setup_notes(
+    record: Mapping[str, Any],
+    result: Mapping[str, Any],
+    facts: Sequence[str],
+    default: Sequence[str] = (),
+    *,
+    prefix: str | None = None,
+    assumed_prompt: str = "",
+) -> str | None:
+    """The entry's `notes`: `prefix` (a variant's notes) and every stated fact that is not
+    part of the default setup (compared without case or extra spaces), joined with ", ".
+    None when nothing is left: the default setup has no notes."""
+    defaults = {_fold(d) for d in default}
+    parts = [prefix] if prefix else []
+    stated = setup_facts(record, result, facts, assumed_prompt)
+    parts += [f for f in stated if _fold(f) not in defaults]
+    return ", ".join(parts) or None
