@@ -58,7 +58,14 @@ from eeesync.config import DEFAULT_API_ONLY_PROVIDERS
 from eeesync.datastore.bulk import gc_paused
 from eeesync.datastore.reasons import DATASTORE_REASONS
 from eeesync.datastore.records import ModelInfo, Record, Result, result_subset
-from eeesync.plan.model import SOURCE_NAME, DesiredEntry, EvalEntry, Provenance, SkippedItem
+from eeesync.plan.model import (
+    SOURCE_NAME,
+    DesiredEntry,
+    EvalEntry,
+    Provenance,
+    SkippedItem,
+    UnmatchedGroup,
+)
 from eeesync.registry import (
     Benchmark,
     Registry,
@@ -147,6 +154,8 @@ class MappingResult:
     skipped: tuple[SkippedItem, ...]
     records_seen: int = 0
     unmatched_records: int = 0  # no result for any (selected) benchmark: counted, not skipped
+    #: results no benchmark of the registry recognises, per (collection, evaluation name)
+    unmatched: tuple[UnmatchedGroup, ...] = ()
     filtered_out: int = 0  # excluded by the model filter
     duplicates_collapsed: int = 0  # same-value entries merged into one
 
@@ -417,6 +426,25 @@ def detect_variant(benchmark: Benchmark, record: Record, result: Mapping[str, An
     return choose_variant(benchmark, hf_repo, hints, record.source.name)
 
 
+def _display_name(result: Mapping[str, Any]) -> str:
+    """How coverage names an unmatched result: its evaluation name, else its dataset name."""
+    name = result.get("evaluation_name")
+    if name.__class__ is not str or not name.strip():
+        source = result.get("source_data")
+        name = source.get("dataset_name") if source.__class__ is dict else None
+    return " ".join(name.split())[:200] if name.__class__ is str and name.strip() else "(unnamed)"
+
+
+def unmatched_groups(left_behind: Mapping[str, Mapping[str, int]]) -> tuple[UnmatchedGroup, ...]:
+    """Counted groups, most results first (then collection, name): the plan's coverage."""
+    groups = [
+        UnmatchedGroup(collection, name, count)
+        for collection, names in left_behind.items()
+        for name, count in names.items()
+    ]
+    return tuple(sorted(groups, key=lambda g: (-g.results, g.collection, g.evaluation_name)))
+
+
 def _is_score(result: Mapping[str, Any]) -> bool:
     """False for a result whose unit says it is not a score (a cost in usd, seconds, …)."""
     metric = result.get("metric_config")
@@ -529,6 +557,8 @@ class _Mapper:
     )
     _targets: dict[tuple[str, str | None], _Target] = attrs.field(factory=dict)
     _sub_cache: dict[tuple[str, ...], bool] = attrs.field(factory=dict)
+    #: collection → evaluation name → results no benchmark recognises
+    left_behind: dict[str, dict[str, int]] = attrs.field(factory=dict)
 
     def skip(
         self, record: Record, reason: str, message: str, benchmark: str = "", model_id: str = ""
@@ -551,8 +581,16 @@ class _Mapper:
         find = self.registry.find_benchmarks
         wanted = self.options.benchmark_filter
         matches: dict[str, list[_Match]] | None = None
+        unmatched: dict[str, int] | None = None
         for index, raw in enumerate(record.raw_results):
-            for benchmark in find(raw):
+            recognised = find(raw)
+            if not recognised:
+                if unmatched is None:
+                    unmatched = self.left_behind.setdefault(record.row.collection, {})
+                name = _display_name(raw)
+                unmatched[name] = unmatched.get(name, 0) + 1
+                continue
+            for benchmark in recognised:
                 if not wanted or benchmark.key in wanted:
                     if matches is None:
                         matches = {}
@@ -569,8 +607,8 @@ class _Mapper:
             model_id = "" if verdict.reason == "invalid_model_id" else record.model.id.strip()
             self.skip(record, verdict.reason, verdict.message, ", ".join(matches), model_id)
             return
-        for found in matches.values():
-            self.map_benchmark(record, verdict, found[0][0], found)
+        for group in matches.values():
+            self.map_benchmark(record, verdict, group[0][0], group)
 
     def model_verdict(self, model: ModelInfo) -> str | NotPublishable:
         """The repo id to publish to, or why the model has none (invalid id, API-only)."""
@@ -866,6 +904,7 @@ def map_records(
         skipped=tuple(skipped),
         records_seen=mapper.seen,
         unmatched_records=mapper.unmatched,
+        unmatched=unmatched_groups(mapper.left_behind),
         filtered_out=mapper.filtered,
         duplicates_collapsed=collapsed,
     )

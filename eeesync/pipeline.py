@@ -183,7 +183,8 @@ def build_plan(
         inputs=inputs,
         repos=repos,
         skipped=skipped,
-        counts=Counts.of(repos, skipped),
+        counts=Counts.of(repos, skipped, mapped.unmatched),
+        unmatched=mapped.unmatched,
     )
     stats = BuildStats(
         records=mapped.records_seen,

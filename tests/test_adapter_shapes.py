@@ -200,3 +200,23 @@ def test_terminal_bench_alias_dataset_is_recognised_and_matched_as_the_same_data
     assert [b.key for b in registry.find_benchmarks(item)] == ["terminal_bench_2"]
     result = run(*records("terminal_bench_2"), tasks=ALL_TASKS)
     assert {d.dataset_aliases for d in result.desired} == {("terminal-bench/terminal-bench-2.0",)}
+
+
+def test_unmatched_results_are_counted_per_collection_and_name() -> None:
+    result = run(*records("hfopenllm_v2"), *records("helm"), *records("vals_ai"), tasks=ALL_TASKS)
+    groups = {(g.collection, g.evaluation_name): g.results for g in result.unmatched}
+    assert groups == {
+        ("hfopenllm_v2", "IFEval"): 1,
+        ("hfopenllm_v2", "BBH"): 1,
+        ("hfopenllm_v2", "MATH Level 5"): 1,
+        ("hfopenllm_v2", "MUSR"): 1,
+        ("helm", "Mean score"): 1,
+        ("helm", "IFEval"): 1,
+        ("helm", "MMLU"): 1,
+    }  # recognised sub-scores (Vals subjects) and benchmarks are not "unmatched"
+    assert [g.results for g in result.unmatched] == sorted(
+        (g.results for g in result.unmatched), reverse=True
+    )
+    # a benchmark filter leaves the other benchmarks' results recognised, not unmatched
+    only_gpqa = run(*records("helm"), tasks=ALL_TASKS, benchmark_filter=("gpqa",))
+    assert {g.evaluation_name for g in only_gpqa.unmatched} == {"Mean score", "IFEval", "MMLU"}

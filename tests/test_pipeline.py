@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,26 @@ def test_two_spellings_of_one_repo_make_one_repo_plan(tmp_path: Path, localhub: 
     assert repo.repo_id == "ORG/Model"
     assert set(repo.requested_ids) >= {"Org/Model"} and repo.opens_pr
     assert len(repo.files) == 1
+
+
+def test_the_plan_counts_what_no_benchmark_recognised(tmp_path: Path, localhub: LocalHub) -> None:
+    unrecognised = json.loads(mmlu_overall_record("acme/model", 0.5))
+    unrecognised["evaluation_results"][0]["source_data"] = {"hf_repo": "acme/private-bench"}
+    unrecognised["evaluation_results"][0]["evaluation_name"] = "Private Bench"
+    unrecognised["evaluation_id"] += "-other"
+    records = [mmlu_overall_record("acme/model", 0.5), json.dumps(unrecognised).encode()]
+    write_datastore(tmp_path / "ds", {"c": records})
+    HfApi(endpoint=localhub.url, token="x").create_repo("acme/model")
+    config = Config(
+        datastore_input="ds",
+        collections=("c",),
+        endpoint_input=localhub.url,
+        check_tasks=False,
+        cache_dir=tmp_path / ".eeesync",
+        base_dir=tmp_path,
+    )
+    plan = build_plan(config, PlanRequest(), hub=make_hub(localhub)).plan
+    assert [(g.collection, g.evaluation_name, g.results) for g in plan.unmatched] == [
+        ("c", "Private Bench", 1)
+    ]
+    assert plan.counts.unmatched == 1

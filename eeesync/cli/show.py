@@ -29,16 +29,22 @@ HELP = "re-render a saved plan as text, markdown (for a PR description) or JSON"
 #: text, markdown (paste as a PR description) or json (the plan file); `--format`, see cli/main.
 FORMATS = VIEW_FORMATS
 
-_STATUS_NAMES = ", ".join(s.value for s in STATUS_ORDER)
+#: Not an entry status: `--status unmatched` lists the results no benchmark recognised.
+UNMATCHED = "unmatched"
+_STATUS_NAMES = ", ".join([*(s.value for s in STATUS_ORDER), UNMATCHED])
 
 
-def _statuses(text: str) -> list[Status]:
-    """`--status ready,score_conflict` (repeatable): each name must be a known status."""
+def _statuses(text: str) -> list[Status | str]:
+    """`--status ready,score_conflict` (repeatable): each name must be a known status, or
+    `unmatched`."""
     names = [part.strip() for part in text.split(",") if part.strip()]
     if not names:
         raise argparse.ArgumentTypeError(f"empty status; choose from {_STATUS_NAMES}")
-    statuses = []
+    statuses: list[Status | str] = []
     for name in names:
+        if name == UNMATCHED:
+            statuses.append(UNMATCHED)
+            continue
         try:
             statuses.append(Status(name.replace("-", "_")))
         except ValueError:
@@ -88,9 +94,8 @@ def run(args: argparse.Namespace, app: App) -> int:
         raise UserError("--max-bytes applies to --format markdown only")
     path: Path = args.plan if args.plan.is_absolute() else app.cwd / args.plan
     plan = read_plan(path)
-    selected = (
-        None if args.statuses is None else {status for group in args.statuses for status in group}
-    )
+    names = None if args.statuses is None else {s for group in args.statuses for s in group}
+    selected = None if names is None else {s for s in names if isinstance(s, Status)}
     render_plan(
         plan,
         app.console,
@@ -100,5 +105,6 @@ def run(args: argparse.Namespace, app: App) -> int:
         plan_ref=str(args.plan),
         max_bytes=args.max_bytes,
         plan_url=args.plan_url,
+        show_unmatched=names is not None and UNMATCHED in names,
     )
     return 0

@@ -75,16 +75,19 @@ def dumps(data: Any) -> str:
 
 
 def compute_digest(plan: Plan) -> str:
-    data = to_dict(plan)
-    for key in _UNDIGESTED:
-        data.pop(key, None)
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _digest_of(to_dict(plan))
+
+
+def _digest_of(data: dict[str, Any]) -> str:
+    content = {k: v for k, v in data.items() if k not in _UNDIGESTED}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def seal(plan: Plan) -> Plan:
     """Recompute counts and the digest: call once the plan's content is final."""
-    plan = attrs.evolve(plan, counts=model.Counts.of(plan.repos, plan.skipped), digest="")
+    counts = model.Counts.of(plan.repos, plan.skipped, plan.unmatched)
+    plan = attrs.evolve(plan, counts=counts, digest="")
     return attrs.evolve(plan, digest=compute_digest(plan))
 
 
@@ -127,7 +130,9 @@ def parse_plan(text: str, *, source: str = "plan") -> Plan:
             else str(exc)
         )
         raise PlanFileError(f"{source}: not a valid eeesync plan: {detail}") from exc
-    expected = compute_digest(plan)
+    # Over the document as written, not as re-serialised: a 1.0 plan lacks the keys 1.1 added
+    # (read back with their defaults), and a newer minor's unknown keys are covered too.
+    expected = _digest_of(data)
     if plan.digest != expected:
         raise PlanFileError(
             f"{source}: digest mismatch: the file says {plan.digest or '(none)'} but its content "

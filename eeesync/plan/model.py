@@ -14,7 +14,8 @@ import enum
 
 import attrs
 
-#: 1.1: files[].added_span; 1.2: recorded_as, datastore_pinned_by, alias_digest.
+#: 1.1: files[].added_span; 1.2: recorded_as, datastore_pinned_by, alias_digest, and
+#: unmatched[], counts.unmatched, desired.dataset_aliases (coverage, issue 10).
 FORMAT_VERSION = "1.2"
 SOURCE_NAME = "EvalEval"
 
@@ -116,6 +117,16 @@ class SkippedItem:
     object_path: str = ""
     model_id: str = ""
     benchmark: str = ""
+
+
+@attrs.frozen
+class UnmatchedGroup:
+    """Results that no benchmark of the registry recognised, counted per (collection,
+    evaluation name): what the sync leaves behind, without one item per result (1.1)."""
+
+    collection: str
+    evaluation_name: str  # evaluation_name, else source_data.dataset_name, else "(unnamed)"
+    results: int
 
 
 @attrs.frozen
@@ -247,12 +258,18 @@ class Counts:
     repos: int
     prs_to_open: int
     files_to_write: int
+    unmatched: int = 0  # results no benchmark recognised (1.1)
 
     def get(self, status: Status) -> int:
         return self.by_status.get(status.value, 0)
 
     @classmethod
-    def of(cls, repos: tuple[RepoPlan, ...], skipped: tuple[SkippedItem, ...]) -> Counts:
+    def of(
+        cls,
+        repos: tuple[RepoPlan, ...],
+        skipped: tuple[SkippedItem, ...],
+        unmatched: tuple[UnmatchedGroup, ...] = (),
+    ) -> Counts:
         tally = {s.value: 0 for s in STATUS_ORDER}
         for repo in repos:
             for entry in repo.entries:
@@ -263,6 +280,7 @@ class Counts:
             repos=len(repos),
             prs_to_open=sum(1 for r in repos if r.opens_pr),
             files_to_write=sum(len(r.files) for r in repos),
+            unmatched=sum(g.results for g in unmatched),
         )
 
 
@@ -278,6 +296,7 @@ class Plan:
     skipped: tuple[SkippedItem, ...]
     counts: Counts
     digest: str = ""
+    unmatched: tuple[UnmatchedGroup, ...] = ()  # most results first (1.1)
 
     @property
     def has_changes(self) -> bool:

@@ -78,6 +78,7 @@ def render_plan(
     row_limit: int = DEFAULT_ROW_LIMIT,
     max_bytes: int | None = None,
     plan_url: str | None = None,
+    show_unmatched: bool = False,
 ) -> None:
     """Print `plan` to `console` in format `fmt`.
 
@@ -94,6 +95,9 @@ def render_plan(
             `render_markdown`); refused for the other formats.
         plan_url: where the whole plan can be read, linked from the note saying what a
             size limit left out (default: `plan_ref` as plain text).
+        show_unmatched: list every unmatched (collection, evaluation name) group (the summary
+            always counts them and names the largest); json: keep only those groups' list
+            unless `statuses` selects entries too.
 
     Raises:
         ValueError: `fmt` is not one of `FORMATS`, or `max_bytes` with a format but markdown.
@@ -111,6 +115,7 @@ def render_plan(
         row_limit=row_limit,
         max_bytes=max_bytes,
         plan_url=plan_url,
+        show_unmatched=show_unmatched,
     )
     view(plan, console, options)
 

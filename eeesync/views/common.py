@@ -94,6 +94,8 @@ class ViewOptions:
     max_bytes: int | None = None
     #: Where the full plan can be read (a URL), for the note that says what was left out.
     plan_url: str | None = None
+    #: List every unmatched (collection, evaluation name) group (`--status unmatched`).
+    show_unmatched: bool = False
 
     def shows(self, status: Status) -> bool:
         return status in (DEFAULT_STATUSES if self.statuses is None else self.statuses)
@@ -142,6 +144,29 @@ def summary_line(plan: Plan) -> str:
         f"{counts.get(Status.PENDING_PR)} pending in PRs, "
         f"{attention} {'needs' if attention == 1 else 'need'} attention."
     )
+
+
+#: Unmatched (collection, evaluation name) pairs named in every summary.
+UNMATCHED_TOP: Final = 5
+
+
+def coverage_line(plan: Plan, top: int = UNMATCHED_TOP) -> str:
+    """How many results no benchmark recognised, with the largest groups.
+
+    Example: `Coverage: 1,204 results matched no benchmark; top: hfopenllm_v2 · IFEval (301),
+    hfopenllm_v2 · BBH (301).`
+    """
+    total = plan.counts.unmatched
+    if not total:
+        return "Coverage: every result matched a benchmark."
+    shown = ", ".join(
+        f"{g.collection} · {g.evaluation_name} ({g.results:,})" for g in plan.unmatched[:top]
+    )
+    more = f" and {len(plan.unmatched) - top:,} more groups" if len(plan.unmatched) > top else ""
+    return (
+        f"Coverage: {_plural(total, 'result')} matched no benchmark "
+        f"({_plural(len(plan.unmatched), 'group')}); top: {shown}{more}."
+    ).replace(f"{total} result", f"{total:,} result", 1)
 
 
 def progress_summary(plan: Plan, progress: ApplyProgress) -> str:

@@ -18,11 +18,11 @@ from eeesync.plan.model import Counts, Plan, RepoPlan, Status
 from eeesync.views.common import ViewOptions
 
 
-def select_statuses(plan: Plan, statuses: Collection[Status]) -> Plan:
+def select_statuses(plan: Plan, statuses: Collection[Status], *, unmatched: bool = False) -> Plan:
     """The plan restricted to entries with these statuses (repos left empty are dropped).
 
     Files and the PR action belong to `ready` entries, so they go when `ready` is not selected;
-    skipped records stay only when `skipped` is.
+    skipped records stay only when `skipped` is, unmatched groups only when `unmatched` is.
     """
     wanted = frozenset(statuses)
     repos: list[RepoPlan] = []
@@ -35,8 +35,13 @@ def select_statuses(plan: Plan, statuses: Collection[Status]) -> Plan:
         else:
             repos.append(attrs.evolve(repo, entries=entries, files=(), action_id=""))
     skipped = plan.skipped if Status.SKIPPED in wanted else ()
+    groups = plan.unmatched if unmatched else ()
     return attrs.evolve(
-        plan, repos=tuple(repos), skipped=skipped, counts=Counts.of(tuple(repos), skipped)
+        plan,
+        repos=tuple(repos),
+        skipped=skipped,
+        unmatched=groups,
+        counts=Counts.of(tuple(repos), skipped, groups),
     )
 
 
@@ -45,6 +50,7 @@ def render_json(plan: Plan, options: ViewOptions | None = None) -> str:
 
     Apply progress is not part of the plan and is left out (the apply journal holds it).
     """
-    if options is None or options.statuses is None:
+    if options is None or (options.statuses is None and not options.show_unmatched):
         return plan_file.serialize_plan(plan)
-    return plan_file.serialize_plan(select_statuses(plan, options.statuses))
+    statuses = options.statuses if options.statuses is not None else ()
+    return plan_file.serialize_plan(select_statuses(plan, statuses, unmatched=options.show_unmatched))

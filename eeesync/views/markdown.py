@@ -31,6 +31,7 @@ from eeesync.views.common import (
     alias_line,
     attention_count,
     cap,
+    coverage_line,
     datastore_url,
     entries_with,
     entry_label,
@@ -98,6 +99,8 @@ def _document(plan: Plan, options: ViewOptions) -> list[_Part]:
             out += ["", f"## Needs attention ({attention_count(plan)})"]
             attention_heading_done = True
         out += ["", *section]
+    if options.show_unmatched and plan.unmatched:
+        out += ["", *_unmatched(plan)]
     hidden = plan.counts.get(Status.ALREADY_PRESENT)
     if hidden and not options.shows(Status.ALREADY_PRESENT):
         out += ["", f"_{hidden} entries already present on main are not listed._"]
@@ -285,6 +288,21 @@ def _summary(plan: Plan) -> list[str]:
         *lines,
         "",
         f"{plan.counts.repos} model repo{'s' if plan.counts.repos != 1 else ''} audited.",
+        "",
+        _escape(coverage_line(plan)),
+    ]
+
+
+def _unmatched(plan: Plan) -> list[str]:
+    rows = [
+        [_escape(g.collection), _escape(g.evaluation_name), f"{g.results:,}"]
+        for g in plan.unmatched
+    ]
+    table = _table(["Collection", "Evaluation name", "Results"], rows, "llr")
+    return [
+        f"## Unmatched results ({plan.counts.unmatched:,} in {len(plan.unmatched):,} groups)",
+        "",
+        *table,
     ]
 
 

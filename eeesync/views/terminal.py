@@ -34,6 +34,7 @@ from eeesync.views.common import (
     alias_line,
     attention_count,
     cap,
+    coverage_line,
     datastore_url,
     entries_with,
     entry_label,
@@ -90,6 +91,11 @@ def render_terminal(plan: Plan, console: Console, options: ViewOptions | None = 
     console.print(_header(plan))
     console.print()
     console.print(_summary_table(plan))
+    console.print(Text(coverage_line(plan), style="dim" if plan.counts.unmatched else ""))
+    if plan.counts.unmatched and not options.show_unmatched:
+        console.print(
+            Text(f"  eeesync show {options.plan_ref} --status unmatched", "dim"), soft_wrap=True
+        )
     if options.progress is not None:
         console.print(Text(progress_summary(plan, options.progress)))
     attention_heading_done = False
@@ -106,6 +112,9 @@ def render_terminal(plan: Plan, console: Console, options: ViewOptions | None = 
         console.print()
         for part in parts:
             console.print(part)
+    if options.show_unmatched and plan.unmatched:
+        console.print()
+        console.print(_unmatched_table(ctx))
     hidden = plan.counts.get(Status.ALREADY_PRESENT)
     if hidden and not options.shows(Status.ALREADY_PRESENT):
         console.print()
@@ -509,6 +518,24 @@ def _render_skipped(ctx: _Context, status: Status) -> list[RenderableType]:
     )
     count = ctx.plan.counts.get(status)
     return [_title(ctx, status, count), table, *_more(ctx, status, hidden)]
+
+
+def _unmatched_table(ctx: _Context) -> RenderableType:
+    groups = ctx.plan.unmatched
+    table = _fitted_table(
+        ctx.width,
+        [
+            _Col("Collection", min_width=10),
+            _Col("Evaluation name"),
+            _Col("Results", "fixed", "right"),
+        ],
+        [[g.collection, g.evaluation_name, f"{g.results:,}"] for g in groups],
+    )
+    title = Text(
+        f"Unmatched results ({ctx.plan.counts.unmatched:,} in {len(groups):,} groups)",
+        style="bold",
+    )
+    return Group(title, table)
 
 
 _SECTION_RENDERERS: dict[Status, SectionRenderer] = {

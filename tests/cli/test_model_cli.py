@@ -85,7 +85,7 @@ def test_markdown_format_and_named_collections(
     assert code == 0
     assert out.startswith("## Daemontatox/AetherTOT")  # no repo on this Hub: no link
     assert "datastore side only" in out
-    assert "- spread mmlu\\_pro: 2 results, 37.78–38.04 (spread 0.26)" in out
+    assert "- spread mmlu\\_pro (5-shot): 2 results, 37.78–38.04 (spread 0.26)" in out
 
 
 def test_all_collections(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
