@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path.cwd()))
 
-from eeesync.datastore import read_datastore, resolve_locator  # noqa: E402
-from eeesync.mapping import MappingOptions, map_records  # noqa: E402
-from eeesync.registry import load_registry  # noqa: E402
+from eeesync.datastore import read_datastore, resolve_locator
+from eeesync.mapping import MappingOptions, map_records
+from eeesync.registry import load_registry
 
 
 def outcomes(root: Path) -> dict[str, Counter[str]]:
