@@ -57,12 +57,17 @@ def _fold(text: str | None) -> str:
 
 
 def matches(desired: DesiredEntry, existing: HubEntry) -> bool:
-    """Same leaderboard: dataset id (any case), task id or an alias (any case), and notes.
+    """Same leaderboard: dataset id or a dataset alias (any case), task id or an alias (any
+    case), and notes.
 
     An existing entry *without* notes matches ours whatever our notes say: it did not name its
     setup, so ours (e.g. "GPQA Diamond" on task gpqa_diamond, as HF's own note-less GPQA
     entries) is the same score described more precisely; adding it would show a model's score
-    twice. Existing notes, on the other hand, name a setup ("With tools") and must be equal.
+    twice. This holds for setup notes too (`agent: Terminus 2`, "0-shot CoT"): every setup entry
+    of ours meets a note-less Hub entry of the same dataset and task, an equal score is
+    `already_present` and a different one a `score_conflict` for a reviewer, never a second
+    entry beside the unlabelled one. Existing notes, on the other hand, name a setup ("With
+    tools") and must be equal (README "Setups and notes").
     """
     entry = desired.entry
     dataset = _fold(existing.dataset_id)
