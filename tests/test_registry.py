@@ -184,8 +184,9 @@ def test_an_override_that_makes_an_alias_the_task_id_drops_it_from_the_aliases()
         (
             {"mmlu_pro": {"source_setups": {"X": 5}}},
             "benchmarks.mmlu_pro.source_setups.X",
-            "setup texts",
+            "string",
         ),
+        ({"mmlu_pro": {"source_setups": {"X": " "}}}, "benchmarks.mmlu_pro.source_setups", "texts"),
         (
             {"gpqa": {"variants": {"x": {"notes": "n"}}}},
             "benchmarks.gpqa.variants.x.task_id",
