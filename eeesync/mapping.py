@@ -432,16 +432,21 @@ def _display_name(result: Mapping[str, Any]) -> str:
     if name.__class__ is not str or not name.strip():
         source = result.get("source_data")
         name = source.get("dataset_name") if source.__class__ is dict else None
-    return " ".join(name.split())[:200] if name.__class__ is str and name.strip() else "(unnamed)"
+    return name if name.__class__ is str and name.strip() else ""
+
+
+def _clean_name(name: str) -> str:
+    return " ".join(name.split())[:200] or "(unnamed)"
 
 
 def unmatched_groups(left_behind: Mapping[str, Mapping[str, int]]) -> tuple[UnmatchedGroup, ...]:
     """Counted groups, most results first (then collection, name): the plan's coverage."""
-    groups = [
-        UnmatchedGroup(collection, name, count)
-        for collection, names in left_behind.items()
-        for name, count in names.items()
-    ]
+    merged: dict[tuple[str, str], int] = {}
+    for collection, names in left_behind.items():
+        for raw_name, count in names.items():
+            key = (collection, _clean_name(raw_name))
+            merged[key] = merged.get(key, 0) + count
+    groups = [UnmatchedGroup(c, name, count) for (c, name), count in merged.items()]
     return tuple(sorted(groups, key=lambda g: (-g.results, g.collection, g.evaluation_name)))
 
 
@@ -587,7 +592,11 @@ class _Mapper:
             if not recognised:
                 if unmatched is None:
                     unmatched = self.left_behind.setdefault(record.row.collection, {})
-                name = _display_name(raw)
+                # keyed by the raw name (cheap: most results of a scan land here); names are
+                # cleaned once per distinct spelling in `unmatched_groups`
+                name = raw.get("evaluation_name")
+                if name.__class__ is not str or not name:
+                    name = _display_name(raw)
                 unmatched[name] = unmatched.get(name, 0) + 1
                 continue
             for benchmark in recognised:
