@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "progress": 0,
     "tomlkeys": 0,
     "validation": 0,
+    "setups": 0,  # setup facts → notes: read by the mapping, a leaf over raw dicts
     # configuration and the benchmark registry
     "config": 1,
     "registry": 1,
@@ -39,6 +40,7 @@ LAYERS: dict[str, int] = {
     "model_report": 3,
     "suggest": 3,
     "apply": 3,
+    "discover": 3,  # the Hub's official benchmarks against the registry (+ a mapping)
     # rendering and the local Hub server (a test/demo tool the CLI can start)
     "views": 4,
     "localhub": 4,
