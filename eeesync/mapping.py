@@ -462,18 +462,18 @@ def _names(result: Mapping[str, Any]) -> tuple[str, str, str, str]:
     metric, source = result.get("metric_config"), result.get("source_data")
     values = (
         result.get("evaluation_result_id"),
-        metric.get("metric_id") if isinstance(metric, dict) else None,
-        source.get("dataset_name") if isinstance(source, dict) else None,
+        metric.get("metric_id") if metric.__class__ is dict else None,
+        source.get("dataset_name") if source.__class__ is dict else None,
         result.get("evaluation_name"),
     )
-    a, b, c, d = (v.strip() if isinstance(v, str) else "" for v in values)
+    a, b, c, d = (v if v.__class__ is str else "" for v in values)
     return a, b, c, d
 
 
 def _is_sub_score(target: _Target, texts: tuple[str, str, str, str]) -> bool:
     """A sub-score names a subject/category (a `sub_scores` glob) and is not the overall score
     (a preferred metric id, or one of the benchmark's dataset names)."""
-    result_id, metric_id, dataset_name, _ = texts
+    result_id, metric_id, dataset_name, _ = (t.strip() for t in texts)
     if result_id.lower() in target.ranks or metric_id.lower() in target.ranks:
         return False
     if dataset_name and normalise_name(dataset_name) in target.names:
@@ -696,7 +696,25 @@ class _Mapper:
     def choose(self, target: _Target, results: list[tuple[int, dict[str, Any]]]) -> Result:
         # Decide on the raw dicts and build a `Result` only for the winner: a record such as
         # the MMLU-Pro leaderboard's has 15 matching results, and one is published.
-        scores = [(i, raw) for i, raw in results if _is_score(raw)] or results
+        # a cost next to the score (llm-stats) is not a candidate; one result alone is judged
+        # by `scale_score` (a non-score unit is refused there as unknown_scale)
+        if len(results) > 1:
+            # Fast path (the MMLU-Pro leaderboard's 15 results): one usable result is the
+            # best-ranked preferred metric. A preferred metric is the overall score by
+            # definition, so no sub-score check is needed.
+            ranked = [
+                (_preference(raw, target.ranks), i, raw)
+                for i, raw in results
+                if not _lower_is_better(raw)
+            ]
+            best = min((rank for rank, _, _ in ranked if rank is not None), default=None)
+            if best is not None:
+                top = [(i, raw) for rank, i, raw in ranked if rank == best]
+                if len(top) == 1 and _is_score(top[0][1]):
+                    return Result.from_raw(*top[0])
+            scores = [(i, raw) for i, raw in results if _is_score(raw)] or results
+        else:
+            scores = results
         if target.sub_globs:
             overall = [(i, raw) for i, raw in scores if not self.sub_score(target, raw)]
             if not overall:

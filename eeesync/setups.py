@@ -24,6 +24,7 @@ Pure and cheap: it runs only for the few results that are published.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -59,46 +60,81 @@ def _text(value: Any) -> str:
     return " ".join(text.split())
 
 
-def _first(places: Sequence[Mapping[str, Any]], *keys: str) -> str:
-    for place in places:
-        for key in keys:
-            text = _text(place.get(key))
-            if text:
-                return text
-    return ""
+_EMPTY: Mapping[str, Any] = {}
+
+#: Every key a reader looks up in the `additional_details` places below.
+_KEYS = frozenset(
+    {
+        "prompt_style",
+        "prompt_setting",
+        "use_few_shot",
+        "use_chain_of_thought",
+        "chain_of_thought",
+        "cot",
+        "num_shots",
+        "n_shots",
+        "num_fewshot",
+        "max_train_instances",
+        "reasoning_effort",
+        "with_tools",
+        "tool_use",
+        "agent_name",
+        "agent",
+        "submission_name",
+        "leaderboard_data_source",
+        "data_source",
+    }
+)
 
 
 class _Where:
-    """The places one result's setup facts are written, looked up once per result."""
+    """The setup facts of one result, gathered in one pass over the places adapters write
+    them: result-level first (a record may hold results run under different settings), then
+    the record's generation config, model and source metadata."""
 
     def __init__(self, record: Mapping[str, Any], result: Mapping[str, Any]) -> None:
-        generation = _map(result.get("generation_config"))
-        record_generation = _map(record.get("generation_config"))
-        self.args = _map(generation.get("generation_args")) or _map(
-            record_generation.get("generation_args")
-        )
-        source = _map(result.get("source_data"))
-        metric = _map(result.get("metric_config"))
-        model = _map(record.get("model_info"))
-        meta = _map(record.get("source_metadata"))
-        #: result-level first: a record may hold results run under different settings
-        self.details = (
-            _map(generation.get("additional_details")),
-            _map(source.get("additional_details")),
-            _map(metric.get("additional_details")),
-            _map(record_generation.get("additional_details")),
-            _map(model.get("additional_details")),
-            _map(meta.get("additional_details")),
-        )
+        # `x.__class__ is dict` rather than isinstance: this runs for every published entry
+        generation = result.get("generation_config")
+        generation = generation if generation.__class__ is dict else _EMPTY
+        record_generation = record.get("generation_config")
+        record_generation = record_generation if record_generation.__class__ is dict else _EMPTY
+        args = generation.get("generation_args") or record_generation.get("generation_args")
+        self.args: Mapping[str, Any] = args if args.__class__ is dict else _EMPTY
+        found: dict[str, str] = {}
+        for holder in (
+            generation,
+            result.get("source_data"),
+            result.get("metric_config"),
+            record_generation,
+            record.get("model_info"),
+            record.get("source_metadata"),
+        ):
+            place = holder.get("additional_details") if holder.__class__ is dict else None
+            if place.__class__ is dict and place:
+                for key in place.keys() & _KEYS:  # a set operation: most keys are not ours
+                    if key not in found:
+                        text = _text(place[key])
+                        if text:
+                            found[key] = text
+        self.found = found
+
+    def first(self, *keys: str) -> str:
+        for key in keys:
+            text = self.found.get(key)
+            if text:
+                return text
+        return ""
 
 
 def _prompt(where: _Where) -> str:
-    style = _first(where.details, "prompt_style", "prompt_setting")
+    if not where.found:
+        return ""
+    style = where.first("prompt_style", "prompt_setting")
     if style:
         return style
-    few_shot = _first(where.details, "use_few_shot").lower()
-    cot = _first(where.details, "use_chain_of_thought", "chain_of_thought", "cot").lower()
-    count = _first(where.details, "num_shots", "n_shots", "num_fewshot", "max_train_instances")
+    few_shot = where.first("use_few_shot").lower()
+    cot = where.first("use_chain_of_thought", "chain_of_thought", "cot").lower()
+    count = where.first("num_shots", "n_shots", "num_fewshot", "max_train_instances")
     shots = ""
     if few_shot in _FALSE:
         shots = "0-shot"
@@ -111,7 +147,7 @@ def _prompt(where: _Where) -> str:
 
 
 def _reasoning(where: _Where) -> str:
-    effort = _first(where.details, "reasoning_effort")
+    effort = where.first("reasoning_effort")
     if effort.lower() not in _NO_EFFORT:
         return f"{effort} reasoning"
     if not effort and _text(where.args.get("reasoning")).lower() in _TRUE:
@@ -124,16 +160,16 @@ def _tools(where: _Where) -> str:
     tools = agentic.get("available_tools")
     if isinstance(tools, list) and tools:
         return "With tools"
-    return "With tools" if _first(where.details, "with_tools", "tool_use").lower() in _TRUE else ""
+    return "With tools" if where.first("with_tools", "tool_use").lower() in _TRUE else ""
 
 
 def _agent(where: _Where) -> str:
-    name = _first(where.details, "agent_name", "agent", "submission_name")
+    name = where.first("agent_name", "agent", "submission_name")
     return f"agent: {name}" if name else ""
 
 
 def _source(where: _Where) -> str:
-    return _first(where.details, "leaderboard_data_source", "data_source")
+    return where.first("leaderboard_data_source", "data_source")
 
 
 _READERS: dict[str, Callable[[_Where], str]] = {
@@ -149,6 +185,14 @@ def _fold(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+@functools.lru_cache(maxsize=256)
+def _plan(
+    facts: tuple[str, ...], default: tuple[str, ...]
+) -> tuple[tuple[str, ...], frozenset[str]]:
+    """(the facts in notes order, the folded default texts): once per benchmark."""
+    return tuple(name for name in FACTS if name in facts), frozenset(_fold(d) for d in default)
+
+
 def setup_facts(
     record: Mapping[str, Any],
     result: Mapping[str, Any],
@@ -161,12 +205,12 @@ def setup_facts(
     if not facts:
         return ()
     where = _Where(record, result)
-    found = (
-        (_READERS[name](where) or (assumed_prompt if name == "prompt" else ""))
-        for name in FACTS
-        if name in facts
-    )
-    return tuple(text for text in found if text)
+    out = []
+    for name in _plan(tuple(facts), ())[0]:
+        text = _READERS[name](where) or (assumed_prompt if name == "prompt" else "")
+        if text:
+            out.append(text)
+    return tuple(out)
 
 
 def setup_notes(
@@ -181,8 +225,8 @@ def setup_notes(
     """The entry's `notes`: `prefix` (a variant's notes) and every stated fact that is not
     part of the default setup (compared without case or extra spaces), joined with ", ".
     None when nothing is left: the default setup has no notes."""
-    defaults = {_fold(d) for d in default}
+    defaults = _plan(tuple(facts), tuple(default))[1]
     parts = [prefix] if prefix else []
     stated = setup_facts(record, result, facts, assumed_prompt)
-    parts += [f for f in stated if _fold(f) not in defaults]
+    parts += [f for f in stated if f not in defaults and _fold(f) not in defaults]
     return ", ".join(parts) or None
