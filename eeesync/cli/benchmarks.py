@@ -1,9 +1,11 @@
-"""`eeesync benchmarks [--check] [--json]`: show the benchmark registry in effect.
+"""`eeesync benchmarks [--check | --discover [COLLECTION…]] [--format text|json]`: the registry.
 
 Lists the built-in definitions merged with `[benchmarks.<key>]` tables of eeesync.toml.
 `--check` reads each benchmark dataset's `eval.yaml` from the configured Hub (the authority on
 task ids, hf-hub.md §1.2) and exits 1 when a task id (with its aliases) is not defined there or
-an eval.yaml cannot be read.
+an eval.yaml cannot be read. `--discover` lists the Hub's official benchmarks with their eval.yaml
+task ids, marks the ones the registry covers and flags registry entries the Hub no longer lists;
+given collections, it maps them and says how many results each benchmark could map.
 """
 
 from __future__ import annotations
@@ -16,8 +18,14 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from rich.table import Table
 
+from eeesync.cache import ObjectCache
 from eeesync.cli.common import open_hub
+from eeesync.datastore import open_datastore
+from eeesync.datastore.locator import resolve_locator
+from eeesync.discover import Discovery, discover, official_benchmarks
+from eeesync.hub.client import hub_failures
 from eeesync.hub.eval_yaml import read_task_ids
+from eeesync.mapping import MappingOptions, map_records
 from eeesync.registry import Benchmark, Registry, TaskCheck, check_tasks, load_registry
 
 if TYPE_CHECKING:
@@ -34,6 +42,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--check",
         action="store_true",
         help="download each benchmark dataset's eval.yaml and verify the task ids (exit 1 if not)",
+    )
+    parser.add_argument(
+        "--discover",
+        nargs="*",
+        metavar="COLLECTION",
+        help="list the Hub's official benchmarks against the registry; with collections, "
+        "count the results each benchmark could map",
     )
 
 
@@ -81,9 +96,86 @@ def _as_json(registry: Registry, check: TaskCheck | None) -> dict[str, Any]:
     return data
 
 
+def _discover(args: argparse.Namespace, app: App, registry: Registry) -> int:
+    config = app.config()
+    collections: tuple[str, ...] = tuple(args.discover)
+    with open_hub(config) as hub, hub_failures(config.endpoint_input, request="the listing"):
+        official = official_benchmarks(hub)
+        mapped = None
+        if collections:
+            locator = resolve_locator(
+                config.datastore_input,
+                hub=hub,
+                base_dir=config.base_dir,
+                link_repo=config.datastore_link_repo,
+            )
+            scan = open_datastore(
+                locator, list(collections), hub=hub, cache=ObjectCache(config.cache_dir)
+            )
+            mapped = map_records(
+                scan.records(concurrency=config.parallelism),
+                registry,
+                locator,
+                options=MappingOptions.from_config(config, web_base=hub.web_base),
+            )
+        found = discover(
+            registry,
+            official,
+            lambda dataset: read_task_ids(hub, dataset),
+            mapped=mapped,
+            collections=collections,
+        )
+    if args.format == "json":
+        text = json.dumps(attrs.asdict(found), indent=2, sort_keys=True)
+        app.console.print(text, markup=False, highlight=False, soft_wrap=True)
+        return 0
+    _print_discovery(app, found, config.endpoint_input)
+    return 0
+
+
+def _print_discovery(app: App, found: Discovery, endpoint: str) -> None:
+    table = Table(
+        title=f"Official benchmarks on {endpoint} ({len(found.official)})",
+        title_justify="left",
+        show_lines=False,
+    )
+    table.add_column("Dataset", overflow="fold")
+    table.add_column("eval.yaml task ids", overflow="fold")
+    table.add_column("Registry", no_wrap=True)
+    if found.collections:
+        table.add_column("Mapped", justify="right", no_wrap=True)
+        table.add_column("Skipped", justify="right", no_wrap=True)
+    for benchmark in found.official:
+        tasks = (
+            ", ".join(benchmark.task_ids) if not benchmark.error else f"[red]{benchmark.error}[/]"
+        )
+        covered = ", ".join(benchmark.covered_by) or "[yellow]not covered[/]"
+        cells = [benchmark.dataset_id, tasks, covered]
+        if benchmark.coverage is not None:
+            cells += [str(benchmark.coverage.mapped), str(benchmark.coverage.skipped)]
+        table.add_row(*cells)
+    app.console.print(table)
+    for key, dataset in found.not_official:
+        app.console.print(
+            f"[yellow]Registry entry {key} ({dataset}) is not an official benchmark on the Hub.[/]"
+        )
+    if found.collections:
+        app.console.print(
+            f"{found.records_seen:,} records in {', '.join(found.collections)}; "
+            f"{found.unmatched_results:,} results matched no benchmark."
+        )
+    if found.uncovered:
+        app.console.print(
+            f"{len(found.uncovered)} official benchmark(s) have no registry entry: add a "
+            '[benchmarks.<key>] table to eeesync.toml (README "Benchmarks").'
+        )
+
+
 def run(args: argparse.Namespace, app: App) -> int:
     config = app.config()
     registry = load_registry(config.benchmark_overrides, source_path=config.config_path)
+    if args.discover is not None:
+        return _discover(args, app, registry)
     check: TaskCheck | None = None
     if args.check:
         with open_hub(config) as hub:

@@ -53,4 +53,6 @@ def render_json(plan: Plan, options: ViewOptions | None = None) -> str:
     if options is None or (options.statuses is None and not options.show_unmatched):
         return plan_file.serialize_plan(plan)
     statuses = options.statuses if options.statuses is not None else ()
-    return plan_file.serialize_plan(select_statuses(plan, statuses, unmatched=options.show_unmatched))
+    return plan_file.serialize_plan(
+        select_statuses(plan, statuses, unmatched=options.show_unmatched)
+    )

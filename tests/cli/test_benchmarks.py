@@ -10,6 +10,7 @@ import pytest
 
 from eeesync.cli.main import main
 from eeesync.localhub import LocalHub
+from tests.helpers import build_datastore
 from tests.test_registry import EVAL_YAML, seed_eval_yaml
 
 
@@ -92,3 +93,60 @@ def test_check_against_an_unreachable_hub_never_reads_another_hubs_downloads(
     out = capsys.readouterr().out
     assert code == 1 and "All task ids are defined" not in out
     assert f"cannot reach http://127.0.0.1:{port}" in out
+
+
+SHAPES = Path(__file__).parents[1] / "fixtures" / "adapter-shapes"
+OFFICIAL = {
+    **EVAL_YAML,
+    # listed under its other id: the registry's alias covers it
+    "terminal-bench/terminal-bench-2.0": "tasks:\n  - id: terminal_bench_2\n",
+    "allenai/olmOCR-bench": "tasks:\n  - id: overall\n  - id: arxiv_math\n",
+}
+NOT_LISTED = ("openai/gsm8k", "harborframework/terminal-bench-2.0")  # on the Hub, not official
+
+
+def seed_official(localhub: LocalHub) -> None:
+    seed_eval_yaml(localhub, OFFICIAL)
+    for repo_id in OFFICIAL:
+        if repo_id not in NOT_LISTED:
+            localhub.storage.set_official_benchmark(repo_id, repo_type="dataset")
+
+
+def test_discover_lists_official_benchmarks_against_the_registry(
+    tmp_path: Path, localhub: LocalHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_official(localhub)
+    build_datastore(
+        tmp_path / "ds",
+        {
+            adapter: [json.loads(p.read_text()) for p in sorted((SHAPES / adapter).glob("*.json"))]
+            for adapter in ("terminal_bench_2", "hle", "hfopenllm_v2")
+        },
+    )
+    config = write_config(tmp_path, localhub.url, '[datastore]\nlocator = "./ds"\n')
+    argv = ["--config", str(config), "benchmarks", "--discover"]
+    assert main([*argv, "--json"], env={}) == 0
+    data = json.loads(capsys.readouterr().out)
+    listed = {b["dataset_id"]: b for b in data["official"]}
+    assert set(listed) == set(OFFICIAL) - set(NOT_LISTED)
+    assert listed["allenai/olmOCR-bench"]["covered_by"] == []
+    assert listed["allenai/olmOCR-bench"]["task_ids"] == ["overall", "arxiv_math"]
+    assert listed["terminal-bench/terminal-bench-2.0"]["covered_by"] == ["terminal_bench_2"]
+    assert listed["LEXam-Benchmark/LEXam"]["task_ids"] == ["open_question", "mcq_4_choices"]
+    assert all(b["coverage"] is None for b in data["official"])
+    assert data["not_official"] == [["gsm8k", "openai/gsm8k"]]
+
+    # given collections: what each benchmark could map
+    assert main([*argv, "terminal_bench_2", "hle", "hfopenllm_v2", "--json"], env={}) == 0
+    data = json.loads(capsys.readouterr().out)
+    coverage = {b["dataset_id"]: b["coverage"] for b in data["official"]}
+    assert coverage["terminal-bench/terminal-bench-2.0"] == {"mapped": 2, "skipped": 0}
+    assert coverage["cais/hle"] == {"mapped": 1, "skipped": 1}  # one API-only model
+    assert coverage["TIGER-Lab/MMLU-Pro"] == {"mapped": 1, "skipped": 0}
+    assert coverage["Idavidrein/gpqa"] == {"mapped": 0, "skipped": 1}  # no subset
+    assert data["unmatched_results"] == 4 and data["records_seen"] == 5
+
+    assert main([*argv, "hle"], env={"COLUMNS": "120"}) == 0
+    out = capsys.readouterr().out
+    assert "allenai/olmOCR-bench" in out and "not covered" in out
+    assert "Registry entry gsm8k (openai/gsm8k) is not an official benchmark" in out
