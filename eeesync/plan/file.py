@@ -45,7 +45,9 @@ def _make_converter(*, strict: bool) -> cattrs.Converter:
             model.FileChange, converter, added_span=override(omit_if_default=True)
         ),
     )
-    # 1.2's keys likewise: left out when empty, so older plans keep their bytes and digest.
+    # 1.2's keys likewise (incl. the coverage keys of issue 10): left out when empty, so older
+    # plans keep their bytes and digest. Inner classes first: a generated hook binds the hooks
+    # of its fields' types when it is made.
     omit = override(omit_if_default=True)
     converter.register_unstructure_hook(
         model.Inputs,
@@ -55,7 +57,15 @@ def _make_converter(*, strict: bool) -> cattrs.Converter:
     )
     converter.register_unstructure_hook(
         model.DesiredEntry,
-        make_dict_unstructure_fn(model.DesiredEntry, converter, recorded_as=omit),
+        make_dict_unstructure_fn(
+            model.DesiredEntry, converter, recorded_as=omit, dataset_aliases=omit
+        ),
+    )
+    converter.register_unstructure_hook(
+        model.Counts, make_dict_unstructure_fn(model.Counts, converter, unmatched=omit)
+    )
+    converter.register_unstructure_hook(
+        model.Plan, make_dict_unstructure_fn(model.Plan, converter, unmatched=omit)
     )
     return converter
 
