@@ -450,6 +450,16 @@ def unmatched_groups(left_behind: Mapping[str, Mapping[str, int]]) -> tuple[Unma
     return tuple(sorted(groups, key=lambda g: (-g.results, g.collection, g.evaluation_name)))
 
 
+def _assumed_prompt(benchmark: Benchmark, record: Record) -> str:
+    """The benchmark's `source_setups` prompt for the record's source, read from the raw
+    `source_metadata` (building `record.source` for every published entry costs more)."""
+    meta = record.raw.get("source_metadata")
+    name = meta.get("source_name") if meta.__class__ is dict else None
+    if name.__class__ is not str:
+        return ""
+    return dict(benchmark.source_setups).get(name.strip().lower(), "")
+
+
 def _is_score(result: Mapping[str, Any]) -> bool:
     """False for a result whose unit says it is not a score (a cost in usd, seconds, …)."""
     metric = result.get("metric_config")
@@ -796,7 +806,7 @@ class _Mapper:
                 benchmark.setup,
                 benchmark.default_setup,
                 prefix=target.notes,
-                assumed_prompt=dict(benchmark.source_setups).get(record.source.name.lower(), "")
+                assumed_prompt=_assumed_prompt(benchmark, record)
                 if benchmark.source_setups
                 else "",
             )

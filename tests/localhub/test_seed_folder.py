@@ -96,6 +96,9 @@ def test_the_demo_seed_is_valid() -> None:
         "Idavidrein/gpqa",
         "cais/hle",
         "openai/gsm8k",
+        "SWE-bench/SWE-bench_Verified",
+        "harborframework/terminal-bench-2.0",
+        "LEXam-Benchmark/LEXam",
     }
     # The demo's benchmark datasets are the Hub's official benchmarks.
     assert {r.repo_id for r in repos.values() if r.official} == {
@@ -103,6 +106,9 @@ def test_the_demo_seed_is_valid() -> None:
         "Idavidrein/gpqa",
         "cais/hle",
         "openai/gsm8k",
+        "SWE-bench/SWE-bench_Verified",
+        "harborframework/terminal-bench-2.0",
+        "LEXam-Benchmark/LEXam",
     }
     statuses = {pr.status for r in repos.values() for pr in r.prs}
     assert statuses == {"open", "draft", "closed"}
