@@ -98,7 +98,7 @@ class DesiredEntry:
     entry: EvalEntry
     task_aliases: tuple[str, ...] = ()  # other task ids that mean the same leaderboard
     provenance: Provenance | None = None
-    dataset_aliases: tuple[str, ...] = ()  # other Hub ids of the same benchmark dataset (1.1)
+    dataset_aliases: tuple[str, ...] = ()  # other Hub ids of the same benchmark dataset (1.2)
     raw_value: float | None = None  # the score as recorded, before scaling (for people)
     metric: str = ""  # metric id or name as recorded (for people)
     #: The model id as the record spells it when a reviewed alias (model-aliases.toml) sent the
@@ -122,7 +122,7 @@ class SkippedItem:
 @attrs.frozen
 class UnmatchedGroup:
     """Results that no benchmark of the registry recognised, counted per (collection,
-    evaluation name): what the sync leaves behind, without one item per result (1.1)."""
+    evaluation name): what the sync leaves behind, without one item per result (1.2)."""
 
     collection: str
     evaluation_name: str  # evaluation_name, else source_data.dataset_name, else "(unnamed)"
@@ -258,7 +258,7 @@ class Counts:
     repos: int
     prs_to_open: int
     files_to_write: int
-    unmatched: int = 0  # results no benchmark recognised (1.1)
+    unmatched: int = 0  # results no benchmark recognised (1.2)
 
     def get(self, status: Status) -> int:
         return self.by_status.get(status.value, 0)
@@ -296,7 +296,7 @@ class Plan:
     skipped: tuple[SkippedItem, ...]
     counts: Counts
     digest: str = ""
-    unmatched: tuple[UnmatchedGroup, ...] = ()  # most results first (1.1)
+    unmatched: tuple[UnmatchedGroup, ...] = ()  # most results first (1.2)
 
     @property
     def has_changes(self) -> bool:

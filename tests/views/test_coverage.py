@@ -12,7 +12,7 @@ import pytest
 
 from eeesync.cli.main import main
 from eeesync.plan import file as plan_file
-from eeesync.plan.model import Plan, UnmatchedGroup
+from eeesync.plan.model import FORMAT_VERSION, Plan, UnmatchedGroup
 from eeesync.views import render_markdown
 from eeesync.views.common import ViewOptions, coverage_line
 from tests.plan_factory import make_plan
@@ -47,7 +47,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
 
 def test_the_plan_file_carries_counted_groups(plan_path: Path) -> None:
     data = json.loads(plan_path.read_text())
-    assert data["format_version"] == "1.1"
+    assert data["format_version"] == FORMAT_VERSION == "1.2"
     assert data["counts"]["unmatched"] == sum(g.results for g in GROUPS) == 18_175
     assert data["unmatched"][0] == {
         "collection": "hfopenllm_v2",
