@@ -41,7 +41,7 @@ import tomllib
 from collections.abc import Mapping
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from huggingface_hub.errors import HFValidationError
@@ -51,6 +51,9 @@ from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]
 
 from eeesync.errors import ConfigError
 from eeesync.tomlkeys import line_of
+
+if TYPE_CHECKING:
+    from eeesync.config import Config
 
 ALIAS_FILE = "model-aliases.toml"
 _GLOB = re.compile(r"[*?\[]")
@@ -193,6 +196,13 @@ def load_aliases(path: Path | None, *, allow_deployments: tuple[str, ...] = ()) 
         allow_deployments=allowed,
         digest="sha256:" + hashlib.sha256(raw).hexdigest(),
         path=path.name,
+    )
+
+
+def load_configured_aliases(config: Config) -> AliasTable:
+    """The aliases eeesync.toml's `[aliases]` names: what `plan` and `eeesync model` apply."""
+    return load_aliases(
+        config.resolve_path(config.alias_file), allow_deployments=config.allow_deployments
     )
 
 

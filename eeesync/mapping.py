@@ -134,6 +134,7 @@ class MappingOptions:
         web_base: str = "https://huggingface.co",
         benchmark_filter: Sequence[str] = (),
         model_filter: str = "",
+        aliases: AliasTable = NO_ALIASES,
     ) -> MappingOptions:
         return cls(
             duplicates=config.duplicates,
@@ -141,6 +142,7 @@ class MappingOptions:
             web_base=web_base,
             benchmark_filter=tuple(benchmark_filter),
             model_filter=model_filter,
+            aliases=aliases,
         )
 
 

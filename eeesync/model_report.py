@@ -4,7 +4,10 @@ The compute half of `eeesync model MODEL_ID` (the view half is `views/model_repo
 the chosen collections, keeps the records of that model (any letter case), and runs the same
 stages `plan` runs — mapping (`mapping.py`), the audit of that one repo (`hub/audit.py`) and the
 diff (`plan/diff.py`) — so the Hub status shown for a result is exactly what `plan` would do
-with it. Nothing here renders text or writes files.
+with it: the same alias file (`aliases.load_configured_aliases`: a record spelt
+`meta/llama-3.1-8b-instruct` shows under the repo its alias names) and the same backlink check
+(`datastore/links.verify_links`: an entry whose link would not resolve is not published). Nothing
+here renders text or writes files.
 
 Two levels:
 
@@ -20,19 +23,22 @@ plan but would hide from the model view which result of which record is the publ
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from eeesync.aliases import AliasTable, load_configured_aliases
 from eeesync.cache import AuditCache, ObjectCache
 from eeesync.datastore import open_datastore
+from eeesync.datastore.links import LinkCheck, verify_links
 from eeesync.datastore.locator import Locator, resolve_locator
 from eeesync.datastore.records import Record, Result
 from eeesync.errors import HubUnavailableError, UserError
 from eeesync.hub.audit import audit_repo, learn_heads
+from eeesync.hub.client import is_rehearsal_endpoint
 from eeesync.hub.eval_yaml import read_task_ids
 from eeesync.hub.state import EvalFile, HubEntry, RepoState
 from eeesync.mapping import (
@@ -187,6 +193,8 @@ class ModelReport:
     hub_only: tuple[HubOnlyEntry, ...] = ()
     #: The repo's eval files (main and open PRs) that could not be read, with the reason.
     unreadable: tuple[UnreadableFile, ...] = ()
+    #: Recorded ids that a reviewed alias (model-aliases.toml) publishes on this model.
+    aliased_ids: tuple[str, ...] = ()
 
     @property
     def results(self) -> int:
@@ -196,6 +204,15 @@ class ModelReport:
         return sum(
             1 for g in self.groups for r in g.rows if r.hub is not None and r.hub.status is status
         )
+
+
+#: Checks the backlinks of the entries mapping wants (`verify_links` with the run's locator and
+#: Hub bound): the entries that may be published, the rest as skips.
+LinkChecker = Callable[[Sequence[DesiredEntry]], LinkCheck]
+
+
+def _links_hold(desired: Sequence[DesiredEntry]) -> LinkCheck:
+    return LinkCheck(tuple(desired), ())
 
 
 # --- Assembly (pure) -----------------------------------------------------------------------------
@@ -341,16 +358,22 @@ def assemble_model_report(
     collections: Sequence[str],
     datastore: str,
     hub_error: str = "",
+    check_links: LinkChecker = _links_hold,
 ) -> ModelReport:
-    """Build the view from the model's records and its audited repo state (pure).
+    """Build the view from the model's records and its audited repo state (pure, given a pure
+    `check_links`; the default trusts every link).
 
-    `state` None means the Hub could not be asked at all (`hub_error` says why).
+    `state` None means the Hub could not be asked at all (`hub_error` says why). The records'
+    ids are mapped through `options.aliases`, as `plan` maps them.
     """
     whole: MappingResult = map_records(records, registry, locator, options=options, tasks=tasks)
+    # As in `plan`: only entries whose backlink resolves to the mapped bytes may be published.
+    links = check_links(whole.desired)
+    link_skips = _link_skips(whole.desired, links)
     planned: dict[tuple[str, str, str], PlannedEntry] = {}
-    if state is not None and (whole.desired or whole.conflicts):
+    if state is not None and (links.desired or whole.conflicts):
         repo_plan = diff_repo(
-            whole.desired,
+            links.desired,
             state,
             conflicts=whole.conflicts,
             tolerance=tolerance,
@@ -375,7 +398,17 @@ def assemble_model_report(
                 gkey = (len(order) + 1, normalise_name(label))
                 group_info.setdefault(gkey, (label, "", ""))
             grouped[gkey].append(
-                _row(record, result, benchmark, label, mapped, planned, locator, web_base)
+                _row(
+                    record,
+                    result,
+                    benchmark,
+                    label,
+                    mapped,
+                    planned,
+                    link_skips,
+                    locator,
+                    web_base,
+                )
             )
 
     groups = []
@@ -394,17 +427,21 @@ def assemble_model_report(
         groups.append(BenchmarkGroup(name, key, dataset_id, tuple(rows), _spreads(rows)))
 
     record_skips = sorted(
-        {s for s in whole.skipped},
+        {*whole.skipped, *links.skipped},
         key=lambda s: (s.collection, s.line, s.benchmark, s.reason),
     )
     exists = None if state is None or state.error else state.exists
     recorded = tuple(sorted({r.model.id.strip() for r in records}))
+    aliased = tuple(r for r in recorded if options.aliases.find(r) is not None)
     canonical = state.repo_id if state is not None and state.exists and not state.error else ""
-    model_id = canonical or (recorded[0] if recorded else query)
+    own = [r for r in recorded if r not in aliased]
+    fallback = _published_on(options.aliases, aliased[0]) if aliased else query
+    model_id = canonical or (own[0] if own else fallback)
     return ModelReport(
         query=query,
         model_id=model_id,
         recorded_ids=recorded,
+        aliased_ids=aliased,
         hub_exists=exists,
         hub_error=hub_error or (state.error if state is not None else ""),
         hub_url=f"{web_base.rstrip('/')}/{canonical}" if canonical else "",
@@ -495,6 +532,21 @@ def unreadable_files(state: RepoState, web_base: str) -> tuple[UnreadableFile, .
     return tuple(found)
 
 
+def _link_skips(
+    desired: Sequence[DesiredEntry], links: LinkCheck
+) -> dict[tuple[str, str, str], SkippedItem]:
+    """Entry key → why its link failed, for the entries the check dropped."""
+    kept = {_entry_key(e) for e in links.desired}
+    by_object = {s.object_path: s for s in links.skipped}
+    return {
+        _entry_key(e): by_object[e.provenance.object_path]
+        for e in desired
+        if _entry_key(e) not in kept
+        and e.provenance is not None
+        and e.provenance.object_path in by_object
+    }
+
+
 def _row(
     record: Record,
     result: Result,
@@ -502,6 +554,7 @@ def _row(
     group_label: str,
     mapped: _RecordMapping,
     planned: Mapping[tuple[str, str, str], PlannedEntry],
+    link_skips: Mapping[tuple[str, str, str], SkippedItem],
     locator: Locator,
     web_base: str,
 ) -> ResultRow:
@@ -512,8 +565,11 @@ def _row(
     if entry is not None:
         metric = _task_label(entry)
         found = planned.get(_entry_key(entry))
+        link = link_skips.get(_entry_key(entry))
         if found is not None:
             hub = _hub_status(found)
+        elif link is not None:
+            note = f"not published: {link.reason}"
         else:
             note = "the Hub could not be asked"
     else:
@@ -611,14 +667,17 @@ def gather_model_report(
         hub=hub,
         cache=ObjectCache(config.cache_dir),
     )
-    wanted = text.lower()
+    aliases = load_configured_aliases(config)
+    # An aliased id typed as the query means the repo its alias names, as in `plan`.
+    target = _published_on(aliases, text)
+    wanted = target.lower()
     records = [
         r
         for r in scan.records(concurrency=config.parallelism, progress=progress)
-        if r.model.id.strip().lower() == wanted
+        if _published_on(aliases, r.model.id).lower() == wanted
     ]
     registry = load_registry(config.benchmark_overrides, source_path=config.config_path)
-    spellings = sorted({text, *(r.model.id.strip() for r in records)})
+    spellings = sorted({target, *(_published_on(aliases, r.model.id) for r in records)})
     state = _audit_one(hub, spellings, config=config)
     if not records and not state.exists:
         shown = ", ".join(scan.collections) or "(none)"
@@ -644,14 +703,24 @@ def gather_model_report(
         records,
         registry=registry,
         locator=locator,
-        options=MappingOptions.from_config(config, web_base=hub.web_base),
+        options=MappingOptions.from_config(config, web_base=hub.web_base, aliases=aliases),
         tasks=tasks,
         state=state,
         tolerance=config.tolerance,
         web_base=hub.web_base,
         collections=scan.collections,
         datastore=config.datastore_input,
+        check_links=partial(
+            verify_links, locator=locator, hub=hub, rehearsal=is_rehearsal_endpoint(hub.endpoint)
+        ),
     )
+
+
+def _published_on(aliases: AliasTable, model_id: str) -> str:
+    """The repo a model id's results go to: its alias's target (even one refused for a
+    deployment: the view then says why), else the id itself."""
+    found = aliases.find(model_id)
+    return found.target if found is not None else model_id.strip()
 
 
 def _audit_one(hub: Hub, spellings: Sequence[str], *, config: Config) -> RepoState:

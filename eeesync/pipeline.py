@@ -21,7 +21,7 @@ from pathlib import Path
 import attrs
 
 from eeesync import __version__
-from eeesync.aliases import load_aliases
+from eeesync.aliases import load_configured_aliases
 from eeesync.cache import AuditCache, ObjectCache
 from eeesync.config import Config
 from eeesync.datastore import list_collections, open_datastore
@@ -119,9 +119,7 @@ def build_plan(
         locator, collections, hub=hub, cache=ObjectCache(config.cache_dir), force=request.force
     )
     registry = load_registry(config.benchmark_overrides, source_path=config.config_path)
-    aliases = load_aliases(
-        config.resolve_path(config.alias_file), allow_deployments=config.allow_deployments
-    )
+    aliases = load_configured_aliases(config)
     tasks = check_tasks(registry, read=partial(read_task_ids, hub)) if config.check_tasks else None
     mapped = map_records(
         scan.records(concurrency=config.parallelism, progress=progress),

@@ -7,14 +7,18 @@ seeded through its storage API, and the real huggingface_hub client (through `op
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
+from huggingface_hub import HfApi
 from hypothesis import given
 from hypothesis import strategies as st
+from rich.console import Console
 
 from eeesync.cli.common import open_hub
 from eeesync.config import Config
@@ -30,7 +34,20 @@ from eeesync.model_report import (
     gather_model_report,
 )
 from eeesync.plan.model import Status
-from tests.helpers import AETHER_BF16, AETHER_FP16, build_datastore, fixture
+from eeesync.views.model_report import (
+    render_model_json,
+    render_model_markdown,
+    render_model_report,
+)
+from tests.helpers import (
+    AETHER_BF16,
+    AETHER_FP16,
+    build_datastore,
+    fixture,
+    mmlu_overall_record,
+    upload_datastore,
+    write_datastore,
+)
 
 MODEL = "Acme/Model-X"
 
@@ -373,3 +390,121 @@ def test_spread_is_min_max_count_per_metric(pairs: list[tuple[str, float | None]
         spread = spreads[metric]
         assert (spread.count, spread.low, spread.high) == (len(values), min(values), max(values))
         assert spread.width >= 0
+
+
+# --- Model aliases and backlinks: the same rules as `plan` ---------------------------------------
+
+LLAMA = "meta-llama/Llama-3.1-8B-Instruct"
+ALIASES = f"""
+[[alias]]
+from = "meta/llama-3.1-8b-instruct"
+to = "{LLAMA}"
+
+[[alias]]
+from = "meta/llama-3.1-8b-instruct-*"
+to = "{LLAMA}"
+"""
+
+
+@pytest.fixture
+def aliased(tmp_path: Path, localhub: LocalHub) -> Config:
+    """HELM-style ids in the datastore; the Hub repo they mean; an alias file for them."""
+    build_datastore(
+        tmp_path / "ads",
+        {
+            "helm": [
+                record("meta/llama-3.1-8b-instruct", result(*MMLU, 0.44, dataset_name="MMLU-Pro")),
+                record(
+                    "meta/llama-3.1-8b-instruct-turbo",
+                    result(*GSM8K, 0.8),
+                    run=2,
+                ),
+            ]
+        },
+    )
+    localhub.storage.create_repo(LLAMA)
+    (tmp_path / "model-aliases.toml").write_text(ALIASES, encoding="utf-8")
+    return Config(
+        datastore_input=str(tmp_path / "ads"),
+        collections=("helm",),
+        endpoint_input=localhub.url,
+        check_tasks=False,
+        cache_dir=tmp_path / "cache",
+        base_dir=tmp_path,
+        alias_file=tmp_path / "model-aliases.toml",
+    )
+
+
+def _gather(config: Config, query: str) -> ModelReport:
+    with open_hub(config) as hub:
+        return gather_model_report(query, config=config, hub=hub, collections=config.collections)
+
+
+def test_records_an_alias_maps_show_under_its_repo(aliased: Config) -> None:
+    view = _gather(aliased, LLAMA.upper())
+    assert view.model_id == LLAMA and view.hub_exists is True
+    assert view.aliased_ids == ("meta/llama-3.1-8b-instruct", "meta/llama-3.1-8b-instruct-turbo")
+    assert view.records == 2
+    mmlu = published(group(view, "MMLU-Pro"))
+    assert mmlu.hub is not None and mmlu.hub.status is Status.READY
+    assert mmlu.recorded_id == "meta/llama-3.1-8b-instruct"
+    # The -turbo id is a Together deployment: its alias needs the user's permission, as in plan.
+    (gsm8k,) = group(view, "GSM8K")
+    assert gsm8k.hub is None and "deployment_alias_not_allowed" in gsm8k.note
+    # The recorded id typed as the query means the repo its alias names.
+    assert _gather(aliased, "meta/llama-3.1-8b-instruct").model_id == LLAMA
+
+
+def test_a_deployment_alias_the_user_allows_is_published(aliased: Config) -> None:
+    view = _gather(attrs.evolve(aliased, allow_deployments=("together",)), LLAMA)
+    gsm8k = published(group(view, "GSM8K"))
+    assert gsm8k.hub is not None and gsm8k.hub.status is Status.READY
+
+
+def test_without_the_alias_file_the_recorded_ids_are_not_this_model(aliased: Config) -> None:
+    assert aliased.alias_file is not None
+    aliased.alias_file.unlink()
+    view = _gather(aliased, LLAMA)  # the repo exists, but no record names it
+    assert view.records == 0 and view.aliased_ids == ()
+
+
+def test_alias_label_in_every_format(aliased: Config) -> None:
+    view = _gather(aliased, LLAMA)
+    console = Console(record=True, width=200)
+    render_model_report(view, console, "text")
+    recorded = "recorded as meta/llama-3.1-8b-instruct, meta/llama-3.1-8b-instruct-turbo (alias)"
+    assert recorded in console.export_text()
+    assert recorded in render_model_markdown(view)
+    assert '"aliased_ids"' in render_model_json(view)
+
+
+def test_a_link_that_would_not_resolve_is_not_published(tmp_path: Path, localhub: LocalHub) -> None:
+    """A folder pinned to a Hub commit: once the local object differs from the Hub's at that
+    commit, its result is not published, with plan's reason (links verified as `plan` does)."""
+    api = HfApi(endpoint=localhub.url, token="x")
+    folder = write_datastore(tmp_path / "ds", {"c": [mmlu_overall_record(MODEL, 0.5)]})
+    sha = upload_datastore(api, folder, "evaleval/EEE_datastore")
+    api.create_repo(MODEL)
+    config = Config(
+        datastore_input=str(folder),
+        datastore_link_revision=sha,
+        collections=("c",),
+        endpoint_input=localhub.url,
+        check_tasks=False,
+        cache_dir=tmp_path / "cache",
+        base_dir=tmp_path,
+    )
+    (row,) = group(_gather(config, MODEL), "MMLU-Pro")
+    assert row.hub is not None and row.hub.status is Status.READY
+    assert f"/blob/{sha}/" in row.datastore_url
+
+    index = folder / "flat/indexes/by_collection/c.jsonl"
+    (entry,) = [json.loads(line) for line in index.read_text().splitlines()]
+    changed = mmlu_overall_record(MODEL, 0.6)  # the local copy no longer matches the Hub's
+    (folder / entry["object_path"]).write_bytes(changed)
+    entry.update(sha256=hashlib.sha256(changed).hexdigest(), size_bytes=len(changed))
+    index.write_text(json.dumps(entry) + "\n")
+    view = _gather(config, MODEL)
+    (row,) = group(view, "MMLU-Pro")
+    assert row.hub is None and row.note == "not published: source_link_differs"
+    assert [s.reason for s in view.skipped] == ["source_link_differs"]

@@ -221,8 +221,12 @@ UNREADABLE_TITLE: Final = "Unreadable eval files"
 
 
 def recorded_note(view: ModelReport) -> str:
-    others = [r for r in view.recorded_ids if r != view.model_id]
-    return f"recorded as {', '.join(others)}" if others else ""
+    """How the records spell the model: other letter cases, and ids a reviewed alias maps here."""
+    others = [r for r in view.recorded_ids if r != view.model_id and r not in view.aliased_ids]
+    parts = [f"recorded as {', '.join(others)}"] if others else []
+    if view.aliased_ids:
+        parts.append(f"recorded as {', '.join(view.aliased_ids)} (alias)")
+    return "; ".join(parts)
 
 
 # --- Text (rich) ---------------------------------------------------------------------------------

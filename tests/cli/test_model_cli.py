@@ -192,3 +192,18 @@ def test_no_hub_only_section_when_the_page_holds_only_what_eee_knows(
     assert "not in the datastore" not in out and "Unreadable" not in out
     data = json.loads(run(["model", YI, "--format", "json"], capsys)[1])
     assert data["hub_only"] == [] and data["unreadable"] == []
+
+
+def test_the_alias_file_beside_eeesync_toml_applies(
+    project: Path, localhub: LocalHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The record's id names no repo of its own; the reviewed alias sends it to acme/Yi-Chat."""
+    localhub.storage.create_repo("acme/Yi-Chat")
+    (project / "model-aliases.toml").write_text(
+        '[[alias]]\nfrom = "01-ai/yi-1.5-34b-chat"\nto = "acme/Yi-Chat"\n', encoding="utf-8"
+    )
+    code, out, err = run(["model", "acme/yi-chat"], capsys)
+    assert code == 0, err
+    assert "Model acme/Yi-Chat" in out
+    assert "recorded as 01-ai/yi-1.5-34b-chat (alias)" in out
+    assert "absent: plan opens a PR" in out
