@@ -66,7 +66,8 @@ def _cell(value: object) -> str:
 
 
 def pr_description(plan: Plan, repo: RepoPlan) -> str:
-    """The PR body: every entry added with its datastore source, then the machine marker."""
+    """The PR body: every entry added with its datastore source (and, when an alias sent it
+    here, the id EEE records it under), then the machine marker."""
     ready = [e for e in repo.entries if e.status is Status.READY]
     lines = [
         f"Adds {len(ready)} evaluation result(s) from the Every Eval Ever datastore "
@@ -81,10 +82,21 @@ def pr_description(plan: Plan, repo: RepoPlan) -> str:
             planned.desired.provenance.source_url if planned.desired.provenance else ""
         )
         link = f"[record]({source})" if source else ""
+        if planned.desired.recorded_as:
+            # An alias sent it here: name the record's own id so the owner can judge the identity.
+            recorded = f"recorded in EEE as {_cell(planned.desired.recorded_as)}"
+            link = f"{link} · {recorded}" if link else recorded
         lines.append(
             f"| `{_cell(planned.desired.file_path)}` | {_cell(entry.dataset_id)} "
             f"| {_cell(entry.task_id)} | {entry.value:g} | {_cell(entry.notes or '')} | {link} |"
         )
+    if any(e.desired.recorded_as for e in ready):
+        lines += [
+            "",
+            'Entries marked "recorded in EEE as …" are recorded under another model id and are '
+            "published on this repo by a reviewed alias (model-aliases.toml): please check that "
+            "they are results of this model.",
+        ]
     lines += [
         "",
         f"Files: {', '.join(f'`{f.path}`' for f in repo.files)}.",

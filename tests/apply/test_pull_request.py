@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eeesync.apply import Marker, content_hash, parse_markers, pr_description
+from eeesync.plan.model import Status
 from tests import plan_factory as pf
 
 
@@ -42,3 +43,22 @@ def test_content_hash_ignores_file_order_but_not_content() -> None:
     assert content_hash(reordered) == content_hash(repo)
     edited = attrs.evolve(repo.files[0], content=repo.files[0].content + "\n")
     assert content_hash(attrs.evolve(repo, files=(edited, repo.files[1]))) != content_hash(repo)
+
+
+def test_an_aliased_entry_names_the_id_it_is_recorded_under() -> None:
+    plan = pf.make_plan()
+    repo = next(r for r in plan.repos if r.opens_pr)
+    ready = [e for e in repo.entries if e.status is Status.READY]
+    assert ready
+    plain = pr_description(plan, repo)
+    assert "recorded in EEE as" not in plain and "reviewed alias" not in plain
+
+    first = ready[0]
+    aliased = attrs.evolve(first, desired=attrs.evolve(first.desired, recorded_as="meta/x-|-1"))
+    entries = tuple(aliased if e is first else e for e in repo.entries)
+    body = pr_description(plan, attrs.evolve(repo, entries=entries))
+    rows = [line for line in body.splitlines() if line.startswith("|")]
+    (row,) = [line for line in rows if "recorded in EEE as" in line]
+    assert row.startswith(f"| `{first.desired.file_path}` |")
+    assert row.endswith(" · recorded in EEE as meta/x-\\|-1 |")  # escaped: one table cell
+    assert "published on this repo by a reviewed alias" in body
