@@ -31,6 +31,10 @@ file_name = "ifeval.yaml"
 hf_repos = ["google/IFEval"]"""
 
 
+#: Shown commented out: a folder datastore's commit, for when the folder cannot tell.
+LINK_REVISION_EXAMPLE = '"<40-hex commit sha of link_repo>"'
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare this command's flags."""
     parser.add_argument(
@@ -119,6 +123,8 @@ def render_starter_config(*, datastore: str, collections: tuple[str, ...] = ()) 
         _value("collections", list(collections)),
         "# Folder datastores only: the Hub dataset repo that source.url backlinks point at.",
         _value("link_repo", d.datastore_link_repo),
+        "# Folder datastores: the commit of link_repo the folder copies, if it cannot tell.",
+        f"# link_revision = {LINK_REVISION_EXAMPLE}",
         "",
         "[hub]",
         '# The Hub to read and open PRs on. "local:.eeesync/localhub" is an offline local Hub',
@@ -150,6 +156,12 @@ def render_starter_config(*, datastore: str, collections: tuple[str, ...] = ()) 
         "# trail). The cache holds downloaded records and Hub audits; it is safe to delete.",
         _value("plans", d.plan_dir.as_posix()),
         _value("cache", d.cache_dir.as_posix()),
+        "",
+        "[aliases]",
+        "# Reviewed aliases of EEE model ids to Hub repos (`eeesync models suggest` proposes).",
+        _value("file", d.alias_file.as_posix()),
+        '# Providers whose hosted deployment ids may alias to the open repo, e.g. ["together"].',
+        _value("allow_deployments", list(d.allow_deployments)),
         "",
         "# Benchmarks: MMLU-Pro, GPQA, HLE and GSM8K are built in (`eeesync benchmarks` lists",
         "# them). Change one, or add your own without code; the dataset's eval.yaml must define",

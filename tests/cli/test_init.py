@@ -101,3 +101,29 @@ def test_the_commented_benchmark_example_works_when_uncommented(tmp_path: Path) 
     config = load_config(path, env={}, cwd=tmp_path)
     registry = load_registry(config.benchmark_overrides)
     assert registry.get("ifeval").dataset_id == "google/IFEval"
+
+
+def test_aliases_section_and_link_revision_are_explained(tmp_path: Path) -> None:
+    from eeesync.cli.init import LINK_REVISION_EXAMPLE
+
+    text = render_starter_config(datastore="x/y")
+    lines = text.splitlines()
+    data = tomllib.loads(text)
+    assert data["aliases"] == {"file": "model-aliases.toml", "allow_deployments": []}
+    for key in ("file = ", "allow_deployments = "):
+        (at,) = [n for n, line in enumerate(lines) if line.startswith(key)]
+        assert lines[at - 1].startswith("# "), key  # a comment says what it does
+    path = tmp_path / "eeesync.toml"
+    path.write_text(text, "utf-8")
+    config = load_config(path, env={}, cwd=tmp_path)
+    assert config.alias_file == tmp_path / "model-aliases.toml"
+    assert config.allow_deployments == () and config.datastore_link_revision is None
+
+    # link_revision is written commented out under [datastore]; filled in, it loads.
+    commented = f"# link_revision = {LINK_REVISION_EXAMPLE}"
+    at = lines.index(commented)
+    assert lines[at - 1].startswith("# ") and "[datastore]" in lines[:at]
+    assert "link_revision" not in data["datastore"]
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    path.write_text(text.replace(commented, f'link_revision = "{sha}"'), "utf-8")
+    assert load_config(path, env={}, cwd=tmp_path).datastore_link_revision == sha
