@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from functools import cache
 
 from eeesync.plan import file as plan_file
 from eeesync.plan.merge import merge, render_new_file
@@ -32,6 +33,7 @@ from eeesync.plan.model import (
     SkippedItem,
     Status,
 )
+from eeesync.registry import load_registry
 
 HUB = "https://huggingface.co"
 DATASTORE_REPO = "evaleval/EEE_datastore"
@@ -198,6 +200,12 @@ def skipped(reason: str, line: int, message: str = "", model_id: str = "") -> Sk
     )
 
 
+@cache
+def registry_digest() -> str:
+    """The built-in registry's digest: apply checks entries against the registry a plan names."""
+    return load_registry().digest()
+
+
 def inputs(endpoint: str = HUB) -> Inputs:
     return Inputs(
         config_digest="sha256:" + _sha("config"),
@@ -206,7 +214,7 @@ def inputs(endpoint: str = HUB) -> Inputs:
         datastore_repo=DATASTORE_REPO,
         datastore_revision=DATASTORE_SHA,
         indexes=(IndexDigest(collection=COLLECTION, sha256=_sha("index"), rows=1200),),
-        registry_digest="sha256:" + _sha("registry"),
+        registry_digest=registry_digest(),
         endpoint=endpoint,
     )
 

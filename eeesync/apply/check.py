@@ -1,7 +1,10 @@
 """Re-read one repo's Hub state and compare it with the plan's preconditions → `RepoCheck`.
 
 The read-only step apply runs before the confirmation prompt (for every action) and again just
-before writing (when the first check is old, or after a failed POST). It never writes.
+before writing (when the first check is old, a PR appeared meanwhile, or after a failed POST).
+It never writes. The Hub is the only state two runners of one plan share, so this is also
+where a run learns that another one already opened the PR (ours: adopt it; anyone's holding
+the same entries: nothing to open).
 """
 
 from __future__ import annotations
@@ -15,29 +18,40 @@ from typing import Any
 import attrs
 from huggingface_hub.community import DiscussionComment
 from huggingface_hub.hf_api import RepoFile
+from huggingface_hub.utils.sha import git_hash
 
 from eeesync.apply.journal import ActionRecordSummary
 from eeesync.apply.pull_request import content_hash, parse_markers, short_sha
-from eeesync.hub.client import Hub, HubFailure, classify, describe
+from eeesync.apply.validate import Allowed, allowed_for, held_items, kept_problem, plan_problem
+from eeesync.hub.audit import fetch_file
+from eeesync.hub.client import WEB_BASE, Hub, HubFailure, classify, describe
 from eeesync.hub.state import ACTIVE_PR_STATUSES
 from eeesync.plan.model import Plan, RepoPlan
+from eeesync.registry import Registry, load_registry
+
+#: Stands in for a missing token when asking a local Hub who we are: it answers tokenless
+#: requests as its default account, which is who a tokenless apply's PRs are attributed to.
+_LOCAL_PROBE_TOKEN = "eeesync-local-whoami"
 
 
 class CheckState(enum.StrEnum):
     READY = "ready"  # preconditions hold: open the PR
     STALE = "stale"  # the repo moved since the plan: skip, re-plan
-    ADOPT = "adopt"  # a PR with this action's marker already exists: record it
+    ADOPT = "adopt"  # our PR for this action already exists: record it
+    IN_PR = "in_pr"  # an open PR (another run's, anyone's) already holds these entries
     DONE = "done"  # the journal already records a PR (or a no-op) for it
     ERROR = "error"  # the repo could not be read: skip this run
+    REFUSED = "refused"  # the plan's files are not what a plan may write: never written
 
 
 @attrs.frozen
 class FoundPR:
-    """A PR on the Hub that carries this action's marker."""
+    """A PR on the Hub that is this action's (adopt) or already holds its entries (in_pr)."""
 
     num: int
     url: str
     status: str
+    author: str = ""
 
 
 @attrs.frozen
@@ -49,10 +63,39 @@ class RepoCheck:
     state: CheckState
     changes: tuple[str, ...] = ()  # stale: what moved, for people
     found: FoundPR | None = None
-    error: str = ""
+    error: str = ""  # error: why the repo could not be read; refused: why it is not written
     journal: ActionRecordSummary | None = None
     checked_at: float = 0.0  # time.monotonic() of the Hub reads
     network_error: bool = False
+    notes: tuple[str, ...] = ()  # for people: PRs that carry our marker but prove nothing
+    seen_prs: tuple[int, ...] = ()  # open/draft PR numbers when checked (re-listed before POST)
+
+
+@attrs.frozen
+class CheckContext:
+    """What every check of one apply shares: who the token is and what the plan may write."""
+
+    account: str | None  # the token's account (whoami); None: unknown, nothing is adopted
+    allowed: Allowed
+
+    @classmethod
+    def for_plan(cls, hub: Hub, plan: Plan, registry: Registry | None = None) -> CheckContext:
+        registry = registry if registry is not None else load_registry()
+        bases = (hub.web_base, WEB_BASE, hub.endpoint, hub.url)
+        return cls(applying_account(hub), allowed_for(plan, registry, bases))
+
+
+def applying_account(hub: Hub) -> str | None:
+    """The account name of the token apply writes with (None when the Hub cannot say)."""
+    token = hub.api.token
+    if not token and hub.url.startswith(("http://127.", "http://localhost", "http://[::1]")):
+        token = _LOCAL_PROBE_TOKEN
+    try:
+        answer = hub.call(hub.api.whoami, token=token or None)
+    except Exception:  # no token, or the Hub does not say: nothing can be proven ours
+        return None
+    name = answer.get("name") if isinstance(answer, dict) else None
+    return name if isinstance(name, str) and name else None
 
 
 def describe_error(exc: BaseException) -> str:
@@ -67,25 +110,43 @@ def check_repo(
     *,
     index: int = 0,
     journal: ActionRecordSummary | None = None,
+    context: CheckContext | None = None,
 ) -> RepoCheck:
     """Re-read the repo's Hub state and compare it with the plan's preconditions.
 
-    A PR carrying this action's marker wins over everything (it is ours: adopt it, never open
-    a second). Otherwise any difference makes the action stale, with what changed. Reads retry
-    through `Hub.call`; a repo that still cannot be read is an `ERROR` for this run only.
+    First the plan's own files are checked (`validate`): a file a plan may not hold is refused
+    before any Hub read. Then PRs opened since the plan: one that is provably ours (this
+    account, this plan's marker, the planned bytes) is adopted; an open one that already holds
+    our entries (anyone's) means there is nothing to open. Otherwise any difference makes the
+    action stale, with what changed. Reads retry through `Hub.call`; a repo that still cannot
+    be read is an `ERROR` for this run only.
     """
+    context = context or CheckContext.for_plan(hub, plan)
+    notes: list[str] = []
 
     def result(state: CheckState, **kw: Any) -> RepoCheck:
-        return RepoCheck(repo, index, state, journal=journal, checked_at=time.monotonic(), **kw)
+        return RepoCheck(
+            repo,
+            index,
+            state,
+            journal=journal,
+            checked_at=time.monotonic(),
+            notes=tuple(notes),
+            **kw,
+        )
 
     pre = repo.preconditions
     if pre is None:
         return result(CheckState.ERROR, error="the plan holds no preconditions for this repo")
+    problem = plan_problem(repo, context.allowed)
+    if problem is not None:
+        return result(CheckState.REFUSED, error=problem)
     attempted = journal is not None and journal.attempted
     try:
         info = hub.call(hub.api.model_info, repo.repo_id)
         prs = _list_prs(hub, repo.repo_id)
         planned = {p.num: p for p in pre.open_prs}
+        active = tuple(sorted(d.num for d in prs if d.status in ACTIVE_PR_STATUSES))
         # Our own PR can only be one the plan did not know. After an attempt it may already
         # be merged or closed, so look at those too (opened since the plan was made).
         candidates = [
@@ -96,9 +157,12 @@ def check_repo(
                 d.status in ACTIVE_PR_STATUSES or (attempted and _created_after(d, plan.created_at))
             )
         ]
-        found = _find_marked_pr(hub, repo, candidates)
+        found = _find_our_pr(hub, plan, repo, candidates, context.account, notes)
         if found is not None:
-            return result(CheckState.ADOPT, found=found)
+            return result(CheckState.ADOPT, found=found, seen_prs=active)
+        holding = _find_holding_pr(hub, repo, [d for d in candidates if d.num in active])
+        if holding is not None:
+            return result(CheckState.IN_PR, found=holding, seen_prs=active)
         main_sha = info.sha or ""
         heads = _pr_heads(hub, repo.repo_id)
         current = _blob_ids(hub, repo.repo_id, main_sha, [f.path for f in repo.files])
@@ -119,7 +183,7 @@ def check_repo(
     if main_sha != pre.main_sha:
         changes.append(f"main moved {short_sha(pre.main_sha)} → {short_sha(main_sha)}")
     status_now = {d.num: d.status for d in prs}
-    for num in sorted(n for n, s in status_now.items() if s in ACTIVE_PR_STATUSES):
+    for num in active:
         if num not in planned:
             changes.append(f"PR #{num} opened")
     for num, pr in sorted(planned.items()):
@@ -140,8 +204,58 @@ def check_repo(
                 f"{change.path} {what} on main ({short_sha(expected)} → {short_sha(now_blob)})"
             )
     if changes:
-        return result(CheckState.STALE, changes=tuple(changes))
-    return result(CheckState.READY)
+        return result(CheckState.STALE, changes=tuple(changes), seen_prs=active)
+    try:
+        problem = _kept_problem(hub, repo, main_sha)
+    except Exception as exc:  # the main file could not be read: this run only
+        return result(
+            CheckState.ERROR,
+            error=f"could not read the file on main: {describe_error(exc)}",
+            network_error=classify(exc) is HubFailure.UNREACHABLE,
+        )
+    if problem is not None:
+        return result(CheckState.REFUSED, error=problem)
+    return result(CheckState.READY, seen_prs=active)
+
+
+def _kept_problem(hub: Hub, repo: RepoPlan, main_sha: str) -> str | None:
+    """Main's bytes (checked against the planned blob) must be the kept part of each file."""
+    for change in repo.files:
+        text: str | None = None
+        if change.base_blob_id is not None:
+            data = fetch_file(hub, repo.repo_id, change.path, main_sha)
+            if git_hash(data) != change.base_blob_id:
+                return f"{change.path}: the file on main is not the blob the plan was made from"
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                return f"{change.path}: the file on main is not UTF-8 text"
+        problem = kept_problem(change, text)
+        if problem is not None:
+            return problem
+    return None
+
+
+def list_active_prs(hub: Hub, repo_id: str) -> tuple[int, ...]:
+    """The numbers of the repo's open and draft PRs now (one listing, retried)."""
+    return tuple(sorted(d.num for d in _list_prs(hub, repo_id) if d.status in ACTIVE_PR_STATUSES))
+
+
+def twin_of(hub: Hub, repo: RepoPlan, num: int, account: str | None) -> FoundPR | None:
+    """After opening PR #num: the lowest-numbered *other* open PR by this account that holds
+    exactly the same files (a concurrent run's), if it has a lower number than ours."""
+    if account is None:
+        return None
+    for d in sorted(_list_prs(hub, repo.repo_id), key=lambda d: d.num):
+        if d.num >= num:
+            break
+        if (
+            d.status in ACTIVE_PR_STATUSES
+            and d.author == account
+            and _pr_files_equal(hub, repo, d.num)
+        ):
+            return FoundPR(d.num, hub.pr_url(repo.repo_id, d.num), d.status, d.author)
+    return None
 
 
 # --- Hub reads ---------------------------------------------------------------------------------
@@ -179,20 +293,96 @@ def _blob_ids(hub: Hub, repo_id: str, revision: str, paths: Sequence[str]) -> di
     return {item.path: item.blob_id for item in items if isinstance(item, RepoFile)}
 
 
-def _find_marked_pr(hub: Hub, repo: RepoPlan, candidates: Sequence[Any]) -> FoundPR | None:
-    """The first candidate PR whose description carries this action's marker and content."""
+def _find_our_pr(
+    hub: Hub,
+    plan: Plan,
+    repo: RepoPlan,
+    candidates: Sequence[Any],
+    account: str | None,
+    notes: list[str],
+) -> FoundPR | None:
+    """The first candidate PR that is provably this action's: opened by this account, its
+    description carries this plan's marker for this action, and its files are the planned
+    bytes. A marker anywhere else (another account's PR, a comment) proves nothing: noted."""
     content = content_hash(repo)
     for discussion in candidates:
         details = hub.call(hub.api.get_discussion_details, repo.repo_id, discussion.num)
-        for event in details.events:
-            if not isinstance(event, DiscussionComment):
-                continue
-            for marker in parse_markers(event.content or ""):
-                if marker.action == repo.action_id and marker.content == content:
-                    return FoundPR(
-                        discussion.num, hub.pr_url(repo.repo_id, discussion.num), details.status
-                    )
+        comments = [e for e in details.events if isinstance(e, DiscussionComment)]
+        ours = [
+            i
+            for i, event in enumerate(comments)
+            for marker in parse_markers(event.content or "")
+            if marker.plan == plan.digest
+            and marker.action == repo.action_id
+            and marker.content == content
+        ]
+        if not ours:
+            continue
+        num = discussion.num
+        if ours[0] != 0 or comments[0].author != details.author:
+            notes.append(f"a comment on PR #{num} carries this plan's marker: ignored")
+        elif account is None:
+            notes.append(
+                f"PR #{num} carries this plan's marker, but the token's account is unknown "
+                "(no whoami answer): not adopted"
+            )
+        elif details.author != account:
+            notes.append(
+                f"PR #{num} carries this plan's marker but was opened by {details.author}, "
+                f"not {account}: ignored"
+            )
+        elif not _pr_files_equal(hub, repo, num):
+            notes.append(
+                f"PR #{num} carries this plan's marker but its files are not the planned "
+                "bytes: ignored"
+            )
+        else:
+            return FoundPR(num, hub.pr_url(repo.repo_id, num), details.status, details.author)
     return None
+
+
+def _find_holding_pr(hub: Hub, repo: RepoPlan, candidates: Sequence[Any]) -> FoundPR | None:
+    """The lowest-numbered open PR (anyone's) whose files already hold every entry we add."""
+    for discussion in candidates:
+        if _pr_holds_entries(hub, repo, discussion.num):
+            return FoundPR(
+                discussion.num,
+                hub.pr_url(repo.repo_id, discussion.num),
+                discussion.status,
+                discussion.author,
+            )
+    return None
+
+
+def _pr_file(hub: Hub, repo: RepoPlan, num: int, path: str) -> bytes | None:
+    """The file at `refs/pr/num` (None: not there)."""
+    try:
+        return fetch_file(hub, repo.repo_id, path, f"refs/pr/{num}")
+    except Exception as exc:
+        if classify(exc) in (HubFailure.MISSING_ENTRY, HubFailure.MISSING_REVISION):
+            return None
+        raise
+
+
+def _pr_files_equal(hub: Hub, repo: RepoPlan, num: int) -> bool:
+    """Every planned file is byte-identical at `refs/pr/num`."""
+    return all(
+        _pr_file(hub, repo, num, change.path) == change.content.encode("utf-8")
+        for change in repo.files
+    )
+
+
+def _pr_holds_entries(hub: Hub, repo: RepoPlan, num: int) -> bool:
+    """Every entry this action adds is an item of the same file at `refs/pr/num`."""
+    for change in repo.files:
+        data = _pr_file(hub, repo, num, change.path)
+        if data is None:
+            return False
+        if data == change.content.encode("utf-8"):
+            continue
+        if not held_items(change, data):
+            return False
+    return True
 
 
 def _created_after(discussion: Any, iso: str) -> bool:

@@ -50,6 +50,8 @@ class Outcome(enum.StrEnum):
     NOOP = "noop"  # the Hub answered the commit as a no-op (`pr_url` None): nothing opened
     FAILED = "failed"  # the write (or the check before it) failed; a rerun tries again
     STALE = "stale"  # the repo moved since the plan: re-plan
+    IN_PR = "in_pr"  # another open PR (`pr_num`) already holds these entries: nothing opened
+    REFUSED = "refused"  # the plan's files are not what a plan may write: never written
 
 
 class ActionState(enum.StrEnum):
@@ -63,7 +65,7 @@ class ActionState(enum.StrEnum):
 
 
 #: Outcomes after which a rerun never touches the action again.
-TERMINAL_OUTCOMES = frozenset({Outcome.DONE, Outcome.ADOPTED, Outcome.NOOP})
+TERMINAL_OUTCOMES = frozenset({Outcome.DONE, Outcome.ADOPTED, Outcome.NOOP, Outcome.IN_PR})
 
 
 @attrs.frozen
@@ -258,8 +260,9 @@ def summarize(records: Iterable[JournalRecord], plan_digest: str) -> dict[str, A
 
 def _fold(lines: list[JournalRecord]) -> ActionRecordSummary:
     attempted = any(r.event is Event.INTENT for r in lines)
-    # A terminal result anywhere wins: once a PR is recorded, nothing may open another.
-    for record in lines:
+    # A terminal result anywhere wins: once a PR is recorded, nothing may open another. The
+    # last one tells which PR holds the entries (a duplicate we closed names the one kept).
+    for record in reversed(lines):
         if record.event is Event.RESULT and record.outcome in TERMINAL_OUTCOMES:
             state = ActionState.NOOP if record.outcome is Outcome.NOOP else ActionState.DONE
             return ActionRecordSummary(state, record, attempted=attempted)
@@ -268,7 +271,7 @@ def _fold(lines: list[JournalRecord]) -> ActionRecordSummary:
         return ActionRecordSummary(ActionState.PENDING, last, attempted=True)
     if last.outcome is Outcome.STALE:
         return ActionRecordSummary(ActionState.STALE, last, attempted=attempted)
-    if last.outcome is Outcome.FAILED:
+    if last.outcome in (Outcome.FAILED, Outcome.REFUSED):
         return ActionRecordSummary(ActionState.FAILED, last, attempted=attempted)
     return ActionRecordSummary(ActionState.PENDING, last, attempted=attempted)
 

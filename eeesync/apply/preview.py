@@ -12,11 +12,12 @@ from pathlib import Path
 
 import attrs
 
-from eeesync.apply.check import CheckState, RepoCheck, check_repo
+from eeesync.apply.check import CheckContext, CheckState, RepoCheck, check_repo
 from eeesync.apply.journal import ActionState, journal_path, read_journal, summarize
 from eeesync.errors import PlanFileError
 from eeesync.hub.client import Hub, is_rehearsal_endpoint
 from eeesync.plan.model import Plan, RepoPlan
+from eeesync.registry import Registry, load_registry
 
 DEFAULT_PARALLELISM = 4
 #: Journal states after which a rerun never touches the action again.
@@ -30,6 +31,7 @@ class Preview:
     plan: Plan
     plan_path: Path
     checks: tuple[RepoCheck, ...]  # one per PR action, in plan order
+    context: CheckContext | None = None  # the token's account and what the plan may write
 
     def in_state(self, state: CheckState) -> list[RepoCheck]:
         return [c for c in self.checks if c.state is state]
@@ -40,8 +42,10 @@ class Preview:
 
     @property
     def needs_approval(self) -> bool:
-        """Something would be written: a PR opened or a found PR recorded."""
-        return bool(self.to_open or self.in_state(CheckState.ADOPT))
+        """Something would be written: a PR opened, or a found PR recorded in the journal."""
+        return bool(
+            self.to_open or self.in_state(CheckState.ADOPT) or self.in_state(CheckState.IN_PR)
+        )
 
 
 def action_repos(plan: Plan) -> list[RepoPlan]:
@@ -55,20 +59,42 @@ def prepare_apply(
     plan_path: Path,
     *,
     parallelism: int = DEFAULT_PARALLELISM,
+    registry: Registry | None = None,
 ) -> Preview:
-    """Fold the journal and re-check every PR action that is not done yet. Writes nothing."""
+    """Fold the journal and re-check every PR action that is not done yet. Writes nothing.
+
+    `registry` is the configured benchmark registry (default: the built-ins); a plan made
+    with another one is refused, since its entries can only be checked against their own.
+    """
+    registry = registry if registry is not None else load_registry()
+    check_registry(plan, registry)
     summaries = summarize(read_journal(journal_path(plan_path)), plan.digest)
+    context = CheckContext.for_plan(hub, plan, registry)
 
     def check(index: int, repo: RepoPlan) -> RepoCheck:
         summary = summaries.get(repo.action_id)
         if summary is not None and summary.state in _FINISHED:
             return RepoCheck(repo, index, CheckState.DONE, journal=summary)
-        return check_repo(hub, plan, repo, index=index, journal=summary)
+        return check_repo(hub, plan, repo, index=index, journal=summary, context=context)
 
     repos = action_repos(plan)
     with ThreadPoolExecutor(max_workers=parallelism) as pool:
         checks = tuple(pool.map(check, range(len(repos)), repos))
-    return Preview(plan, plan_path, checks)
+    return Preview(plan, plan_path, checks, context)
+
+
+def check_registry(plan: Plan, registry: Registry) -> None:
+    """Refuse a plan made with other benchmark definitions than the configured ones."""
+    if plan.inputs.registry_digest != registry.digest():
+        raise PlanFileError(
+            f"the plan was made with benchmark registry {plan.inputs.registry_digest[:19]}…, "
+            f"but the configured benchmarks are {registry.digest()[:19]}…: its entries "
+            "cannot be checked against the registry it names",
+            hint=(
+                "Apply with the same eeesync version and [benchmarks] config it was planned "
+                "with, or run `eeesync plan` again."
+            ),
+        )
 
 
 def hub_unreachable(preview: Preview) -> bool:

@@ -16,11 +16,13 @@ class ResultState(enum.StrEnum):
     """How one action ended in a run (the apply report)."""
 
     OPENED = "opened"  # a PR was opened in this run
-    ADOPTED = "adopted"  # an existing PR with its marker was recorded
+    ADOPTED = "adopted"  # our PR (this account, marker, planned bytes) was found and recorded
+    IN_PR = "in_pr"  # another open PR already holds these entries (`pr_num`): none opened
     ALREADY_DONE = "already_done"  # the journal already recorded it (rerun)
     NOOP = "noop"  # the Hub answered the commit as a no-op
     STALE = "stale"
     FAILED = "failed"
+    REFUSED = "refused"  # the plan's files are not what a plan may write: never written
     PENDING = "pending"  # not attempted: --max-prs reached or interrupted
 
 
@@ -33,12 +35,14 @@ class ActionResult:
     pr_url: str | None = None
     commit_oid: str | None = None
     error: str = ""
-    changes: tuple[str, ...] = ()
+    changes: tuple[str, ...] = ()  # stale: what moved; in_pr: which PR holds the entries
+    notes: tuple[str, ...] = ()  # for people: what else happened (e.g. a check that failed)
 
 
 #: The event kind (the `--json` message type) that reports a finished action.
 _FINISHED_KINDS = {
     ResultState.FAILED: "apply_errored",
+    ResultState.REFUSED: "apply_errored",
     ResultState.STALE: "stale",
     ResultState.PENDING: "skipped",
 }
@@ -76,6 +80,7 @@ class ApplyReport:
 
     @property
     def ok(self) -> bool:
-        """Nothing stale, failed or unexpectedly a no-op (pending by --max-prs is fine)."""
-        bad = (ResultState.STALE, ResultState.FAILED, ResultState.NOOP)
+        """Nothing stale, failed, refused or unexpectedly a no-op (pending by --max-prs and
+        entries already in another open PR are fine)."""
+        bad = (ResultState.STALE, ResultState.FAILED, ResultState.REFUSED, ResultState.NOOP)
         return not any(r.state in bad for r in self.results)

@@ -14,15 +14,24 @@ import hashlib
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from pathlib import Path
 from typing import Any
 
 import attrs
 from huggingface_hub import CommitOperationAdd
 
 from eeesync import __version__
-from eeesync.apply.check import CheckState, RepoCheck, check_repo, describe_error
+from eeesync.apply.check import (
+    CheckContext,
+    CheckState,
+    RepoCheck,
+    check_repo,
+    describe_error,
+    list_active_prs,
+    twin_of,
+)
 from eeesync.apply.journal import (
     ActionRecordSummary,
     ActionState,
@@ -34,9 +43,11 @@ from eeesync.apply.journal import (
     journal_path,
     now_iso,
 )
+from eeesync.apply.lock import acquire_lock
 from eeesync.apply.preview import DEFAULT_PARALLELISM, Preview
 from eeesync.apply.pull_request import content_hash, pr_description
 from eeesync.apply.report import ActionResult, ApplyEvent, ApplyReport, ResultState
+from eeesync.errors import LockError
 from eeesync.hub.client import Hub, is_retryable, retry_after_seconds
 from eeesync.plan.model import Plan, RepoPlan
 
@@ -46,6 +57,8 @@ CONFIRM_PHRASE = "OPEN PRS"
 DEFAULT_POST_ATTEMPTS = 5
 #: A precondition check older than this (the user sat at the prompt) is redone before writing.
 DEFAULT_RECHECK_AFTER = 60.0
+#: How long a run waits for another apply on this machine writing to the same repo.
+DEFAULT_REPO_LOCK_TIMEOUT = 300.0
 #: The points of one action where a crash leaves distinct journal states (tests kill there).
 CHECKPOINTS = ("before_intent", "after_intent", "after_post", "after_result")
 
@@ -67,6 +80,11 @@ class ApplyOptions:
     max_prs: int | None = None
     post_attempts: int = DEFAULT_POST_ATTEMPTS
     recheck_after: float = DEFAULT_RECHECK_AFTER
+    #: Where the per-repo locks live (`<cache>/repo-locks`): two applies on one machine whose
+    #: plans overlap never write one repo at once (a killed holder's lock is taken over).
+    #: None: no local repo lock (the Hub checks around each POST still keep one PR per repo).
+    lock_dir: Path | None = None
+    repo_lock_timeout: float = DEFAULT_REPO_LOCK_TIMEOUT
 
 
 def apply_plan(
@@ -87,7 +105,8 @@ def apply_plan(
         raise ValueError("an apply needs a non-empty PR title")
     stop = stop or threading.Event()
     journal = JournalWriter(journal_path(preview.plan_path))
-    run = _Run(hub, preview.plan, journal, options, on_event, stop)
+    context = preview.context or CheckContext.for_plan(hub, preview.plan)
+    run = _Run(hub, preview.plan, journal, options, on_event, stop, context)
     interrupted = False
     futures: list[Future[ActionResult]] = []
     pool = ThreadPoolExecutor(max_workers=options.parallelism)
@@ -163,8 +182,10 @@ class _Run:
         options: ApplyOptions,
         on_event: Callable[[ApplyEvent], None],
         stop: threading.Event,
+        context: CheckContext,
     ) -> None:
         self.hub, self.plan, self.journal = hub, plan, journal
+        self.context = context
         self.options, self.on_event, self.stop = options, on_event, stop
         self.actor = current_actor()
         self._slots_lock = threading.Lock()
@@ -241,7 +262,12 @@ class _Run:
             return self.finish(check.repo, ResultState.PENDING)
         if time.monotonic() - check.checked_at > self.options.recheck_after:
             check = check_repo(
-                self.hub, self.plan, check.repo, index=check.index, journal=check.journal
+                self.hub,
+                self.plan,
+                check.repo,
+                index=check.index,
+                journal=check.journal,
+                context=self.context,
             )
         return self.settle(check, attempt=0)
 
@@ -258,9 +284,25 @@ class _Run:
                 pr_num=check.found.num,
                 pr_url=check.found.url,
             )
+        if check.state is CheckState.IN_PR and check.found is not None:
+            found = check.found
+            return self.conclude(
+                repo,
+                ResultState.IN_PR,
+                Event.RESULT,
+                Outcome.IN_PR,
+                attempt=attempt,
+                pr_num=found.num,
+                pr_url=found.url,
+                changes=(f"PR #{found.num} by {found.author} already holds these entries",),
+            )
         if check.state is CheckState.STALE:
             return self.conclude(
                 repo, ResultState.STALE, Event.SKIP, Outcome.STALE, changes=check.changes
+            )
+        if check.state is CheckState.REFUSED:
+            return self.conclude(
+                repo, ResultState.REFUSED, Event.SKIP, Outcome.REFUSED, error=check.error
             )
         if check.state is CheckState.ERROR:
             return self.conclude(
@@ -270,22 +312,54 @@ class _Run:
             return self.finish(repo, ResultState.PENDING)
         return self.open_pr(check, attempt=attempt + 1)
 
+    @contextlib.contextmanager
+    def repo_lock(self, repo: RepoPlan) -> Iterator[None]:
+        """Hold this machine's lock on the repo (any plan) while it is checked and written."""
+        if self.options.lock_dir is None:
+            yield
+            return
+        key = "sha256:" + hashlib.sha256(f"repo\0{repo.repo_id.lower()}".encode()).hexdigest()
+        with acquire_lock(self.options.lock_dir, key, timeout=self.options.repo_lock_timeout):
+            yield
+
     def open_pr(self, check: RepoCheck, *, attempt: int) -> ActionResult:
         repo = check.repo
+        try:
+            with self.repo_lock(repo):
+                return self.open_pr_locked(check, attempt=attempt)
+        except LockError:
+            error = "another apply on this machine kept writing to this repo; not opened"
+            return self.conclude(repo, ResultState.FAILED, Event.SKIP, Outcome.FAILED, error=error)
+
+    def open_pr_locked(self, check: RepoCheck, *, attempt: int) -> ActionResult:
+        repo = check.repo
         assert repo.preconditions is not None  # READY implies preconditions were checked
-        for change in repo.files:
-            if hashlib.sha256(change.content.encode("utf-8")).hexdigest() != change.sha256:
-                error = f"{change.path}: content does not match its sha256 in the plan"
-                return self.conclude(
-                    repo, ResultState.FAILED, Event.SKIP, Outcome.FAILED, error=error
-                )
+        # Right before the POST: did a PR appear since the check (another runner's)? The Hub
+        # is the only state runners share, so this is where a second PR is avoided.
+        try:
+            appeared = set(list_active_prs(self.hub, repo.repo_id)) - set(check.seen_prs)
+        except Exception as exc:  # a read that failed after retries: try again next run
+            error = f"could not list the repo's PRs before writing: {describe_error(exc)}"
+            return self.conclude(repo, ResultState.FAILED, Event.SKIP, Outcome.FAILED, error=error)
+        if appeared:
+            fresh = check_repo(
+                self.hub,
+                self.plan,
+                repo,
+                index=check.index,
+                journal=check.journal,
+                context=self.context,
+            )
+            if fresh.state is not CheckState.READY:
+                return self.settle(fresh, attempt=attempt)
+            check = fresh
         self.on_event(ApplyEvent("apply_start", repo.repo_id, repo.action_id, attempt=attempt))
         self.crash("before_intent", check.index)
         self.record(Event.INTENT, repo, attempt=attempt)
         self.crash("after_intent", check.index)
         try:
             # The one non-idempotent call. Never retried here: a failure is journaled, then
-            # the Hub is re-read for our marker before any second attempt (`retry_after_failure`).
+            # the Hub is re-read for our PR before any second attempt (`retry_after_failure`).
             info = self.hub.api.create_commit(
                 repo.repo_id,
                 operations=[
@@ -317,7 +391,44 @@ class _Run:
         opened = {"pr_num": info.pr_num, "pr_url": pr_url, "commit_oid": info.oid}
         self.record(Event.RESULT, repo, outcome=Outcome.DONE, attempt=attempt, **opened)
         self.crash("after_result", check.index)
-        return self.finish(repo, ResultState.OPENED, **opened)
+        notes: tuple[str, ...] = ()
+        if info.pr_num:
+            closed = self.close_if_duplicate(repo, info.pr_num, attempt=attempt)
+            if isinstance(closed, ActionResult):
+                return closed
+            notes = (closed,) if closed else ()
+        return self.finish(repo, ResultState.OPENED, notes=notes, **opened)
+
+    def close_if_duplicate(self, repo: RepoPlan, num: int, *, attempt: int) -> ActionResult | str:
+        """After opening PR #num: if an open PR of this account with a lower number holds the
+        same files (a concurrent run's), close ours with a comment naming it. Every runner
+        applies the same rule, so they converge on the lowest-numbered PR."""
+        try:
+            twin = twin_of(self.hub, repo, num, self.context.account)
+            if twin is None:
+                return ""
+            self.hub.api.change_discussion_status(
+                repo.repo_id,
+                num,
+                "closed",
+                comment=(
+                    f"Closing as a duplicate of #{twin.num}, which holds the same files "
+                    "(opened by another eeesync apply run at the same time)."
+                ),
+            )
+        except Exception as exc:  # keep ours (two open PRs beat none), and say so
+            return f"could not check PR #{num} for a concurrent duplicate: {describe_error(exc)}"
+        changes = (f"opened PR #{num} and closed it: PR #{twin.num} holds the same files",)
+        return self.conclude(
+            repo,
+            ResultState.IN_PR,
+            Event.RESULT,
+            Outcome.IN_PR,
+            attempt=attempt,
+            pr_num=twin.num,
+            pr_url=twin.url,
+            changes=changes,
+        )
 
     def retry_after_failure(
         self, check: RepoCheck, exc: BaseException, error: str, *, attempt: int
@@ -333,5 +444,7 @@ class _Run:
         if self.stop.wait(wait_s * (1 + random.random() * 0.1)):
             return self.finish(repo, ResultState.FAILED, error=error)
         summary = ActionRecordSummary(ActionState.FAILED, None, attempted=True)
-        fresh = check_repo(self.hub, self.plan, repo, index=check.index, journal=summary)
+        fresh = check_repo(
+            self.hub, self.plan, repo, index=check.index, journal=summary, context=self.context
+        )
         return self.settle(fresh, attempt=attempt)

@@ -46,6 +46,7 @@ from eeesync.config import Config
 from eeesync.errors import ConfirmationError, UserError
 from eeesync.hub.client import unreachable
 from eeesync.plan.file import read_plan
+from eeesync.registry import load_registry
 from eeesync.views import apply_view
 
 if TYPE_CHECKING:
@@ -237,7 +238,10 @@ def run(args: argparse.Namespace, app: App, *, terminal: Terminal | None = None)
             with out.human() as console:
                 apply_view.render_lock_takeover(lock.taken_over, console)
         with open_hub(config) as hub:
-            preview = prepare_apply(hub, plan, plan_path, parallelism=args.parallelism)
+            registry = load_registry(config.benchmark_overrides, source_path=config.config_path)
+            preview = prepare_apply(
+                hub, plan, plan_path, parallelism=args.parallelism, registry=registry
+            )
             if hub_unreachable(preview):
                 raise unreachable(ConnectionError(preview.checks[0].error), config.endpoint_input)
             with out.human() as console:
@@ -250,6 +254,7 @@ def run(args: argparse.Namespace, app: App, *, terminal: Terminal | None = None)
                 message=message,
                 parallelism=args.parallelism,
                 max_prs=args.max_prs,
+                lock_dir=config.cache_dir / "repo-locks",
             )
             report = apply_plan(hub, preview, options, on_event=_on_event(out))
     return _summarize(out, report, plan_path)
@@ -259,7 +264,11 @@ def _finish_without_writing(out: _Output, preview: Preview) -> int:
     with out.human() as console:
         apply_view.render_nothing_to_open(preview, console)
     out.emit(apply_view.nothing_to_open_message(preview))
-    blocked = preview.in_state(CheckState.STALE) + preview.in_state(CheckState.ERROR)
+    blocked = [
+        c
+        for c in preview.checks
+        if c.state in (CheckState.STALE, CheckState.ERROR, CheckState.REFUSED)
+    ]
     return 1 if blocked else 0
 
 

@@ -29,8 +29,9 @@ from eeesync.plan.model import Status
 
 #: Version of the `--json` message shapes below (docs/json-events.md), in every message as
 #: `ui_version`. A minor bump adds fields or types; a major one changes or removes them.
-#: 1.1: `ui_version` on every message.
-JSON_UI_VERSION = "1.1"
+#: 1.1: `ui_version` on every message. 1.2: `in_pr`, `refused` and `notes` in the preview,
+#: `in_pr`/`refused` counts in summaries, `notes` on results (issue 14).
+JSON_UI_VERSION = "1.2"
 
 
 def _line(mark: str, style: str, text: str) -> Text:
@@ -64,16 +65,43 @@ def _render_adopt(checks: Sequence[RepoCheck]) -> list[RenderableType]:
     for check in checks:
         found = check.found
         assert found is not None  # an ADOPT check always names the PR it found
+        # Only the journal can say a run of *this* plan file was interrupted; otherwise the PR
+        # was opened by another run (another checkout, another machine) with the same token.
+        why = (
+            "an earlier run was interrupted"
+            if check.journal is not None and check.journal.interrupted
+            else "opened by another run"
+        )
         lines.append(
             _line(
                 "=",
                 "green",
                 f"{check.repo.repo_id}: PR #{found.num} ({found.status}) already carries this "
-                "plan's marker (an earlier run was interrupted): it will be recorded, not "
-                "opened again",
+                f"plan's marker, this account opened it and it holds the planned files ({why}): "
+                "it will be recorded, not opened again",
             )
         )
     return lines
+
+
+def _render_in_pr(checks: Sequence[RepoCheck]) -> list[RenderableType]:
+    lines: list[RenderableType] = []
+    for check in checks:
+        found = check.found
+        assert found is not None  # an IN_PR check always names the PR it found
+        lines.append(
+            _line(
+                "=",
+                "green",
+                f"{check.repo.repo_id}: PR #{found.num} ({found.status}, by {found.author}) "
+                "already holds these entries: nothing to open, it will be recorded",
+            )
+        )
+    return lines
+
+
+def _render_refused(checks: Sequence[RepoCheck]) -> list[RenderableType]:
+    return [_line("x", "red", f"{c.repo.repo_id}: refused: {c.error}") for c in checks]
 
 
 def _render_stale(checks: Sequence[RepoCheck]) -> list[RenderableType]:
@@ -97,8 +125,10 @@ PreviewSection = Callable[[Sequence[RepoCheck]], list[RenderableType]]
 _PREVIEW_SECTIONS: dict[CheckState, PreviewSection] = {
     CheckState.READY: _render_to_open,
     CheckState.ADOPT: _render_adopt,
+    CheckState.IN_PR: _render_in_pr,
     CheckState.STALE: _render_stale,
     CheckState.ERROR: _render_error,
+    CheckState.REFUSED: _render_refused,
     CheckState.DONE: _render_done,
 }
 
@@ -108,6 +138,9 @@ def render_preview(preview: Preview, console: Console) -> None:
     for state, render in _PREVIEW_SECTIONS.items():
         for part in render(preview.in_state(state)):
             console.print(part)
+    for check in preview.checks:
+        for note in check.notes:
+            console.print(_line("!", "yellow", f"{check.repo.repo_id}: {note}"))
     to_open = preview.to_open
     files = sum(len(c.repo.files) for c in to_open)
     entries = sum(c.repo.count(Status.READY) for c in to_open)
@@ -118,9 +151,19 @@ def render_preview(preview: Preview, console: Console) -> None:
             f"{len(preview.in_state(CheckState.ADOPT))} to record, "
             f"{len(preview.in_state(CheckState.DONE))} already done, "
             f"{len(preview.in_state(CheckState.STALE))} stale, "
-            f"{len(preview.in_state(CheckState.ERROR))} unreadable."
+            f"{len(preview.in_state(CheckState.ERROR))} unreadable"
+            + _extra(
+                (len(preview.in_state(CheckState.IN_PR)), "already in another PR"),
+                (len(preview.in_state(CheckState.REFUSED)), "refused"),
+            )
+            + "."
         )
     )
+
+
+def _extra(*counts: tuple[int, str]) -> str:
+    """`, 2 refused` parts, only for counts that are not 0 (the usual line stays as it was)."""
+    return "".join(f", {count} {label}" for count, label in counts if count)
 
 
 def render_approval_request(phrase: str, console: Console) -> None:
@@ -158,7 +201,23 @@ def render_lock_takeover(holder: LockInfo, console: Console) -> None:
 
 
 def _render_opened(result: ActionResult) -> Text | None:
-    return _line("+", "green", f"{result.repo_id}: opened PR #{result.pr_num} {result.pr_url}")
+    notes = f" ({'; '.join(result.notes)})" if result.notes else ""
+    return _line(
+        "+", "green", f"{result.repo_id}: opened PR #{result.pr_num} {result.pr_url}{notes}"
+    )
+
+
+def _render_in_pr_result(result: ActionResult) -> Text | None:
+    return _line(
+        "=",
+        "green",
+        f"{result.repo_id}: already in PR #{result.pr_num} {result.pr_url} "
+        f"({'; '.join(result.changes)}): recorded",
+    )
+
+
+def _render_refused_result(result: ActionResult) -> Text | None:
+    return _line("x", "red", f"{result.repo_id}: refused: {result.error}")
 
 
 def _render_adopted(result: ActionResult) -> Text | None:
@@ -186,10 +245,12 @@ def _render_silent(result: ActionResult) -> Text | None:
 _RESULT_LINES: dict[ResultState, Callable[[ActionResult], Text | None]] = {
     ResultState.OPENED: _render_opened,
     ResultState.ADOPTED: _render_adopted,
+    ResultState.IN_PR: _render_in_pr_result,
     ResultState.ALREADY_DONE: _render_silent,
     ResultState.NOOP: _render_noop,
     ResultState.STALE: _render_stale_result,
     ResultState.FAILED: _render_failed,
+    ResultState.REFUSED: _render_refused_result,
     ResultState.PENDING: _render_silent,
 }
 
@@ -216,6 +277,10 @@ _NEXT_STEPS: dict[ResultState, Callable[[ApplyReport, Path], str]] = {
     ResultState.STALE: lambda report, plan_path: (
         f"Stale repos were skipped. Refresh them with:\n  {refresh_command(report.plan)}"
     ),
+    ResultState.REFUSED: lambda report, plan_path: (
+        "Refused repos are never written: the plan holds files `eeesync plan` does not make "
+        "(was it edited?). Make a new plan."
+    ),
 }
 
 
@@ -224,9 +289,14 @@ def render_report(report: ApplyReport, console: Console, *, plan_path: Path) -> 
     console.print(
         Text(
             "Apply {state}: {opened} opened, {adopted} recorded, {already_done} already done, "
-            "{noop} no-op, {stale} stale, {failed} failed, {pending} pending.".format(
+            "{noop} no-op, {stale} stale, {failed} failed, {pending} pending".format(
                 state="interrupted" if report.interrupted else "complete", **report.counts
             )
+            + _extra(
+                (len(report.of(ResultState.IN_PR)), "already in another PR"),
+                (len(report.of(ResultState.REFUSED)), "refused"),
+            )
+            + "."
         ),
         soft_wrap=True,  # one line even at 80 columns: CI greps it
     )
@@ -255,9 +325,16 @@ def preview_message(preview: Preview) -> dict[str, Any]:
         "preview",
         to_open=[c.repo.action_id for c in preview.to_open],
         adopt=[c.repo.action_id for c in preview.in_state(CheckState.ADOPT)],
+        in_pr={
+            c.repo.action_id: c.found.num
+            for c in preview.in_state(CheckState.IN_PR)
+            if c.found is not None
+        },
         done=[c.repo.action_id for c in preview.in_state(CheckState.DONE)],
         stale={c.repo.action_id: list(c.changes) for c in preview.in_state(CheckState.STALE)},
         errors={c.repo.action_id: c.error for c in preview.in_state(CheckState.ERROR)},
+        refused={c.repo.action_id: c.error for c in preview.in_state(CheckState.REFUSED)},
+        notes={c.repo.action_id: list(c.notes) for c in preview.checks if c.notes},
     )
 
 
@@ -279,6 +356,7 @@ def nothing_to_open_message(preview: Preview) -> dict[str, Any]:
         opened=0,
         stale=len(preview.in_state(CheckState.STALE)),
         failed=len(preview.in_state(CheckState.ERROR)),
+        refused=len(preview.in_state(CheckState.REFUSED)),
     )
 
 

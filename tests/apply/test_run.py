@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pytest
 from huggingface_hub import CommitOperationAdd, HfApi
 
@@ -39,9 +37,7 @@ from eeesync.apply.journal import (
 from eeesync.errors import PlanFileError
 from eeesync.hub.client import Hub
 from eeesync.localhub import FaultConfig, LocalHub
-from eeesync.plan.file import read_plan, seal
-from eeesync.plan.merge import merge_file
-from tests import plan_factory as pf
+from eeesync.plan.file import read_plan
 from tests.apply.conftest import (
     EXISTING_YAML,
     TARGET,
@@ -245,18 +241,19 @@ def test_a_non_retryable_failure_is_journaled_and_the_rerun_opens_it(
 def test_a_commit_the_hub_answers_as_noop_is_recorded_as_noop(
     hub: Hub, hub_api: HfApi, localhub: LocalHub, tmp_path: Path
 ) -> None:
-    wanted = pf.desired("acme/same", "mmlu_pro", 41.0)
-    seed_repo(localhub, "acme/same", existing=merge_file(None, [wanted.entry]))
+    # A plan whose content main already holds cannot pass apply's own checks any more, so the
+    # Hub's no-op answer is reached the way it happens for real: main gets exactly our file
+    # after the (still fresh) check and before the POST.
+    seed_repo(localhub, "acme/same")
     plan = plan_for(hub_api, localhub.url, ["acme/same"])
-    # Make the plan's content equal to main's file (as a confused planner might).
     repo = plan.repos[0]
-    same = merge_file(None, [wanted.entry])
-    change = attrs.evolve(
-        repo.files[0], content=same, sha256=hashlib.sha256(same.encode()).hexdigest()
-    )
-    plan = seal(attrs.evolve(plan, repos=(attrs.evolve(repo, files=(change,)),)))
     path = write(plan, tmp_path)
-    _, report = _apply(hub, path)
+    preview = prepare_apply(hub, plan, path)
+    assert preview.checks[0].state is CheckState.READY
+    localhub.storage.commit(
+        "acme/same", {TARGET: repo.files[0].content.encode()}, message="same file"
+    )
+    report = apply_plan(hub, preview, ApplyOptions(message="Add eval results"))
     assert report.results[0].state is ResultState.NOOP
     assert not report.ok
     assert open_prs(hub_api, "acme/same") == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import attrs
 import pytest
 
 from eeesync.apply import (
@@ -18,6 +19,7 @@ from eeesync.apply import (
     ResultState,
     journal_path,
 )
+from eeesync.apply.journal import ActionRecordSummary, ActionState, Event, JournalRecord
 from eeesync.apply.lock import LockInfo
 from eeesync.plan.model import RepoPlan, Status
 from eeesync.views import apply_view
@@ -127,10 +129,10 @@ def test_preview_renders_each_check_state_within_80_columns() -> None:
     assert ".eval_results/gpqa.yaml" in table and ".eval_results/mmlu_pro.yaml" in table
     for absent in REPOS[1:]:
         assert absent not in table  # only READY repos are in the table
-    assert (
-        "= acme/adopted: PR #7 (draft) already carries this plan's marker (an earlier run" in text
+    assert "= acme/adopted: PR #7 (draft) already carries this plan's marker" in " ".join(
+        text.split()
     )
-    assert "it will be recorded, not opened again" in text
+    assert "it will be recorded, not opened again" in " ".join(text.split())
     assert "~ acme/stale: stale, will be skipped: main moved abc1234 → def5678" in text
     assert "x acme/unreadable: could not re-check the repo: HTTP 500" in text
     assert "acme/done" not in text  # already done: counted, not listed
@@ -138,6 +140,41 @@ def test_preview_renders_each_check_state_within_80_columns() -> None:
     assert summary == (
         "1 PR to open (2 files, 2 entries), 1 to record, 1 already done, 1 stale, 1 unreadable."
     )
+
+
+def test_adopt_says_interrupted_only_when_the_journal_says_so() -> None:
+    """Issue 14 §3: without a journal intent, an adopted PR came from another run."""
+    found = FoundPR(7, "https://huggingface.co/acme/adopted/discussions/7", "open", "me")
+    plain = RepoCheck(_repo(REPOS[1]), 1, CheckState.ADOPT, found=found)
+    intent = JournalRecord(
+        event=Event.INTENT, plan_digest=PLAN.digest, ts="t", actor="a", action_id="x"
+    )
+    crashed = attrs.evolve(
+        plain, journal=ActionRecordSummary(ActionState.PENDING, intent, attempted=True)
+    )
+    text = " ".join(render(apply_view.render_preview, _preview(plain), width=200).split())
+    assert "interrupted" not in text and "(opened by another run)" in text
+    text = " ".join(render(apply_view.render_preview, _preview(crashed), width=200).split())
+    assert "(an earlier run was interrupted)" in text
+
+
+def test_preview_names_in_pr_refused_and_ignored_markers() -> None:
+    found = FoundPR(3, "https://huggingface.co/acme/adopted/discussions/3", "open", "alice")
+    preview = _preview(
+        RepoCheck(_repo(REPOS[1]), 0, CheckState.IN_PR, found=found),
+        RepoCheck(
+            _repo(REPOS[2]),
+            1,
+            CheckState.REFUSED,
+            error="'config.json' is not a file a plan may write",
+            notes=("PR #2 carries this plan's marker but was opened by eve, not me: ignored",),
+        ),
+    )
+    text = " ".join(render(apply_view.render_preview, preview, width=200).split())
+    assert "= acme/adopted: PR #3 (open, by alice) already holds these entries" in text
+    assert "x acme/stale: refused: 'config.json' is not a file a plan may write" in text
+    assert "! acme/stale: PR #2 carries this plan's marker but was opened by eve" in text
+    assert text.endswith("1 already in another PR, 1 refused.")
 
 
 def test_preview_sections_print_in_order() -> None:
@@ -298,6 +335,10 @@ def test_json_messages_have_stable_shapes() -> None:
         "done": [_repo(REPOS[4]).action_id],
         "stale": {_repo(REPOS[2]).action_id: ["main moved abc1234 → def5678"]},
         "errors": {_repo(REPOS[3]).action_id: "could not re-check the repo: HTTP 500"},
+        # ui 1.1 (issue 14): in_pr, refused and notes are always present.
+        "in_pr": {},
+        "refused": {},
+        "notes": {},
     }
     opened = apply_view.event_message(ApplyEvent.finished(EVERY_RESULT[ResultState.OPENED]))
     opened = json.loads(json.dumps(opened))  # as a consumer reads the NDJSON line
@@ -312,6 +353,7 @@ def test_json_messages_have_stable_shapes() -> None:
         "commit_oid": "c" * 40,
         "error": "",
         "changes": [],
+        "notes": [],  # ui 1.1
     }
     kinds = {
         state: apply_view.event_message(ApplyEvent.finished(result))["type"]
@@ -336,6 +378,8 @@ def test_json_messages_have_stable_shapes() -> None:
         **dict.fromkeys(
             ("opened", "adopted", "already_done", "noop", "stale", "failed", "pending"), 1
         ),
+        "in_pr": 0,  # ui 1.1
+        "refused": 0,
     }
     assert apply_view.nothing_to_open_message(EVERY_CHECK) == {
         "type": "summary",
@@ -343,4 +387,32 @@ def test_json_messages_have_stable_shapes() -> None:
         "opened": 0,
         "stale": 1,
         "failed": 1,
+        "refused": 0,  # ui 1.1
     }
+
+
+def test_in_pr_and_refused_results_render_and_extend_the_summary_only_when_present() -> None:
+    """Issue 14: a run that found its entries in another PR (or refused a repo) says so."""
+    in_pr = _result(
+        ResultState.IN_PR,
+        pr_num=3,
+        pr_url="https://huggingface.co/acme/ready/discussions/3",
+        changes=("opened PR #4 and closed it: PR #3 holds the same files",),
+    )
+    refused = _result(ResultState.REFUSED, REPOS[2], error="value 935.86 is outside 0–100")
+    text = render(apply_view.render_event, ApplyEvent.finished(in_pr), width=200)
+    assert text == (
+        "= acme/ready: already in PR #3 https://huggingface.co/acme/ready/discussions/3 "
+        "(opened PR #4 and closed it: PR #3 holds the same files): recorded\n"
+    )
+    text = render(apply_view.render_event, ApplyEvent.finished(refused), width=200)
+    assert text == "x acme/stale: refused: value 935.86 is outside 0–100\n"
+    report = ApplyReport(PLAN, (in_pr, refused))
+    text = render(apply_view.render_report, report, plan_path=PLAN_PATH, width=200)
+    assert text.splitlines()[0] == (
+        "Apply complete: 0 opened, 0 recorded, 0 already done, 0 no-op, 0 stale, 0 failed, "
+        "0 pending, 1 already in another PR, 1 refused."
+    )
+    assert "Refused repos are never written" in text
+    assert not report.ok
+    assert ApplyReport(PLAN, (in_pr,)).ok
