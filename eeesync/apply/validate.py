@@ -81,12 +81,12 @@ def plan_problem(repo: RepoPlan, allowed: Allowed) -> str | None:
     for planned in repo.entries:
         if planned.status is Status.READY:
             ready.setdefault(planned.desired.file_path, []).append(planned.desired.entry)
-    if unwritten := sorted(set(ready) - set(paths)):
-        return f"ready entries for {unwritten[0]} but no such file in the plan"
     for change in repo.files:
         problem = _file_problem(change, ready.get(change.path, []), allowed)
         if problem is not None:
             return problem
+    if unwritten := sorted(set(ready) - set(paths)):
+        return f"ready entries for {unwritten[0]} but no such file in the plan"
     return None
 
 
