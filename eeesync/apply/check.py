@@ -206,7 +206,7 @@ def check_repo(
     if changes:
         return result(CheckState.STALE, changes=tuple(changes), seen_prs=active)
     try:
-        problem = _kept_problem(hub, repo, main_sha)
+        problem = _kept_problem(hub, repo, main_sha, current)
     except Exception as exc:  # the main file could not be read: this run only
         return result(
             CheckState.ERROR,
@@ -218,14 +218,22 @@ def check_repo(
     return result(CheckState.READY, seen_prs=active)
 
 
-def _kept_problem(hub: Hub, repo: RepoPlan, main_sha: str) -> str | None:
-    """Main's bytes (checked against the planned blob) must be the kept part of each file."""
+def _kept_problem(hub: Hub, repo: RepoPlan, main_sha: str, current: dict[str, str]) -> str | None:
+    """Main's bytes now must be the kept part of each file (whatever blob the plan names)."""
     for change in repo.files:
+        now_blob = current.get(change.path)
+        if now_blob != change.base_blob_id:
+            # A plan that says "new file" while main has one would replace other people's
+            # entries: never merge onto anything but the blob that is on main.
+            return (
+                f"{change.path}: the plan merges onto {short_sha(change.base_blob_id)}, "
+                f"main holds {short_sha(now_blob)}"
+            )
         text: str | None = None
-        if change.base_blob_id is not None:
+        if now_blob is not None:
             data = fetch_file(hub, repo.repo_id, change.path, main_sha)
-            if git_hash(data) != change.base_blob_id:
-                return f"{change.path}: the file on main is not the blob the plan was made from"
+            if git_hash(data) != now_blob:
+                return f"{change.path}: the file read from main is not blob {short_sha(now_blob)}"
             try:
                 text = data.decode("utf-8")
             except UnicodeDecodeError:

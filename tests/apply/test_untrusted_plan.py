@@ -68,6 +68,12 @@ def _replace(old: str, new: str) -> Edit:
     return edit
 
 
+def _as_new_file(repo: RepoPlan) -> RepoPlan:
+    """Claim the file is new (base blob None) while main has it: it would replace main's."""
+    change = attrs.evolve(repo.files[0], base_blob_id=None)
+    return attrs.evolve(repo, files=(change,), action_id=action_id(repo.repo_id, [change]))
+
+
 def _url(repo: RepoPlan) -> str:
     url = repo.entries[0].desired.entry.source_url
     assert url is not None
@@ -130,6 +136,10 @@ EDITS: dict[str, tuple[Edit, str]] = {
     "altered_kept_part": (
         _replace("value: 9.1", "value: 99.1"),  # someone else's score on main, changed
         "the part kept from the file on main is not the Hub's bytes",
+    ),
+    "claims_new_file": (
+        lambda r: _as_new_file(_change(r, r.files[0].content[len(EXISTING_YAML) :])),
+        "the plan merges onto (none), main holds",
     ),
     "dropped_kept_part": (
         lambda r: _change(r, r.files[0].content[len(EXISTING_YAML) :]),  # only our entry
