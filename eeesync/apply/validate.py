@@ -29,7 +29,7 @@ import attrs
 import yaml
 from huggingface_hub import parse_eval_result_entries
 
-from eeesync.plan.merge import MergeError, entries_to_items, merge_file
+from eeesync.plan.merge import MergeError, entries_to_items, merge
 from eeesync.plan.model import EvalEntry, FileChange, Plan, RepoPlan, Status
 from eeesync.registry import Registry
 
@@ -95,15 +95,18 @@ def kept_problem(change: FileChange, main_text: str | None) -> str | None:
     try:
         items = _load_items(change.content)
         new = [_to_entry(item) for item in items[len(items) - change.added :]]
-        expected = merge_file(main_text, new)
+        merged = merge(main_text, new)
     except (ValueError, MergeError) as exc:
         return f"{change.path}: {exc}"
-    if expected != change.content:
+    if merged.content != change.content:
         what = "the file on main" if main_text is not None else "a new file"
         return (
             f"{change.path}: the part kept from {what} is not the Hub's bytes "
             "(the content is not what merging the new entries would produce)"
         )
+    if change.added_span is not None and tuple(change.added_span) != merged.added_span:
+        # Only for people (views mark those lines), but a reviewer must see the real ones.
+        return f"{change.path}: added_span does not mark the added entries"
     return None
 
 

@@ -6,6 +6,7 @@ mentioned. The markers here are copied from the committed plan, as anyone could.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ from eeesync.hub.client import Hub
 from eeesync.localhub import LocalHub
 from eeesync.plan.file import read_plan
 from eeesync.plan.model import Plan, RepoPlan
-from tests.apply.conftest import TARGET, open_prs, plan_for, seed_repo, write
+from tests.apply.conftest import TARGET, eeesync_hub, open_prs, plan_for, seed_repo, write
 
 REPO = "acme/target"
 
@@ -134,3 +135,90 @@ def test_an_interrupted_run_is_named_only_when_the_journal_has_the_intent(
     (check,) = prepare_apply(hub, plan, plan_path).checks
     assert check.state is CheckState.ADOPT
     assert check.journal is not None and check.journal.interrupted
+
+
+# --- Two accounts on the local Hub ----------------------------------------------------------------
+
+ME, EVE = "me-token", "eve-token"
+
+
+@pytest.fixture
+def two_accounts(tmp_path: Path) -> Iterator[LocalHub]:
+    """A local Hub where `ME` acts as account `me` and `EVE` as `eve`."""
+    server = LocalHub(tmp_path / "hub2", accounts={ME: "me", EVE: "eve"})
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _as(server: LocalHub, token: str) -> HfApi:
+    return HfApi(endpoint=server.url, token=token)
+
+
+def _my_hub(server: LocalHub) -> Hub:
+    hub = eeesync_hub(server)
+    hub.api.token = ME
+    return hub
+
+
+def _stranger_setup(server: LocalHub, tmp_path: Path) -> tuple[Plan, Path, HfApi]:
+    seed_repo(server, REPO)
+    path = write(plan_for(_as(server, ME), server.url, [REPO]), tmp_path)
+    return read_plan(path), path, _as(server, EVE)
+
+
+def test_a_strangers_pr_with_a_copied_marker_and_our_bytes_is_not_adopted(
+    two_accounts: LocalHub, tmp_path: Path
+) -> None:
+    """eve copies the marker and the content from the committed plan: her PR is not ours.
+    It does hold the entries, so nothing is opened, but it is reported as hers."""
+    plan, path, eve = _stranger_setup(two_accounts, tmp_path)
+    repo = _repo(plan)
+    num = _open_pr(eve, repo.files[0].content.encode(), pr_description(plan, repo))
+    hub = _my_hub(two_accounts)
+    preview = prepare_apply(hub, plan, path)
+    (check,) = preview.checks
+    assert check.state is CheckState.IN_PR and check.found is not None
+    assert (check.found.num, check.found.author) == (num, "eve")
+    assert check.notes == (
+        f"PR #{num} carries this plan's marker but was opened by eve, not me: ignored",
+    )
+    report = apply_plan(hub, preview, ApplyOptions(message="m"))
+    assert report.results[0].state is ResultState.IN_PR  # not ADOPTED: not ours
+
+
+def test_a_strangers_closed_pr_with_a_copied_marker_does_not_stop_the_real_pr(
+    two_accounts: LocalHub, tmp_path: Path
+) -> None:
+    """After an interrupted attempt apply also looks at closed PRs for its own: eve's closed
+    PR carrying our marker (and our bytes) is not it, so the real PR is opened."""
+    plan, path, eve = _stranger_setup(two_accounts, tmp_path)
+    repo = _repo(plan)
+    with JournalWriter(journal_path(path)) as journal:
+        journal.append(
+            JournalRecord(
+                event=Event.INTENT,
+                plan_digest=plan.digest,
+                ts="2026-08-01T12:00:00Z",
+                actor="t",
+                action_id=repo.action_id,
+                repo_id=repo.repo_id,
+            )
+        )
+    num = _open_pr(eve, repo.files[0].content.encode(), pr_description(plan, repo))
+    eve.change_discussion_status(REPO, num, "closed")
+    hub = _my_hub(two_accounts)
+    preview = prepare_apply(hub, plan, path)
+    (check,) = preview.checks
+    assert check.state is CheckState.READY
+    assert check.notes == (
+        f"PR #{num} carries this plan's marker but was opened by eve, not me: ignored",
+    )
+    report = apply_plan(hub, preview, ApplyOptions(message="Add eval results"))
+    (result,) = report.results
+    assert result.state is ResultState.OPENED and result.pr_num == num + 1
+    details = _as(two_accounts, ME).get_discussion_details(REPO, num + 1)
+    assert details.author == "me"
+    assert open_prs(_as(two_accounts, ME), REPO) == [num + 1]

@@ -141,6 +141,10 @@ EDITS: dict[str, tuple[Edit, str]] = {
         lambda r: _as_new_file(_change(r, r.files[0].content[len(EXISTING_YAML) :])),
         "the plan merges onto (none), main holds",
     ),
+    "misleading_added_span": (  # the review would mark someone else's lines as ours
+        lambda r: attrs.evolve(r, files=(attrs.evolve(r.files[0], added_span=(0, 10)),)),
+        "added_span does not mark the added entries",
+    ),
     "dropped_kept_part": (
         lambda r: _change(r, r.files[0].content[len(EXISTING_YAML) :]),  # only our entry
         "the part kept from the file on main is not the Hub's bytes",
