@@ -189,6 +189,7 @@ class _Run:
         self.options, self.on_event, self.stop = options, on_event, stop
         self.actor = current_actor()
         self._slots_lock = threading.Lock()
+        self._repo_locks_held: set[str] = set()  # repo lock keys this run holds
         self._slots_used = 0
 
     # journal and events ---------------------------------------------------------------------
@@ -315,12 +316,21 @@ class _Run:
     @contextlib.contextmanager
     def repo_lock(self, repo: RepoPlan) -> Iterator[None]:
         """Hold this machine's lock on the repo (any plan) while it is checked and written."""
-        if self.options.lock_dir is None:
+        key = "sha256:" + hashlib.sha256(f"repo\0{repo.repo_id.lower()}".encode()).hexdigest()
+        with self._slots_lock:
+            # A retry after a failed POST comes back here while the lock is still held.
+            reentry = key in self._repo_locks_held
+        if self.options.lock_dir is None or reentry:
             yield
             return
-        key = "sha256:" + hashlib.sha256(f"repo\0{repo.repo_id.lower()}".encode()).hexdigest()
         with acquire_lock(self.options.lock_dir, key, timeout=self.options.repo_lock_timeout):
-            yield
+            with self._slots_lock:
+                self._repo_locks_held.add(key)
+            try:
+                yield
+            finally:
+                with self._slots_lock:
+                    self._repo_locks_held.discard(key)
 
     def open_pr(self, check: RepoCheck, *, attempt: int) -> ActionResult:
         repo = check.repo

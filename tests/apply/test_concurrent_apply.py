@@ -176,3 +176,20 @@ def test_a_pr_opened_by_another_plan_with_the_same_entries_is_recorded_not_dupli
     assert result.state is ResultState.IN_PR and result.pr_num == 1
     assert second.ok
     assert open_prs(hub_api, whole.repos[0].repo_id) == [1]
+
+
+def test_a_retried_post_under_the_repo_lock_does_not_wait_for_itself(
+    localhub: LocalHub, hub_api: HfApi, tmp_path: Path
+) -> None:
+    """A failed POST is reconciled and retried while this run still holds the repo's lock."""
+    plan = _round_plan(localhub, hub_api, "retry", 1)
+    path = write_plan(plan, tmp_path)
+    localhub.set_faults(FaultConfig(rate_5xx=1.0, routes=frozenset({"commit"}), max_faults=1))
+    hub = eeesync_hub(localhub)
+    preview = prepare_apply(hub, plan, path)
+    options = ApplyOptions(message="m", lock_dir=tmp_path / "locks", repo_lock_timeout=2.0)
+    started = time.monotonic()
+    report = apply_plan(hub, preview, options)
+    assert [r.state for r in report.results] == [ResultState.OPENED]
+    assert time.monotonic() - started < 2.0
+    assert open_prs(hub_api, plan.repos[0].repo_id) == [1]
