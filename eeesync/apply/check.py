@@ -23,8 +23,8 @@ from huggingface_hub.utils.sha import git_hash
 from eeesync.apply.journal import ActionRecordSummary
 from eeesync.apply.pull_request import content_hash, parse_markers, short_sha
 from eeesync.apply.validate import Allowed, allowed_for, held_items, kept_problem, plan_problem
-from eeesync.hub.audit import fetch_file
 from eeesync.hub.client import WEB_BASE, Hub, HubFailure, classify, describe
+from eeesync.hub.evalfile_fetch import FileTooLarge, fetch_capped
 from eeesync.hub.state import ACTIVE_PR_STATUSES
 from eeesync.plan.model import Plan, RepoPlan
 from eeesync.registry import Registry, load_registry
@@ -231,7 +231,7 @@ def _kept_problem(hub: Hub, repo: RepoPlan, main_sha: str, current: dict[str, st
             )
         text: str | None = None
         if now_blob is not None:
-            data = fetch_file(hub, repo.repo_id, change.path, main_sha)
+            data = fetch_capped(hub, repo.repo_id, change.path, main_sha)
             if git_hash(data) != now_blob:
                 return f"{change.path}: the file read from main is not blob {short_sha(now_blob)}"
             try:
@@ -365,7 +365,10 @@ def _find_holding_pr(hub: Hub, repo: RepoPlan, candidates: Sequence[Any]) -> Fou
 def _pr_file(hub: Hub, repo: RepoPlan, num: int, path: str) -> bytes | None:
     """The file at `refs/pr/num` (None: not there)."""
     try:
-        return fetch_file(hub, repo.repo_id, path, f"refs/pr/{num}")
+        data: bytes = fetch_capped(hub, repo.repo_id, path, f"refs/pr/{num}")
+        return data
+    except FileTooLarge:  # larger than any file a plan writes: neither ours nor holding ours
+        return None
     except Exception as exc:
         if classify(exc) in (HubFailure.MISSING_ENTRY, HubFailure.MISSING_REVISION):
             return None

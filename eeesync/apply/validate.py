@@ -29,6 +29,7 @@ import attrs
 import yaml
 from huggingface_hub import parse_eval_result_entries
 
+from eeesync.hub import safe_yaml
 from eeesync.plan.merge import MergeError, entries_to_items, merge
 from eeesync.plan.model import EvalEntry, FileChange, Plan, RepoPlan, Status
 from eeesync.registry import Registry
@@ -161,11 +162,10 @@ def _file_problem(change: FileChange, ready: Sequence[EvalEntry], allowed: Allow
 
 def _load_items(text: str) -> list[Any]:
     try:
-        data = yaml.safe_load(text)
+        # The bounded loader (depth, aliases, size): a plan file and a PR's file are untrusted.
+        data = safe_yaml.load(text)
     except yaml.YAMLError as exc:
         raise ValueError(f"not valid YAML: {' '.join(str(exc).split())}") from exc
-    except RecursionError as exc:
-        raise ValueError("not valid YAML: nested too deeply") from exc
     if not isinstance(data, list):
         raise ValueError("not a YAML list of entries")
     return data
