@@ -150,6 +150,16 @@ def test_workflow_is_valid_and_names_only_what_the_cli_has() -> None:
             if "uses" in step:
                 assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
 
+    # eeesync is not on a package index: both jobs install the one pinned git spec the
+    # maintainers set, and refuse the placeholder instead of failing somewhere inside pip.
+    spec = workflow["env"]["EEESYNC_SPEC"]
+    assert re.fullmatch(r"git\+https://\S+@\S+", spec) and "==" not in spec
+    for job in ("plan", "apply"):
+        (install,) = [
+            s["run"] for s in workflow["jobs"][job]["steps"] if "pip install" in s.get("run", "")
+        ]
+        assert 'pip install "$EEESYNC_SPEC"' in install and spec.split("/", 3)[3] in install
+
     parsers = subcommand_parsers()
     found = commands(workflow, "plan") + commands(workflow, "apply")
     assert [c.line.split()[1] for c in found] == ["plan", "show", "apply"]
