@@ -25,6 +25,12 @@ from typing import Any
 
 from huggingface_hub import CommitOperationAdd, HfApi
 
+from eeesync.config import Config
+from eeesync.localhub import LocalHub
+from eeesync.pipeline import PlanRequest, build_plan
+from eeesync.plan.model import Plan
+from tests.hub.conftest import make_hub
+
 FIXTURES = Path(__file__).parent / "fixtures" / "eee-records"
 MMLU_PRO_022 = "MMLU-Pro-0.2.2/676f4465-ce78-411a-9f5a-c97b3d2eac4f.json"
 AETHER_BF16 = "hfopenllm_v2/Daemontatox/AetherTOT/82044cd2-1a46-406e-bc68-397ce41b29ea.json"
@@ -332,3 +338,18 @@ def seed_scenario_hub(api: HfApi) -> None:
         "acme/mixed",
         {".eval_results/hle.yaml": b"- dataset: {id: cais/hle\n", MMLU_FILE: MIXED_MAIN},
     )
+
+
+def plan_folder_datastore(folder: Path, localhub: LocalHub, **config: Any) -> Plan:
+    """The plan of the datastore in `folder/ds` (collection `c`, tasks unchecked) against
+    `localhub`, with `config` overriding any other `Config` field."""
+    settings = Config(
+        datastore_input="ds",
+        collections=("c",),
+        endpoint_input=localhub.url,
+        check_tasks=False,
+        cache_dir=folder / ".eeesync",
+        base_dir=folder,
+        **config,
+    )
+    return build_plan(settings, PlanRequest(), hub=make_hub(localhub)).plan

@@ -14,15 +14,13 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from eeesync.aliases import deployment_provider, load_aliases
-from eeesync.config import Config, load_config
+from eeesync.config import load_config
 from eeesync.errors import ConfigError
 from eeesync.localhub import LocalHub
-from eeesync.pipeline import PlanRequest, build_plan
 from eeesync.plan.file import parse_plan, serialize_plan
-from eeesync.plan.model import FORMAT_VERSION, Plan, Status
+from eeesync.plan.model import FORMAT_VERSION, Status
 from eeesync.views import render_plan
-from tests.helpers import mmlu_overall_record, write_datastore
-from tests.hub.conftest import make_hub
+from tests.helpers import mmlu_overall_record, plan_folder_datastore, write_datastore
 
 QWEN = "Qwen/Qwen2.5-72B-Instruct"
 LLAMA = "meta-llama/Llama-3.1-8B-Instruct"
@@ -119,19 +117,6 @@ def project(tmp_path: Path, localhub: LocalHub) -> Path:
     return tmp_path
 
 
-def _plan(folder: Path, localhub: LocalHub, **kw: object) -> Plan:
-    config = Config(
-        datastore_input="ds",
-        collections=("c",),
-        endpoint_input=localhub.url,
-        check_tasks=False,
-        cache_dir=folder / ".eeesync",
-        base_dir=folder,
-        **kw,  # type: ignore[arg-type]
-    )
-    return build_plan(config, PlanRequest(), hub=make_hub(localhub)).plan
-
-
 ALIASES = (
     "[[alias]]\n"
     'from = "alibaba/qwen2.5-72b-instruct"\n'
@@ -143,15 +128,15 @@ ALIASES = (
 
 
 def test_without_aliases_nothing_is_published_to_a_guess(project: Path, localhub: LocalHub) -> None:
-    plan = _plan(project, localhub)
+    plan = plan_folder_datastore(project, localhub)
     assert plan.counts.get(Status.MISSING_HF_MODEL) == 2 and not plan.has_changes
     assert plan.inputs.alias_digest == ""
 
 
 def test_an_alias_is_applied_shown_and_digested(project: Path, localhub: LocalHub) -> None:
-    before = _plan(project, localhub)
+    before = plan_folder_datastore(project, localhub)
     _write(project / "model-aliases.toml", ALIASES)
-    plan = _plan(project, localhub)
+    plan = plan_folder_datastore(project, localhub)
     qwen = plan.repo(QWEN)
     assert qwen is not None and qwen.opens_pr
     (entry,) = qwen.entries
@@ -172,16 +157,16 @@ def test_an_alias_is_applied_shown_and_digested(project: Path, localhub: LocalHu
     assert "published on Qwen/Qwen2.5-72B-Instruct (alias)" in markdown.getvalue()
     # an edit to the file is a new plan input
     _write(project / "model-aliases.toml", ALIASES + "# reviewed\n")
-    assert _plan(project, localhub).inputs.alias_digest != plan.inputs.alias_digest
+    assert plan_folder_datastore(project, localhub).inputs.alias_digest != plan.inputs.alias_digest
 
 
 def test_a_deployment_alias_needs_the_users_permission(project: Path, localhub: LocalHub) -> None:
     _write(project / "model-aliases.toml", ALIASES)
-    allowed = _plan(project, localhub, allow_deployments=("together",))
+    allowed = plan_folder_datastore(project, localhub, allow_deployments=("together",))
     llama = allowed.repo(LLAMA)
     assert llama is not None and llama.opens_pr and not allowed.skipped
     _write(project / "model-aliases.toml", ALIASES + "deployment = true\n")
-    per_alias = _plan(project, localhub)
+    per_alias = plan_folder_datastore(project, localhub)
     assert per_alias.repo(LLAMA) is not None and not per_alias.skipped
     data = json.loads(serialize_plan(per_alias))
     assert data["format_version"] == FORMAT_VERSION and data["inputs"]["alias_digest"]

@@ -15,7 +15,13 @@ from eeesync.localhub import LocalHub
 from eeesync.pipeline import PlanRequest, build_plan
 from eeesync.plan.file import parse_plan, serialize_plan
 from eeesync.plan.model import Status
-from tests.helpers import mmlu_overall_record, scenario_records, seed_scenario_hub, write_datastore
+from tests.helpers import (
+    mmlu_overall_record,
+    plan_folder_datastore,
+    scenario_records,
+    seed_scenario_hub,
+    write_datastore,
+)
 from tests.hub.conftest import make_hub
 
 FIXED = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
@@ -88,15 +94,7 @@ def test_two_spellings_of_one_repo_make_one_repo_plan(tmp_path: Path, localhub: 
     ]
     write_datastore(tmp_path / "ds", {"c": records})
     HfApi(endpoint=localhub.url, token="x").create_repo("ORG/Model")
-    config = Config(
-        datastore_input="ds",
-        collections=("c",),
-        endpoint_input=localhub.url,
-        check_tasks=False,
-        cache_dir=tmp_path / ".eeesync",
-        base_dir=tmp_path,
-    )
-    plan = build_plan(config, PlanRequest(), hub=make_hub(localhub)).plan
+    plan = plan_folder_datastore(tmp_path, localhub)
     (repo,) = plan.repos
     assert repo.repo_id == "ORG/Model"
     assert set(repo.requested_ids) >= {"Org/Model"} and repo.opens_pr
@@ -111,15 +109,7 @@ def test_the_plan_counts_what_no_benchmark_recognised(tmp_path: Path, localhub: 
     records = [mmlu_overall_record("acme/model", 0.5), json.dumps(unrecognised).encode()]
     write_datastore(tmp_path / "ds", {"c": records})
     HfApi(endpoint=localhub.url, token="x").create_repo("acme/model")
-    config = Config(
-        datastore_input="ds",
-        collections=("c",),
-        endpoint_input=localhub.url,
-        check_tasks=False,
-        cache_dir=tmp_path / ".eeesync",
-        base_dir=tmp_path,
-    )
-    plan = build_plan(config, PlanRequest(), hub=make_hub(localhub)).plan
+    plan = plan_folder_datastore(tmp_path, localhub)
     assert [(g.collection, g.evaluation_name, g.results) for g in plan.unmatched] == [
         ("c", "Private Bench", 1)
     ]
