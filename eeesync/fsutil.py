@@ -47,6 +47,15 @@ class NotReadable(OSError):
 _READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_BINARY", 0)
 
 
+def make_writable_folder(folder: Path) -> None:
+    """Create `folder` if needed and prove a new file can be made in it (a file in the way,
+    `/proc` or a read-only place raises `OSError` here, before any work is done)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, probe = tempfile.mkstemp(dir=folder, prefix=".probe-")
+    os.close(fd)
+    os.unlink(probe)
+
+
 def open_regular(path: str | Path) -> tuple[int, int]:
     """`(fd, size)` of a regular file (symlinks followed); `NotReadable` for anything else."""
     fd = os.open(path, _READ_FLAGS)

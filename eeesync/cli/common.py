@@ -9,8 +9,6 @@ starts the in-process local Hub for a `local:PATH` endpoint (hub/ never imports 
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from eeesync.config import check_flag
 from eeesync.errors import ConfigError, UserError
+from eeesync.fsutil import make_writable_folder
 from eeesync.hub.client import WEB_BASE, Hub, RetryPolicy, connect_hub
 
 if TYPE_CHECKING:
@@ -99,10 +98,7 @@ def usable_local_dir(path: Path, endpoint: str) -> Path:
     if path.exists() and not path.is_dir():
         raise ConfigError(f"{endpoint}: {path} is not a folder", key="hub.endpoint")
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=path, prefix=".probe-")
-        os.close(fd)
-        os.unlink(probe)
+        make_writable_folder(path)
     except OSError as exc:
         raise ConfigError(
             f"{endpoint}: the folder {path} cannot be used for the local Hub "

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from eeesync.errors import PlanFileError
-from eeesync.fsutil import read_regular, write_atomic
+from eeesync.fsutil import make_writable_folder, read_regular, write_atomic
 from eeesync.plan import model
 from eeesync.plan.model import FORMAT_VERSION, Plan
 
@@ -206,10 +204,7 @@ def check_plan_target(path: Path) -> None:
 def check_plan_folder(folder: Path) -> None:
     """The folder plans are written to exists (or is created) and takes a new file."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".probe-")
-        os.close(fd)
-        os.unlink(probe)
+        make_writable_folder(folder)
     except OSError as exc:
         reason = (
             "not a folder"
