@@ -91,7 +91,7 @@ def test_seed_is_loaded_and_served(tmp_path: Path) -> None:
 def test_the_demo_seed_is_valid() -> None:
     repos = {r.repo_id: r for r in read_seed(EXAMPLES_SEED / "seed.toml")}
     assert "01-ai/Yi-1.5-34B-Chat" in repos  # the miscased id of the 0.2.2 MMLU-Pro record
-    assert {r.repo_id for r in repos.values() if r.repo_type == "dataset"} == {
+    benchmarks = {
         "TIGER-Lab/MMLU-Pro",
         "Idavidrein/gpqa",
         "cais/hle",
@@ -100,16 +100,9 @@ def test_the_demo_seed_is_valid() -> None:
         "harborframework/terminal-bench-2.0",
         "LEXam-Benchmark/LEXam",
     }
+    assert {r.repo_id for r in repos.values() if r.repo_type == "dataset"} == benchmarks
     # The demo's benchmark datasets are the Hub's official benchmarks.
-    assert {r.repo_id for r in repos.values() if r.official} == {
-        "TIGER-Lab/MMLU-Pro",
-        "Idavidrein/gpqa",
-        "cais/hle",
-        "openai/gsm8k",
-        "SWE-bench/SWE-bench_Verified",
-        "harborframework/terminal-bench-2.0",
-        "LEXam-Benchmark/LEXam",
-    }
+    assert {r.repo_id for r in repos.values() if r.official} == benchmarks
     statuses = {pr.status for r in repos.values() for pr in r.prs}
     assert statuses == {"open", "draft", "closed"}
 

@@ -130,6 +130,28 @@ _entry_items = st.fixed_dictionaries(
     optional={"notes": st.text(max_size=10), "extra": _values},
 )
 _items = st.lists(st.one_of(_entry_items, _values), max_size=6)
+_new_entries = st.lists(
+    st.builds(
+        EvalEntry,
+        dataset_id=st.sampled_from(["TIGER-Lab/MMLU-Pro", "cais/hle"]),
+        task_id=_keys,
+        value=st.floats(0, 100, allow_nan=False),
+        date=st.one_of(st.none(), st.dates().map(lambda d: d.isoformat())),
+        notes=st.one_of(st.none(), st.text(max_size=10)),
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
+def _existing_text(items: list[Any], *, flow: bool, indent: int, comment: bool) -> str:
+    """Someone else's eval file: `items` as block or flow YAML, indented, maybe commented."""
+    text = yaml.safe_dump(items, default_flow_style=flow, allow_unicode=True, sort_keys=False)
+    if indent and not flow and items:
+        text = "".join(" " * indent + line for line in text.splitlines(True))
+    if comment:
+        text = "# someone else's file\n" + text
+    return text
 
 
 @pytest.mark.slow
@@ -139,27 +161,12 @@ _items = st.lists(st.one_of(_entry_items, _values), max_size=6)
     flow=st.booleans(),
     indent=st.integers(0, 3),
     comment=st.booleans(),
-    new=st.lists(
-        st.builds(
-            EvalEntry,
-            dataset_id=st.sampled_from(["TIGER-Lab/MMLU-Pro", "cais/hle"]),
-            task_id=_keys,
-            value=st.floats(0, 100, allow_nan=False),
-            date=st.one_of(st.none(), st.dates().map(lambda d: d.isoformat())),
-            notes=st.one_of(st.none(), st.text(max_size=10)),
-        ),
-        min_size=1,
-        max_size=3,
-    ),
+    new=_new_entries,
 )
 def test_merging_never_drops_an_existing_entry(
     items: list[Any], flow: bool, indent: int, comment: bool, new: list[EvalEntry]
 ) -> None:
-    text = yaml.safe_dump(items, default_flow_style=flow, allow_unicode=True, sort_keys=False)
-    if indent and not flow and items:
-        text = "".join(" " * indent + line for line in text.splitlines(True))
-    if comment:
-        text = "# someone else's file\n" + text
+    text = _existing_text(items, flow=flow, indent=indent, comment=comment)
     existing = yaml.safe_load(text)
     try:
         merged = merge_file(text, new)
@@ -227,17 +234,7 @@ def test_a_flow_list_keeps_the_text_before_its_closing_bracket() -> None:
     indent=st.integers(0, 3),
     comment=st.booleans(),
     final_newline=st.booleans(),
-    new=st.lists(
-        st.builds(
-            EvalEntry,
-            dataset_id=st.sampled_from(["TIGER-Lab/MMLU-Pro", "cais/hle"]),
-            task_id=_keys,
-            value=st.floats(0, 100, allow_nan=False),
-            notes=st.one_of(st.none(), st.text(max_size=10)),
-        ),
-        min_size=1,
-        max_size=3,
-    ),
+    new=_new_entries,
 )
 def test_the_recorded_span_is_exactly_our_entries_and_the_rest_is_main_byte_for_byte(
     items: list[Any],
@@ -247,11 +244,7 @@ def test_the_recorded_span_is_exactly_our_entries_and_the_rest_is_main_byte_for_
     final_newline: bool,
     new: list[EvalEntry],
 ) -> None:
-    text = yaml.safe_dump(items, default_flow_style=flow, allow_unicode=True, sort_keys=False)
-    if indent and not flow and items:
-        text = "".join(" " * indent + line for line in text.splitlines(True))
-    if comment:
-        text = "# someone else's file\n" + text
+    text = _existing_text(items, flow=flow, indent=indent, comment=comment)
     if not final_newline:
         text = text.removesuffix("\n")
     try:
