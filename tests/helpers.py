@@ -353,3 +353,15 @@ def plan_folder_datastore(folder: Path, localhub: LocalHub, **config: Any) -> Pl
         **config,
     )
     return build_plan(settings, PlanRequest(), hub=make_hub(localhub)).plan
+
+
+def write_project_toml(folder: Path, endpoint: str) -> Path:
+    """`folder/eeesync.toml` for the folder datastore `ds` (collection `mmlu`) against
+    `endpoint`, tasks unchecked: the project the CLI tests run in."""
+    path = folder / "eeesync.toml"
+    path.write_text(
+        '[datastore]\nlocator = "ds"\ncollections = ["mmlu"]\n'
+        f'[hub]\nendpoint = "{endpoint}"\n[sync]\ncheck_tasks = false\n',
+        encoding="utf-8",
+    )
+    return path

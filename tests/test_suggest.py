@@ -15,7 +15,7 @@ from eeesync.localhub import LocalHub
 from eeesync.plan.file import read_plan
 from eeesync.plan.model import Status
 from eeesync.suggest import Suggestion, proposals_text, score, search_name
-from tests.helpers import mmlu_overall_record, write_datastore
+from tests.helpers import mmlu_overall_record, write_datastore, write_project_toml
 
 #: The real repos, and look-alikes a search also finds (quantisations, fine-tunes, mirrors).
 REAL = (
@@ -59,10 +59,7 @@ def project(tmp_path: Path, localhub: LocalHub, monkeypatch: pytest.MonkeyPatch)
     api = HfApi(endpoint=localhub.url, token="x")
     for repo in (*REAL, *LOOKALIKES):
         api.create_repo(repo)
-    (tmp_path / "eeesync.toml").write_text(
-        '[datastore]\nlocator = "ds"\ncollections = ["mmlu"]\n'
-        f'[hub]\nendpoint = "{localhub.url}"\n[sync]\ncheck_tasks = false\n'
-    )
+    write_project_toml(tmp_path, localhub.url)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from eeesync.cli.main import main
-from tests.helpers import mmlu_overall_record, write_datastore
+from tests.helpers import mmlu_overall_record, write_datastore, write_project_toml
 
 
 @pytest.fixture
@@ -20,11 +20,7 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def plan_with(folder: Path, endpoint: str, capsys: pytest.CaptureFixture[str]) -> str:
-    (folder / "eeesync.toml").write_text(
-        '[datastore]\nlocator = "ds"\ncollections = ["mmlu"]\n'
-        f'[hub]\nendpoint = "{endpoint}"\n[sync]\ncheck_tasks = false\n',
-        encoding="utf-8",
-    )
+    write_project_toml(folder, endpoint)
     assert main(["plan", "-o", "p.json"], env={}) == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.startswith("Error: ")

@@ -13,18 +13,14 @@ from eeesync.apply.journal import journal_path
 from eeesync.cli.main import main
 from eeesync.localhub import LocalHub
 from eeesync.plan.file import read_plan
-from tests.helpers import scenario_records, seed_scenario_hub, write_datastore
+from tests.helpers import scenario_records, seed_scenario_hub, write_datastore, write_project_toml
 
 
 @pytest.fixture
 def project(tmp_path: Path, localhub: LocalHub, monkeypatch: pytest.MonkeyPatch) -> Path:
     write_datastore(tmp_path / "ds", {"mmlu": scenario_records()})
     seed_scenario_hub(HfApi(endpoint=localhub.url, token="seed-token"))
-    (tmp_path / "eeesync.toml").write_text(
-        '[datastore]\nlocator = "ds"\ncollections = ["mmlu"]\n'
-        f'[hub]\nendpoint = "{localhub.url}"\n[sync]\ncheck_tasks = false\n',
-        encoding="utf-8",
-    )
+    write_project_toml(tmp_path, localhub.url)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -14,7 +14,7 @@ from eeesync.cli.main import main
 from eeesync.localhub import LocalHub
 from eeesync.plan.file import read_plan
 from eeesync.plan.model import Status
-from tests.helpers import MMLU_FILE, mmlu_overall_record, write_datastore
+from tests.helpers import MMLU_FILE, mmlu_overall_record, write_datastore, write_project_toml
 from tests.hostile import BOUNDARY_FILES, HOSTILE_FILES
 
 
@@ -38,11 +38,7 @@ def seed(api: HfApi, files: dict[str, bytes]) -> list[str]:
 def hostile_project(tmp_path: Path, localhub: LocalHub, monkeypatch: pytest.MonkeyPatch) -> Path:
     models = seed(HfApi(endpoint=localhub.url, token="x"), {**HOSTILE_FILES, **BOUNDARY_FILES})
     write_datastore(tmp_path / "ds", {"mmlu": [mmlu_overall_record(m, 0.61) for m in models]})
-    (tmp_path / "eeesync.toml").write_text(
-        '[datastore]\nlocator = "ds"\ncollections = ["mmlu"]\n'
-        f'[hub]\nendpoint = "{localhub.url}"\n[sync]\ncheck_tasks = false\n',
-        encoding="utf-8",
-    )
+    write_project_toml(tmp_path, localhub.url)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
