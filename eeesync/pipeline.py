@@ -30,6 +30,7 @@ from eeesync.datastore.locator import Locator, resolve_locator
 from eeesync.hub.audit import audit_repos
 from eeesync.hub.client import Hub, is_rehearsal_endpoint
 from eeesync.hub.eval_yaml import read_task_ids
+from eeesync.hub.pace import BudgetView
 from eeesync.hub.state import RepoState
 from eeesync.mapping import MappingOptions, map_records
 from eeesync.plan import file as plan_file
@@ -69,6 +70,8 @@ class BuildStats:
     retries: int
     link_objects: int = 0  # datastore objects whose backlink was checked on the Hub
     link_requests: int = 0  # get_paths_info requests that checking cost
+    #: The Hub's quota buckets as the run left them (requests sent, windows used, waits).
+    budgets: tuple[BudgetView, ...] = ()
 
 
 @attrs.frozen
@@ -192,6 +195,7 @@ def build_plan(
         retries=hub.retries,
         link_objects=links.objects,
         link_requests=links.requests,
+        budgets=hub.pacer.views(),
     )
     return BuildResult(plan_file.seal(plan), stats)
 

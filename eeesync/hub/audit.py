@@ -378,6 +378,7 @@ def audit_repos(
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="audit") as pool:
         spellings = {k: sorted(wanted[k])[0] for k in keys}
         heads = learn_heads(hub, spellings.values(), executor=pool, tick=head_bar)
+        budget = BudgetBars(hub, progress, repos=len(keys))
 
         def one(key: str) -> RepoState:
             state = audit_repo(
@@ -388,6 +389,42 @@ def audit_repos(
                 cache=cache,
             )
             repo_bar.advance()
+            budget.update()
             return state
 
-        return dict(zip(keys, pool.map(one, keys), strict=True))
+        states = dict(zip(keys, pool.map(one, keys), strict=True))
+        budget.complete()
+        return states
+
+
+class BudgetBars:
+    """One progress bar per limited quota bucket: the budget, the requests an audit of `repos`
+    repos is expected to make (about one API request each: the PR listing), and the quota
+    windows that takes. Shown once the first answers have said what the quota is."""
+
+    def __init__(self, hub: Hub, progress: Progress, *, repos: int) -> None:
+        self._pacer = hub.pacer
+        self._lock = threading.Lock()
+        self._bars: dict[str, tuple[ProgressTask, int]] = {}
+        for view in self._pacer.views():
+            expected = repos if view.bucket == "api" else 0
+            windows = view.expected_windows(expected)
+            if windows is None or expected == 0:
+                continue
+            label = f"Hub quota {view.describe()}; ≈{windows} more window(s) for {repos} repos"
+            self._bars[view.bucket] = (progress.task(label, total=expected), view.sent)
+
+    def update(self) -> None:
+        if not self._bars:
+            return
+        with self._lock:
+            for view in self._pacer.views():
+                if view.bucket in self._bars:
+                    bar, seen = self._bars[view.bucket]
+                    if view.sent > seen:
+                        bar.advance(view.sent - seen)
+                        self._bars[view.bucket] = (bar, view.sent)
+
+    def complete(self) -> None:
+        for bar, _ in self._bars.values():
+            bar.complete()

@@ -32,6 +32,7 @@ from huggingface_hub.errors import (
 from huggingface_hub.utils._http import parse_ratelimit_headers
 
 from eeesync.errors import HubUnavailableError
+from eeesync.hub.pace import Pacer, pacer_for
 
 T = TypeVar("T")
 
@@ -82,6 +83,11 @@ class Hub:
     #: Counts retried reads (for reports and benchmarks).
     retries: int = 0
     _lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False)
+    #: The quota budgets of this Hub, shared with every `Hub` for the same URL (`hub/pace.py`).
+    pacer: Pacer = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.pacer = pacer_for(self.url)
 
     #: Base of PR links when it is not `web_base`: a `local:PATH` Hub's PRs exist only there,
     #: so they are shown as `local:PATH/<repo>/discussions/<n>`, never as huggingface.co pages
