@@ -41,7 +41,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, Literal
@@ -565,6 +565,8 @@ class _Mapper:
     seen: int = 0
     unmatched: int = 0
     filtered: int = 0
+    #: Told each repo id an entry is built for, as it is built (the plan starts its audit).
+    on_repo: Callable[[str], None] | None = None
     _task_cache: dict[tuple[str, str], tuple[str, tuple[str, ...]] | NotPublishable] = attrs.field(
         factory=dict
     )
@@ -702,6 +704,8 @@ class _Mapper:
             try:
                 chosen = self.choose(target, results)
                 self.candidates.append(self.build(record, repo_id, target, chosen))
+                if self.on_repo is not None:
+                    self.on_repo(repo_id)
             except NotPublishable as skip:
                 self.skip(record, skip.reason, skip.message, benchmark.key, repo_id)
 
@@ -923,13 +927,15 @@ def map_records(
     *,
     options: MappingOptions,
     tasks: TaskCheck | None = None,
+    on_repo: Callable[[str], None] | None = None,
 ) -> MappingResult:
     """Map records (any iterable: streaming keeps memory flat) to the desired entries.
 
     `tasks` None skips the eval.yaml check (offline use, `sync.check_tasks = false`): the
-    registry's task ids are written as they are.
+    registry's task ids are written as they are. `on_repo(repo_id)` is called for every entry
+    built, as soon as it is built (repeats included), so the caller can start work on that repo.
     """
-    mapper = _Mapper(registry, locator, options, tasks)
+    mapper = _Mapper(registry, locator, options, tasks, on_repo=on_repo)
     with gc_paused():  # `records` may be a whole datastore scan (see eeesync.datastore.bulk)
         for record in records:
             mapper.map_record(record)

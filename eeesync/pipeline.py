@@ -32,6 +32,7 @@ from eeesync.hub.client import Hub, is_rehearsal_endpoint
 from eeesync.hub.eval_yaml import read_task_ids
 from eeesync.hub.pace import BudgetView
 from eeesync.hub.state import RepoState
+from eeesync.hub.streaming import StreamingAudit
 from eeesync.mapping import MappingOptions, map_records
 from eeesync.plan import file as plan_file
 from eeesync.plan.diff import decided_by_main, diff_repo
@@ -102,9 +103,14 @@ def build_plan(
     hub: Hub,
     progress: Progress = NO_PROGRESS,
     now: Callable[[], dt.datetime] | None = None,
+    overlap: bool = True,
 ) -> BuildResult:
     """Compute the whole plan. Raises only for what stops a run (bad locator, unknown
-    collection, unreadable index, unusable registry); everything else is data in the plan."""
+    collection, unreadable index, unusable registry); everything else is data in the plan.
+
+    `overlap` (the default) audits each repo while the scan goes on (`hub/streaming.py`);
+    False reads everything first, then audits: the same plan, for comparisons.
+    """
     locator = resolve_locator(
         config.datastore_input,
         hub=hub,
@@ -124,41 +130,54 @@ def build_plan(
     registry = load_registry(config.benchmark_overrides, source_path=config.config_path)
     aliases = load_configured_aliases(config)
     tasks = check_tasks(registry, read=partial(read_task_ids, hub)) if config.check_tasks else None
-    mapped = map_records(
-        scan.records(concurrency=config.parallelism, progress=progress),
-        registry,
-        locator,
-        options=MappingOptions(
-            duplicates=config.duplicates,
-            api_only_providers=config.api_only_providers,
-            web_base=hub.web_base,
-            benchmark_filter=request.benchmark_filter,
-            model_filter=request.model_filter,
-            aliases=aliases,
-        ),
-        tasks=tasks,
-    )
-    # Only entries whose backlink resolves to the bytes mapped may become `ready`.
-    links = verify_links(
-        mapped.desired, locator, hub=hub, rehearsal=is_rehearsal_endpoint(hub.endpoint)
-    )
-
-    desired = _by_repo(links.desired)
-    conflicts: dict[str, list[tuple[DesiredEntry, ...]]] = defaultdict(list)
-    for group in mapped.conflicts:
-        conflicts[group[0].repo_id.lower()].append(tuple(group))
-
     audit_cache = AuditCache(config.cache_dir / "audit", read=not request.force)
-    states = audit_repos(
-        hub,
-        {key: sorted({e.repo_id for e in entries}) for key, entries in desired.items()},
-        decided_by_main=lambda key, state: decided_by_main(
-            desired[key], state, tolerance=config.tolerance, web_base=hub.web_base
-        ),
-        concurrency=config.parallelism,
-        cache=audit_cache,
-        progress=progress,
-    )
+    with StreamingAudit(
+        hub, concurrency=config.parallelism, cache=audit_cache, progress=progress
+    ) as streaming:
+        # Reading and auditing overlap: a repo's audit starts with its first mapped entry.
+        mapped = map_records(
+            scan.records(concurrency=config.parallelism, progress=progress),
+            registry,
+            locator,
+            options=MappingOptions(
+                duplicates=config.duplicates,
+                api_only_providers=config.api_only_providers,
+                web_base=hub.web_base,
+                benchmark_filter=request.benchmark_filter,
+                model_filter=request.model_filter,
+                aliases=aliases,
+            ),
+            tasks=tasks,
+            on_repo=streaming.add if overlap else None,
+        )
+        # Only entries whose backlink resolves to the bytes mapped may become `ready`.
+        links = verify_links(
+            mapped.desired, locator, hub=hub, rehearsal=is_rehearsal_endpoint(hub.endpoint)
+        )
+
+        desired = _by_repo(links.desired)
+        conflicts: dict[str, list[tuple[DesiredEntry, ...]]] = defaultdict(list)
+        for group in mapped.conflicts:
+            conflicts[group[0].repo_id.lower()].append(tuple(group))
+
+        wanted = {key: sorted({e.repo_id for e in entries}) for key, entries in desired.items()}
+
+        def main_decides(key: str, state: RepoState) -> bool:
+            return decided_by_main(
+                desired[key], state, tolerance=config.tolerance, web_base=hub.web_base
+            )
+
+        if overlap:
+            states = streaming.finish(wanted, decided_by_main=main_decides)
+        else:
+            states = audit_repos(
+                hub,
+                wanted,
+                decided_by_main=main_decides,
+                concurrency=config.parallelism,
+                cache=audit_cache,
+                progress=progress,
+            )
     repos = _diff_all(desired, conflicts, states, config=config, web_base=hub.web_base)
 
     skipped = tuple(sorted({*scan.skipped, *mapped.skipped, *links.skipped}, key=_skip_order))

@@ -201,6 +201,20 @@ def audit_repo(
     cache: AuditStore | None = None,
 ) -> RepoState:
     """Read main's eval files and (unless main decides everything) the open/draft PRs."""
+    state = audit_main(hub, requested_ids, head, cache=cache)
+    if not needs_prs(state) or decided_by_main(state):
+        return state
+    return audit_prs(hub, state, cache=cache)
+
+
+def audit_main(
+    hub: Hub,
+    requested_ids: Sequence[str],
+    head: Head | HeadFailure,
+    *,
+    cache: AuditStore | None = None,
+) -> RepoState:
+    """The first half of `audit_repo`: the repo's head and main's eval files."""
     requested = tuple(sorted(set(requested_ids)))
     if isinstance(head, HeadFailure):
         return RepoState(
@@ -221,13 +235,20 @@ def audit_repo(
         if not _is_hub_failure(exc):
             raise
         return attrs.evolve(state, error=f"cannot list the eval files: {describe(exc)}")
-    state = attrs.evolve(state, main_files=files)
-    if decided_by_main(state):
-        return state
+    return attrs.evolve(state, main_files=files)
+
+
+def needs_prs(state: RepoState) -> bool:
+    """False when main's half already ended the audit (a missing repo, an error)."""
+    return state.exists and not state.error
+
+
+def audit_prs(hub: Hub, state: RepoState, *, cache: AuditStore | None = None) -> RepoState:
+    """The second half of `audit_repo`: the open and draft PRs and the eval files they change."""
     try:
-        prs = _active_prs(hub, head.repo_id)
+        prs = _active_prs(hub, state.repo_id)
         if prs:
-            prs = _pr_files(hub, head.repo_id, head.sha, prs, files, cache)
+            prs = _pr_files(hub, state.repo_id, state.main_sha, prs, state.main_files, cache)
     except Exception as exc:
         if not _is_hub_failure(exc):
             raise
