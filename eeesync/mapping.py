@@ -39,6 +39,7 @@ Rules (each pinned by tests/test_mapping.py):
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -125,6 +126,7 @@ class MappingOptions:
     model_filter: str = ""  # fnmatch glob on the model id, case-insensitive; "" = all
     #: Reviewed model aliases (model-aliases.toml): EEE id → the Hub repo to publish on.
     aliases: AliasTable = NO_ALIASES
+    shard: tuple[int, int] = (1, 1)  # (K, N): only model ids in shard K of N
 
     @classmethod
     def from_config(
@@ -199,6 +201,14 @@ class NotPublishable(Exception):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason, self.message = reason, message
+
+
+@functools.lru_cache(maxsize=65536)
+def in_shard(model_id: str, shard: int, count: int) -> bool:
+    """Whether a model belongs to shard `shard` (1-based) of `count`: by the sha256 of its
+    lower-cased id, so every spelling of a repo lands in one shard, on every machine."""
+    digest = hashlib.sha256(model_id.strip().lower().encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % count == shard - 1
 
 
 def check_model_id(raw_id: str) -> str:
@@ -626,6 +636,12 @@ class _Mapper:
             self.filtered += 1
             return
         verdict = self.model_verdict(record.model)
+        if self.options.shard[1] > 1:
+            # By the repo it publishes to (an alias target), so a repo is in one shard only.
+            repo = verdict if isinstance(verdict, str) else record.model.id
+            if not in_shard(repo, *self.options.shard):
+                self.filtered += 1
+                return
         if isinstance(verdict, NotPublishable):
             model_id = "" if verdict.reason == "invalid_model_id" else record.model.id.strip()
             self.skip(record, verdict.reason, verdict.message, ", ".join(matches), model_id)

@@ -58,6 +58,7 @@ class PlanRequest:
     model_filter: str = ""  # glob on model ids ("" = all)
     benchmark_filter: tuple[str, ...] = ()  # registry keys ("" = all)
     force: bool = False  # ignore every cache
+    shard: tuple[int, int] = (1, 1)  # --shard K/N: (K, N); (1, 1) = every model
 
 
 @attrs.frozen
@@ -79,6 +80,11 @@ class BuildStats:
 class BuildResult:
     plan: Plan
     stats: BuildStats
+
+
+def shard_label(shard: tuple[int, int]) -> str:
+    """`K/N` as recorded in the plan ("" for the whole datastore)."""
+    return "" if shard[1] <= 1 else f"{shard[0]}/{shard[1]}"
 
 
 def _portable_input(config: Config, locator: Locator) -> str:
@@ -146,6 +152,7 @@ def build_plan(
                 benchmark_filter=request.benchmark_filter,
                 model_filter=request.model_filter,
                 aliases=aliases,
+                shard=request.shard,
             ),
             tasks=tasks,
             on_repo=streaming.add if overlap else None,
@@ -194,6 +201,7 @@ def build_plan(
         benchmark_filter=tuple(sorted(request.benchmark_filter)),
         datastore_pinned_by=locator.pinned_by,
         alias_digest=aliases.digest,
+        shard=shard_label(request.shard),
     )
     clock = now or (lambda: dt.datetime.now(dt.UTC))
     plan = Plan(

@@ -143,6 +143,8 @@ def refresh_command(plan: Plan) -> str:
         parts += ["--model", _shell_quote(plan.inputs.model_filter)]
     for key in plan.inputs.benchmark_filter:
         parts += ["--benchmark", _shell_quote(key)]
+    if plan.inputs.shard:
+        parts += ["--shard", plan.inputs.shard]
     return " ".join(parts)
 
 

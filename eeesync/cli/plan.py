@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -70,6 +71,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--force", action="store_true", help="ignore every cache")
     parser.add_argument(
+        "--shard",
+        type=_shard,
+        default=(1, 1),
+        metavar="K/N",
+        help="plan only shard K of N (models split by id hash): N CI jobs share one datastore",
+    )
+    parser.add_argument(
         "--detailed-exitcode",
         action="store_true",
         help="exit 0 when there is nothing to open, 2 when PRs would be opened, 1 on error",
@@ -94,6 +102,7 @@ def run(args: argparse.Namespace, app: App) -> int:
         model_filter=args.model or "",
         benchmark_filter=tuple(dict.fromkeys(args.benchmark)),
         force=bool(args.force),
+        shard=args.shard,
     )
     _check_benchmarks(request.benchmark_filter, config)
     # Where the plan goes is checked before the audit: a long run must not end in "cannot write".
@@ -124,6 +133,7 @@ def run(args: argparse.Namespace, app: App) -> int:
             all_collections=bool(args.all),
             model_filter=request.model_filter,
             benchmark_filter=request.benchmark_filter,
+            shard=plan.inputs.shard,
         )
         path = _unapplied(config.plan_dir / name, notes, app.cwd)
     else:
@@ -188,6 +198,17 @@ def _unapplied(path: Path, notes: list[str], cwd: Path) -> Path:
             f"not replaced; this plan is {candidate.name}"
         )
     return candidate
+
+
+def _shard(text: str) -> tuple[int, int]:
+    """`K/N` with 1 <= K <= N <= 1000 (a usage error otherwise)."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not K/N (e.g. 1/2)")
+    shard, count = int(match.group(1)), int(match.group(2))
+    if not 1 <= shard <= count <= 1000:
+        raise argparse.ArgumentTypeError(f"{text!r}: K/N needs 1 <= K <= N <= 1000")
+    return shard, count
 
 
 def _shown_path(path: Path, cwd: Path) -> str:

@@ -74,7 +74,10 @@ _lenient = _make_converter(strict=False)
 
 
 def to_dict(plan: Plan) -> dict[str, Any]:
-    return converter.unstructure(plan)  # type: ignore[no-any-return]
+    data: dict[str, Any] = converter.unstructure(plan)
+    if not data["inputs"].get("shard"):
+        data["inputs"].pop("shard", None)  # an unsharded plan is byte-identical to before
+    return data
 
 
 def dumps(data: Any) -> str:
@@ -168,10 +171,12 @@ def default_plan_name(
     all_collections: bool = False,
     model_filter: str = "",
     benchmark_filter: tuple[str, ...] = (),
+    shard: str = "",
 ) -> str:
-    """`<collection>-<sha7>[-model-<glob>][-bench-<keys>].plan.json`: two collections joined
-    with `+`, more as `<first>+<n>more`, every collection as `all`. Filters are in the name, so
-    a filtered plan never takes the place of the whole one."""
+    """`<collection>-<sha7>[-model-<glob>][-bench-<keys>][.shardKofN].plan.json`: two
+    collections joined with `+`, more as `<first>+<n>more`, every collection as `all`. Filters
+    are in the name, so a filtered plan never takes the place of the whole one; so is a shard
+    K/N (two CI jobs sharing a plan write two files)."""
     if all_collections:
         label = "all"
     elif len(collections) > 2:
@@ -186,7 +191,8 @@ def default_plan_name(
         filters += f"-model-{_safe_name(model_filter)[:40]}"
     if benchmark_filter:
         filters += f"-bench-{_safe_name('+'.join(sorted(benchmark_filter)))[:40]}"
-    return f"{label}-{short}{filters}.plan.json"
+    part = ".shard{}of{}".format(*shard.split("/")) if shard else ""
+    return f"{label}-{short}{filters}{part}.plan.json"
 
 
 def _safe_name(text: str) -> str:

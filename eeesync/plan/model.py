@@ -248,6 +248,9 @@ class Inputs:
     datastore_pinned_by: str = ""
     #: sha256 of the model alias file in effect ("" = none).
     alias_digest: str = ""
+    #: `--shard K/N`: only model ids whose hash falls in shard K of N ("" = every model).
+    #: Left out of the file when empty, so an unsharded plan reads as it always did.
+    shard: str = ""
 
 
 @attrs.frozen

@@ -265,6 +265,8 @@ def _inputs(plan: Plan) -> list[str]:
     ]
     if inputs.model_filter:
         rows.append(["Model filter", _code(inputs.model_filter)])
+    if inputs.shard:
+        rows.append(["Shard", _code(inputs.shard)])
     if inputs.benchmark_filter:
         rows.append(["Benchmarks", ", ".join(_code(b) for b in inputs.benchmark_filter)])
     rows.append(["Created", f"{_escape(plan.created_at)} by eeesync {_escape(plan.tool_version)}"])

@@ -154,6 +154,8 @@ def _header(plan: Plan) -> RenderableType:
     if inputs.model_filter:
         filters.append(f"--model {inputs.model_filter}")
     filters.extend(f"--benchmark {key}" for key in inputs.benchmark_filter)
+    if inputs.shard:
+        filters.append(f"--shard {inputs.shard}")
     if filters:
         grid.add_row("Filters", Text("  ".join(filters)))
     return Group(title, Padding(grid, (0, 0, 0, 2), expand=False))
