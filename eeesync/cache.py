@@ -6,6 +6,8 @@ DESIGN.md §7. Sections:
   by (dataset repo, commit sha, path) (`indexes/<repo>/<sha>/<path>`). Both are immutable: an
   object's name is its hash, and a commit never changes. Only verified bytes are stored, so an
   error is never cached.
+* **Runs** — `AuditJournal`: what an unfinished `plan` run audited, so the next run with the
+  same inputs resumes it; deleted when the run completes.
 * **Audits** — what the Hub audit (`hub/audit.py`) downloaded, under `audit/`: a repo's eval
   files on main keyed by (repo, main sha), the files a PR changes by (repo, main sha, PR head
   sha). The audit re-learns the shas from the Hub on every run, so a changed Hub always misses
@@ -28,7 +30,7 @@ import attrs
 import cattrs
 
 from eeesync.fsutil import write_atomic
-from eeesync.hub.state import EvalFile
+from eeesync.hub.state import EvalFile, RepoState
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -182,3 +184,88 @@ class AuditCache:
                 self.hits += 1
             else:
                 self.misses += 1
+
+
+# --- An interrupted plan's audits ---------------------------------------------------------------
+
+_journal_converter = cattrs.Converter(forbid_extra_keys=True)
+
+
+def clean_state(state: RepoState) -> bool:
+    """A state worth keeping for a resumed run: nothing in it failed to read (a failure is
+    retried by the next run, never replayed)."""
+    if state.error or state.pr_error or any(f.unreadable for f in state.main_files):
+        return False
+    return not any(pr.error or any(f.unreadable for f in pr.files) for pr in state.prs)
+
+
+class AuditJournal:
+    """The repos a `plan` run has audited so far, one JSON line each, so that a run that is
+    interrupted (quota, CI timeout, Ctrl-C, a kill) is resumed by the next run with the same
+    inputs instead of started over (`<cache_dir>/runs/<run id>.jsonl`).
+
+    Each line is a repo's lower-cased id and its `RepoState` — its main sha and, when they were
+    listed, its PRs — as the interrupted run saw it. The run that completes deletes the file: a
+    journal never outlives the plan it belongs to, and the next plan audits afresh. A torn last
+    line (the kill came mid-write) is ignored. `read=False` (`--force`) ignores what is there.
+    """
+
+    VERSION = 1
+
+    def __init__(self, path: Path, *, read: bool = True) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self.states: dict[str, RepoState] = {}
+        if read:
+            self._load()
+        elif path.exists():
+            path.unlink()
+        self._handle: Any = None
+
+    def _load(self) -> None:
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return
+        for line in lines:
+            try:
+                version, key, raw = json.loads(line)
+                if version != self.VERSION:
+                    continue
+                self.states[key] = _journal_converter.structure(raw, RepoState)
+            except (ValueError, TypeError, cattrs.BaseValidationError):
+                continue  # a torn or foreign line: that repo is audited again
+
+    def get(self, key: str) -> RepoState | None:
+        return self.states.get(key)
+
+    def put(self, key: str, state: RepoState) -> None:
+        if not clean_state(state):
+            return
+        line = json.dumps(
+            [self.VERSION, key, _journal_converter.unstructure(state)],
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        with self._lock:
+            self.states[key] = state
+            try:
+                if self._handle is None:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    torn = self.path.exists() and not self.path.read_bytes().endswith(b"\n")
+                    self._handle = self.path.open("a", encoding="utf-8")
+                    if torn and self.path.stat().st_size:
+                        self._handle.write("\n")  # end the torn line: it stays unreadable
+                self._handle.write(line + "\n")
+                self._handle.flush()  # a killed process loses at most the line being written
+            except OSError:
+                return  # resuming is a saving, never a reason to fail the plan
+
+    def close(self, *, completed: bool) -> None:
+        """Stop writing; a completed run removes the journal."""
+        with self._lock:
+            if self._handle is not None:
+                self._handle.close()
+                self._handle = None
+            if completed:
+                self.path.unlink(missing_ok=True)

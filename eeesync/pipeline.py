@@ -12,9 +12,12 @@ Determinism: the same inputs and the same Hub state give the same plan, byte for
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -22,11 +25,12 @@ import attrs
 
 from eeesync import __version__
 from eeesync.aliases import load_configured_aliases
-from eeesync.cache import AuditCache, ObjectCache
+from eeesync.cache import AuditCache, AuditJournal, ObjectCache
 from eeesync.config import Config
 from eeesync.datastore import list_collections, open_datastore
 from eeesync.datastore.links import verify_links
 from eeesync.datastore.locator import Locator, resolve_locator
+from eeesync.datastore.scan import DatastoreScan
 from eeesync.hub.audit import audit_repos
 from eeesync.hub.client import Hub, is_rehearsal_endpoint
 from eeesync.hub.eval_yaml import read_task_ids
@@ -46,7 +50,7 @@ from eeesync.plan.model import (
     SkippedItem,
 )
 from eeesync.progress import NO_PROGRESS, Progress
-from eeesync.registry import check_tasks, load_registry
+from eeesync.registry import Registry, check_tasks, load_registry
 
 
 @attrs.frozen
@@ -74,12 +78,44 @@ class BuildStats:
     link_requests: int = 0  # get_paths_info requests that checking cost
     #: The Hub's quota buckets as the run left them (requests sent, windows used, waits).
     budgets: tuple[BudgetView, ...] = ()
+    #: Repos whose audit an interrupted run had already done (read from its journal).
+    resumed: int = 0
 
 
 @attrs.frozen
 class BuildResult:
     plan: Plan
     stats: BuildStats
+
+
+@contextmanager
+def _closing(journal: AuditJournal) -> Iterator[None]:
+    """Keep the journal of a run that stops early (an error, Ctrl-C): the next run resumes."""
+    try:
+        yield
+    except BaseException:
+        journal.close(completed=False)
+        raise
+
+
+def _run_id(
+    config: Config, request: PlanRequest, scan: DatastoreScan, registry: Registry, hub: Hub
+) -> str:
+    """What makes two `plan` runs the same run (so the second may resume the first): the
+    config, the datastore as read (index digests), the registry, the Hub and the request."""
+    key = json.dumps(
+        [
+            config.digest(),
+            [[i.collection, i.sha256] for i in scan.indexes],
+            scan.locator.revision,
+            registry.digest(),
+            hub.endpoint,
+            request.model_filter,
+            sorted(request.benchmark_filter),
+            list(request.shard),
+        ]
+    )
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
 def shard_label(shard: tuple[int, int]) -> str:
@@ -137,9 +173,25 @@ def build_plan(
     aliases = load_configured_aliases(config)
     tasks = check_tasks(registry, read=partial(read_task_ids, hub)) if config.check_tasks else None
     audit_cache = AuditCache(config.cache_dir / "audit", read=not request.force)
-    with StreamingAudit(
-        hub, concurrency=config.parallelism, cache=audit_cache, progress=progress
-    ) as streaming:
+    journal = AuditJournal(
+        config.cache_dir / "runs" / f"{_run_id(config, request, scan, registry, hub)}.jsonl",
+        read=not request.force,
+    )
+    if journal.states:
+        progress.task(
+            f"Resuming an interrupted plan: {len(journal.states)} repos already audited",
+            total=len(journal.states),
+        ).complete()
+    with (
+        _closing(journal),
+        StreamingAudit(
+            hub,
+            concurrency=config.parallelism,
+            cache=audit_cache,
+            progress=progress,
+            journal=journal if overlap else None,
+        ) as streaming,
+    ):
         # Reading and auditing overlap: a repo's audit starts with its first mapped entry.
         mapped = map_records(
             scan.records(concurrency=config.parallelism, progress=progress),
@@ -185,6 +237,7 @@ def build_plan(
                 cache=audit_cache,
                 progress=progress,
             )
+    journal.close(completed=True)  # every repo is audited: the next plan audits afresh
     repos = _diff_all(desired, conflicts, states, config=config, web_base=hub.web_base)
 
     skipped = tuple(sorted({*scan.skipped, *mapped.skipped, *links.skipped}, key=_skip_order))
@@ -223,6 +276,7 @@ def build_plan(
         link_objects=links.objects,
         link_requests=links.requests,
         budgets=hub.pacer.views(),
+        resumed=len(streaming.resumed & states.keys()),
     )
     return BuildResult(plan_file.seal(plan), stats)
 

@@ -14,7 +14,10 @@ what `audit.audit_repos` would have returned for `wanted` (same states, so the s
   only known when the scan is complete: those repos list their PRs in `finish`;
 - a repo audited early that ends up with no desired entry (all of them in conflict groups) is
   dropped; a repo whose records spell its id in several ways is audited again in `finish` when
-  the first spelling (the one requests name) is not the one `audit_repos` would use.
+  the first spelling (the one requests name) is not the one `audit_repos` would use;
+- with a `journal`, every repo audited is written down as it is done (main's half too, its PRs
+  still to decide), and a repo already in it (an interrupted run with the same inputs) is not
+  asked again: `resumed` names them.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -41,6 +44,14 @@ from eeesync.hub.audit import (
 from eeesync.hub.client import Hub, unreachable
 from eeesync.hub.state import AuditStore, RepoState
 from eeesync.progress import NO_PROGRESS, Progress
+
+
+class StateJournal(Protocol):
+    """Where audited repos are kept for a resumed run (`cache.AuditJournal`)."""
+
+    def get(self, key: str) -> RepoState | None: ...
+
+    def put(self, key: str, state: RepoState) -> None: ...
 
 
 class _AuthorListing:
@@ -116,10 +127,14 @@ class StreamingAudit:
         concurrency: int = 8,
         cache: AuditStore | None = None,
         progress: Progress = NO_PROGRESS,
+        journal: StateJournal | None = None,
     ) -> None:
         self.hub = hub
         self.cache = cache
         self.progress = progress
+        self.journal = journal
+        #: Repos whose state came from the journal of an interrupted run (no request made).
+        self.resumed: set[str] = set()
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="audit")
         self._lock = threading.Lock()
         self._repos: dict[str, _Repo] = {}
@@ -143,6 +158,8 @@ class StreamingAudit:
             return
         self._check_probe()
         self._repos[key] = repo = _Repo(repo_id)
+        if self._resume(key, repo):
+            return
         if self._probe is None:
             # One request first, alone (as `learn_heads`): an unreachable Hub is said once.
             repo.future = self._probe = self._pool.submit(self._audit_single, key, probe=True)
@@ -160,6 +177,16 @@ class StreamingAudit:
             )
             self._submit_listed(first, listing)
         self._submit_listed(key, listing)
+
+    def _resume(self, key: str, repo: _Repo) -> bool:
+        kept = self.journal.get(key) if self.journal is not None else None
+        if kept is None:
+            return False
+        done: Future[RepoState] = Future()
+        done.set_result(kept)
+        repo.future = done
+        self.resumed.add(key)
+        return True
 
     def _submit_listed(self, key: str, listing: _AuthorListing) -> None:
         self._repos[key].future = self._pool.submit(self._audit_listed, key, listing)
@@ -184,7 +211,7 @@ class StreamingAudit:
         head = _model_head(self.hub, spelling)
         if probe and isinstance(head, HeadFailure) and head.unreachable is not None:
             raise unreachable(head.unreachable, self.hub.endpoint)
-        return self._audit_head(spelling, head)
+        return self._audit_head(key, spelling, head)
 
     def _audit_listed(self, key: str, listing: _AuthorListing) -> RepoState:
         self._after_probe()
@@ -192,13 +219,16 @@ class StreamingAudit:
         head: Head | HeadFailure | None = listing.lookup(key)
         if head is None:
             head = _model_head(self.hub, spelling)
-        return self._audit_head(spelling, head)
+        return self._audit_head(key, spelling, head)
 
-    def _audit_head(self, spelling: str, head: Head | HeadFailure) -> RepoState:
+    def _audit_head(self, key: str, spelling: str, head: Head | HeadFailure) -> RepoState:
         state = audit_main(self.hub, [spelling], head, cache=self.cache)
         if needs_prs(state) and not state.main_files:
             # Main has no eval file: it decides no entry, whatever else the scan brings.
             state = audit_prs(self.hub, state, cache=self.cache)
+        if self.journal is not None:
+            # A resumed run needs no request for it (PRs deferred to `finish` stay deferred).
+            self.journal.put(key, state)
         return state
 
     # --- once the scan is complete ----------------------------------------------------------------
@@ -216,23 +246,33 @@ class StreamingAudit:
             if key not in self._repos:  # never announced (a caller that adds nothing)
                 self._repos[key] = _Repo(sorted(wanted[key])[0])
         for key in sorted(self._first_of_author.values()):
-            self._repos[key].future = self._pool.submit(self._audit_single, key)
+            if not self._resume(key, self._repos[key]):
+                self._repos[key].future = self._pool.submit(self._audit_single, key)
         self._first_of_author.clear()
+        resumed = sum(1 for key in keys if key in self.resumed)
+        if resumed:
+            shown = self.progress.task(
+                f"Resuming: {resumed} of {len(keys)} repos already audited", total=len(keys)
+            )
+            shown.advance(resumed)
         head_bar = self.progress.task("Looking up model repos", total=len(keys))
         repo_bar = self.progress.task("Auditing model repos", total=len(keys))
 
         def complete(key: str) -> RepoState:
             repo = self._repos[key]
             spellings = tuple(sorted(set(wanted[key])))
-            if repo.future is None or spellings[0] != repo.spelling:
+            early = repo.future.result() if repo.future is not None else None
+            if early is None or spellings[0] != early.requested_ids[0]:
                 # Requests would have named another spelling: audit it as `audit_repos` does.
                 state = self._audit_single_spelling(spellings, decided_by_main, key)
             else:
-                state = repo.future.result()
+                state = early
                 head_bar.advance()
                 deferred = needs_prs(state) and not state.prs_checked
                 if deferred and not decided_by_main(key, state):
                     state = audit_prs(self.hub, state, cache=self.cache)
+                if deferred and self.journal is not None:
+                    self.journal.put(key, state)
                 state = attrs.evolve(state, requested_ids=spellings)
             repo_bar.advance()
             return state
@@ -250,10 +290,13 @@ class StreamingAudit:
         key: str,
     ) -> RepoState:
         head = _model_head(self.hub, spellings[0])
-        return audit_repo(
+        state = audit_repo(
             self.hub,
             spellings,
             head,
             decided_by_main=lambda s: decided_by_main(key, s),
             cache=self.cache,
         )
+        if self.journal is not None:
+            self.journal.put(key, state)
+        return state
