@@ -8,12 +8,15 @@ storage API (no HTTP) in a child process, so the planner's peak memory is measur
 answers with 50 ms latency per request.
 
 Runs (each a real `build_plan` through huggingface_hub):
-  1. cold plan, --parallelism 8, no rate limits
-  2. warm re-plan of the unchanged Hub (audit cache from run 1)
+  1. cold plan, --parallelism 8, no rate limits (reading and auditing overlap, the default);
+     1b the same cold plan reading the whole datastore first (`overlap=False`), for contrast
+  2. warm re-plan of the unchanged Hub (audit cache from run 1); cold / warm wall is printed
   3. the same cold plan under the free-tier quotas (1,000 API / 5,000 resolver requests per
      window) with the window shortened by --limit-factor (300 s / factor)
   4. --parallelism 1 vs 8 on a random subset (--p1-models), cold; the full-size parallelism-1
      time is extrapolated from the subset (said so in the report)
+  5. a cold plan killed (SIGKILL, in a child process) at a random point, then rerun: the
+     requests of both runs against run 1's, and the digest of the resumed plan
 
 Usage:  python benchmarks/bench_plan.py [--models 20000] [--latency-ms 50] [--p1-models 300]
 """
@@ -23,8 +26,10 @@ from __future__ import annotations
 import argparse
 import logging
 import multiprocessing as mp
+import os
 import random
 import resource
+import signal
 import sys
 import tempfile
 import time
@@ -39,6 +44,7 @@ from huggingface_hub import HfApi  # noqa: E402
 
 from eeesync.config import Config  # noqa: E402
 from eeesync.hub.client import Hub, RetryPolicy  # noqa: E402
+from eeesync.hub.pace import pacer_for  # noqa: E402
 from eeesync.localhub import FaultConfig, LocalHub, RateLimitConfig  # noqa: E402
 from eeesync.pipeline import BuildResult, PlanRequest, build_plan  # noqa: E402
 from tests.helpers import (  # noqa: E402
@@ -157,13 +163,14 @@ def run_plan(
     parallelism: int,
     force: bool,
     cache: str = ".eeesync",
+    overlap: bool = True,
 ) -> tuple[BuildResult, float, dict[str, int]]:
     config = Config(
         datastore_input="ds",
         collections=(collection,),
         endpoint_input=remote.url,
         check_tasks=False,
-        concurrency=parallelism,
+        parallelism=parallelism,
         cache_dir=work / cache,
         plan_dir=work / "plans",
         base_dir=work,
@@ -172,9 +179,62 @@ def run_plan(
     hub = Hub(api, remote.url, remote.url, "https://huggingface.co", RetryPolicy(attempts=8))
     remote.ask("reset")
     start = time.perf_counter()
-    result = build_plan(config, PlanRequest(force=force), hub=hub)
+    result = build_plan(config, PlanRequest(force=force), hub=hub, overlap=overlap)
     elapsed = time.perf_counter() - start
     return result, elapsed, remote.ask("counters")
+
+
+def _killable(remote_url: str, work: str) -> None:
+    """Run 5's child: a cold plan with its own cache, killed by the parent."""
+    logging.getLogger("huggingface_hub").setLevel(logging.CRITICAL)
+    config = Config(
+        datastore_input="ds",
+        collections=("all",),
+        endpoint_input=remote_url,
+        check_tasks=False,
+        parallelism=8,
+        cache_dir=Path(work) / "ckill",
+        plan_dir=Path(work) / "plans",
+        base_dir=Path(work),
+    )
+    api = HfApi(endpoint=remote_url, token=False, library_name="eeesync")
+    hub = Hub(api, remote_url, remote_url, "https://huggingface.co", RetryPolicy(attempts=8))
+    build_plan(config, PlanRequest(), hub=hub)
+
+
+def kill_and_resume(
+    remote: RemoteHub,
+    work: Path,
+    whole: BuildResult,
+    whole_counts: dict[str, int],
+    whole_wall: float,
+    *,
+    seed: int,
+) -> None:
+    at = random.Random(seed).uniform(0.15, 0.85) * whole_wall
+    remote.ask("reset")
+    child = mp.get_context("fork").Process(target=_killable, args=(remote.url, str(work)))
+    child.start()
+    time.sleep(at)
+    os.kill(child.pid or 0, signal.SIGKILL)
+    child.join()
+    killed = remote.ask("counters")
+    rerun, t_rerun, c_rerun = run_plan(
+        remote, work, collection="all", parallelism=8, force=False, cache="ckill"
+    )
+
+    def total(counts: dict[str, int]) -> int:
+        return counts.get("api", 0) + counts.get("resolvers", 0)
+
+    repeated = total(killed) + total(c_rerun) - total(whole_counts)
+    print(line("5 rerun after a kill", rerun, t_rerun, c_rerun), flush=True)
+    print(
+        f"  killed after {at:.1f}s: {total(killed)} requests; rerun {total(c_rerun)} "
+        f"({rerun.stats.resumed} repos resumed); uninterrupted {total(whole_counts)}; "
+        f"repeated {repeated} = {100 * repeated / max(1, total(whole_counts)):.1f}% "
+        f"(target <= 5%); same digest as run 1: {rerun.plan.digest == whole.plan.digest}",
+        flush=True,
+    )
 
 
 def peak_mb() -> float:
@@ -199,6 +259,7 @@ def main() -> None:
     parser.add_argument("--p1-models", type=int, default=300)
     parser.add_argument("--limit-factor", type=int, default=20, help="300 s window / factor")
     parser.add_argument("--skip-limits", action="store_true")
+    parser.add_argument("--skip-kill", action="store_true")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     # huggingface_hub logs every 429 it waits out; the counts below say the same in one line.
@@ -224,6 +285,17 @@ def main() -> None:
         print(line("2 warm re-plan, parallelism 8", warm, t_warm, c_warm), flush=True)
         same = warm.plan.digest == cold.plan.digest
         print(f"  warm plan identical to cold (digest): {same}", flush=True)
+        seq, t_seq, c_seq = run_plan(
+            remote, work, collection="all", parallelism=8, force=True, cache="cseq", overlap=False
+        )
+        print(line("1b cold, read first, then audit", seq, t_seq, c_seq), flush=True)
+        print(
+            f"  cold / warm wall: overlapped {t_cold / t_warm:.2f} (target <= 1.2), "
+            f"read-first {t_seq / t_warm:.2f}; same plan: {seq.plan.digest == cold.plan.digest}",
+            flush=True,
+        )
+        if not args.skip_kill:
+            kill_and_resume(remote, work, cold, c_cold, t_cold, seed=args.seed)
 
         sub8, t_sub8, c_sub8 = run_plan(
             remote, work, collection="subset", parallelism=8, force=True, cache="c8"
@@ -248,10 +320,24 @@ def main() -> None:
             remote.ask(
                 "limits", RateLimitConfig(api_quota=1000, resolvers_quota=5000, window_s=window)
             )
+            before = {v.bucket: v for v in pacer_for(remote.url).views()}
             lim, t_lim, c_lim = run_plan(
                 remote, work, collection="all", parallelism=8, force=True, cache="climits"
             )
             remote.ask("limits", None)
+            for view in pacer_for(remote.url).views():
+                sent = view.sent - before[view.bucket].sent
+                used = view.windows - before[view.bucket].windows
+                bound = -(-sent // (view.quota or 1)) + 1
+                refused = c_lim.get(f"ratelimited.{view.bucket}", 0)
+                print(
+                    f"  {view.bucket}: {sent} requests, quota {view.quota}/{view.window_s}s: "
+                    f"{used} windows used (bound ceil(requests/quota)+1 = {bound}: "
+                    f"{'ok' if used <= bound else 'OVER'}); 429s {refused}; waits "
+                    f"{view.waits - before[view.bucket].waits} "
+                    f"({view.waited_s - before[view.bucket].waited_s:.0f}s)",
+                    flush=True,
+                )
             print(
                 line(f"3 cold, free-tier quotas, {window}s window", lim, t_lim, c_lim), flush=True
             )

@@ -194,7 +194,9 @@ def build_plan(
     ):
         # Reading and auditing overlap: a repo's audit starts with its first mapped entry.
         mapped = map_records(
-            scan.records(concurrency=config.parallelism, progress=progress),
+            scan.records(
+                concurrency=config.parallelism, progress=progress, prefilter=registry.prefilter
+            ),
             registry,
             locator,
             options=MappingOptions(
@@ -268,7 +270,7 @@ def build_plan(
         unmatched=mapped.unmatched,
     )
     stats = BuildStats(
-        records=mapped.records_seen,
+        records=mapped.records_seen + scan.rejected,
         repos_audited=len(states),
         audit_cache_hits=audit_cache.hits,
         audit_cache_misses=audit_cache.misses,

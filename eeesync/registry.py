@@ -143,6 +143,71 @@ class Registry:
         """
         return _Lookup.build(self.benchmarks).find
 
+    @functools.cached_property
+    def prefilter(self) -> Callable[[bytes], bool]:
+        """`prefilter(object_bytes)`: False only when no result of that record can match any
+        benchmark (`find_benchmarks` would return nothing for each), so the scan can skip
+        building it. See `build_prefilter`."""
+        return build_prefilter(self.benchmarks)
+
+
+# --- The prefilter: "can this object match anything?" from its bytes -----------------------------
+
+#: Bytes → the `normalise_name` alphabet: A-Z lower-cased, everything but [a-z0-9] deleted.
+_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+_NOT_ALNUM = bytes(b for b in range(256) if not chr(b).isascii() or not chr(b).isalnum())
+
+
+def _squash(text: str) -> bytes:
+    return normalise_name(text).encode("ascii", "ignore")
+
+
+def _glob_literals(glob: str) -> list[str]:
+    """The literal runs of an fnmatch glob outside `[...]` sets (each is in any match)."""
+    runs, current, depth = [], "", 0
+    for char in glob:
+        if depth:
+            depth = 0 if char == "]" else depth
+            continue
+        if char in "*?[":
+            runs.append(current)
+            current, depth = "", 1 if char == "[" else 0
+        else:
+            current += char
+    return [*runs, current]
+
+
+def build_prefilter(benchmarks: Sequence[Benchmark]) -> Callable[[bytes], bool]:
+    """A test on an object's raw bytes that every record with a matching result passes.
+
+    Every recogniser in `_Lookup` matches a string of the record (an `hf_repo`, a
+    `benchmark_hf_repo`, a URL, a dataset name, a metric or result id) after lower-casing and,
+    for names, dropping what is not a letter or digit. A string's squashed form (lower-case
+    [a-z0-9] only) is a substring of the whole object's squashed bytes, so: if no recogniser's
+    squashed form is in the object's, no result can match. Objects that are not plain ASCII or
+    that contain a backslash (a JSON escape can spell a letter) always pass: exact, never a guess.
+    Derived from the same `Benchmark` fields `_Lookup.build` reads: a new recogniser there needs
+    its strings here.
+    """
+    texts: list[str] = []
+    for b in benchmarks:
+        texts += [*b.hf_repos, *b.benchmark_hf_repos, *b.dataset_names, *b.preferred_metrics]
+        texts += [r for v in b.variants for r in v.hf_repos]
+        for glob in b.dataset_urls:
+            literals = [_squash(run) for run in _glob_literals(glob)]
+            texts.append(max(literals, key=len).decode() if literals else "")
+    needles = tuple(sorted({_squash(t) for t in texts}))
+    if not needles or b"" in needles:
+        return lambda data: True  # something matches every object: nothing to filter
+
+    def could_match(data: bytes) -> bool:
+        if not data.isascii() or b"\\" in data:
+            return True
+        squashed = data.translate(_LOWER, _NOT_ALNUM)
+        return any(needle in squashed for needle in needles)
+
+    return could_match
+
 
 @attrs.frozen
 class _Lookup:

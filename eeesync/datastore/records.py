@@ -270,6 +270,12 @@ def verify_object(row: IndexRow, data: bytes) -> SkippedItem | None:
 
 def parse_record(row: IndexRow, data: bytes) -> Record | SkippedItem:
     """Decode verified bytes into a `Record`, or say why not."""
+    parsed = decode_object(row, data)
+    return parsed if isinstance(parsed, SkippedItem) else record_from_json(row, parsed)
+
+
+def decode_object(row: IndexRow, data: bytes) -> dict[str, Any] | SkippedItem:
+    """Verified bytes → the JSON object, or why they are not one."""
     if FAST_LOADS is not None:
         try:
             fast = FAST_LOADS(data)
@@ -277,7 +283,7 @@ def parse_record(row: IndexRow, data: bytes) -> Record | SkippedItem:
             pass
         else:
             if isinstance(fast, dict):
-                return record_from_json(row, fast)
+                return fast
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -290,7 +296,7 @@ def parse_record(row: IndexRow, data: bytes) -> Record | SkippedItem:
         return object_skip(row, "bad_json", "JSON nested too deeply")
     if not isinstance(raw, dict):
         return object_skip(row, "not_an_object", f"JSON is a {type(raw).__name__}, not an object")
-    return record_from_json(row, raw)
+    return raw
 
 
 @functools.lru_cache(maxsize=256)
@@ -303,6 +309,24 @@ def _supported_version(version: str) -> bool:
 
 def record_from_json(row: IndexRow, raw: dict[str, Any]) -> Record | SkippedItem:
     """Check the required keys of a decoded aggregate object and build the `Record`."""
+    problem = record_problem(row, raw)
+    if problem is not None:
+        return problem
+    model: dict[str, Any] = raw["model_info"]
+    return Record(
+        row=row,
+        schema_version=raw["schema_version"].strip(),
+        evaluation_id=raw["evaluation_id"].strip(),
+        timestamp=_timestamp(raw.get("evaluation_timestamp")),
+        model=ModelInfo.from_raw(model),
+        raw=raw,
+        retrieved_timestamp=_timestamp(raw.get("retrieved_timestamp")),
+    )
+
+
+def record_problem(row: IndexRow, raw: dict[str, Any]) -> SkippedItem | None:
+    """Why a decoded object is not a usable record (None: it is). `record_from_json`'s checks,
+    without building anything: for objects the registry's prefilter rejects."""
     version = raw.get("schema_version")
     if not isinstance(version, str) or not _supported_version(version):
         return object_skip(
@@ -327,12 +351,10 @@ def record_from_json(row: IndexRow, raw: dict[str, Any]) -> Record | SkippedItem
             return object_skip(
                 row, "schema_error", f"evaluation_results[{position}] is not an object"
             )
-    return Record(
-        row=row,
-        schema_version=version.strip(),
-        evaluation_id=evaluation_id.strip(),
-        timestamp=_timestamp(raw.get("evaluation_timestamp")),
-        model=ModelInfo.from_raw(model),
-        raw=raw,
-        retrieved_timestamp=_timestamp(raw.get("retrieved_timestamp")),
-    )
+    return None
+
+
+def object_problem(row: IndexRow, data: bytes) -> SkippedItem | None:
+    """`parse_record`'s verdict without the `Record` (None: a usable record)."""
+    parsed = decode_object(row, data)
+    return parsed if isinstance(parsed, SkippedItem) else record_problem(row, parsed)

@@ -41,7 +41,13 @@ from eeesync.datastore.index import (
     unknown_collection_error,
 )
 from eeesync.datastore.locator import INDEX_DIR, Locator
-from eeesync.datastore.records import Record, object_skip, parse_record, verify_object
+from eeesync.datastore.records import (
+    Record,
+    object_problem,
+    object_skip,
+    parse_record,
+    verify_object,
+)
 from eeesync.errors import DatastoreError
 from eeesync.fsutil import open_regular, read_fd_bounded, read_regular
 from eeesync.hub.client import HubFailure, classify, http_status
@@ -177,6 +183,8 @@ class DatastoreScan:
     force: bool = False
     #: Objects fetched from the network during `records()` (for reports and tests).
     downloads: int = 0
+    #: Usable records the prefilter passed over (no result can match a benchmark).
+    rejected: int = 0
 
     @functools.cached_property
     def _base(self) -> str:
@@ -228,9 +236,18 @@ class DatastoreScan:
         return data
 
     def records(
-        self, *, concurrency: int = 8, progress: Progress = NO_PROGRESS
+        self,
+        *,
+        concurrency: int = 8,
+        progress: Progress = NO_PROGRESS,
+        prefilter: Callable[[bytes], bool] | None = None,
     ) -> Iterator[Record]:
-        """Verified, parsed records in (collection, line) order; problems go to `skipped`."""
+        """Verified, parsed records in (collection, line) order; problems go to `skipped`.
+
+        `prefilter(bytes)` False (`Registry.prefilter`: nothing in it can match a benchmark)
+        skips building the record: it is still decoded and checked, so a broken object is
+        reported exactly as without it, and counted in `rejected` when it is usable.
+        """
         task = progress.task(f"Reading {self.locator.label}", total=len(self.rows))
         pending = 0
         loaded = (
@@ -245,6 +262,13 @@ class DatastoreScan:
                 pending = 0
             if isinstance(data, SkippedItem):
                 self.skipped.append(data)
+                continue
+            if prefilter is not None and not prefilter(data):
+                problem = object_problem(row, data)
+                if problem is None:
+                    self.rejected += 1
+                else:
+                    self.skipped.append(problem)
                 continue
             parsed = parse_record(row, data)
             if isinstance(parsed, SkippedItem):
