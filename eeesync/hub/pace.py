@@ -116,8 +116,8 @@ class Budget:
                     # (bounded: a request that never gets an answer must not block the rest).
                     self._cond.wait(0.1)
                     continue
-                if self.remaining is None or self.remaining > 0:
-                    break
+                if self.remaining is None or self.remaining > 0 or self.reset_at is None:
+                    break  # (no reset known: only the Hub's answer can say when to retry)
                 if not waited:
                     waited = True
                     self.waits += 1

@@ -79,6 +79,17 @@ def test_in_flight_requests_are_reserved_from_the_hubs_figure() -> None:
     assert budget.view().remaining == 5
 
 
+def test_a_zero_quota_never_hangs_a_worker() -> None:
+    clock = Clock()
+    budget = Budget("api", clock=clock)
+    budget.acquire()
+    budget.observe(_info(remaining=0, reset=5, limit=0), status=429)
+    clock.now += 6  # reset: the quota is still 0, and no answer says when the next one is
+    started = time.monotonic()
+    budget.acquire()  # goes: the Hub's 429 (retried by the caller) will say how long to wait
+    assert time.monotonic() - started < 1
+
+
 def test_a_429_empties_the_budget() -> None:
     budget = Budget("api", clock=Clock())
     budget.acquire()
