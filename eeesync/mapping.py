@@ -607,6 +607,15 @@ class _Mapper:
 
     def map_record(self, record: Record) -> None:
         self.seen += 1
+        if record.prefiltered:  # no result can match (Registry.prefilter): count them all
+            counts = self.left_behind.setdefault(record.row.collection, {})
+            for raw in record.raw_results:
+                name = raw.get("evaluation_name")
+                if name.__class__ is not str or not name:
+                    name = _display_name(raw)
+                counts[name] = counts.get(name, 0) + 1
+            self.unmatched += 1
+            return
         find = self.registry.find_benchmarks
         wanted = self.options.benchmark_filter
         matches: dict[str, list[_Match]] | None = None

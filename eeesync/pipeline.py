@@ -270,7 +270,7 @@ def build_plan(
         unmatched=mapped.unmatched,
     )
     stats = BuildStats(
-        records=mapped.records_seen + scan.rejected,
+        records=mapped.records_seen,
         repos_audited=len(states),
         audit_cache_hits=audit_cache.hits,
         audit_cache_misses=audit_cache.misses,

@@ -193,7 +193,7 @@ def build_prefilter(benchmarks: Sequence[Benchmark]) -> Callable[[bytes], bool]:
     for b in benchmarks:
         texts += [*b.hf_repos, *b.benchmark_hf_repos, *b.dataset_names, *b.preferred_metrics]
         texts += [r for v in b.variants for r in v.hf_repos]
-        for glob in b.dataset_urls:
+        for glob in (*b.dataset_urls, *b.sub_scores):  # `url_globs`, `name_globs`
             literals = [_squash(run) for run in _glob_literals(glob)]
             texts.append(max(literals, key=len).decode() if literals else "")
     needles = tuple(sorted({_squash(t) for t in texts}))

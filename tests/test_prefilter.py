@@ -29,7 +29,7 @@ KNOWN = sorted(
             *b.dataset_names,
             *b.preferred_metrics,
             *(r for v in b.variants for r in v.hf_repos),
-            *(g.replace("*", "x") for g in b.dataset_urls),
+            *(g.replace("*", "x") for g in (*b.dataset_urls, *b.sub_scores)),
         )
     }
 )
@@ -90,8 +90,9 @@ def _map(root: Path, *, prefilter: bool) -> tuple[Any, ...]:
     records = scan.records(prefilter=REGISTRY.prefilter if prefilter else None)
     mapped = map_records(records, REGISTRY, locator, options=MappingOptions())
     skipped = sorted({*scan.skipped, *mapped.skipped}, key=repr)
-    seen = mapped.records_seen + scan.rejected
-    return mapped.desired, mapped.conflicts, tuple(skipped), seen, scan.rejected
+    seen = mapped.records_seen
+    coverage = (mapped.unmatched, mapped.unmatched_records)
+    return mapped.desired, mapped.conflicts, tuple(skipped), (seen, coverage), scan.rejected
 
 
 def _neutral(n: int, items: list[Any]) -> dict[str, Any]:

@@ -224,6 +224,9 @@ class Record:
     raw: Mapping[str, Any] = attrs.field(repr=False, eq=False)
     #: retrieved_timestamp, as recorded (the mapping's fallback date for ordering records)
     retrieved_timestamp: str | None = attrs.field(default=None, eq=False)
+    #: The registry's prefilter found that no result can match a benchmark: only `row` and
+    #: `raw` are filled in (checked like any record), for the mapping's coverage counts.
+    prefiltered: bool = attrs.field(default=False, eq=False)
 
     # The other typed views are built on first use: most records of a large scan match no
     # benchmark, and building every view eagerly costs as much as the JSON parse
@@ -354,7 +357,16 @@ def record_problem(row: IndexRow, raw: dict[str, Any]) -> SkippedItem | None:
     return None
 
 
-def object_problem(row: IndexRow, data: bytes) -> SkippedItem | None:
-    """`parse_record`'s verdict without the `Record` (None: a usable record)."""
+_UNREAD_MODEL = ModelInfo(id="")
+
+
+def prefiltered_record(row: IndexRow, data: bytes) -> Record | SkippedItem:
+    """`parse_record` for an object the prefilter rejected: the same checks and skips, but
+    only the raw results are kept (the mapping counts them as unmatched, and builds nothing)."""
     parsed = decode_object(row, data)
-    return parsed if isinstance(parsed, SkippedItem) else record_problem(row, parsed)
+    if isinstance(parsed, SkippedItem):
+        return parsed
+    problem = record_problem(row, parsed)
+    if problem is not None:
+        return problem
+    return Record(row, "", "", None, _UNREAD_MODEL, parsed, prefiltered=True)

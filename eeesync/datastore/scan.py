@@ -43,9 +43,9 @@ from eeesync.datastore.index import (
 from eeesync.datastore.locator import INDEX_DIR, Locator
 from eeesync.datastore.records import (
     Record,
-    object_problem,
     object_skip,
     parse_record,
+    prefiltered_record,
     verify_object,
 )
 from eeesync.errors import DatastoreError
@@ -245,8 +245,9 @@ class DatastoreScan:
         """Verified, parsed records in (collection, line) order; problems go to `skipped`.
 
         `prefilter(bytes)` False (`Registry.prefilter`: nothing in it can match a benchmark)
-        skips building the record: it is still decoded and checked, so a broken object is
-        reported exactly as without it, and counted in `rejected` when it is usable.
+        skips building the record's views: it is still decoded and checked, so a broken object
+        is reported exactly as without it; a usable one comes out `prefiltered` (raw results
+        only, for the mapping's coverage counts) and is counted in `rejected`.
         """
         task = progress.task(f"Reading {self.locator.label}", total=len(self.rows))
         pending = 0
@@ -264,13 +265,11 @@ class DatastoreScan:
                 self.skipped.append(data)
                 continue
             if prefilter is not None and not prefilter(data):
-                problem = object_problem(row, data)
-                if problem is None:
+                parsed = prefiltered_record(row, data)
+                if not isinstance(parsed, SkippedItem):
                     self.rejected += 1
-                else:
-                    self.skipped.append(problem)
-                continue
-            parsed = parse_record(row, data)
+            else:
+                parsed = parse_record(row, data)
             if isinstance(parsed, SkippedItem):
                 self.skipped.append(parsed)
             else:
