@@ -442,7 +442,9 @@ def decode(key_path: Path_, text: str) -> Any:
     when it is not one, so structuring reports it like a wrong type in the file)."""
     if key_path == ("datastore", "collections"):
         return tuple(c.strip() for c in text.split(",") if c.strip())
-    if key_path == ("hub", "parallelism") and re.fullmatch(r"\s*[+-]?\d+\s*", text):
+    if key_path == ("hub", "parallelism") and re.fullmatch(
+        r"[ \t]*[+-]?[0-9]+[ \t]*", text, flags=re.ASCII
+    ):
         return int(text)
     return text
 

@@ -280,3 +280,9 @@ def test_any_toml_table_is_a_config_or_a_config_error(
             load_registry(config.benchmark_overrides, source_path=path)
         except RegistryError as exc:
             assert exc.key and exc.key.startswith("benchmarks.")
+
+
+@pytest.mark.parametrize("text", ["0\x1f", "\x1c3", "٣"])
+def test_a_parallelism_with_odd_whitespace_or_digits_is_a_config_error(text):
+    with pytest.raises(ConfigError):
+        check_flag("parallelism", text)
