@@ -18,8 +18,12 @@ from tests.localhub.helpers import add
 
 # Runs the command module through the same parser class and App as `eeesync`, without building
 # the other subcommands (their modules are developed in parallel).
+# A shell without job control starts background jobs with SIGINT ignored, and children inherit
+# that: restore Python's Ctrl-C handler so the test does not depend on how CI was started.
 DRIVER = """
+import signal
 import sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from pathlib import Path
 from rich.console import Console
 from eeesync.cli import localhub
