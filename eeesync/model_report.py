@@ -34,7 +34,7 @@ from eeesync.aliases import AliasTable, load_configured_aliases
 from eeesync.cache import AuditCache, ObjectCache
 from eeesync.datastore import open_datastore
 from eeesync.datastore.links import LinkCheck, verify_links
-from eeesync.datastore.locator import Locator, resolve_locator
+from eeesync.datastore.locator import Locator
 from eeesync.datastore.records import Record, Result
 from eeesync.errors import HubUnavailableError, UserError
 from eeesync.hub.audit import audit_repo, learn_heads
@@ -51,6 +51,7 @@ from eeesync.mapping import (
     map_records,
     scale_score,
 )
+from eeesync.pipeline import configured_locator
 from eeesync.plan.diff import diff_repo, matches
 from eeesync.plan.model import (
     DesiredEntry,
@@ -654,13 +655,7 @@ def gather_model_report(
     those collections nor on the Hub, and `DatastoreError` for a bad locator or collection.
     """
     text = check_model_query(query)
-    locator = resolve_locator(
-        config.datastore_input,
-        hub=hub,
-        base_dir=config.base_dir,
-        link_repo=config.datastore_link_repo,
-        link_revision=config.datastore_link_revision,
-    )
+    locator = configured_locator(config, hub=hub)
     scan = open_datastore(
         locator,
         collections,

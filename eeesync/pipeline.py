@@ -153,13 +153,7 @@ def build_plan(
     `overlap` (the default) audits each repo while the scan goes on (`hub/streaming.py`);
     False reads everything first, then audits: the same plan, for comparisons.
     """
-    locator = resolve_locator(
-        config.datastore_input,
-        hub=hub,
-        base_dir=config.base_dir,
-        link_repo=config.datastore_link_repo,
-        link_revision=config.datastore_link_revision,
-    )
+    locator = configured_locator(config, hub=hub)
     if request.all_collections:
         collections: list[str] | None = None
     else:
@@ -329,13 +323,18 @@ def _skip_order(item: SkippedItem) -> tuple[str, int, str, str, str, str]:
     )
 
 
-def list_all_collections(config: Config, *, hub: Hub) -> list[str]:
-    """The datastore's collection names (for `--all` messages and the no-collection hint)."""
-    locator = resolve_locator(
+def configured_locator(config: Config, *, hub: Hub) -> Locator:
+    """The configured datastore, resolved to a commit (and its link revision for folders)."""
+    return resolve_locator(
         config.datastore_input,
         hub=hub,
         base_dir=config.base_dir,
         link_repo=config.datastore_link_repo,
         link_revision=config.datastore_link_revision,
     )
+
+
+def list_all_collections(config: Config, *, hub: Hub) -> list[str]:
+    """The datastore's collection names (for `--all` messages and the no-collection hint)."""
+    locator = configured_locator(config, hub=hub)
     return list_collections(locator, hub=hub)

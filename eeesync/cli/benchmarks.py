@@ -21,11 +21,11 @@ from rich.table import Table
 from eeesync.cache import ObjectCache
 from eeesync.cli.common import open_hub
 from eeesync.datastore import open_datastore
-from eeesync.datastore.locator import resolve_locator
 from eeesync.discover import Discovery, discover, official_benchmarks
 from eeesync.hub.client import hub_failures
 from eeesync.hub.eval_yaml import read_task_ids
 from eeesync.mapping import MappingOptions, map_records
+from eeesync.pipeline import configured_locator
 from eeesync.registry import Benchmark, Registry, TaskCheck, check_tasks, load_registry
 
 if TYPE_CHECKING:
@@ -103,12 +103,7 @@ def _discover(args: argparse.Namespace, app: App, registry: Registry) -> int:
         official = official_benchmarks(hub)
         mapped = None
         if collections:
-            locator = resolve_locator(
-                config.datastore_input,
-                hub=hub,
-                base_dir=config.base_dir,
-                link_repo=config.datastore_link_repo,
-            )
+            locator = configured_locator(config, hub=hub)
             scan = open_datastore(
                 locator, list(collections), hub=hub, cache=ObjectCache(config.cache_dir)
             )
