@@ -36,7 +36,8 @@ BUCKETS = ("api", "resolvers")
 RESET_MARGIN = 0.05
 #: At most this many in-flight requests are reserved from the Hub's figure (64 workers at most).
 MAX_RESERVED = 64
-#: Seconds the other workers wait for the first answer of a bucket (which says if it is limited).
+#: Seconds the other workers wait for the first answer of a bucket (which says if it is limited)
+#: or of a window whose quota they have spent (which says when it resets).
 PROBE_WAIT = 2.0
 
 
@@ -108,6 +109,7 @@ class Budget:
         with self._cond:
             waited = False
             began = self._clock()
+            unknown_since: float | None = None  # since when the window's reset is unknown
             while True:
                 now = self._clock()
                 self._roll(now)
@@ -116,13 +118,23 @@ class Budget:
                     # (bounded: a request that never gets an answer must not block the rest).
                     self._cond.wait(0.1)
                     continue
-                if self.remaining is None or self.remaining > 0 or self.reset_at is None:
-                    break  # (no reset known: only the Hub's answer can say when to retry)
+                if self.remaining is None or self.remaining > 0:
+                    break
+                if self.reset_at is None:
+                    # Spent before any answer of this window said when it resets (a window
+                    # just rolled over and more workers wait than its quota): the answers in
+                    # flight will say. Bounded, as above; with none in flight (a quota of 0),
+                    # only the Hub's answer can say when to retry, so the request goes.
+                    unknown_since = now if unknown_since is None else unknown_since
+                    if self.in_flight > 0 and now - unknown_since < PROBE_WAIT:
+                        self._cond.wait(0.1)
+                        continue
+                    break
+                unknown_since = None
                 if not waited:
                     waited = True
                     self.waits += 1
-                timeout = 0.1 if self.reset_at is None else self.reset_at - now + RESET_MARGIN
-                self._cond.wait(max(0.005, timeout))
+                self._cond.wait(max(0.005, self.reset_at - now + RESET_MARGIN))
             if waited:
                 self.waited_s += self._clock() - began
             if self.remaining is not None:

@@ -5,6 +5,7 @@ refused; a 429 that still comes is handled; an unlimited Hub is never paced."""
 from __future__ import annotations
 
 import math
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -88,6 +89,31 @@ def test_a_zero_quota_never_hangs_a_worker() -> None:
     started = time.monotonic()
     budget.acquire()  # goes: the Hub's 429 (retried by the caller) will say how long to wait
     assert time.monotonic() - started < 1
+
+
+def test_workers_beyond_a_new_windows_quota_wait_for_its_answers() -> None:
+    """Right after a window resets, no answer has said when the new one ends: the workers
+    beyond its quota wait for one (they used to go, and a pool wider than the quota got 429s)."""
+    clock = Clock()
+    budget = Budget("resolvers", clock=clock)
+    budget.acquire()
+    budget.observe(_info(remaining=0, reset=5, limit=2, window=5), status=200)
+    clock.now += 6  # the window has reset: 2 requests, and no answer from the new one yet
+    budget.acquire()
+    budget.acquire()
+    third = threading.Thread(target=budget.acquire)
+    third.start()
+    third.join(0.3)
+    assert third.is_alive()  # spent, and the reset is not known yet: it waits for an answer
+    budget.observe(_info(remaining=0, reset=5, limit=2, window=5), status=200)
+    third.join(0.3)
+    assert third.is_alive()  # now it is known: it waits for the reset
+    clock.now += 6
+    budget.release()  # any news wakes it: the window has reset
+    third.join(5)
+    assert not third.is_alive()
+    view = budget.view()
+    assert view.sent == 4 and view.windows == 3 and view.remaining == 1
 
 
 def test_a_429_empties_the_budget() -> None:
