@@ -127,3 +127,31 @@ class Counters:
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
+
+
+class InFlight:
+    """Requests being answered right now, by bucket, and the most at once since the last reset
+    (shows whether a client's concurrency reached the server, latency sleeps included)."""
+
+    def __init__(self) -> None:
+        self._now: Counter[str] = Counter()
+        self._peak: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def enter(self, bucket: str) -> None:
+        with self._lock:
+            self._now[bucket] += 1
+            self._peak[bucket] = max(self._peak[bucket], self._now[bucket])
+
+    def leave(self, bucket: str) -> None:
+        with self._lock:
+            self._now[bucket] -= 1
+
+    def peaks(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._peak)
+
+    def reset(self) -> None:
+        """Peaks start again from the requests in flight now."""
+        with self._lock:
+            self._peak = Counter({k: v for k, v in self._now.items() if v > 0})

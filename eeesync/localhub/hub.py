@@ -119,5 +119,11 @@ class LocalHub:
         ("faults.429", "faults.5xx", "faults.drop", "ratelimited.api", …)."""
         return self.app.counters.snapshot()
 
+    def peak_in_flight(self) -> dict[str, int]:
+        """The most requests answered at once since the last reset, by bucket ("api",
+        "resolvers", "other"), latency sleeps included."""
+        return self.app.in_flight.peaks()
+
     def reset_counters(self) -> None:
         self.app.counters.reset()
+        self.app.in_flight.reset()

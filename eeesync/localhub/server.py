@@ -1,8 +1,11 @@
 """The HTTP side of the local Hub: a threaded server on 127.0.0.1 and the request pipeline.
 
-Pipeline per request (`HubApp.handle`): name the route → count it → injected latency → rate
-limit → injected fault (429, 500/503, dropped connection) → run the route. Paths are split on
-`/` *before* each segment is unquoted, so `refs%2Fpr%2F1` stays one revision segment.
+Pipeline per request (`HubApp.handle`): name the route → count it (and the requests in flight)
+→ injected latency → rate limit → injected fault (429, 500/503, dropped connection) → run the
+route. Each connection has its own thread and the latency is a sleep in it (outside any lock),
+so concurrent requests wait out their latency together, as they would on the real Hub. Paths
+are split on `/` *before* each segment is unquoted, so `refs%2Fpr%2F1` stays one revision
+segment.
 """
 
 from __future__ import annotations
@@ -12,14 +15,14 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from eeesync.errors import LocalHubError
 from eeesync.localhub.access import Access
-from eeesync.localhub.faults import Counters, Fault, FaultConfig, FaultInjector
+from eeesync.localhub.faults import Counters, Fault, FaultConfig, FaultInjector, InFlight
 from eeesync.localhub.ratelimit import BUCKETS, RateLimitConfig, RateLimiter
 from eeesync.localhub.routes import Router
 from eeesync.localhub.storage import HubState
@@ -47,11 +50,19 @@ class HubApp:
         self.injector = FaultInjector(faults)
         self.limiter = RateLimiter(rate_limits) if rate_limits else None
         self.counters = Counters()
+        self.in_flight = InFlight()
 
     def handle(self, req: Request) -> Response | None:
         """The response, or None to drop the connection without answering."""
         name, bucket, handler = self.router.match(req)
         self.counters.add(name, bucket)
+        self.in_flight.enter(bucket)
+        try:
+            return self._answer(name, bucket, handler)
+        finally:
+            self.in_flight.leave(bucket)
+
+    def _answer(self, name: str, bucket: str, handler: Callable[[], Response]) -> Response | None:
         decision = self.injector.decide(name, bucket)
         if decision.delay_s:
             time.sleep(decision.delay_s)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx2
@@ -140,6 +141,24 @@ def test_latency(localhub: LocalHub, hub_api: HfApi, repo: str) -> None:
     hub_api.model_info(repo)
     assert time.monotonic() - started >= 0.15
     assert localhub.faults.latency_ms == 150
+
+
+def test_latency_does_not_serialize_concurrent_requests(
+    localhub: LocalHub, hub_api: HfApi, repo: str
+) -> None:
+    """Each connection has its own thread and sleeps its latency there: 32 clients at once wait
+    about one latency, not 32 (a benchmark must measure the client, not the local Hub)."""
+    localhub.set_faults(FaultConfig(latency_ms=400, routes=frozenset({"resolve_get"})))
+    url = f"{localhub.url}/{repo}/resolve/main/README.md"
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        answers = list(pool.map(lambda _: get_session().get(url).content, range(32)))
+    elapsed = time.monotonic() - started
+    assert answers == [b"hi"] * 32
+    assert elapsed < 32 * 0.4 / 4  # one by one: 12.8 s
+    assert 16 <= localhub.peak_in_flight()["resolvers"] <= 32
+    localhub.reset_counters()
+    assert localhub.peak_in_flight() == {}
 
 
 def test_faults_given_at_start(tmp_path: Path) -> None:
