@@ -51,9 +51,13 @@ DEFAULT_API_ONLY_PROVIDERS = (
 DuplicatePolicy = Literal["conflict", "latest"]
 DUPLICATE_POLICIES = ("conflict", "latest")
 DEFAULT_PARALLELISM = 8
-#: Upper bound of `[hub] parallelism` / `EEESYNC_PARALLELISM` / `--parallelism`: more threads
-#: only earn more 429s from the Hub.
+#: Upper bound of `[hub] parallelism` / `EEESYNC_PARALLELISM` / `--parallelism` (and of
+#: `download_parallelism`): more threads only earn more 429s from the Hub.
 MAX_PARALLELISM = 64
+#: Datastore objects downloaded at once (`[hub] download_parallelism`). Wider than the audit:
+#: downloads are `/resolve/` requests, counted in the Hub's larger "resolvers" quota bucket
+#: (5,000 vs 1,000 "api" requests per 5 minutes), and the pacer keeps them inside it.
+DEFAULT_DOWNLOAD_PARALLELISM = 32
 SHA_PROBLEM = "must be a full 40-hex commit sha (a branch or tag moves; a backlink must not)"
 ENDPOINT_PROBLEM = 'must be "https://huggingface.co", an http(s) URL, or "local:PATH"'
 CREDENTIALS_PROBLEM = (
@@ -125,10 +129,18 @@ class HubSection:
         ],
     )
     seed: str | None = None
-    #: Model repos audited / records fetched at once (`--parallelism`, `EEESYNC_PARALLELISM`;
-    #: `concurrency` is its deprecated spelling).
+    #: Model repos audited at once (`--parallelism`, `EEESYNC_PARALLELISM`; `concurrency` is
+    #: its deprecated spelling).
     parallelism: int = attrs.field(
         default=DEFAULT_PARALLELISM,
+        validator=check(
+            in_range(1, MAX_PARALLELISM), f"must be a whole number from 1 to {MAX_PARALLELISM}"
+        ),
+    )
+    #: Datastore objects downloaded at once by `plan`, `model` and `benchmarks`
+    #: (`--download-parallelism`, `EEESYNC_DOWNLOAD_PARALLELISM`).
+    download_parallelism: int = attrs.field(
+        default=DEFAULT_DOWNLOAD_PARALLELISM,
         validator=check(
             in_range(1, MAX_PARALLELISM), f"must be a whole number from 1 to {MAX_PARALLELISM}"
         ),
@@ -221,7 +233,10 @@ class Config:
     token: str | None = attrs.field(default=None, repr=False)
     #: `local:PATH` endpoints only: a seed folder loaded into an empty local Hub (the demo).
     hub_seed: Path | None = None
+    #: Model repos audited at once (the "api" quota bucket).
     parallelism: int = DEFAULT_PARALLELISM
+    #: Datastore objects downloaded at once (the "resolvers" quota bucket).
+    download_parallelism: int = DEFAULT_DOWNLOAD_PARALLELISM
     timeout: float = 20.0
     #: Largest `.eval_results` file the audit reads; a larger one blocks the repo's entries.
     max_eval_file_bytes: int = DEFAULT_MAX_EVAL_FILE_BYTES
@@ -350,6 +365,7 @@ def load_config(
         token=token,
         hub_seed=Path(settings.hub.seed) if settings.hub.seed else None,
         parallelism=settings.hub.parallelism,
+        download_parallelism=settings.hub.download_parallelism,
         timeout=settings.hub.timeout,
         max_eval_file_bytes=settings.hub.max_eval_file_bytes,
         tolerance=settings.sync.tolerance,
@@ -424,6 +440,7 @@ def _from_env(env: Mapping[str, str], deprecations: list[str]) -> dict[Path_, tu
         "EEESYNC_COLLECTIONS": ("datastore", "collections"),
         "EEESYNC_CONCURRENCY": ("hub", "parallelism"),
         "EEESYNC_PARALLELISM": ("hub", "parallelism"),  # wins over its deprecated alias
+        "EEESYNC_DOWNLOAD_PARALLELISM": ("hub", "download_parallelism"),
         "EEESYNC_PLAN_DIR": ("paths", "plans"),
         "EEESYNC_CACHE_DIR": ("paths", "cache"),
     }
@@ -437,12 +454,16 @@ def _from_env(env: Mapping[str, str], deprecations: list[str]) -> dict[Path_, tu
     return out
 
 
+#: Keys a variable or flag gives as a whole number.
+_WHOLE_NUMBERS = {("hub", "parallelism"), ("hub", "download_parallelism")}
+
+
 def decode(key_path: Path_, text: str) -> Any:
     """A variable's or flag's text as the type the file would hold (a whole number stays text
     when it is not one, so structuring reports it like a wrong type in the file)."""
     if key_path == ("datastore", "collections"):
         return tuple(c.strip() for c in text.split(",") if c.strip())
-    if key_path == ("hub", "parallelism") and re.fullmatch(
+    if key_path in _WHOLE_NUMBERS and re.fullmatch(
         r"[ \t]*[+-]?[0-9]+[ \t]*", text, flags=re.ASCII
     ):
         return int(text)
@@ -465,6 +486,7 @@ FLAGS: dict[str, tuple[Path_, str]] = {
     "datastore_input": (("datastore", "locator"), "--datastore"),
     "collections": (("datastore", "collections"), "--collection"),
     "parallelism": (("hub", "parallelism"), "--parallelism"),
+    "download_parallelism": (("hub", "download_parallelism"), "--download-parallelism"),
 }
 
 

@@ -39,7 +39,7 @@ from eeesync.datastore.records import Record, Result
 from eeesync.errors import HubUnavailableError, UserError
 from eeesync.hub.audit import audit_repo, learn_heads
 from eeesync.hub.client import is_rehearsal_endpoint
-from eeesync.hub.eval_yaml import read_task_ids
+from eeesync.hub.eval_yaml import task_reader
 from eeesync.hub.state import EvalFile, HubEntry, RepoState
 from eeesync.mapping import (
     MappingOptions,
@@ -661,6 +661,7 @@ def gather_model_report(
         collections,
         hub=hub,
         cache=ObjectCache(config.cache_dir),
+        concurrency=config.download_parallelism,
     )
     aliases = load_configured_aliases(config)
     # An aliased id typed as the query means the repo its alias names, as in `plan`.
@@ -668,7 +669,7 @@ def gather_model_report(
     wanted = target.lower()
     records = [
         r
-        for r in scan.records(concurrency=config.parallelism, progress=progress)
+        for r in scan.records(concurrency=config.download_parallelism, progress=progress)
         if _published_on(aliases, r.model.id).lower() == wanted
     ]
     registry = load_registry(config.benchmark_overrides, source_path=config.config_path)
@@ -689,7 +690,14 @@ def gather_model_report(
             hint="Check your network and [hub] endpoint, or try `--all`.",
         )
     tasks = (
-        check_tasks(registry, read=partial(read_task_ids, hub))
+        check_tasks(
+            registry,
+            read=task_reader(
+                hub,
+                [b.dataset_id for b in registry.benchmarks],
+                concurrency=config.download_parallelism,
+            ),
+        )
         if config.check_tasks and records
         else None
     )

@@ -18,7 +18,6 @@ import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import partial
 from pathlib import Path
 
 import attrs
@@ -33,7 +32,7 @@ from eeesync.datastore.locator import Locator, resolve_locator
 from eeesync.datastore.scan import DatastoreScan
 from eeesync.hub.audit import audit_repos
 from eeesync.hub.client import Hub, is_rehearsal_endpoint
-from eeesync.hub.eval_yaml import read_task_ids
+from eeesync.hub.eval_yaml import task_reader
 from eeesync.hub.pace import BudgetView
 from eeesync.hub.state import RepoState
 from eeesync.hub.streaming import StreamingAudit
@@ -161,11 +160,20 @@ def build_plan(
     # Streamed: records are mapped as they are read and never held together (the whole
     # datastore parsed is several GB; streamed, the run stays under 0.5 GB).
     scan = open_datastore(
-        locator, collections, hub=hub, cache=ObjectCache(config.cache_dir), force=request.force
+        locator,
+        collections,
+        hub=hub,
+        cache=ObjectCache(config.cache_dir),
+        force=request.force,
+        concurrency=config.download_parallelism,
     )
     registry = load_registry(config.benchmark_overrides, source_path=config.config_path)
     aliases = load_configured_aliases(config)
-    tasks = check_tasks(registry, read=partial(read_task_ids, hub)) if config.check_tasks else None
+    tasks = (
+        check_tasks(registry, read=_task_reader(hub, registry, config))
+        if config.check_tasks
+        else None
+    )
     audit_cache = AuditCache(config.cache_dir / "audit", read=not request.force)
     journal = AuditJournal(
         config.cache_dir / "runs" / f"{_run_id(config, request, scan, registry, hub)}.jsonl",
@@ -189,7 +197,9 @@ def build_plan(
         # Reading and auditing overlap: a repo's audit starts with its first mapped entry.
         mapped = map_records(
             scan.records(
-                concurrency=config.parallelism, progress=progress, prefilter=registry.prefilter
+                concurrency=config.download_parallelism,
+                progress=progress,
+                prefilter=registry.prefilter,
             ),
             registry,
             locator,
@@ -321,6 +331,15 @@ def _skip_order(item: SkippedItem) -> tuple[str, int, str, str, str, str]:
         item.benchmark,
         item.reason,
     )
+
+
+def _task_reader(
+    hub: Hub, registry: Registry, config: Config
+) -> Callable[[str], tuple[str, ...] | str]:
+    """The registry's benchmark datasets' eval.yaml, read at the download width (resolver
+    requests, like the datastore objects)."""
+    datasets = [b.dataset_id for b in registry.benchmarks]
+    return task_reader(hub, datasets, concurrency=config.download_parallelism)
 
 
 def configured_locator(config: Config, *, hub: Hub) -> Locator:

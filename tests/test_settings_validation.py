@@ -237,6 +237,7 @@ _NAMES = st.sampled_from(
     [
         "datastore", "hub", "sync", "paths", "benchmarks", "locator", "collections", "link_repo",
         "endpoint", "seed", "parallelism", "concurrency", "timeout", "tolerance", "duplicates",
+        "download_parallelism",
         "api_only_providers", "check_tasks", "plans", "cache", "gsm8k", "x",
     ]
 )  # fmt: skip
@@ -258,7 +259,14 @@ _VALUES = st.recursive(
 @given(
     data=st.dictionaries(_NAMES, _VALUES, max_size=5),
     env=st.dictionaries(
-        st.sampled_from(["EEESYNC_PARALLELISM", "EEESYNC_CONCURRENCY", "HF_ENDPOINT"]),
+        st.sampled_from(
+            [
+                "EEESYNC_PARALLELISM",
+                "EEESYNC_CONCURRENCY",
+                "EEESYNC_DOWNLOAD_PARALLELISM",
+                "HF_ENDPOINT",
+            ]
+        ),
         st.text(max_size=8),
     ),
 )
@@ -274,6 +282,7 @@ def test_any_toml_table_is_a_config_or_a_config_error(
             assert exc.key  # always names what is wrong
             return
         assert 1 <= config.parallelism <= MAX_PARALLELISM
+        assert 1 <= config.download_parallelism <= MAX_PARALLELISM
         assert math.isfinite(config.timeout) and config.timeout > 0
         assert all(isinstance(p, str) for p in config.api_only_providers)
         try:
@@ -286,3 +295,56 @@ def test_any_toml_table_is_a_config_or_a_config_error(
 def test_a_parallelism_with_odd_whitespace_or_digits_is_a_config_error(text):
     with pytest.raises(ConfigError):
         check_flag("parallelism", text)
+
+
+# --- [hub] download_parallelism: its own width, checked like parallelism ------------------------
+
+
+@pytest.mark.parametrize("value", [0, -1, MAX_PARALLELISM + 1])
+def test_a_bad_download_width_is_the_same_problem_from_every_layer(
+    tmp_path: Path, value: int
+) -> None:
+    path = write(tmp_path, f"[hub]\n\ndownload_parallelism = {value}\n")
+    attempts = {
+        f"{path}:3: hub.download_parallelism: ": lambda: load_config(path, env={}, cwd=tmp_path),
+        "EEESYNC_DOWNLOAD_PARALLELISM (hub.download_parallelism): ": lambda: load_config(
+            None, env={"EEESYNC_DOWNLOAD_PARALLELISM": str(value)}, cwd=tmp_path
+        ),
+        "--download-parallelism (hub.download_parallelism): ": lambda: check_flag(
+            "download_parallelism", str(value)
+        ),
+    }
+    for where, attempt in attempts.items():
+        with pytest.raises(ConfigError) as caught:
+            attempt()
+        assert str(caught.value) == where + "must be a whole number from 1 to 64"
+    for text in ("2.5", "true", '"8"'):
+        with pytest.raises(ConfigError, match="whole number"):
+            load_config(
+                write(tmp_path, f"[hub]\ndownload_parallelism = {text}\n"), env={}, cwd=tmp_path
+            )
+    with pytest.raises(ConfigError, match="whole number"):
+        check_flag("download_parallelism", "many")
+
+
+def test_the_download_width_is_its_own_setting(tmp_path: Path) -> None:
+    assert load_config(None, env={}, cwd=tmp_path).download_parallelism == 32
+    path = write(tmp_path, "[hub]\nparallelism = 4\ndownload_parallelism = 48\n")
+    config = load_config(path, env={}, cwd=tmp_path)
+    assert (config.parallelism, config.download_parallelism) == (4, 48)
+    from_env = load_config(path, env={"EEESYNC_DOWNLOAD_PARALLELISM": " 16 "}, cwd=tmp_path)
+    assert (from_env.parallelism, from_env.download_parallelism) == (4, 16)
+    flagged = load_config(
+        path, env={"EEESYNC_DOWNLOAD_PARALLELISM": "16"}, cwd=tmp_path,
+        overrides={"download_parallelism": check_flag("download_parallelism", "64")},
+    )  # fmt: skip
+    assert flagged.download_parallelism == 64
+    # Not part of what a plan contains: the same plan whatever the width.
+    assert config.digest() == flagged.digest()
+
+
+def test_plan_takes_the_download_width_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["plan", "--download-parallelism", "0"], env={})
+    assert exit_info.value.code == 1
+    assert "must be a whole number from 1 to 64" in capsys.readouterr().err

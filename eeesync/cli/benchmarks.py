@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -23,7 +22,7 @@ from eeesync.cli.common import open_hub
 from eeesync.datastore import open_datastore
 from eeesync.discover import Discovery, discover, official_benchmarks
 from eeesync.hub.client import hub_failures
-from eeesync.hub.eval_yaml import read_task_ids
+from eeesync.hub.eval_yaml import read_task_ids, task_reader
 from eeesync.mapping import MappingOptions, map_records
 from eeesync.pipeline import configured_locator
 from eeesync.registry import Benchmark, Registry, TaskCheck, check_tasks, load_registry
@@ -105,10 +104,14 @@ def _discover(args: argparse.Namespace, app: App, registry: Registry) -> int:
         if collections:
             locator = configured_locator(config, hub=hub)
             scan = open_datastore(
-                locator, list(collections), hub=hub, cache=ObjectCache(config.cache_dir)
+                locator,
+                list(collections),
+                hub=hub,
+                cache=ObjectCache(config.cache_dir),
+                concurrency=config.download_parallelism,
             )
             mapped = map_records(
-                scan.records(concurrency=config.parallelism),
+                scan.records(concurrency=config.download_parallelism),
                 registry,
                 locator,
                 options=MappingOptions.from_config(config, web_base=hub.web_base),
@@ -174,7 +177,9 @@ def run(args: argparse.Namespace, app: App) -> int:
     check: TaskCheck | None = None
     if args.check:
         with open_hub(config) as hub:
-            check = check_tasks(registry, read=partial(read_task_ids, hub))
+            datasets = [b.dataset_id for b in registry.benchmarks]
+            reader = task_reader(hub, datasets, concurrency=config.download_parallelism)
+            check = check_tasks(registry, read=reader)
     failed = check is not None and bool(check.missing(registry) or check.errors())
     if args.format == "json":
         text = json.dumps(_as_json(registry, check), indent=2, sort_keys=True)

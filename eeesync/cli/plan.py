@@ -88,13 +88,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="model repos audited at once, 1-64 (default: [hub] parallelism, 8)",
     )
+    parser.add_argument(
+        "--download-parallelism",
+        type=setting_flag("download_parallelism"),
+        metavar="N",
+        help="datastore objects downloaded at once, 1-64 (default: [hub] download_parallelism, 32)",
+    )
 
 
 def run(args: argparse.Namespace, app: App) -> int:
     # huggingface_hub logs each 429 it waits out ("Rate limited. Waiting…"): under a quota that
     # is hundreds of lines across the progress bars. Retries are expected and handled here.
     logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
-    config = app.config(datastore_input=args.datastore, parallelism=args.parallelism)
+    config = app.config(
+        datastore_input=args.datastore,
+        parallelism=args.parallelism,
+        download_parallelism=args.download_parallelism,
+    )
     collections = chosen_collections(args, config)
     request = PlanRequest(
         collections=collections,

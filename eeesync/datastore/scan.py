@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -185,6 +186,8 @@ class DatastoreScan:
     downloads: int = 0
     #: Usable records the prefilter passed over (no result can match a benchmark).
     rejected: int = 0
+    #: Guards `downloads` (`_load_hub` runs on many threads; `+=` is not atomic).
+    _count_lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False)
 
     @functools.cached_property
     def _base(self) -> str:
@@ -227,7 +230,8 @@ class DatastoreScan:
             status = http_status(exc)
             detail = f"HTTP {status}" if status else type(exc).__name__
             return object_skip(row, "download_error", f"download failed: {detail}")
-        self.downloads += 1
+        with self._count_lock:
+            self.downloads += 1
         problem = verify_object(row, data)
         if problem is not None:
             return problem
@@ -308,10 +312,14 @@ def open_datastore(
     hub: Hub | None,
     cache: ObjectCache | None = None,
     force: bool = False,
+    concurrency: int = 8,
 ) -> DatastoreScan:
-    """Read and check the collection indexes (collections None = all of them).
+    """Read and check the collection indexes (collections None = all of them), `concurrency`
+    index files at once from a Hub datastore (one request each: read one by one, a cold run over
+    many collections would wait for each in turn).
 
-    Raises `DatastoreError` for a bad or unknown collection name or an unreadable index.
+    Raises `DatastoreError` for a bad or unknown collection name or an unreadable index (the
+    first one in collection order, as reading them one by one would).
     """
     if collections is not None and isinstance(collections, str):
         collections = [collections]
@@ -332,8 +340,15 @@ def open_datastore(
     rows: list[IndexRow] = []
     skipped: list[SkippedItem] = []
     digests: list[IndexDigest] = []
-    for collection in wanted:
-        data = _read_index_bytes(locator, collection, hub=hub, cache=cache, force=force)
+    read = functools.partial(_read_index_bytes, locator, hub=hub, cache=cache, force=force)
+    width = min(concurrency, len(wanted)) if locator.kind == "hub" else 1
+    if width > 1:
+        with ThreadPoolExecutor(max_workers=width, thread_name_prefix="eeesync-index") as pool:
+            # map() yields in input order and re-raises the first failure in that order.
+            contents = list(pool.map(read, wanted))
+    else:
+        contents = [read(c) for c in wanted]
+    for collection, data in zip(wanted, contents, strict=True):
         got, bad, count = read_index(data, collection)
         rows.extend(got)
         skipped.extend(bad)
@@ -364,7 +379,9 @@ def read_datastore(
 ) -> DatastoreRead:
     """Read whole collections into memory: for small datastores and tests. A large run streams
     with `open_datastore(...).records()` (the whole datastore parsed is several GB)."""
-    scan = open_datastore(locator, collections, hub=hub, cache=cache, force=force)
+    scan = open_datastore(
+        locator, collections, hub=hub, cache=cache, force=force, concurrency=concurrency
+    )
     with gc_paused():
         records = tuple(scan.records(concurrency=concurrency, progress=progress))
     return DatastoreRead(
