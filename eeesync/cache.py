@@ -47,6 +47,8 @@ class ObjectCache:
     #: Counters for reports and tests: objects served from disk / stored.
     hits: int = 0
     stores: int = 0
+    #: Object folders (`objects/ab`) known to exist: not checked again on every write.
+    _folders: set[str] = attrs.field(factory=set, repr=False, eq=False)
 
     @property
     def objects_dir(self) -> Path:
@@ -75,7 +77,13 @@ class ObjectCache:
         """Store verified bytes; refuses bytes that do not hash to `sha256`."""
         if hashlib.sha256(data).hexdigest() != sha256.lower():
             raise ValueError("refusing to cache bytes that do not match their sha256")
-        write_atomic(self.object_path(sha256), data)
+        path = self.object_path(sha256)
+        folder = path.parent.name
+        try:
+            write_atomic(path, data, make_folder=folder not in self._folders)
+        except FileNotFoundError:  # the folder went away (the cache was cleared): again
+            write_atomic(path, data)
+        self._folders.add(folder)
         self.stores += 1
 
     def index_path(self, repo_id: str, commit: str, path_in_repo: str) -> Path:

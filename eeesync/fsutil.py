@@ -9,31 +9,58 @@ A path given to eeesync may be a FIFO (a read blocks forever) or `/dev/zero` (ne
 
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 import tempfile
+import threading
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: bytes, *, fsync: bool = False) -> None:
-    """Replace `path` with `data` in one step, creating its folder if needed.
+def write_atomic(path: Path, data: bytes, *, fsync: bool = False, make_folder: bool = True) -> None:
+    """Replace `path` with `data` in one step, creating its folder if needed (`make_folder`
+    False: the caller knows it exists, and saves the calls that check).
 
     `fsync` flushes the bytes to disk before the rename, for files whose loss after a power cut
     would matter (the plan); caches skip it, since a lost entry only costs a re-download.
-    The temp file is created by `mkstemp`, so the result is readable by its owner only.
+    The temp file is created owner-only, so the result is readable by its owner only.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    if make_folder:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = _create_temp(str(path.parent), path.name)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
             if fsync:
-                handle.flush()
-                os.fsync(handle.fileno())
+                os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+_TEMP_FLAGS = (
+    os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+)
+_TEMP_NUMBERS = itertools.count()
+
+
+def _create_temp(folder: str, name: str) -> tuple[int, str]:
+    """A new owner-only file beside `name`, named by process, thread and a counter: unique
+    without `mkstemp`'s random names and buffered file object (a cold plan writes thousands of
+    cache objects a second from many threads: benchmarks/bench_plan.py)."""
+    while True:
+        tmp = os.path.join(
+            folder, f".{name}.{os.getpid()}-{threading.get_ident()}-{next(_TEMP_NUMBERS)}.tmp"
+        )
+        try:
+            return os.open(tmp, _TEMP_FLAGS, 0o600), tmp
+        except FileExistsError:  # left by a crashed process that had the same pid
+            continue
 
 
 class NotReadable(OSError):
