@@ -22,8 +22,13 @@ With --hub-datastore the datastore is a dataset repo on the local Hub (every obj
 request at the latency on a cold plan, and comes from the object cache on a warm one): that is
 where reading and auditing overlapping shows (run 1 vs 1b).
 
+Every run downloads datastore objects --download-parallelism at once (default 32, the
+`[hub] download_parallelism` default) beside the audit's parallelism; the header says both, and
+each run's line how many requests per bucket the server answered at once.
+
 Usage:  python benchmarks/bench_plan.py [--models 20000] [--latency-ms 50] [--p1-models 300]
             [--hub-datastore] [--skip-kill] [--skip-limits] [--skip-p1] [--only-limits]
+            [--download-parallelism 32]
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 from huggingface_hub import HfApi  # noqa: E402
 
-from eeesync.config import Config  # noqa: E402
+from eeesync.config import DEFAULT_DOWNLOAD_PARALLELISM, Config  # noqa: E402
 from eeesync.hub.client import Hub, RetryPolicy  # noqa: E402
 from eeesync.hub.pace import pacer_for  # noqa: E402
 from eeesync.localhub import FaultConfig, LocalHub, RateLimitConfig  # noqa: E402
@@ -109,6 +114,8 @@ def write_world_datastore(root: Path, world: dict[str, Any], subset: list[str]) 
 #: repo on the local Hub, so that reading the datastore costs requests at the Hub's latency.
 DATASTORE = "ds"
 HUB_DATASTORE = "bench/eee"
+#: Datastore objects downloaded at once (`--download-parallelism`).
+DOWNLOADS = DEFAULT_DOWNLOAD_PARALLELISM
 
 
 def _serve(
@@ -141,6 +148,8 @@ def _serve(
         command, arg = conn.recv()
         if command == "counters":
             conn.send(hub.counters())
+        elif command == "peaks":
+            conn.send(hub.peak_in_flight())
         elif command == "reset":
             hub.reset_counters()
             conn.send(None)
@@ -193,6 +202,7 @@ def run_plan(
         endpoint_input=remote.url,
         check_tasks=False,
         parallelism=parallelism,
+        download_parallelism=DOWNLOADS,
         cache_dir=work / cache,
         plan_dir=work / "plans",
         base_dir=work,
@@ -200,10 +210,16 @@ def run_plan(
     api = HfApi(endpoint=remote.url, token=False, library_name="eeesync")
     hub = Hub(api, remote.url, remote.url, "https://huggingface.co", RetryPolicy(attempts=8))
     remote.ask("reset")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = build_plan(config, PlanRequest(force=force), hub=hub, overlap=overlap)
     elapsed = time.perf_counter() - start
-    return result, elapsed, remote.ask("counters")
+    counts = remote.ask("counters")
+    # The planner's CPU seconds (all threads; the Hub runs in another process): a run whose
+    # CPU nears its wall is bound by the client's CPU, not by the Hub's latency.
+    counts["cpu_ms"] = round((time.process_time() - cpu) * 1000)
+    # Requests the server answered at once: shows the widths reached the server.
+    counts.update({f"peak.{k}": v for k, v in remote.ask("peaks").items()})
+    return result, elapsed, counts
 
 
 def _killable(remote_url: str, work: str) -> None:
@@ -215,6 +231,7 @@ def _killable(remote_url: str, work: str) -> None:
         endpoint_input=remote_url,
         check_tasks=False,
         parallelism=8,
+        download_parallelism=DOWNLOADS,
         cache_dir=Path(work) / "ckill",
         plan_dir=Path(work) / "plans",
         base_dir=Path(work),
@@ -270,7 +287,9 @@ def line(label: str, result: BuildResult, elapsed: float, counts: dict[str, int]
     return (
         f"{label:<34} models={repos:>6}  wall={elapsed:8.1f}s  API={api:>6} "
         f"({api / repos:.3f}/model)  resolvers={res:>5} ({res / repos:.3f}/model)  "
-        f"429s={limited}  retries={result.stats.retries}  peakRSS={peak_mb():.0f} MB"
+        f"429s={limited}  retries={result.stats.retries}  peakRSS={peak_mb():.0f} MB  "
+        f"cpu={counts.get('cpu_ms', 0) / 1000:.1f}s  "
+        f"at once: api {counts.get('peak.api', 0)}, resolvers {counts.get('peak.resolvers', 0)}"
     )
 
 
@@ -290,8 +309,16 @@ def main() -> None:
         help="read the datastore from a dataset repo on the local Hub (cold: every object "
         "downloaded at the latency; warm: from the object cache)",
     )
+    parser.add_argument(
+        "--download-parallelism",
+        type=int,
+        default=DEFAULT_DOWNLOAD_PARALLELISM,
+        help="datastore objects downloaded at once ([hub] download_parallelism)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    global DOWNLOADS
+    DOWNLOADS = args.download_parallelism
     # huggingface_hub logs every 429 it waits out; the counts below say the same in one line.
     logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
 
@@ -310,6 +337,7 @@ def main() -> None:
         f"world: {len(world['ids'])} models, {world['authors']} authors (Zipf s=1.1), "
         f"{n_records} records, {len(world['main'])} with eval files on main, "
         f"{len(world['pr'])} with open PRs; latency {args.latency_ms:.0f} ms/request; "
+        f"audit parallelism 8, download parallelism {DOWNLOADS}; "
         f"built in {time.perf_counter() - started:.0f}s; work dir {work}",
         flush=True,
     )
