@@ -65,27 +65,24 @@ def _slow_objects(localhub: LocalHub, seconds: float = SLOW, jitter: float = 0.0
     localhub.reset_counters()
 
 
-@pytest.mark.parametrize("width", [3, 16])
+@pytest.mark.parametrize(("width", "latency"), [(3, 0.1), (16, SLOW)])
 def test_the_download_width_reaches_the_server_and_no_further(
-    tmp_path: Path, localhub: LocalHub, width: int
+    tmp_path: Path, localhub: LocalHub, width: int, latency: float
 ) -> None:
     locator = _publish(tmp_path, localhub, {"c": _records(48)})
     hub = make_hub(localhub)
     scan = open_datastore(locator, ["c"], hub=hub)
-    _slow_objects(localhub)
+    _slow_objects(localhub, seconds=latency)
     started = time.monotonic()
     records = list(scan.records(concurrency=width))
     elapsed = time.monotonic() - started
     assert len(records) == 48 and scan.downloads == 48
     peak = localhub.peak_in_flight()["resolvers"]
     assert peak <= width
+    assert elapsed >= 48 * latency / width * 0.9  # never more at once than the width
     if width > DEFAULT_PARALLELISM:
         # Wider than the audit's width: the point of a separate download pool.
         assert peak > DEFAULT_PARALLELISM
-        # 48 objects one at a time would take 12 s; eight at a time, 1.5 s.
-        assert elapsed < 48 * SLOW / DEFAULT_PARALLELISM
-    else:
-        assert elapsed >= 48 * SLOW / width * 0.9
 
 
 def test_records_keep_index_order_whatever_order_downloads_finish(
@@ -94,12 +91,11 @@ def test_records_keep_index_order_whatever_order_downloads_finish(
     records = _records(60)
     locator = _publish(tmp_path, localhub, {"c": records})
     hub = make_hub(localhub)
+    one_by_one = read_datastore(locator, ["c"], hub=hub, cache=None, concurrency=1)
     # Random latencies: downloads finish out of order.
     _slow_objects(localhub, seconds=0.0, jitter=0.08)
     read = read_datastore(locator, ["c"], hub=hub, cache=None, concurrency=32)
-    assert [r.raw for r in read.records] == [
-        r.raw for r in read_datastore(locator, ["c"], hub=hub, cache=None, concurrency=1).records
-    ]
+    assert [r.raw for r in read.records] == [r.raw for r in one_by_one.records]
     assert [r.model.id for r in read.records] == [f"m/model-{i:03d}" for i in range(60)]
 
 
@@ -128,7 +124,7 @@ def test_a_consumer_that_stops_early_stops_the_downloads(
     locator = _publish(tmp_path, localhub, {"c": _records(200)})
     hub = make_hub(localhub)
     scan = open_datastore(locator, ["c"], hub=hub)
-    _slow_objects(localhub, seconds=0.1)
+    _slow_objects(localhub, seconds=0.3)
     stream = scan.records(concurrency=16)
     first = [next(stream) for _ in range(3)]
     started = time.monotonic()
@@ -138,8 +134,9 @@ def test_a_consumer_that_stops_early_stops_the_downloads(
     time.sleep(0.5)
     assert localhub.counters().get("resolve_get", 0) == asked  # nothing sent after close()
     assert [r.model.id for r in first] == ["m/model-000", "m/model-001", "m/model-002"]
-    # The queued downloads were dropped: only those already running were waited for.
-    assert asked < 100 and closed_in < 5
+    # 64 were queued (4 per worker); only those already running (16, or 32 if the consumer
+    # was slow to close) were waited for, the rest were dropped.
+    assert asked <= 48 and closed_in < 5
 
 
 def test_index_files_are_read_at_once_and_the_first_failure_wins(
@@ -148,14 +145,15 @@ def test_index_files_are_read_at_once_and_the_first_failure_wins(
     names = [f"col{i}" for i in range(6)]
     locator = _publish(tmp_path, localhub, {n: _records(1, prefix=n) for n in names})
     hub = make_hub(localhub)
+    one_by_one = [
+        row.object_path for n in names for row in open_datastore(locator, [n], hub=hub).rows
+    ]
     _slow_objects(localhub, seconds=0.3)
     started = time.monotonic()
     scan = open_datastore(locator, names, hub=hub, concurrency=6)
     elapsed = time.monotonic() - started
     assert [d.collection for d in scan.indexes] == names
-    assert [r.object_path for r in scan.rows] == [
-        row.object_path for n in names for row in open_datastore(locator, [n], hub=hub).rows
-    ]
+    assert [r.object_path for r in scan.rows] == one_by_one
     assert localhub.peak_in_flight()["resolvers"] >= 2
     assert elapsed < 6 * 0.3  # one by one: 1.8 s
     # Every index read fails: the error names the first in collection order, as one by one.
@@ -201,10 +199,13 @@ def test_plan_downloads_wider_than_it_audits(tmp_path: Path, localhub: LocalHub)
         plan_dir=tmp_path / "plans",
         base_dir=tmp_path,
     )
-    localhub.set_faults(FaultConfig(latency_ms=SLOW * 1000))
+    # Downloads are slow (the audit reads its eval files through the same route, also slowly).
+    localhub.set_faults(FaultConfig(latency_ms=SLOW * 1000, routes=frozenset({"resolvers"})))
     localhub.reset_counters()
     result = build_plan(config, PlanRequest(force=True), hub=make_hub(localhub))
     peaks = localhub.peak_in_flight()
     assert result.stats.records == 40
     assert peaks["api"] <= 2  # the audit's width
-    assert 2 < peaks["resolvers"] <= 12 + 2  # downloads (+ the audit's eval-file reads)
+    # Downloads 12 at once (+ the audit's one eval-file read); at the audit's width it would
+    # be at most 2 + 1.
+    assert 4 < peaks["resolvers"] <= 12 + 1
