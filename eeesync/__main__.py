@@ -2,4 +2,6 @@
 
 from eeesync.cli.main import main
 
-raise SystemExit(main())
+# Guarded: worker processes (eeesync/parallel_map.py, spawned) import this module again.
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -560,11 +560,28 @@ class _Target:
 _Match = tuple[Benchmark, int, dict[str, Any]]
 
 
+@attrs.frozen
+class MappedBatch:
+    """What a `Mapper` accumulated over some records (`Mapper.take` / `Mapper.absorb`)."""
+
+    candidates: list[DesiredEntry]
+    skipped: list[SkippedItem]
+    seen: int
+    unmatched: int
+    filtered: int
+    left_behind: dict[str, dict[str, int]]
+
+
 @attrs.define
-class _Mapper:
+class Mapper:
     """One mapping run. Verdicts that depend only on a few strings that repeat across thousands
     of records (a model id, a variant's evidence) are memoised per run: the full datastore has
-    ~229,000 records for ~22,000 models (benchmarks/bench_datastore.py)."""
+    ~229,000 records for ~22,000 models (benchmarks/bench_datastore.py).
+
+    `map_record` accumulates; `finish` turns the accumulated state into the `MappingResult`.
+    A run split over processes (`eeesync.parallel_map`) maps in each worker, moves what it
+    accumulated with `take`, and `absorb`s the batches in row order in the parent.
+    """
 
     registry: Registry
     locator: Locator
@@ -589,6 +606,53 @@ class _Mapper:
     #: collection → evaluation name → results no benchmark recognises
     left_behind: dict[str, dict[str, int]] = attrs.field(factory=dict)
 
+    def take(self) -> MappedBatch:
+        """What was accumulated since the last `take` (memos are kept: they are per run)."""
+        batch = MappedBatch(
+            self.candidates,
+            self.skipped,
+            self.seen,
+            self.unmatched,
+            self.filtered,
+            self.left_behind,
+        )
+        self.candidates, self.skipped, self.left_behind = [], [], {}
+        self.seen = self.unmatched = self.filtered = 0
+        return batch
+
+    def absorb(self, batch: MappedBatch) -> None:
+        """Add a batch mapped elsewhere, as if its records had been mapped here, in order."""
+        if self.on_repo is not None:
+            for entry in batch.candidates:
+                self.on_repo(entry.repo_id)
+        self.candidates += batch.candidates
+        self.skipped += batch.skipped
+        self.seen += batch.seen
+        self.unmatched += batch.unmatched
+        self.filtered += batch.filtered
+        for collection, names in batch.left_behind.items():
+            counts = self.left_behind.setdefault(collection, {})
+            for name, count in names.items():
+                counts[name] = counts.get(name, 0) + count
+
+    def finish(self) -> MappingResult:
+        desired, conflicts, collapsed = _resolve_duplicates(
+            self.candidates, self.options.duplicates
+        )
+        skipped = sorted(
+            self.skipped, key=lambda s: (s.collection, s.line, s.object_path, s.benchmark, s.reason)
+        )
+        return MappingResult(
+            desired=tuple(desired),
+            conflicts=tuple(conflicts),
+            skipped=tuple(skipped),
+            records_seen=self.seen,
+            unmatched_records=self.unmatched,
+            unmatched=unmatched_groups(self.left_behind),
+            filtered_out=self.filtered,
+            duplicates_collapsed=collapsed,
+        )
+
     def skip(
         self, record: Record, reason: str, message: str, benchmark: str = "", model_id: str = ""
     ) -> None:
@@ -607,15 +671,6 @@ class _Mapper:
 
     def map_record(self, record: Record) -> None:
         self.seen += 1
-        if record.prefiltered:  # no result can match (Registry.prefilter): count them all
-            counts = self.left_behind.setdefault(record.row.collection, {})
-            for raw in record.raw_results:
-                name = raw.get("evaluation_name")
-                if name.__class__ is not str or not name:
-                    name = _display_name(raw)
-                counts[name] = counts.get(name, 0) + 1
-            self.unmatched += 1
-            return
         find = self.registry.find_benchmarks
         wanted = self.options.benchmark_filter
         matches: dict[str, list[_Match]] | None = None
@@ -960,21 +1015,8 @@ def map_records(
     registry's task ids are written as they are. `on_repo(repo_id)` is called for every entry
     built, as soon as it is built (repeats included), so the caller can start work on that repo.
     """
-    mapper = _Mapper(registry, locator, options, tasks, on_repo=on_repo)
+    mapper = Mapper(registry, locator, options, tasks, on_repo=on_repo)
     with gc_paused():  # `records` may be a whole datastore scan (see eeesync.datastore.bulk)
         for record in records:
             mapper.map_record(record)
-    desired, conflicts, collapsed = _resolve_duplicates(mapper.candidates, options.duplicates)
-    skipped = sorted(
-        mapper.skipped, key=lambda s: (s.collection, s.line, s.object_path, s.benchmark, s.reason)
-    )
-    return MappingResult(
-        desired=tuple(desired),
-        conflicts=tuple(conflicts),
-        skipped=tuple(skipped),
-        records_seen=mapper.seen,
-        unmatched_records=mapper.unmatched,
-        unmatched=unmatched_groups(mapper.left_behind),
-        filtered_out=mapper.filtered,
-        duplicates_collapsed=collapsed,
-    )
+    return mapper.finish()

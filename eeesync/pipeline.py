@@ -36,7 +36,8 @@ from eeesync.hub.eval_yaml import task_reader
 from eeesync.hub.pace import BudgetView
 from eeesync.hub.state import RepoState
 from eeesync.hub.streaming import StreamingAudit
-from eeesync.mapping import MappingOptions, map_records
+from eeesync.mapping import MappingOptions
+from eeesync.parallel_map import map_scan
 from eeesync.plan import file as plan_file
 from eeesync.plan.diff import decided_by_main, diff_repo
 from eeesync.plan.model import (
@@ -195,14 +196,9 @@ def build_plan(
         ) as streaming,
     ):
         # Reading and auditing overlap: a repo's audit starts with its first mapped entry.
-        mapped = map_records(
-            scan.records(
-                concurrency=config.download_parallelism,
-                progress=progress,
-                prefilter=registry.prefilter,
-            ),
+        mapped = map_scan(
+            scan,
             registry,
-            locator,
             options=MappingOptions(
                 duplicates=config.duplicates,
                 api_only_providers=config.api_only_providers,
@@ -214,6 +210,8 @@ def build_plan(
             ),
             tasks=tasks,
             on_repo=streaming.add if overlap else None,
+            concurrency=config.download_parallelism,
+            progress=progress,
         )
         # Only entries whose backlink resolves to the bytes mapped may become `ready`.
         links = verify_links(

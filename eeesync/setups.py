@@ -28,7 +28,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 #: Every fact name a benchmark's `setup` may list, in the order notes are written.
 FACTS: tuple[str, ...] = ("prompt", "reasoning", "tools", "agent", "source")
@@ -87,46 +87,61 @@ _KEYS = frozenset(
 )
 
 
-class _Where:
-    """The setup facts of one result, gathered in one pass over the places adapters write
-    them: result-level first (a record may hold results run under different settings), then
-    the record's generation config, model and source metadata."""
+class _Stated(NamedTuple):
+    """What one result's record states about its setup, as a hashable value: the found
+    `additional_details` texts (result-level first: a record may hold results run under
+    different settings, then the record's generation config, model and source metadata), and
+    the two facts read from `generation_args`. Notes are a function of it (memoised below:
+    the full datastore publishes tens of thousands of entries from a few distinct setups)."""
 
-    def __init__(self, record: Mapping[str, Any], result: Mapping[str, Any]) -> None:
-        # `x.__class__ is dict` rather than isinstance: this runs for every published entry
-        generation = result.get("generation_config")
-        generation = generation if generation.__class__ is dict else _EMPTY
-        record_generation = record.get("generation_config")
-        record_generation = record_generation if record_generation.__class__ is dict else _EMPTY
-        args = generation.get("generation_args") or record_generation.get("generation_args")
-        self.args: Mapping[str, Any] = args if args.__class__ is dict else _EMPTY
-        found: dict[str, str] = {}
-        for holder in (
-            generation,
-            result.get("source_data"),
-            result.get("metric_config"),
-            record_generation,
-            record.get("model_info"),
-            record.get("source_metadata"),
-        ):
-            place = holder.get("additional_details") if holder.__class__ is dict else None
-            if place.__class__ is dict and place:
-                for key in place.keys() & _KEYS:  # a set operation: most keys are not ours
-                    if key not in found:
-                        text = _text(place[key])
-                        if text:
-                            found[key] = text
-        self.found = found
+    found: tuple[tuple[str, str], ...]
+    reasoning_arg: str  # generation_args.reasoning, as clean lower-cased text
+    with_tools: bool  # generation_args.agentic_eval_config.available_tools is a non-empty list
 
     def first(self, *keys: str) -> str:
+        found = dict(self.found)
         for key in keys:
-            text = self.found.get(key)
+            text = found.get(key)
             if text:
                 return text
         return ""
 
 
-def _prompt(where: _Where) -> str:
+def _stated(record: Mapping[str, Any], result: Mapping[str, Any]) -> _Stated:
+    # `x.__class__ is dict` rather than isinstance: this runs for every published entry
+    generation = result.get("generation_config")
+    generation = generation if generation.__class__ is dict else _EMPTY
+    record_generation = record.get("generation_config")
+    record_generation = record_generation if record_generation.__class__ is dict else _EMPTY
+    args = generation.get("generation_args") or record_generation.get("generation_args")
+    found: dict[str, str] = {}
+    for holder in (
+        generation,
+        result.get("source_data"),
+        result.get("metric_config"),
+        record_generation,
+        record.get("model_info"),
+        record.get("source_metadata"),
+    ):
+        place = holder.get("additional_details") if holder.__class__ is dict else None
+        if place.__class__ is dict and place:
+            for key in place.keys() & _KEYS:  # a set operation: most keys are not ours
+                if key not in found:
+                    text = _text(place[key])
+                    if text:
+                        found[key] = text
+    if args.__class__ is not dict or not args:
+        return _Stated(tuple(found.items()), "", False)
+    agentic = _map(args.get("agentic_eval_config"))
+    tools = agentic.get("available_tools")
+    return _Stated(
+        tuple(found.items()),
+        _text(args.get("reasoning")).lower(),
+        isinstance(tools, list) and bool(tools),
+    )
+
+
+def _prompt(where: _Stated) -> str:
     if not where.found:
         return ""
     style = where.first("prompt_style", "prompt_setting")
@@ -146,33 +161,31 @@ def _prompt(where: _Where) -> str:
     return " ".join(part for part in (shots, "CoT" if with_cot else "") if part)
 
 
-def _reasoning(where: _Where) -> str:
+def _reasoning(where: _Stated) -> str:
     effort = where.first("reasoning_effort")
     if effort.lower() not in _NO_EFFORT:
         return f"{effort} reasoning"
-    if not effort and _text(where.args.get("reasoning")).lower() in _TRUE:
+    if not effort and where.reasoning_arg in _TRUE:
         return "reasoning"
     return ""
 
 
-def _tools(where: _Where) -> str:
-    agentic = _map(where.args.get("agentic_eval_config"))
-    tools = agentic.get("available_tools")
-    if isinstance(tools, list) and tools:
+def _tools(where: _Stated) -> str:
+    if where.with_tools:
         return "With tools"
     return "With tools" if where.first("with_tools", "tool_use").lower() in _TRUE else ""
 
 
-def _agent(where: _Where) -> str:
+def _agent(where: _Stated) -> str:
     name = where.first("agent_name", "agent", "submission_name")
     return f"agent: {name}" if name else ""
 
 
-def _source(where: _Where) -> str:
+def _source(where: _Stated) -> str:
     return where.first("leaderboard_data_source", "data_source")
 
 
-_READERS: dict[str, Callable[[_Where], str]] = {
+_READERS: dict[str, Callable[[_Stated], str]] = {
     "prompt": _prompt,
     "reasoning": _reasoning,
     "tools": _tools,
@@ -185,12 +198,30 @@ def _fold(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-@functools.lru_cache(maxsize=256)
-def _plan(
-    facts: tuple[str, ...], default: tuple[str, ...]
-) -> tuple[tuple[str, ...], frozenset[str]]:
-    """(the facts in notes order, the folded default texts): once per benchmark."""
-    return tuple(name for name in FACTS if name in facts), frozenset(_fold(d) for d in default)
+@functools.lru_cache(maxsize=4096)
+def _texts(stated: _Stated, facts: tuple[str, ...], assumed_prompt: str) -> tuple[str, ...]:
+    out = []
+    for name in FACTS:
+        if name in facts:
+            text = _READERS[name](stated) or (assumed_prompt if name == "prompt" else "")
+            if text:
+                out.append(text)
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _notes(
+    stated: _Stated,
+    facts: tuple[str, ...],
+    default: tuple[str, ...],
+    prefix: str | None,
+    assumed_prompt: str,
+) -> str | None:
+    defaults = frozenset(_fold(d) for d in default)
+    parts = [prefix] if prefix else []
+    stated_texts = _texts(stated, facts, assumed_prompt)
+    parts += [f for f in stated_texts if f not in defaults and _fold(f) not in defaults]
+    return ", ".join(parts) or None
 
 
 def setup_facts(
@@ -204,13 +235,7 @@ def setup_facts(
     for a source known to run one protocol and not to record it)."""
     if not facts:
         return ()
-    where = _Where(record, result)
-    out = []
-    for name in _plan(tuple(facts), ())[0]:
-        text = _READERS[name](where) or (assumed_prompt if name == "prompt" else "")
-        if text:
-            out.append(text)
-    return tuple(out)
+    return _texts(_stated(record, result), tuple(facts), assumed_prompt)
 
 
 def setup_notes(
@@ -225,8 +250,7 @@ def setup_notes(
     """The entry's `notes`: `prefix` (a variant's notes) and every stated fact that is not
     part of the default setup (compared without case or extra spaces), joined with ", ".
     None when nothing is left: the default setup has no notes."""
-    defaults = _plan(tuple(facts), tuple(default))[1]
-    parts = [prefix] if prefix else []
-    stated = setup_facts(record, result, facts, assumed_prompt)
-    parts += [f for f in stated if f not in defaults and _fold(f) not in defaults]
-    return ", ".join(parts) or None
+    if not facts:
+        return prefix or None
+    stated = _stated(record, result)
+    return _notes(stated, tuple(facts), tuple(default), prefix, assumed_prompt)

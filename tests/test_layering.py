@@ -37,6 +37,7 @@ LAYERS: dict[str, int] = {
     "plan": 2,
     # what connects the stages
     "pipeline": 3,
+    "parallel_map": 3,  # the scan + mapping over worker processes (a large folder datastore)
     "model_report": 3,
     "suggest": 3,
     "apply": 3,

@@ -212,26 +212,41 @@ class Result:
         return self.result_id or self.evaluation_name or f"evaluation_results[{self.index}]"
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=False)  # a dict, so that the views below cost a dict read once built
 class Record:
-    """One verified aggregate object: a tolerant typed view plus the raw JSON."""
+    """One verified aggregate object: the raw JSON, its required keys checked
+    (`record_problem`), and typed views of it.
+
+    The views are built on first use: the mapping decides from `raw_results` alone, and most
+    records of a scan are never looked at again (benchmarks/bench_datastore.py). Two records
+    are equal when their index rows are (the row carries the object's sha256).
+    """
 
     row: IndexRow
-    schema_version: str
-    evaluation_id: str
-    timestamp: str | None  # record-level evaluation_timestamp, as recorded
-    model: ModelInfo = attrs.field(eq=False)  # from raw["model_info"]
     raw: Mapping[str, Any] = attrs.field(repr=False, eq=False)
-    #: retrieved_timestamp, as recorded (the mapping's fallback date for ordering records)
-    retrieved_timestamp: str | None = attrs.field(default=None, eq=False)
-    #: The registry's prefilter found that no result can match a benchmark: only `row` and
-    #: `raw` are filled in (checked like any record), for the mapping's coverage counts.
-    prefiltered: bool = attrs.field(default=False, eq=False)
 
-    # The other typed views are built on first use: most records of a large scan match no
-    # benchmark, and building every view eagerly costs as much as the JSON parse
-    # (benchmarks/bench_datastore.py). `model` is eager: the mapping reads it for every record
-    # that matches, and a lazy attribute of a slotted class costs more than building it.
+    @functools.cached_property
+    def schema_version(self) -> str:
+        return str(self.raw["schema_version"]).strip()
+
+    @functools.cached_property
+    def evaluation_id(self) -> str:
+        return str(self.raw["evaluation_id"]).strip()
+
+    @functools.cached_property
+    def timestamp(self) -> str | None:
+        """The record-level evaluation_timestamp, as recorded."""
+        return _timestamp(self.raw.get("evaluation_timestamp"))
+
+    @functools.cached_property
+    def retrieved_timestamp(self) -> str | None:
+        """As recorded (the mapping's fallback date for ordering records)."""
+        return _timestamp(self.raw.get("retrieved_timestamp"))
+
+    @functools.cached_property
+    def model(self) -> ModelInfo:
+        return ModelInfo.from_raw(self.raw["model_info"])
+
     @functools.cached_property
     def source(self) -> SourceMeta:
         return SourceMeta.from_raw(self.raw)
@@ -312,24 +327,11 @@ def _supported_version(version: str) -> bool:
 
 def record_from_json(row: IndexRow, raw: dict[str, Any]) -> Record | SkippedItem:
     """Check the required keys of a decoded aggregate object and build the `Record`."""
-    problem = record_problem(row, raw)
-    if problem is not None:
-        return problem
-    model: dict[str, Any] = raw["model_info"]
-    return Record(
-        row=row,
-        schema_version=raw["schema_version"].strip(),
-        evaluation_id=raw["evaluation_id"].strip(),
-        timestamp=_timestamp(raw.get("evaluation_timestamp")),
-        model=ModelInfo.from_raw(model),
-        raw=raw,
-        retrieved_timestamp=_timestamp(raw.get("retrieved_timestamp")),
-    )
+    return record_problem(row, raw) or Record(row, raw)
 
 
 def record_problem(row: IndexRow, raw: dict[str, Any]) -> SkippedItem | None:
-    """Why a decoded object is not a usable record (None: it is). `record_from_json`'s checks,
-    without building anything: for objects the registry's prefilter rejects."""
+    """Why a decoded object is not a usable record (None: it is)."""
     version = raw.get("schema_version")
     if not isinstance(version, str) or not _supported_version(version):
         return object_skip(
@@ -355,18 +357,3 @@ def record_problem(row: IndexRow, raw: dict[str, Any]) -> SkippedItem | None:
                 row, "schema_error", f"evaluation_results[{position}] is not an object"
             )
     return None
-
-
-_UNREAD_MODEL = ModelInfo(id="")
-
-
-def prefiltered_record(row: IndexRow, data: bytes) -> Record | SkippedItem:
-    """`parse_record` for an object the prefilter rejected: the same checks and skips, but
-    only the raw results are kept (the mapping counts them as unmatched, and builds nothing)."""
-    parsed = decode_object(row, data)
-    if isinstance(parsed, SkippedItem):
-        return parsed
-    problem = record_problem(row, parsed)
-    if problem is not None:
-        return problem
-    return Record(row, "", "", None, _UNREAD_MODEL, parsed, prefiltered=True)

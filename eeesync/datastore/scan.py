@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -46,7 +47,6 @@ from eeesync.datastore.records import (
     Record,
     object_skip,
     parse_record,
-    prefiltered_record,
     verify_object,
 )
 from eeesync.errors import DatastoreError
@@ -184,8 +184,6 @@ class DatastoreScan:
     force: bool = False
     #: Objects fetched from the network during `records()` (for reports and tests).
     downloads: int = 0
-    #: Usable records the prefilter passed over (no result can match a benchmark).
-    rejected: int = 0
     #: Guards `downloads` (`_load_hub` runs on many threads; `+=` is not atomic).
     _count_lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False)
 
@@ -244,21 +242,14 @@ class DatastoreScan:
         *,
         concurrency: int = 8,
         progress: Progress = NO_PROGRESS,
-        prefilter: Callable[[bytes], bool] | None = None,
     ) -> Iterator[Record]:
-        """Verified, parsed records in (collection, line) order; problems go to `skipped`.
-
-        `prefilter(bytes)` False (`Registry.prefilter`: nothing in it can match a benchmark)
-        skips building the record's views: it is still decoded and checked, so a broken object
-        is reported exactly as without it; a usable one comes out `prefiltered` (raw results
-        only, for the mapping's coverage counts) and is counted in `rejected`.
-        """
+        """Verified, parsed records in (collection, line) order; problems go to `skipped`."""
         task = progress.task(f"Reading {self.locator.label}", total=len(self.rows))
         pending = 0
         loaded = (
             _in_order(self._load_hub, self.rows, concurrency)
             if self.locator.kind == "hub"
-            else ((row, self._load_folder(row)) for row in self.rows)
+            else _read_ahead(self._load_folder, self.rows)
         )
         for row, data in loaded:
             pending += 1
@@ -268,17 +259,63 @@ class DatastoreScan:
             if isinstance(data, SkippedItem):
                 self.skipped.append(data)
                 continue
-            if prefilter is not None and not prefilter(data):
-                parsed = prefiltered_record(row, data)
-                if not isinstance(parsed, SkippedItem):
-                    self.rejected += 1
-            else:
-                parsed = parse_record(row, data)
+            parsed = parse_record(row, data)
             if isinstance(parsed, SkippedItem):
                 self.skipped.append(parsed)
             else:
                 yield parsed
         task.complete()
+
+
+_DONE = object()
+
+
+def _read_ahead(
+    load: Callable[[IndexRow], bytes | SkippedItem],
+    rows: Sequence[IndexRow],
+    *,
+    batch: int = 64,
+    depth: int = 8,
+) -> Iterator[tuple[IndexRow, bytes | SkippedItem]]:
+    """`load` every row on one background thread, `batch` rows at a time and at most `depth`
+    batches ahead, yielding in input order.
+
+    Opening, reading and hashing a file release the GIL, so on a second core they overlap the
+    caller's JSON decoding and mapping (benchmarks/bench_datastore.py); batches keep the
+    hand-over cost per object negligible. The thread stops when the caller does.
+    """
+    handover: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stopped = threading.Event()
+
+    def offer(item: object) -> bool:
+        while not stopped.is_set():
+            try:
+                handover.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for start in range(0, len(rows), batch):
+                chunk = [(row, load(row)) for row in rows[start : start + batch]]
+                if not offer(chunk):
+                    return
+        except BaseException as exc:  # re-raised in the caller's thread
+            offer(exc)
+        offer(_DONE)
+
+    reader = threading.Thread(target=work, name="eeesync-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while (item := handover.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield from item  # type: ignore[misc]
+    finally:
+        stopped.set()
+        reader.join()
 
 
 def _in_order(
