@@ -411,8 +411,11 @@ def main() -> None:
                 bound = -(-sent // (view.quota or 1)) + 1
                 refused = c_lim.get(f"ratelimited.{view.bucket}", 0)
                 verdict = "ok" if used <= bound else "OVER"
-                if used > bound and sent <= (view.quota or 0):
-                    verdict = "not binding: its few requests span the api windows"
+                waited = view.waits - before[view.bucket].waits
+                if used > bound and (sent <= (view.quota or 0) or not waited):
+                    # no worker ever waited for this bucket: the run's length (set by the
+                    # binding bucket) spreads its requests over more windows than it needs
+                    verdict = "not binding: no worker waited for it"
                 print(
                     f"  {view.bucket}: {sent} requests, quota {view.quota}/{view.window_s}s: "
                     f"{used} windows used (bound ceil(requests/quota)+1 = {bound}: "
@@ -424,7 +427,9 @@ def main() -> None:
             print(
                 line(f"3 cold, free-tier quotas, {window}s window", lim, t_lim, c_lim), flush=True
             )
-            print(f"  limited plan identical to cold (digest): {lim.plan.digest == cold_digest}")
+            if cold_digest is not None:
+                same = lim.plan.digest == cold_digest
+                print(f"  limited plan identical to cold (digest): {same}")
             windows = -(-c_lim.get("api", 0) // 1000)
             print(
                 f"  on the real Hub (300 s windows) the API quota alone needs >= {windows} windows"
