@@ -606,6 +606,13 @@ class Mapper:
     #: collection → evaluation name → results no benchmark recognises
     left_behind: dict[str, dict[str, int]] = attrs.field(factory=dict)
 
+    def map_all(self, records: Iterable[Record]) -> None:
+        """`map_record` each record; `records` may be a whole datastore scan, so the cyclic
+        collector is paused meanwhile (see eeesync.datastore.bulk)."""
+        with gc_paused():
+            for record in records:
+                self.map_record(record)
+
     def take(self) -> MappedBatch:
         """What was accumulated since the last `take` (memos are kept: they are per run)."""
         batch = MappedBatch(
@@ -1016,7 +1023,5 @@ def map_records(
     built, as soon as it is built (repeats included), so the caller can start work on that repo.
     """
     mapper = Mapper(registry, locator, options, tasks, on_repo=on_repo)
-    with gc_paused():  # `records` may be a whole datastore scan (see eeesync.datastore.bulk)
-        for record in records:
-            mapper.map_record(record)
+    mapper.map_all(records)
     return mapper.finish()

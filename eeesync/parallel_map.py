@@ -19,7 +19,6 @@ from concurrent.futures import ProcessPoolExecutor
 
 import attrs
 
-from eeesync.datastore.bulk import gc_paused
 from eeesync.datastore.index import IndexRow
 from eeesync.datastore.locator import Locator
 from eeesync.datastore.scan import DatastoreScan
@@ -69,9 +68,7 @@ def _map_rows(rows: Sequence[IndexRow]) -> tuple[MappedBatch, list[SkippedItem]]
     scan = DatastoreScan(
         locator=_mapper.locator, collections=(), indexes=(), rows=list(rows), skipped=[]
     )
-    with gc_paused():
-        for record in scan.records():
-            _mapper.map_record(record)
+    _mapper.map_all(scan.records())
     return _mapper.take(), scan.skipped
 
 
