@@ -58,7 +58,14 @@ from eeesync.aliases import NO_ALIASES, AliasTable
 from eeesync.config import DEFAULT_API_ONLY_PROVIDERS
 from eeesync.datastore.bulk import gc_paused
 from eeesync.datastore.reasons import DATASTORE_REASONS
-from eeesync.datastore.records import ModelInfo, Record, Result, result_subset
+from eeesync.datastore.records import (
+    ModelInfo,
+    Record,
+    Result,
+    result_subset,
+    text_of,
+    timestamp_of,
+)
 from eeesync.plan.model import (
     SOURCE_NAME,
     DesiredEntry,
@@ -113,6 +120,10 @@ _OPEN_WORDS = frozenset({"open", "public", "opensource"})
 _CLOSED_WORDS = frozenset({"closed", "proprietary", "api", "private", "commercial"})
 #: metric units that are not a score (llm-stats writes a cost next to the score, in usd)
 _SCORE_UNITS = _PERCENT_UNITS | _PROPORTION_UNITS
+_PLAIN_NUMBERS = (int, float)  # by class: a bool is not a score
+_HUGE = 10**300  # an int score beyond this takes `scale_score` (float() would overflow)
+_UNKNOWN: Any = object()  # "not memoised yet" (None is a memoised "not publishable")
+_NOTHING: Mapping[str, Any] = {}
 
 
 @attrs.frozen
@@ -316,12 +327,7 @@ def scale_score(result: Result, benchmark: Benchmark) -> float:
         raise NotPublishable("score_out_of_range", f"{label}: score {score} is too large") from None
     if not math.isfinite(number):
         raise NotPublishable("non_finite_score", f"{label}: score {score!r} is not finite")
-    if result.lower_is_better is True or str(result.lower_is_better).lower() == "true":
-        raise NotPublishable("lower_is_better", f"{label}: the metric is lower-is-better")
-    factor = _scale_factor(result, benchmark)
-    min_score = finite_number(result.min_score)
-    if min_score not in (None, 0.0):
-        raise NotPublishable("unknown_scale", f"{label}: min_score is {result.min_score!r}, not 0")
+    factor = scale_rule(result, benchmark)
     value = round(number * factor, 10)
     if not 0.0 <= value <= 100.0:
         raise NotPublishable(
@@ -329,6 +335,20 @@ def scale_score(result: Result, benchmark: Benchmark) -> float:
             f"{label}: score {score!r} × {factor:g} = {value:g} is outside 0–100",
         )
     return value
+
+
+def scale_rule(result: Result, benchmark: Benchmark) -> float:
+    """The factor that puts any score of the result's metric on 0–100. It reads the metric
+    only (`metric_config` and the benchmark's `scale`), never the score, so the mapping
+    memoises it per metric. Raises `NotPublishable` when the metric is not publishable."""
+    label = result.label
+    if result.lower_is_better is True or str(result.lower_is_better).lower() == "true":
+        raise NotPublishable("lower_is_better", f"{label}: the metric is lower-is-better")
+    factor = _scale_factor(result, benchmark)
+    min_score = finite_number(result.min_score)
+    if min_score not in (None, 0.0):
+        raise NotPublishable("unknown_scale", f"{label}: min_score is {result.min_score!r}, not 0")
+    return factor
 
 
 def finite_number(value: Any) -> float | None:
@@ -527,6 +547,7 @@ def _preference(result: Mapping[str, Any], ranks: Mapping[str, int]) -> int | No
 class _Target:
     """Where a benchmark's (variant's) results go; built once per run and benchmark/variant."""
 
+    key: tuple[str, str | None]  # (benchmark key, variant name)
     benchmark: Benchmark
     variant: Variant | None
     task_id: str
@@ -544,6 +565,7 @@ class _Target:
         for rank, metric in enumerate(benchmark.preferred_metrics):
             ranks.setdefault(metric.lower(), rank)
         return cls(
+            key=(benchmark.key, variant.name if variant else None),
             benchmark=benchmark,
             variant=variant,
             task_id=variant.task_id if variant else benchmark.task_id,
@@ -558,6 +580,8 @@ class _Target:
 
 #: One recognised result of a record: (benchmark, position in evaluation_results, raw item).
 _Match = tuple[Benchmark, int, dict[str, Any]]
+#: A result of one target: (position in evaluation_results, raw item).
+_Found = tuple[int, dict[str, Any]]
 
 
 @attrs.frozen
@@ -603,6 +627,11 @@ class Mapper:
     )
     _targets: dict[tuple[str, str | None], _Target] = attrs.field(factory=dict)
     _sub_cache: dict[tuple[str, ...], bool] = attrs.field(factory=dict)
+    _record_model_cache: dict[tuple[Any, ...], tuple[str | NotPublishable, str]] = attrs.field(
+        factory=dict
+    )
+    _scale_cache: dict[tuple[Any, ...], float | None] = attrs.field(factory=dict)
+    _rank_cache: dict[tuple[Any, ...], int | None] = attrs.field(factory=dict)
     #: collection → evaluation name → results no benchmark recognises
     left_behind: dict[str, dict[str, int]] = attrs.field(factory=dict)
 
@@ -702,23 +731,48 @@ class Mapper:
         if matches is None:
             self.unmatched += 1
             return
+        verdict, model_id = self.record_model(record)
         pattern = self.options.model_filter
-        if pattern and not fnmatchcase(record.model.id.strip().lower(), pattern.lower()):
+        if pattern and not fnmatchcase(model_id.lower(), pattern.lower()):
             self.filtered += 1
             return
-        verdict = self.model_verdict(record.model)
         if self.options.shard[1] > 1:
             # By the repo it publishes to (an alias target), so a repo is in one shard only.
-            repo = verdict if isinstance(verdict, str) else record.model.id
+            repo = verdict if isinstance(verdict, str) else model_id
             if not in_shard(repo, *self.options.shard):
                 self.filtered += 1
                 return
         if isinstance(verdict, NotPublishable):
-            model_id = "" if verdict.reason == "invalid_model_id" else record.model.id.strip()
-            self.skip(record, verdict.reason, verdict.message, ", ".join(matches), model_id)
+            shown = "" if verdict.reason == "invalid_model_id" else model_id
+            self.skip(record, verdict.reason, verdict.message, ", ".join(matches), shown)
             return
+        recorded_as = model_id if model_id != verdict else ""  # an alias sent it elsewhere
         for group in matches.values():
-            self.map_benchmark(record, verdict, group[0][0], group)
+            self.map_benchmark(record, verdict, recorded_as, group[0][0], group)
+
+    def record_model(self, record: Record) -> tuple[str | NotPublishable, str]:
+        """(`model_verdict` of the record's model, its id as recorded), memoised on the raw
+        `model_info` facts the verdict reads, so `record.model` is built once per model."""
+        info = record.raw["model_info"]  # a dict with a string id (`record_problem`)
+        extra = info.get("additional_details")
+        if extra.__class__ is not dict:
+            extra = _NOTHING
+        key = (
+            info.get("id"),
+            info.get("model_availability", _UNKNOWN),
+            info.get("deployment_type", _UNKNOWN),
+            info.get("inference_platform"),
+            extra.get("model_availability"),
+            extra.get("deployment_type"),
+        )
+        try:
+            found = self._record_model_cache.get(key)
+        except TypeError:  # an unhashable fact (a list): judged, not memoised
+            return self.model_verdict(record.model), record.model.id
+        if found is None:
+            found = (self.model_verdict(record.model), record.model.id)
+            remember(self._record_model_cache, key, found)
+        return found
 
     def model_verdict(self, model: ModelInfo) -> str | NotPublishable:
         """The repo id to publish to, or why the model has none (invalid id, API-only)."""
@@ -774,9 +828,14 @@ class Mapper:
         return target
 
     def map_benchmark(
-        self, record: Record, repo_id: str, benchmark: Benchmark, found: list[_Match]
+        self,
+        record: Record,
+        repo_id: str,
+        recorded_as: str,
+        benchmark: Benchmark,
+        found: list[_Match],
     ) -> None:
-        groups: dict[str | None, list[tuple[int, dict[str, Any]]]] = {}
+        groups: dict[str | None, list[_Found]] = {}
         for _, index, raw in found:
             if benchmark.variants:
                 variant = self.variant(benchmark, record, raw)
@@ -789,37 +848,43 @@ class Mapper:
         for variant_name, results in groups.items():
             target = self.target(benchmark, variant_name)
             try:
-                chosen = self.choose(target, results)
-                self.candidates.append(self.build(record, repo_id, target, chosen))
+                index, raw = self.choose(target, results)
+                entry = self.build(record, repo_id, recorded_as, target, index, raw)
+                self.candidates.append(entry)
                 if self.on_repo is not None:
                     self.on_repo(repo_id)
             except NotPublishable as skip:
                 self.skip(record, skip.reason, skip.message, benchmark.key, repo_id)
 
-    def choose(self, target: _Target, results: list[tuple[int, dict[str, Any]]]) -> Result:
-        # Decide on the raw dicts and build a `Result` only for the winner: a record such as
-        # the MMLU-Pro leaderboard's has 15 matching results, and one is published.
-        # a cost next to the score (llm-stats) is not a candidate; one result alone is judged
-        # by `scale_score` (a non-score unit is refused there as unknown_scale)
+    def choose(self, target: _Target, results: list[_Found]) -> _Found:
+        """The one result to publish of those that matched the target. Decided on the raw
+        dicts: a record such as the MMLU-Pro leaderboard's has 15 matching results, and one is
+        published. Raises `NotPublishable` (sub-scores only, ambiguous)."""
         if len(results) > 1:
             # Fast path (the MMLU-Pro leaderboard's 15 results): one usable result is the
             # best-ranked preferred metric. A preferred metric is the overall score by
-            # definition, so no sub-score check is needed.
-            ranked = [
-                (_preference(raw, target.ranks), i, raw)
-                for i, raw in results
-                if not _lower_is_better(raw)
-            ]
-            best = min((rank for rank, _, _ in ranked if rank is not None), default=None)
-            if best is not None:
-                top = [(i, raw) for rank, i, raw in ranked if rank == best]
-                if len(top) == 1 and _is_score(top[0][1]):
-                    return Result.from_raw(*top[0])
-            scores = [(i, raw) for i, raw in results if _is_score(raw)] or results
+            # definition, so no sub-score check is needed. A cost next to the score
+            # (llm-stats) is not a candidate; one result alone is judged by `value`.
+            best: int | None = None
+            top: list[_Found] = []
+            for found in results:
+                raw = found[1]
+                if _lower_is_better(raw):
+                    continue
+                rank = self.preference(target, raw)
+                if rank is None or (best is not None and rank > best):
+                    continue
+                if rank == best:
+                    top.append(found)
+                else:
+                    best, top = rank, [found]
+            if len(top) == 1 and _is_score(top[0][1]):
+                return top[0]
+            scores = [found for found in results if _is_score(found[1])] or results
         else:
             scores = results
         if target.sub_globs:
-            overall = [(i, raw) for i, raw in scores if not self.sub_score(target, raw)]
+            overall = [found for found in scores if not self.sub_score(target, found[1])]
             if not overall:
                 labels = [Result.from_raw(i, raw).label for i, raw in scores[:4]]
                 shown = ", ".join(labels) + (" …" if len(scores) > 4 else "")
@@ -830,15 +895,15 @@ class Mapper:
                 )
             scores = overall
         if len(scores) == 1:
-            return Result.from_raw(*scores[0])
-        usable = [(i, raw) for i, raw in scores if not _lower_is_better(raw)]
+            return scores[0]
+        usable = [found for found in scores if not _lower_is_better(found[1])]
         if len(usable) == 1:
-            return Result.from_raw(*usable[0])
-        ranked = [(_preference(raw, target.ranks), i, raw) for i, raw in usable or scores]
-        best = min((rank for rank, _, _ in ranked if rank is not None), default=None)
-        chosen = [(i, raw) for rank, i, raw in ranked if rank is not None and rank == best]
+            return usable[0]
+        ranked = [(self.preference(target, found[1]), found) for found in usable or scores]
+        best = min((rank for rank, _ in ranked if rank is not None), default=None)
+        chosen = [found for rank, found in ranked if rank is not None and rank == best]
         if best is not None and len(chosen) == 1:
-            return Result.from_raw(*chosen[0])
+            return chosen[0]
         labels = [Result.from_raw(i, raw).label for i, raw in scores[:6]]
         shown = ", ".join(labels) + (" …" if len(scores) > 6 else "")
         raise NotPublishable(
@@ -847,6 +912,21 @@ class Mapper:
             f"{'several share' if chosen else 'none is'} a preferred metric "
             f"({', '.join(target.benchmark.preferred_metrics) or 'none configured'})",
         )
+
+    def preference(self, target: _Target, raw: Mapping[str, Any]) -> int | None:
+        """`_preference`, memoised on the raw ids (the same few repeat in every record)."""
+        metric = raw.get("metric_config")
+        key = (
+            target.key,
+            raw.get("evaluation_result_id"),
+            metric.get("metric_id") if metric.__class__ is dict else None,
+        )
+        try:
+            return self._rank_cache[key]
+        except KeyError:
+            return remember(self._rank_cache, key, _preference(raw, target.ranks))
+        except TypeError:  # an unhashable id (a list): not worth a memo
+            return _preference(raw, target.ranks)
 
     def sub_score(self, target: _Target, raw: Mapping[str, Any]) -> bool:
         """Whether a result is a subject/category score (`sub_scores`), memoised on its names:
@@ -884,18 +964,61 @@ class Mapper:
             )
         return resolved, tuple(t for t in ids if t != resolved)
 
-    def build(self, record: Record, repo_id: str, target: _Target, result: Result) -> DesiredEntry:
-        value = scale_score(result, target.benchmark)
-        date, instant = evaluation_date(result.timestamp, record.timestamp)
+    def value(self, benchmark: Benchmark, index: int, raw: dict[str, Any]) -> tuple[float, float]:
+        """(the score on 0–100, the score as recorded): `scale_score`'s answer, with the
+        metric's `scale_rule` memoised on the metric facts it reads (a collection repeats a
+        few metric configs in every record). Anything the rule does not accept, and any score
+        that is not a plain finite in-range number, takes `scale_score` for its reason."""
+        details = raw.get("score_details")
+        score = details.get("score") if details.__class__ is dict else None
+        metric = raw.get("metric_config")
+        if score.__class__ in _PLAIN_NUMBERS and metric.__class__ is dict:
+            unit, top, bottom = (metric.get(k) for k in ("metric_unit", "max_score", "min_score"))
+            lower = metric.get("lower_is_better")
+            # classes too: True == 1 == 1.0 as keys, but not as these fields
+            key: tuple[Any, ...] = (benchmark.key, unit, top.__class__, top, bottom.__class__)
+            key += (bottom, lower.__class__, lower)
+            try:
+                factor = self._scale_cache.get(key, _UNKNOWN)
+            except TypeError:  # an unhashable metric field (a list): no memo, no fast path
+                factor = None
+            if factor is _UNKNOWN:
+                factor = remember(self._scale_cache, key, self._rule(benchmark, index, raw))
+            if factor is not None and (score.__class__ is float or -_HUGE < score < _HUGE):
+                value = round(float(score) * factor, 10)
+                if 0.0 <= value <= 100.0:  # False for NaN and infinities too
+                    return value, float(score)
+        result = Result.from_raw(index, raw)
+        return scale_score(result, benchmark), float(result.score)
+
+    @staticmethod
+    def _rule(benchmark: Benchmark, index: int, raw: dict[str, Any]) -> float | None:
+        try:
+            return scale_rule(Result.from_raw(index, raw), benchmark)
+        except NotPublishable:
+            return None
+
+    def build(
+        self,
+        record: Record,
+        repo_id: str,
+        recorded_as: str,
+        target: _Target,
+        index: int,
+        raw: dict[str, Any],
+    ) -> DesiredEntry:
+        benchmark = target.benchmark
+        value, raw_value = self.value(benchmark, index, raw)
+        result_ts = timestamp_of(raw.get("evaluation_timestamp"))
+        date, instant = evaluation_date(result_ts, record.timestamp)
         if not instant and record.retrieved_timestamp:
             retrieved = parse_timestamp(record.retrieved_timestamp)
             instant = _iso(retrieved) if retrieved else ""
         task_id, aliases = self.task_for(target)
-        benchmark = target.benchmark
         notes = (
             setup_notes(
                 record.raw,
-                result.raw,
+                raw,
                 benchmark.setup,
                 benchmark.default_setup,
                 prefix=target.notes,
@@ -908,20 +1031,25 @@ class Mapper:
         )
         row = record.row
         url = self.locator.blob_url(row.object_path, web_base=self.options.web_base)
-        hub_entry = EvalResultEntry(
-            dataset_id=target.benchmark.dataset_id,
-            task_id=task_id,
-            value=value,
-            date=date,
-            source_url=url,
-            source_name=SOURCE_NAME,
-            notes=notes,
-        )
+        metric = raw.get("metric_config")
+        result_id = text_of(raw.get("evaluation_result_id"))
+        metric_id = text_of(metric.get("metric_id")) if metric.__class__ is dict else ""
+        # `EvalEntry` holds what huggingface_hub's `EvalResultEntry` would (its one invariant,
+        # a source_url next to source_name, holds here); `plan/merge.py` builds the
+        # `EvalResultEntry` of every entry it writes.
         return DesiredEntry(
             repo_id=repo_id,
-            benchmark=target.benchmark.key,
+            benchmark=benchmark.key,
             file_path=target.file_path,
-            entry=from_eval_result_entry(hub_entry),
+            entry=EvalEntry(
+                dataset_id=benchmark.dataset_id,
+                task_id=task_id,
+                value=value,
+                date=date,
+                source_url=url,
+                source_name=SOURCE_NAME,
+                notes=notes,
+            ),
             task_aliases=aliases,
             dataset_aliases=benchmark.dataset_aliases,
             provenance=Provenance(
@@ -930,20 +1058,14 @@ class Mapper:
                 object_path=row.object_path,
                 sha256=row.sha256,
                 evaluation_id=record.evaluation_id,
-                result_id=result.result_id or str(result.index),
+                result_id=result_id or str(index),
                 timestamp=instant,
                 source_url=url,
             ),
-            raw_value=float(result.score),
-            metric=result.metric_id or result.result_id or result.evaluation_name,
-            recorded_as=_recorded_as(record.model.id, repo_id),
+            raw_value=raw_value,
+            metric=metric_id or result_id or text_of(raw.get("evaluation_name")),
+            recorded_as=recorded_as,
         )
-
-
-def _recorded_as(model_id: str, repo_id: str) -> str:
-    """The record's own id when an alias sent the entry elsewhere, else ""."""
-    recorded = model_id.strip()
-    return recorded if recorded != repo_id else ""
 
 
 def _key(entry: DesiredEntry) -> tuple[str, str, str, str]:

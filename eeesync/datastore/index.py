@@ -19,13 +19,14 @@ import attrs
 from eeesync.datastore.bulk import FAST_LOADS
 from eeesync.datastore.locator import INDEX_DIR
 from eeesync.errors import DatastoreError
-from eeesync.plan.model import SkippedItem
+from eeesync.plan.model import SkippedItem, pickled_by_fields
 
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 #: Row fields that point at an object outside the datastore (not read: DESIGN.md §2).
 _OTHER_SOURCES = ("url", "local_path")
 
 
+@pickled_by_fields
 @attrs.frozen(slots=True)
 class IndexRow:
     """One aggregate row of a collection index, checked for shape (not yet for content)."""

@@ -32,7 +32,8 @@ _VERSION_RE = re.compile(r"^\s*(\d+)\.(\d+)(?:\.(\d+))?")
 MIN_SCHEMA_MINOR = 2
 
 
-def _text(value: Any) -> str:
+def text_of(value: Any) -> str:
+    """A recorded string, stripped; "" for anything else."""
     return value.strip() if isinstance(value, str) else ""
 
 
@@ -40,7 +41,7 @@ def _opt_text(value: Any) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
-def _timestamp(value: Any) -> str | None:
+def timestamp_of(value: Any) -> str | None:
     """Timestamps are strings in the schema, but some writers emit numbers: keep their text."""
     if isinstance(value, bool) or value is None:
         return None
@@ -70,12 +71,12 @@ class ModelInfo:
         availability = data.get("model_availability", extra.get("model_availability"))
         deployment = data.get("deployment_type", extra.get("deployment_type"))
         return cls(
-            id=_text(data.get("id")),
-            name=_text(data.get("name")),
-            developer=_text(data.get("developer")),
-            inference_platform=_text(data.get("inference_platform")),
-            availability=_text(availability).lower(),
-            deployment_type=_text(deployment).lower(),
+            id=text_of(data.get("id")),
+            name=text_of(data.get("name")),
+            developer=text_of(data.get("developer")),
+            inference_platform=text_of(data.get("inference_platform")),
+            availability=text_of(availability).lower(),
+            deployment_type=text_of(deployment).lower(),
         )
 
 
@@ -99,14 +100,14 @@ class SourceMeta:
         library = _mapping(data.get("eval_library"))
         generation = data.get("generation_config")
         return cls(
-            name=_text(meta.get("source_name")),
-            organization=_text(meta.get("source_organization_name")),
-            organization_url=_text(meta.get("source_organization_url")),
-            evaluator_relationship=_text(meta.get("evaluator_relationship")),
-            source_type=_text(meta.get("source_type")),
-            eval_library=_text(library.get("name")),
-            eval_library_version=_text(library.get("version")),
-            retrieved_timestamp=_timestamp(data.get("retrieved_timestamp")),
+            name=text_of(meta.get("source_name")),
+            organization=text_of(meta.get("source_organization_name")),
+            organization_url=text_of(meta.get("source_organization_url")),
+            evaluator_relationship=text_of(meta.get("evaluator_relationship")),
+            source_type=text_of(meta.get("source_type")),
+            eval_library=text_of(library.get("name")),
+            eval_library_version=text_of(library.get("version")),
+            retrieved_timestamp=timestamp_of(data.get("retrieved_timestamp")),
             generation_config=generation if isinstance(generation, dict) else None,
         )
 
@@ -162,10 +163,10 @@ class Result:
         unit = metric.get("metric_unit")
         return cls(
             index=index,
-            result_id=_text(data.get("evaluation_result_id")),
-            evaluation_name=_text(data.get("evaluation_name")),
-            timestamp=_timestamp(data.get("evaluation_timestamp")),
-            metric_id=_text(metric.get("metric_id")),
+            result_id=text_of(data.get("evaluation_result_id")),
+            evaluation_name=text_of(data.get("evaluation_name")),
+            timestamp=timestamp_of(data.get("evaluation_timestamp")),
+            metric_id=text_of(metric.get("metric_id")),
             metric_unit=unit.strip().lower() if isinstance(unit, str) else "",
             min_score=metric.get("min_score"),
             max_score=metric.get("max_score"),
@@ -180,19 +181,19 @@ class Result:
 
     @functools.cached_property
     def source_type(self) -> str:
-        return _text(self._source.get("source_type")).lower()
+        return text_of(self._source.get("source_type")).lower()
 
     @functools.cached_property
     def hf_repo(self) -> str:
-        return _text(self._source.get("hf_repo"))
+        return text_of(self._source.get("hf_repo"))
 
     @functools.cached_property
     def benchmark_hf_repo(self) -> str:
-        return _text(_mapping(self._source.get("additional_details")).get("benchmark_hf_repo"))
+        return text_of(_mapping(self._source.get("additional_details")).get("benchmark_hf_repo"))
 
     @functools.cached_property
     def dataset_name(self) -> str:
-        return _text(self._source.get("dataset_name"))
+        return text_of(self._source.get("dataset_name"))
 
     @functools.cached_property
     def urls(self) -> tuple[str, ...]:
@@ -204,7 +205,7 @@ class Result:
 
     @functools.cached_property
     def metric_name(self) -> str:
-        return _text(_mapping(self.raw.get("metric_config")).get("metric_name"))
+        return text_of(_mapping(self.raw.get("metric_config")).get("metric_name"))
 
     @property
     def label(self) -> str:
@@ -260,12 +261,12 @@ class Record:
     @_once
     def timestamp(self) -> str | None:
         """The record-level evaluation_timestamp, as recorded."""
-        return _timestamp(self.raw.get("evaluation_timestamp"))
+        return timestamp_of(self.raw.get("evaluation_timestamp"))
 
     @_once
     def retrieved_timestamp(self) -> str | None:
         """As recorded (the mapping's fallback date for ordering records)."""
-        return _timestamp(self.raw.get("retrieved_timestamp"))
+        return timestamp_of(self.raw.get("retrieved_timestamp"))
 
     @_once
     def model(self) -> ModelInfo:

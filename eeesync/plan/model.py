@@ -11,6 +11,8 @@ in the UI; apply must never use them to decide anything (Terraform's `ActionReas
 from __future__ import annotations
 
 import enum
+import operator
+from typing import Any, TypeVar
 
 import attrs
 
@@ -18,6 +20,28 @@ import attrs
 #: unmatched[], counts.unmatched, desired.dataset_aliases (coverage, issue 10).
 FORMAT_VERSION = "1.2"
 SOURCE_NAME = "EvalEval"
+
+_C = TypeVar("_C", bound=type)
+
+
+def pickled_by_fields(cls: _C) -> _C:
+    """Pickle instances as (class, field values), rebuilt through `__init__`.
+
+    attrs pickles a frozen slots class through Python-level `__getstate__` / `__setstate__`
+    loops over its fields; a large folder scan moves about a million of these objects between
+    processes (`eeesync.parallel_map`), and a C-level `attrgetter` halves the cost of that move
+    (benchmarks/bench_datastore.py). For classes whose fields are all `__init__` arguments.
+    """
+    fields = attrs.fields(cls)
+    if any(not f.init or f.alias != f.name for f in fields):
+        raise TypeError(f"{cls.__name__}: every field must be a plain __init__ argument")
+    values = operator.attrgetter(*(f.name for f in fields))
+
+    def __reduce__(self: Any) -> tuple[type, tuple[Any, ...]]:
+        return cls, values(self)
+
+    setattr(cls, "__reduce__", __reduce__)  # noqa: B010 (mypy: a method is not assignable)
+    return cls
 
 
 class Status(enum.StrEnum):
@@ -56,6 +80,7 @@ _ATTENTION = frozenset(
 STATUS_ORDER: tuple[Status, ...] = tuple(Status)
 
 
+@pickled_by_fields
 @attrs.frozen
 class Provenance:
     """Where a desired entry came from in the datastore."""
@@ -70,6 +95,7 @@ class Provenance:
     source_url: str = ""  # the pinned datastore blob URL of the object
 
 
+@pickled_by_fields
 @attrs.frozen
 class EvalEntry:
     """One `.eval_results` entry, in our own type (huggingface_hub's `EvalResultEntry` stays at
@@ -88,6 +114,7 @@ class EvalEntry:
         return (self.dataset_id.lower(), self.task_id, self.notes or "")
 
 
+@pickled_by_fields
 @attrs.frozen
 class DesiredEntry:
     """A score eeesync wants on a model repo, from one datastore record."""
@@ -106,6 +133,7 @@ class DesiredEntry:
     recorded_as: str = ""
 
 
+@pickled_by_fields
 @attrs.frozen
 class SkippedItem:
     """A record, result or row that produced no desired entry, with the reason."""
