@@ -634,6 +634,11 @@ class Mapper:
     _rank_cache: dict[tuple[Any, ...], int | None] = attrs.field(factory=dict)
     #: collection → evaluation name → results no benchmark recognises
     left_behind: dict[str, dict[str, int]] = attrs.field(factory=dict)
+    #: the pinned datastore link of an object path (`Locator.blob_url`)
+    link: Callable[[str], str] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.link = self.locator.blob_linker(web_base=self.options.web_base)
 
     def map_all(self, records: Iterable[Record]) -> None:
         """`map_record` each record; `records` may be a whole datastore scan, so the cyclic
@@ -1030,7 +1035,7 @@ class Mapper:
             else target.notes
         )
         row = record.row
-        url = self.locator.blob_url(row.object_path, web_base=self.options.web_base)
+        url = self.link(row.object_path)
         metric = raw.get("metric_config")
         result_id = text_of(raw.get("evaluation_result_id"))
         metric_id = text_of(metric.get("metric_id")) if metric.__class__ is dict else ""

@@ -124,8 +124,9 @@ def _stated(record: Mapping[str, Any], result: Mapping[str, Any]) -> _Stated:
         record.get("source_metadata"),
     ):
         place = holder.get("additional_details") if holder.__class__ is dict else None
-        if place.__class__ is dict and place:
-            for key in place.keys() & _KEYS:  # a set operation: most keys are not ours
+        # most places hold none of our keys: `isdisjoint` answers that without building a set
+        if place.__class__ is dict and not _KEYS.isdisjoint(place):
+            for key in place.keys() & _KEYS:
                 if key not in found:
                     text = _text(place[key])
                     if text:

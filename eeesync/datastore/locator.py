@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote
@@ -69,8 +70,17 @@ class Locator:
 
     def blob_url(self, object_path: str, *, web_base: str = "https://huggingface.co") -> str:
         """The pinned web link to one file of the datastore (the `source.url` backlink)."""
-        path = object_path if _URL_SAFE.match(object_path) else quote(object_path, safe="/")
-        return _blob_prefix(web_base, self.repo_id, self.revision) + path
+        return self.blob_linker(web_base=web_base)(object_path)
+
+    def blob_linker(self, *, web_base: str = "https://huggingface.co") -> Callable[[str], str]:
+        """`blob_url` for many files (a mapping run links every entry): the prefix once."""
+        prefix = _blob_prefix(web_base, self.repo_id, self.revision)
+        safe = _URL_SAFE.match
+
+        def link(object_path: str) -> str:
+            return prefix + (object_path if safe(object_path) else quote(object_path, safe="/"))
+
+        return link
 
     @property
     def label(self) -> str:
