@@ -6,9 +6,10 @@ matches a benchmark but cannot be published becomes a `SkippedItem` with a reaso
 with no result for a registered benchmark are only counted (`unmatched_records`): listing the
 ~200,000 of them in every plan would bury the skips that matter.
 
-Entries are built through huggingface_hub's `EvalResultEntry` (its invariants) and kept as our
-own `EvalEntry`; `plan/merge.py` converts them back for serialising with
-`eval_result_entries_to_yaml` (hf-hub.md §2.1).
+Entries are our own `EvalEntry`, holding what huggingface_hub's `EvalResultEntry` holds (its one
+invariant, a source_url next to source_name, always holds here); `plan/merge.py` builds the
+`EvalResultEntry` of every entry it writes and serialises it with `eval_result_entries_to_yaml`
+(hf-hub.md §2.1).
 
 Rules (each pinned by tests/test_mapping.py):
 
@@ -48,7 +49,6 @@ from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
-from huggingface_hub import EvalResultEntry
 from huggingface_hub.errors import HFValidationError
 
 # Public validator, re-exported by huggingface_hub.utils without being listed in its __all__.
@@ -173,29 +173,6 @@ class MappingResult:
     unmatched: tuple[UnmatchedGroup, ...] = ()
     filtered_out: int = 0  # excluded by the model filter
     duplicates_collapsed: int = 0  # same-value entries merged into one
-
-
-# --- EvalResultEntry at the edge ----------------------------------------------------------------
-
-
-def from_eval_result_entry(entry: EvalResultEntry) -> EvalEntry:
-    """huggingface_hub's entry → ours. Raises ValueError for a non-numeric value.
-
-    `dataset_revision`, `verify_token`, `source_user` and `source_org` are not kept: eeesync
-    never writes them, and merge keeps existing entries as they are on the Hub.
-    """
-    value = entry.value
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"value {value!r} is not a finite number")
-    return EvalEntry(
-        dataset_id=str(entry.dataset_id),
-        task_id=str(entry.task_id),
-        value=float(value),
-        date=None if entry.date is None else str(entry.date),
-        source_url=entry.source_url,
-        source_name=entry.source_name,
-        notes=entry.notes,
-    )
 
 
 # --- Small rules --------------------------------------------------------------------------------
@@ -1039,9 +1016,6 @@ class Mapper:
         metric = raw.get("metric_config")
         result_id = text_of(raw.get("evaluation_result_id"))
         metric_id = text_of(metric.get("metric_id")) if metric.__class__ is dict else ""
-        # `EvalEntry` holds what huggingface_hub's `EvalResultEntry` would (its one invariant,
-        # a source_url next to source_name, holds here); `plan/merge.py` builds the
-        # `EvalResultEntry` of every entry it writes.
         return DesiredEntry(
             repo_id=repo_id,
             benchmark=benchmark.key,

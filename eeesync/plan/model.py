@@ -99,7 +99,7 @@ class Provenance:
 @attrs.frozen
 class EvalEntry:
     """One `.eval_results` entry, in our own type (huggingface_hub's `EvalResultEntry` stays at
-    the edges: mapping builds it, merge serialises it)."""
+    the edges: the audit reads it, merge builds it to serialise)."""
 
     dataset_id: str
     task_id: str
