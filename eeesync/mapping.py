@@ -598,13 +598,12 @@ class Mapper:
     _task_cache: dict[tuple[str, str], tuple[str, tuple[str, ...]] | NotPublishable] = attrs.field(
         factory=dict
     )
-    _model_cache: dict[tuple[str, str, str, str], str | NotPublishable] = attrs.field(factory=dict)
     _variant_cache: dict[tuple[str, str, tuple[str, ...], str], Variant | NotPublishable] = (
         attrs.field(factory=dict)
     )
     _targets: dict[tuple[str, str | None], _Target] = attrs.field(factory=dict)
     _sub_cache: dict[tuple[str, ...], bool] = attrs.field(factory=dict)
-    _record_model_cache: dict[tuple[Any, ...], tuple[str | NotPublishable, str]] = attrs.field(
+    _model_cache: dict[tuple[Any, ...], tuple[str | NotPublishable, str]] = attrs.field(
         factory=dict
     )
     _scale_cache: dict[tuple[Any, ...], float | None] = attrs.field(factory=dict)
@@ -653,7 +652,9 @@ class Mapper:
             for name, count in names.items():
                 counts[name] = counts.get(name, 0) + count
 
+    @gc_paused()  # a whole datastore's entries are alive: each collection would walk them all
     def finish(self) -> MappingResult:
+        """Resolve duplicates and order everything into the `MappingResult`."""
         desired, conflicts, collapsed = _resolve_duplicates(
             self.candidates, self.options.duplicates
         )
@@ -748,41 +749,34 @@ class Mapper:
             extra.get("deployment_type"),
         )
         try:
-            found = self._record_model_cache.get(key)
+            found = self._model_cache.get(key)
         except TypeError:  # an unhashable fact (a list): judged, not memoised
             return self.model_verdict(record.model), record.model.id
         if found is None:
             found = (self.model_verdict(record.model), record.model.id)
-            remember(self._record_model_cache, key, found)
+            remember(self._model_cache, key, found)
         return found
 
     def model_verdict(self, model: ModelInfo) -> str | NotPublishable:
-        """The repo id to publish to, or why the model has none (invalid id, API-only)."""
-        key = (model.id, model.availability, model.deployment_type, model.inference_platform)
-        verdict = self._model_cache.get(key)
-        if verdict is None:
-            alias = self.options.aliases.resolve(
-                model.id,
-                deployment_type=model.deployment_type,
-                inference_platform=model.inference_platform,
-            )
-            try:
-                if alias is not None and alias.refused:
-                    raise NotPublishable("deployment_alias_not_allowed", alias.refused)
-                repo_id = alias.repo_id if alias is not None else check_model_id(model.id)
-            except NotPublishable as skip:
-                verdict = NotPublishable(skip.reason, skip.message)  # no traceback kept alive
-            else:
-                # A reviewed alias names the repo: the provider list judges that namespace.
-                judged = model if alias is None else attrs.evolve(model, id=repo_id)
-                api_only = api_only_reason(judged, self.options.api_only_providers)
-                verdict = (
-                    repo_id
-                    if api_only is None
-                    else NotPublishable("api_only_model", f"{repo_id}: {api_only}")
-                )
-            remember(self._model_cache, key, verdict)
-        return verdict
+        """The repo id to publish to, or why the model has none (invalid id, API-only).
+        Memoised by `record_model`."""
+        alias = self.options.aliases.resolve(
+            model.id,
+            deployment_type=model.deployment_type,
+            inference_platform=model.inference_platform,
+        )
+        try:
+            if alias is not None and alias.refused:
+                raise NotPublishable("deployment_alias_not_allowed", alias.refused)
+            repo_id = alias.repo_id if alias is not None else check_model_id(model.id)
+        except NotPublishable as skip:
+            return NotPublishable(skip.reason, skip.message)  # no traceback kept alive
+        # A reviewed alias names the repo: the provider list judges that namespace.
+        judged = model if alias is None else attrs.evolve(model, id=repo_id)
+        api_only = api_only_reason(judged, self.options.api_only_providers)
+        if api_only is None:
+            return repo_id
+        return NotPublishable("api_only_model", f"{repo_id}: {api_only}")
 
     def variant(
         self, benchmark: Benchmark, record: Record, raw: dict[str, Any]

@@ -104,16 +104,15 @@ def map_scan(
     # The parent keeps every batch it absorbs: with the collector on, its collections walked
     # them again and again (half of the parent's CPU, which it shares with the workers).
     pool = ProcessPoolExecutor(count, context, initializer=_start_worker, initargs=(job,))
-    with gc_paused():
-        with pool:
-            try:
-                batches = pool.map(_map_rows, chunks)
-                for rows, (batch, read_skips) in zip(chunks, batches, strict=True):
-                    scan.skipped += read_skips
-                    parent.absorb(batch)
-                    task.advance(len(rows))
-            except BaseException:
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise
-        task.complete()
-        return parent.finish()
+    with gc_paused(), pool:
+        try:
+            batches = pool.map(_map_rows, chunks)
+            for rows, (batch, read_skips) in zip(chunks, batches, strict=True):
+                scan.skipped += read_skips
+                parent.absorb(batch)
+                task.advance(len(rows))
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    task.complete()
+    return parent.finish()
