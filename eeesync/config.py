@@ -3,8 +3,8 @@
 `cli/main.py` is the only caller: it finds the file (working directory or a parent, or
 `--config`), applies `EEESYNC_*` / `HF_ENDPOINT` / `HF_TOKEN` overrides, then flags, and passes
 the result down. No other module reads the environment. The three layers are checked by one
-path (`Settings` through `validation.structure`); errors name the file, key and line, or the
-variable or flag.
+path (`Settings` through `settings_validation.structure`); errors name the file, key and line, or
+the variable or flag.
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from eeesync.errors import ConfigError
-from eeesync.tomlkeys import line_of
-from eeesync.validation import (
+from eeesync.settings_validation import (
     Path_,
     check,
     dotted,
@@ -32,6 +31,7 @@ from eeesync.validation import (
     positive_finite,
     structure,
 )
+from eeesync.tomlkeys import line_of
 
 CONFIG_NAME = "eeesync.toml"
 DEFAULT_MAX_EVAL_FILE_BYTES = 1024 * 1024

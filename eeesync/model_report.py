@@ -1,6 +1,6 @@
 """Every EEE result for one model, grouped by benchmark, next to what the Hub shows today.
 
-The compute half of `eeesync model MODEL_ID` (the view half is `views/model_report.py`). It reads
+The compute half of `eeesync model MODEL_ID` (the view half is `views/model_view.py`). It reads
 the chosen collections, keeps the records of that model (any letter case), and runs the same
 stages `plan` runs — mapping (`mapping.py`), the audit of that one repo (`hub/audit.py`) and the
 diff (`plan/diff.py`) — so the Hub status shown for a result is exactly what `plan` would do

@@ -1,7 +1,7 @@
 """How long-running stages report progress: one small protocol, no rendering.
 
 The datastore scan and the Hub audit tick a `ProgressTask`; the CLI hands them a rich adapter
-(`views/progress.py`), tests and library callers the no-op `NO_PROGRESS`. Keeping rich out of
+(`views/progress_bars.py`), tests and library callers the no-op `NO_PROGRESS`. Keeping rich out of
 the stages keeps them importable and testable without a console.
 """
 

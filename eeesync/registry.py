@@ -31,8 +31,8 @@ from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]
 
 from eeesync.errors import RegistryError
+from eeesync.settings_validation import Path_, check, file_locator, non_empty_strings, structure
 from eeesync.setups import FACTS
-from eeesync.validation import Path_, check, file_locator, non_empty_strings, structure
 
 Scale = Literal["auto", "proportion", "percent"]
 SCALES: tuple[str, ...] = ("auto", "proportion", "percent")

@@ -23,7 +23,7 @@ LAYERS: dict[str, int] = {
     "fsutil": 0,
     "progress": 0,
     "tomlkeys": 0,
-    "validation": 0,
+    "settings_validation": 0,
     "setups": 0,  # setup facts → notes: read by the mapping, a leaf over raw dicts
     # configuration and the benchmark registry
     "config": 1,

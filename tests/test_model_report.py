@@ -34,7 +34,7 @@ from eeesync.model_report import (
     gather_model_report,
 )
 from eeesync.plan.model import Status
-from eeesync.views.model_report import (
+from eeesync.views.model_view import (
     render_model_json,
     render_model_markdown,
     render_model_report,

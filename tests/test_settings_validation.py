@@ -20,8 +20,8 @@ from eeesync.cli.main import main
 from eeesync.config import MAX_PARALLELISM, Settings, check_flag, load_config
 from eeesync.errors import ConfigError, RegistryError
 from eeesync.registry import load_registry
+from eeesync.settings_validation import CONVERTER, file_locator, structure
 from eeesync.tomlkeys import line_of
-from eeesync.validation import CONVERTER, file_locator, structure
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -20,9 +20,15 @@ from huggingface_hub.community import DiscussionComment
 from huggingface_hub.hf_api import RepoFile
 from huggingface_hub.utils.sha import git_hash
 
+from eeesync.apply.allowed_writes import (
+    Allowed,
+    allowed_for,
+    held_items,
+    kept_problem,
+    plan_problem,
+)
 from eeesync.apply.journal import ActionRecordSummary
 from eeesync.apply.pull_request import content_hash, parse_markers, short_sha
-from eeesync.apply.validate import Allowed, allowed_for, held_items, kept_problem, plan_problem
 from eeesync.hub.client import WEB_BASE, Hub, HubFailure, classify, describe
 from eeesync.hub.evalfile_fetch import FileTooLarge, fetch_capped
 from eeesync.hub.state import ACTIVE_PR_STATUSES

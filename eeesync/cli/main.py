@@ -1,6 +1,7 @@
 """The `eeesync` entry point: parser, the only catch-all error handler, exit codes, dispatch.
 
-Each subcommand lives in `eeesync/cli/<name>.py` and exposes `HELP`, `add_arguments(parser)`
+Each subcommand lives in `eeesync/cli/<name>.py` (`models suggest` in `models_suggest.py`, so
+that it does not read as a twin of `model.py`) and exposes `HELP`, `add_arguments(parser)`
 (declares its flags; parsing happens here) and `run(args, app) -> int`. A command with output
 views also exposes `FORMATS` (the view formats it has): this module gives it the one output
 switch, `--format text|markdown|json` (`--json` = `--format json`), and picks the view (like
@@ -83,8 +84,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"eeesync: error: {message} (see `{self.prog} --help`)\n")
 
 
+#: Commands whose module is not named after the command.
+_MODULE_OF = {"models": "models_suggest"}
+
+
 def _command_module(name: str) -> ModuleType:
-    return importlib.import_module(f"eeesync.cli.{name.replace('-', '_')}")
+    module = _MODULE_OF.get(name, name.replace("-", "_"))
+    return importlib.import_module(f"eeesync.cli.{module}")
 
 
 def _add_format_arguments(parser: argparse.ArgumentParser, formats: Sequence[str]) -> None:

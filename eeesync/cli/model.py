@@ -3,7 +3,7 @@
 Every EEE result for one model, grouped by benchmark with the spread, and what the Hub shows
 today for each published result (what `plan` would do); then the Hub entries no result maps to
 and the repo's eval files that could not be read. Wiring only: the compute is
-`eeesync/model_report.py`, the rendering `eeesync/views/model_report.py`. Read-only: it writes no
+`eeesync/model_report.py`, the rendering `eeesync/views/model_view.py`. Read-only: it writes no
 plan and opens nothing.
 
 Exit codes: 0 shown, 1 an unknown model id (neither in the datastore nor on the Hub) or another
@@ -19,9 +19,9 @@ from eeesync.cli.common import add_collection_arguments, chosen_collections, ope
 from eeesync.errors import UserError
 from eeesync.hub.client import hub_failures
 from eeesync.model_report import gather_model_report
-from eeesync.views.model_report import FORMATS as VIEW_FORMATS
-from eeesync.views.model_report import render_model_report
-from eeesync.views.progress import progress_display
+from eeesync.views.model_view import FORMATS as VIEW_FORMATS
+from eeesync.views.model_view import render_model_report
+from eeesync.views.progress_bars import progress_display
 
 if TYPE_CHECKING:
     from eeesync.cli.main import App

@@ -37,7 +37,7 @@ from eeesync.plan.file import (
 )
 from eeesync.registry import load_registry
 from eeesync.views import render_plan
-from eeesync.views.progress import progress_display
+from eeesync.views.progress_bars import progress_display
 
 if TYPE_CHECKING:
     from eeesync.cli.main import App

@@ -1,4 +1,4 @@
-"""The local Hub's data: repos, commits, refs and discussions, and their JSON form on disk.
+"""The record types of a local Hub (`Repo`, `Commit`, `Discussion`, `Blob`) and their JSON form.
 
 Plain data with small queries and no I/O: `storage.py` persists and mutates it, `api.py` renders
 it in the shapes the Hub's HTTP API uses. Git semantics the client relies on are kept: blob ids

@@ -1,4 +1,5 @@
-"""The local Hub's state folder on disk: `hub.json`, one JSON document per repo, atomic writes.
+"""File I/O of the state folder: reading and writing `hub.json` and the per-repo JSON documents
+(atomic replaces). No state is held here.
 
 The layout is drawn in `storage.py`; blob files are `blobs.py`'s. Paths are built only from
 validated repo ids, so nothing outside the state folder is ever read or written.

@@ -1,4 +1,5 @@
-"""The local Hub's state: repos, refs (branches and `refs/pr/N`), discussions and blobs on disk.
+"""`HubState`: one local Hub's four stores (blobs, repos, discussions, commits) wired together,
+their methods offered as one API; the state folder's layout.
 
 Everything is held in memory (loaded once at start) and written through to the state folder on
 every change, so a restarted Hub sees the same state:

@@ -22,7 +22,7 @@ from eeesync.datastore.locator import Locator
 from eeesync.errors import DatastoreError
 from eeesync.hub.client import Hub, RetryPolicy
 from eeesync.localhub import FaultConfig, LocalHub
-from eeesync.views.progress import RichProgress
+from eeesync.views.progress_bars import RichProgress
 from tests.helpers import (
     AETHER_BF16,
     AETHER_FP16,

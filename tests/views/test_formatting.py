@@ -8,8 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eeesync.model_report import Spread
-from eeesync.views import markdown
-from eeesync.views import model_report as model_view
+from eeesync.views import markdown, model_view
 from eeesync.views.formatting import format_value, md_code, md_escape, md_link, md_table
 
 

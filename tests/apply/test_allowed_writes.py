@@ -1,5 +1,5 @@
-"""`apply/validate.py` on its own: what an honest plan produces always passes, and each thing a
-plan may not hold is refused, whatever the values (hypothesis)."""
+"""`apply/allowed_writes.py` on its own: what an honest plan produces always passes, and each
+thing a plan may not hold is refused, whatever the values (hypothesis)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eeesync.apply.validate import Allowed, allowed_for, held_items, kept_problem, plan_problem
+from eeesync.apply.allowed_writes import (
+    Allowed,
+    allowed_for,
+    held_items,
+    kept_problem,
+    plan_problem,
+)
 from eeesync.plan.diff import action_id
 from eeesync.plan.merge import merge_file
 from eeesync.plan.model import EvalEntry, FileChange, RepoPlan, Status

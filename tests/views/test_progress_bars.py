@@ -1,4 +1,4 @@
-"""`eeesync/views/progress.py`: the rich adapter of the progress protocol."""
+"""`eeesync/views/progress_bars.py`: the rich adapter of the progress protocol."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import io
 from rich.console import Console
 
 from eeesync.progress import NO_PROGRESS
-from eeesync.views.progress import RichProgress, progress_display
+from eeesync.views.progress_bars import RichProgress, progress_display
 
 
 def test_disabled_display_shows_nothing() -> None:

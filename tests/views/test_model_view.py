@@ -1,4 +1,4 @@
-"""`eeesync/views/model_report.py`: the model view as text (80 columns), markdown and JSON.
+"""`eeesync/views/model_view.py`: the model view as text (80 columns), markdown and JSON.
 
 Views are tested with hand-built `ModelReport` values (Alembic's render tests): no Hub, no files.
 """
@@ -14,7 +14,7 @@ from rich.console import Console
 
 from eeesync.model_report import BenchmarkGroup, HubStatus, ModelReport, ResultRow, Spread
 from eeesync.plan.model import Existing, OpenPullRequest, SkippedItem, Status
-from eeesync.views.model_report import (
+from eeesync.views.model_view import (
     HUB_LABELS,
     JSON_VERSION,
     hub_label,
