@@ -41,6 +41,7 @@ from eeesync.apply import (
 from eeesync.hub.client import Hub, RetryPolicy
 from eeesync.localhub import FaultConfig, LocalHub
 from eeesync.plan.file import read_plan
+from eeesync.registry import load_registry
 from tests.apply.conftest import EXISTING_YAML, open_prs, plan_for, seed_repo, write
 
 
@@ -61,7 +62,7 @@ def _hub(local: LocalHub) -> Hub:
 def _apply(hub: Hub, plan_path: Path, parallelism: int) -> tuple[ApplyReport, float, float]:
     plan = read_plan(plan_path)
     started = time.monotonic()
-    preview = prepare_apply(hub, plan, plan_path, parallelism=parallelism)
+    preview = prepare_apply(hub, plan, plan_path, registry=load_registry(), parallelism=parallelism)
     checked = time.monotonic()
     report = apply_plan(hub, preview, ApplyOptions(message="Add evals", parallelism=parallelism))
     return report, checked - started, time.monotonic() - checked

@@ -86,7 +86,6 @@ from eeesync.registry import (
 from eeesync.setups import setup_notes
 
 if TYPE_CHECKING:
-    from eeesync.config import Config
     from eeesync.datastore.locator import Locator
 
 MAPPING_REASONS: dict[str, str] = {
@@ -128,7 +127,7 @@ _NOTHING: Mapping[str, Any] = {}
 
 @attrs.frozen
 class MappingOptions:
-    """How to map (from the config and command-line filters)."""
+    """How to map: the config's settings and a run's filters (`Stages.mapping_options`)."""
 
     duplicates: Literal["conflict", "latest"] = "conflict"
     api_only_providers: tuple[str, ...] = DEFAULT_API_ONLY_PROVIDERS
@@ -138,25 +137,6 @@ class MappingOptions:
     #: Reviewed model aliases (model-aliases.toml): EEE id → the Hub repo to publish on.
     aliases: AliasTable = NO_ALIASES
     shard: tuple[int, int] = (1, 1)  # (K, N): only model ids in shard K of N
-
-    @classmethod
-    def from_config(
-        cls,
-        config: Config,
-        *,
-        web_base: str = "https://huggingface.co",
-        benchmark_filter: Sequence[str] = (),
-        model_filter: str = "",
-        aliases: AliasTable = NO_ALIASES,
-    ) -> MappingOptions:
-        return cls(
-            duplicates=config.duplicates,
-            api_only_providers=config.api_only_providers,
-            web_base=web_base,
-            benchmark_filter=tuple(benchmark_filter),
-            model_filter=model_filter,
-            aliases=aliases,
-        )
 
 
 @attrs.frozen

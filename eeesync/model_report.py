@@ -2,56 +2,46 @@
 
 The compute half of `eeesync model MODEL_ID` (the view half is `views/model_view.py`). It reads
 the chosen collections, keeps the records of that model (any letter case), and runs the same
-stages `plan` runs — mapping (`mapping.py`), the audit of that one repo (`hub/audit.py`) and the
-diff (`plan/diff.py`) — so the Hub status shown for a result is exactly what `plan` would do
-with it: the same alias file (`aliases.load_configured_aliases`: a record spelt
+stages `plan` runs, built by the same `eeesync.stages.Stages` — mapping (`mapping.py`), the
+audit of that one repo (`hub/audit.py`) and the diff (`plan/diff.py`) — so the Hub status shown
+for a result is exactly what `plan` would do with it: the same alias file (a record spelt
 `meta/llama-3.1-8b-instruct` shows under the repo its alias names) and the same backlink check
-(`datastore/links.verify_links`: an entry whose link would not resolve is not published). Nothing
-here renders text or writes files.
+(an entry whose link would not resolve is not published). Nothing here renders text or writes
+files.
 
 Two levels:
 
-* `assemble_model_report(...)` is pure: records + mapping + audited state → `ModelReport`. Tests
-  build its inputs by hand.
-* `gather_model_report(...)` does the I/O: datastore, registry/task check, Hub audit.
-
-Why a per-record mapping as well as the whole one: the whole mapping collapses duplicate records
-into one desired entry (and puts disagreeing ones in a conflict group), which is right for a
-plan but would hide from the model view which result of which record is the published one.
+* `gather_model_report(...)` does the I/O: the datastore scan, the Hub audit of the one repo.
+* `assemble_model_report(...)` maps the records (once) and builds the `ModelReport` from them
+  and the audited state (its only Hub reads are the backlink check and the task check).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
-from eeesync.aliases import AliasTable, load_configured_aliases
-from eeesync.cache import AuditCache, ObjectCache
-from eeesync.datastore import open_datastore
-from eeesync.datastore.links import LinkCheck, verify_links
+from eeesync.aliases import AliasTable
+from eeesync.datastore.links import LinkCheck
 from eeesync.datastore.locator import Locator
 from eeesync.datastore.records import Record, Result
 from eeesync.errors import HubUnavailableError, UserError
 from eeesync.hub.audit import audit_repo, learn_heads
-from eeesync.hub.client import is_rehearsal_endpoint
-from eeesync.hub.eval_yaml import task_reader
 from eeesync.hub.state import EvalFile, HubEntry, RepoState
 from eeesync.mapping import (
-    MappingOptions,
+    MappedBatch,
+    Mapper,
     MappingResult,
     NotPublishable,
     check_model_id,
     evaluation_date,
     finite_number,
-    map_records,
     scale_score,
 )
-from eeesync.pipeline import configured_locator
 from eeesync.plan.diff import diff_repo, matches
 from eeesync.plan.model import (
     DesiredEntry,
@@ -62,18 +52,8 @@ from eeesync.plan.model import (
     Status,
 )
 from eeesync.progress import NO_PROGRESS, Progress
-from eeesync.registry import (
-    Benchmark,
-    Registry,
-    TaskCheck,
-    check_tasks,
-    load_registry,
-    normalise_name,
-)
-
-if TYPE_CHECKING:
-    from eeesync.config import Config
-    from eeesync.hub.client import Hub
+from eeesync.registry import Benchmark, TaskCheck, normalise_name
+from eeesync.stages import Stages
 
 #: Used to put a score on the 0–100 scale when no registry benchmark claims the result:
 #: the record's `metric_unit` / `max_score` alone decide (no benchmark-specific assumption).
@@ -207,16 +187,7 @@ class ModelReport:
         )
 
 
-#: Checks the backlinks of the entries mapping wants (`verify_links` with the run's locator and
-#: Hub bound): the entries that may be published, the rest as skips.
-LinkChecker = Callable[[Sequence[DesiredEntry]], LinkCheck]
-
-
-def _links_hold(desired: Sequence[DesiredEntry]) -> LinkCheck:
-    return LinkCheck(tuple(desired), ())
-
-
-# --- Assembly (pure) -----------------------------------------------------------------------------
+# --- Assembly ------------------------------------------------------------------------------------
 
 
 def _scaled(result: Result, benchmark: Benchmark | None) -> float | None:
@@ -318,75 +289,73 @@ def _hub_status(planned: PlannedEntry) -> HubStatus:
 
 @attrs.frozen
 class _RecordMapping:
-    """What mapping this one record alone gives: its chosen results and its skips."""
+    """What mapping gives for one record: its chosen results and its skips."""
 
     chosen: dict[str, DesiredEntry]  # result id (or position) → the entry it yields
     skips: dict[str, list[SkippedItem]]  # benchmark key ("" = whole record) → skips
 
+    @classmethod
+    def of(cls, batch: MappedBatch) -> _RecordMapping:
+        chosen = {e.provenance.result_id: e for e in batch.candidates if e.provenance is not None}
+        skips: dict[str, list[SkippedItem]] = defaultdict(list)
+        for item in batch.skipped:
+            # A record-level skip names every benchmark it had ("mmlu_pro, gpqa"): file it
+            # under each.
+            for key in [k.strip() for k in item.benchmark.split(",")] or [""]:
+                skips[key].append(item)
+        return cls(chosen, dict(skips))
 
-def _map_one(
-    record: Record,
-    registry: Registry,
-    locator: Locator,
-    options: MappingOptions,
-    tasks: TaskCheck | None,
-) -> _RecordMapping:
-    alone = map_records([record], registry, locator, options=options, tasks=tasks)
-    chosen = {
-        e.provenance.result_id: e
-        for e in (*alone.desired, *(e for g in alone.conflicts for e in g))
-        if e.provenance is not None
-    }
-    skips: dict[str, list[SkippedItem]] = defaultdict(list)
-    for item in alone.skipped:
-        # A record-level skip names every benchmark it had ("mmlu_pro, gpqa"): file it under each.
-        for key in [k.strip() for k in item.benchmark.split(",")] or [""]:
-            skips[key].append(item)
-    return _RecordMapping(chosen, dict(skips))
+
+def _map_each(
+    records: Sequence[Record], stages: Stages, tasks: TaskCheck | None
+) -> tuple[MappingResult, list[_RecordMapping]]:
+    """Map the records once: the whole mapping (as `plan` maps them), and what each record
+    alone yields. The whole mapping collapses duplicate records into one desired entry (or a
+    conflict group), right for a plan but hiding which result of which record is the one
+    published; so each record's candidates are kept before they are pooled."""
+    mapper = Mapper(stages.registry, stages.locator, stages.mapping_options(), tasks)
+    batches = []
+    for record in records:
+        mapper.map_record(record)
+        batches.append(mapper.take())
+    for batch in batches:
+        mapper.absorb(batch)
+    return mapper.finish(), [_RecordMapping.of(batch) for batch in batches]
 
 
 def assemble_model_report(
     query: str,
     records: Sequence[Record],
     *,
-    registry: Registry,
-    locator: Locator,
-    options: MappingOptions,
+    stages: Stages,
     tasks: TaskCheck | None,
-    state: RepoState | None,
-    tolerance: float,
-    web_base: str,
+    state: RepoState,
     collections: Sequence[str],
-    datastore: str,
-    hub_error: str = "",
-    check_links: LinkChecker = _links_hold,
 ) -> ModelReport:
-    """Build the view from the model's records and its audited repo state (pure, given a pure
-    `check_links`; the default trusts every link).
-
-    `state` None means the Hub could not be asked at all (`hub_error` says why). The records'
-    ids are mapped through `options.aliases`, as `plan` maps them.
-    """
-    whole: MappingResult = map_records(records, registry, locator, options=options, tasks=tasks)
+    """Build the view from the model's records and its audited repo state (`state.error`
+    says when the Hub could not be read). The records are mapped as `plan` maps them (the same
+    aliases, backlink check and diff), once."""
+    web_base = stages.web_base
+    whole, per_record = _map_each(records, stages, tasks)
     # As in `plan`: only entries whose backlink resolves to the mapped bytes may be published.
-    links = check_links(whole.desired)
+    links = stages.check_links(whole.desired)
     link_skips = _link_skips(whole.desired, links)
     planned: dict[tuple[str, str, str], PlannedEntry] = {}
-    if state is not None and (links.desired or whole.conflicts):
+    if links.desired or whole.conflicts:
         repo_plan = diff_repo(
             links.desired,
             state,
             conflicts=whole.conflicts,
-            tolerance=tolerance,
+            tolerance=stages.config.tolerance,
             web_base=web_base,
         )
         planned = {_entry_key(p.desired): p for p in repo_plan.entries}
 
+    registry = stages.registry
     grouped: dict[tuple[int, str], list[ResultRow]] = defaultdict(list)
     group_info: dict[tuple[int, str], tuple[str, str, str]] = {}
     order = {b.key: i for i, b in enumerate(registry.benchmarks)}
-    for record in records:
-        mapped = _map_one(record, registry, locator, options, tasks)
+    for record, mapped in zip(records, per_record, strict=True):
         for result in record.results:
             claimed = registry.find_benchmarks(result.raw)
             benchmark = claimed[0] if claimed else None
@@ -407,7 +376,7 @@ def assemble_model_report(
                     mapped,
                     planned,
                     link_skips,
-                    locator,
+                    stages.locator,
                     web_base,
                 )
             )
@@ -431,36 +400,33 @@ def assemble_model_report(
         {*whole.skipped, *links.skipped},
         key=lambda s: (s.collection, s.line, s.benchmark, s.reason),
     )
-    exists = None if state is None or state.error else state.exists
+    readable = not state.error
     recorded = tuple(sorted({r.model.id.strip() for r in records}))
-    aliased = tuple(r for r in recorded if options.aliases.find(r) is not None)
-    canonical = state.repo_id if state is not None and state.exists and not state.error else ""
+    aliased = tuple(r for r in recorded if stages.aliases.find(r) is not None)
+    canonical = state.repo_id if state.exists and readable else ""
     own = [r for r in recorded if r not in aliased]
-    fallback = _published_on(options.aliases, aliased[0]) if aliased else query
+    fallback = _published_on(stages.aliases, aliased[0]) if aliased else query
     model_id = canonical or (own[0] if own else fallback)
     return ModelReport(
         query=query,
         model_id=model_id,
         recorded_ids=recorded,
         aliased_ids=aliased,
-        hub_exists=exists,
-        hub_error=hub_error or (state.error if state is not None else ""),
+        hub_exists=state.exists if readable else None,
+        hub_error=state.error,
         hub_url=f"{web_base.rstrip('/')}/{canonical}" if canonical else "",
-        main_sha=state.main_sha if state is not None else "",
+        main_sha=state.main_sha,
         open_prs=tuple(
-            OpenPullRequest(pr.num, pr.status, pr.head_sha, pr.title, pr.url)
-            for pr in (state.prs if state is not None else ())
+            OpenPullRequest(pr.num, pr.status, pr.head_sha, pr.title, pr.url) for pr in state.prs
         ),
-        datastore=datastore,
-        datastore_revision=locator.revision,
+        datastore=stages.config.datastore_input,
+        datastore_revision=stages.locator.revision,
         collections=tuple(collections),
         groups=tuple(groups),
         skipped=tuple(record_skips),
         records=len(records),
-        hub_only=(
-            hub_only_entries(state, _all_desired(whole), web_base) if state is not None else ()
-        ),
-        unreadable=unreadable_files(state, web_base) if state is not None else (),
+        hub_only=hub_only_entries(state, _all_desired(whole), web_base),
+        unreadable=unreadable_files(state, web_base),
     )
 
 
@@ -644,8 +610,7 @@ def check_model_query(query: str) -> str:
 def gather_model_report(
     query: str,
     *,
-    config: Config,
-    hub: Hub,
+    stages: Stages,
     collections: Sequence[str] | None,
     progress: Progress = NO_PROGRESS,
 ) -> ModelReport:
@@ -655,26 +620,17 @@ def gather_model_report(
     those collections nor on the Hub, and `DatastoreError` for a bad locator or collection.
     """
     text = check_model_query(query)
-    locator = configured_locator(config, hub=hub)
-    scan = open_datastore(
-        locator,
-        collections,
-        hub=hub,
-        cache=ObjectCache(config.cache_dir),
-        concurrency=config.download_parallelism,
-    )
-    aliases = load_configured_aliases(config)
+    scan = stages.scan(collections)
     # An aliased id typed as the query means the repo its alias names, as in `plan`.
-    target = _published_on(aliases, text)
+    target = _published_on(stages.aliases, text)
     wanted = target.lower()
     records = [
         r
-        for r in scan.records(concurrency=config.download_parallelism, progress=progress)
-        if _published_on(aliases, r.model.id).lower() == wanted
+        for r in scan.records(concurrency=stages.config.download_parallelism, progress=progress)
+        if _published_on(stages.aliases, r.model.id).lower() == wanted
     ]
-    registry = load_registry(config.benchmark_overrides, source_path=config.config_path)
-    spellings = sorted({target, *(_published_on(aliases, r.model.id) for r in records)})
-    state = _audit_one(hub, spellings, config=config)
+    spellings = sorted({target, *(_published_on(stages.aliases, r.model.id) for r in records)})
+    state = _audit_one(stages, spellings)
     if not records and not state.exists:
         shown = ", ".join(scan.collections) or "(none)"
         raise UserError(
@@ -689,33 +645,13 @@ def gather_model_report(
             f"whether it exists: {state.error}",
             hint="Check your network and [hub] endpoint, or try `--all`.",
         )
-    tasks = (
-        check_tasks(
-            registry,
-            read=task_reader(
-                hub,
-                [b.dataset_id for b in registry.benchmarks],
-                concurrency=config.download_parallelism,
-            ),
-        )
-        if config.check_tasks and records
-        else None
-    )
     return assemble_model_report(
         text,
         records,
-        registry=registry,
-        locator=locator,
-        options=MappingOptions.from_config(config, web_base=hub.web_base, aliases=aliases),
-        tasks=tasks,
+        stages=stages,
+        tasks=stages.task_check() if records else None,
         state=state,
-        tolerance=config.tolerance,
-        web_base=hub.web_base,
         collections=scan.collections,
-        datastore=config.datastore_input,
-        check_links=partial(
-            verify_links, locator=locator, hub=hub, rehearsal=is_rehearsal_endpoint(hub.endpoint)
-        ),
     )
 
 
@@ -726,16 +662,16 @@ def _published_on(aliases: AliasTable, model_id: str) -> str:
     return found.target if found is not None else model_id.strip()
 
 
-def _audit_one(hub: Hub, spellings: Sequence[str], *, config: Config) -> RepoState:
+def _audit_one(stages: Stages, spellings: Sequence[str]) -> RepoState:
     """The repo's state: main and every open/draft PR. The same audit `plan` runs, without its
     shortcut that skips the PR listing when main decides: the model view shows the PRs anyway.
     A Hub that cannot be read is data (`state.error`), as in `plan`."""
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="model-audit") as pool:
-        heads = learn_heads(hub, spellings, executor=pool)
+        heads = learn_heads(stages.hub, spellings, executor=pool)
     return audit_repo(
-        hub,
+        stages.hub,
         spellings,
         heads[spellings[0].lower()],
         decided_by_main=lambda _state: False,
-        cache=AuditCache(config.cache_dir / "audit"),
+        cache=stages.audit_cache(),
     )

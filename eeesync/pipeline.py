@@ -1,9 +1,9 @@
 """`eeesync plan`, driven: config → locator → datastore → registry → mapping → audit → diff → Plan.
 
-Each stage is a plain function from its own module; this one only connects them (like Alembic's
-`produce_migrations`), groups desired entries by model repo, runs the Hub audit with bounded
-concurrency while ticking an `eeesync.progress.Progress`, and seals the result. It never
-prints: the caller renders.
+Each stage is a plain function from its own module, set up from the config once
+(`eeesync.stages.Stages`); this one only connects them (like Alembic's `produce_migrations`),
+groups desired entries by model repo, runs the Hub audit with bounded concurrency while ticking
+an `eeesync.progress.Progress`, and seals the result. It never prints: the caller renders.
 
 Determinism: the same inputs and the same Hub state give the same plan, byte for byte apart from
 `created_at` (sorted tuples everywhere, no wall-clock or machine-specific value in the content).
@@ -23,20 +23,16 @@ from pathlib import Path
 import attrs
 
 from eeesync import __version__
-from eeesync.aliases import load_configured_aliases
-from eeesync.cache import AuditCache, AuditJournal, ObjectCache
+from eeesync.cache import AuditJournal
 from eeesync.config import Config
-from eeesync.datastore import list_collections, open_datastore
-from eeesync.datastore.links import verify_links
-from eeesync.datastore.locator import Locator, resolve_locator
+from eeesync.datastore import list_collections
+from eeesync.datastore.locator import Locator
 from eeesync.datastore.scan import DatastoreScan
 from eeesync.hub.audit import audit_repos
-from eeesync.hub.client import Hub, is_rehearsal_endpoint
-from eeesync.hub.eval_yaml import task_reader
+from eeesync.hub.client import Hub
 from eeesync.hub.pace import BudgetView
 from eeesync.hub.state import RepoState
 from eeesync.hub.streaming import StreamingAudit
-from eeesync.mapping import MappingOptions
 from eeesync.parallel_map import map_scan
 from eeesync.plan import file as plan_file
 from eeesync.plan.diff import decided_by_main, diff_repo
@@ -50,7 +46,8 @@ from eeesync.plan.model import (
     SkippedItem,
 )
 from eeesync.progress import NO_PROGRESS, Progress
-from eeesync.registry import Registry, check_tasks, load_registry
+from eeesync.registry import Registry
+from eeesync.stages import Stages, configured_locator
 
 
 @attrs.frozen
@@ -153,29 +150,17 @@ def build_plan(
     `overlap` (the default) audits each repo while the scan goes on (`hub/streaming.py`);
     False reads everything first, then audits: the same plan, for comparisons.
     """
-    locator = configured_locator(config, hub=hub)
+    stages = Stages.build(config, hub=hub)
     if request.all_collections:
         collections: list[str] | None = None
     else:
         collections = list(request.collections or config.collections)
     # Streamed: records are mapped as they are read and never held together (the whole
     # datastore parsed is several GB; streamed, the run stays under 0.5 GB).
-    scan = open_datastore(
-        locator,
-        collections,
-        hub=hub,
-        cache=ObjectCache(config.cache_dir),
-        force=request.force,
-        concurrency=config.download_parallelism,
-    )
-    registry = load_registry(config.benchmark_overrides, source_path=config.config_path)
-    aliases = load_configured_aliases(config)
-    tasks = (
-        check_tasks(registry, read=_task_reader(hub, registry, config))
-        if config.check_tasks
-        else None
-    )
-    audit_cache = AuditCache(config.cache_dir / "audit", read=not request.force)
+    scan = stages.scan(collections, force=request.force)
+    registry, locator = stages.registry, stages.locator
+    tasks = stages.task_check()
+    audit_cache = stages.audit_cache(read=not request.force)
     journal = AuditJournal(
         config.cache_dir / "runs" / f"{_run_id(config, request, scan, registry, hub)}.jsonl",
         read=not request.force,
@@ -199,13 +184,9 @@ def build_plan(
         mapped = map_scan(
             scan,
             registry,
-            options=MappingOptions(
-                duplicates=config.duplicates,
-                api_only_providers=config.api_only_providers,
-                web_base=hub.web_base,
+            options=stages.mapping_options(
                 benchmark_filter=request.benchmark_filter,
                 model_filter=request.model_filter,
-                aliases=aliases,
                 shard=request.shard,
             ),
             tasks=tasks,
@@ -214,9 +195,7 @@ def build_plan(
             progress=progress,
         )
         # Only entries whose backlink resolves to the bytes mapped may become `ready`.
-        links = verify_links(
-            mapped.desired, locator, hub=hub, rehearsal=is_rehearsal_endpoint(hub.endpoint)
-        )
+        links = stages.check_links(mapped.desired)
 
         desired = _by_repo(links.desired)
         conflicts: dict[str, list[tuple[DesiredEntry, ...]]] = defaultdict(list)
@@ -257,7 +236,7 @@ def build_plan(
         model_filter=request.model_filter,
         benchmark_filter=tuple(sorted(request.benchmark_filter)),
         datastore_pinned_by=locator.pinned_by,
-        alias_digest=aliases.digest,
+        alias_digest=stages.aliases.digest,
         shard=shard_label(request.shard),
     )
     clock = now or (lambda: dt.datetime.now(dt.UTC))
@@ -328,26 +307,6 @@ def _skip_order(item: SkippedItem) -> tuple[str, int, str, str, str, str]:
         item.model_id,
         item.benchmark,
         item.reason,
-    )
-
-
-def _task_reader(
-    hub: Hub, registry: Registry, config: Config
-) -> Callable[[str], tuple[str, ...] | str]:
-    """The registry's benchmark datasets' eval.yaml, read at the download width (resolver
-    requests, like the datastore objects)."""
-    datasets = [b.dataset_id for b in registry.benchmarks]
-    return task_reader(hub, datasets, concurrency=config.download_parallelism)
-
-
-def configured_locator(config: Config, *, hub: Hub) -> Locator:
-    """The configured datastore, resolved to a commit (and its link revision for folders)."""
-    return resolve_locator(
-        config.datastore_input,
-        hub=hub,
-        base_dir=config.base_dir,
-        link_repo=config.datastore_link_repo,
-        link_revision=config.datastore_link_revision,
     )
 
 

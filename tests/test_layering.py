@@ -36,6 +36,7 @@ LAYERS: dict[str, int] = {
     "mapping": 2,
     "plan": 2,
     # what connects the stages
+    "stages": 3,  # the stages of one run, built once from a Config (plan, model, discover, …)
     "pipeline": 3,
     "parallel_map": 3,  # the scan + mapping over worker processes (a large folder datastore)
     "model_report": 3,

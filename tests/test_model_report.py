@@ -22,10 +22,12 @@ from rich.console import Console
 
 from eeesync.cli.common import open_hub
 from eeesync.config import Config
+from eeesync.datastore.records import Record
 from eeesync.errors import UserError
 from eeesync.hub.client import Hub
 from eeesync.localhub import LocalHub
 from eeesync.localhub.faults import FaultConfig
+from eeesync.mapping import Mapper
 from eeesync.model_report import (
     ModelReport,
     ResultRow,
@@ -34,6 +36,7 @@ from eeesync.model_report import (
     gather_model_report,
 )
 from eeesync.plan.model import Status
+from eeesync.stages import Stages
 from eeesync.views.model_view import (
     render_model_json,
     render_model_markdown,
@@ -197,8 +200,7 @@ def view_of(
 ) -> ModelReport:
     return gather_model_report(
         query,
-        config=world.config,
-        hub=hub,
+        stages=Stages.build(world.config, hub=hub),
         collections=world.config.collections if collections is None else collections,
     )
 
@@ -244,6 +246,22 @@ def test_hub_status_per_result_main_pr_conflict_absent(world: World, hub: Hub) -
     assert gpqa.hub is not None and gpqa.hub.status is Status.READY
     assert gpqa.metric == "gpqa_diamond (GPQA Diamond)"
     assert gpqa.hub.file_path == ".eval_results/gpqa.yaml"
+
+
+def test_each_record_of_the_model_is_mapped_once(
+    world: World, hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mapped: list[str] = []
+    original = Mapper.map_record
+
+    def counting(self: Mapper, record: Record) -> None:
+        mapped.append(record.row.object_path)
+        original(self, record)
+
+    monkeypatch.setattr(Mapper, "map_record", counting)
+    view = view_of(world, hub, "Daemontatox/AetherTOT")
+    assert view.records == 2
+    assert len(mapped) == 2 and len(set(mapped)) == 2
 
 
 def test_result_details_who_ran_it_harness_settings_date_link(world: World, hub: Hub) -> None:
@@ -339,7 +357,7 @@ def test_unreachable_hub_entries_are_audit_errors_not_missing(world: World, hub:
     world.localhub.set_faults(FaultConfig(rate_5xx=1.0, routes=frozenset({"repo_info"})))
     quick = attrs.evolve(hub, retry=attrs.evolve(hub.retry, attempts=1))
     view = gather_model_report(
-        MODEL, config=world.config, hub=quick, collections=world.config.collections
+        MODEL, stages=Stages.build(world.config, hub=quick), collections=world.config.collections
     )
     assert view.hub_exists is None and "cannot read" in view.hub_error
     statuses = {r.hub.status for g in view.groups for r in g.rows if r.hub is not None}
@@ -437,7 +455,8 @@ def aliased(tmp_path: Path, localhub: LocalHub) -> Config:
 
 def _gather(config: Config, query: str) -> ModelReport:
     with open_hub(config) as hub:
-        return gather_model_report(query, config=config, hub=hub, collections=config.collections)
+        stages = Stages.build(config, hub=hub)
+        return gather_model_report(query, stages=stages, collections=config.collections)
 
 
 def test_records_an_alias_maps_show_under_its_repo(aliased: Config) -> None:

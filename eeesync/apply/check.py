@@ -33,7 +33,7 @@ from eeesync.hub.client import WEB_BASE, Hub, HubFailure, classify, describe
 from eeesync.hub.evalfile_fetch import FileTooLarge, fetch_capped
 from eeesync.hub.state import ACTIVE_PR_STATUSES
 from eeesync.plan.model import Plan, RepoPlan
-from eeesync.registry import Registry, load_registry
+from eeesync.registry import Registry
 
 #: Stands in for a missing token when asking a local Hub who we are: it answers tokenless
 #: requests as its default account, which is who a tokenless apply's PRs are attributed to.
@@ -85,8 +85,8 @@ class CheckContext:
     allowed: Allowed
 
     @classmethod
-    def for_plan(cls, hub: Hub, plan: Plan, registry: Registry | None = None) -> CheckContext:
-        registry = registry if registry is not None else load_registry()
+    def for_plan(cls, hub: Hub, plan: Plan, registry: Registry) -> CheckContext:
+        """`registry`: the configured one, which the plan's entries were mapped with."""
         bases = (hub.web_base, WEB_BASE, hub.endpoint, hub.url)
         return cls(applying_account(hub), allowed_for(plan, registry, bases))
 
@@ -116,7 +116,7 @@ def check_repo(
     *,
     index: int = 0,
     journal: ActionRecordSummary | None = None,
-    context: CheckContext | None = None,
+    context: CheckContext,
 ) -> RepoCheck:
     """Re-read the repo's Hub state and compare it with the plan's preconditions.
 
@@ -127,7 +127,6 @@ def check_repo(
     action stale, with what changed. Reads retry through `Hub.call`; a repo that still cannot
     be read is an `ERROR` for this run only.
     """
-    context = context or CheckContext.for_plan(hub, plan)
     notes: list[str] = []
 
     def result(state: CheckState, **kw: Any) -> RepoCheck:

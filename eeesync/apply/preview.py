@@ -17,7 +17,7 @@ from eeesync.apply.journal import ActionState, journal_path, read_journal, summa
 from eeesync.errors import PlanFileError
 from eeesync.hub.client import Hub, is_rehearsal_endpoint
 from eeesync.plan.model import Plan, RepoPlan
-from eeesync.registry import Registry, load_registry
+from eeesync.registry import Registry
 
 DEFAULT_PARALLELISM = 4
 #: Journal states after which a rerun never touches the action again.
@@ -31,7 +31,7 @@ class Preview:
     plan: Plan
     plan_path: Path
     checks: tuple[RepoCheck, ...]  # one per PR action, in plan order
-    context: CheckContext | None = None  # the token's account and what the plan may write
+    context: CheckContext  # the token's account and what the plan may write
 
     def in_state(self, state: CheckState) -> list[RepoCheck]:
         return [c for c in self.checks if c.state is state]
@@ -58,15 +58,14 @@ def prepare_apply(
     plan: Plan,
     plan_path: Path,
     *,
+    registry: Registry,
     parallelism: int = DEFAULT_PARALLELISM,
-    registry: Registry | None = None,
 ) -> Preview:
     """Fold the journal and re-check every PR action that is not done yet. Writes nothing.
 
-    `registry` is the configured benchmark registry (default: the built-ins); a plan made
-    with another one is refused, since its entries can only be checked against their own.
+    `registry` is the configured benchmark registry (`stages.configured_registry`); a plan
+    made with another one is refused, since its entries can only be checked against their own.
     """
-    registry = registry if registry is not None else load_registry()
     check_registry(plan, registry)
     summaries = summarize(read_journal(journal_path(plan_path)), plan.digest)
     context = CheckContext.for_plan(hub, plan, registry)

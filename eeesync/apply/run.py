@@ -105,8 +105,7 @@ def apply_plan(
         raise ValueError("an apply needs a non-empty PR title")
     stop = stop or threading.Event()
     journal = JournalWriter(journal_path(preview.plan_path))
-    context = preview.context or CheckContext.for_plan(hub, preview.plan)
-    run = _Run(hub, preview.plan, journal, options, on_event, stop, context)
+    run = _Run(hub, preview.plan, journal, options, on_event, stop, preview.context)
     interrupted = False
     futures: list[Future[ActionResult]] = []
     pool = ThreadPoolExecutor(max_workers=options.parallelism)

@@ -46,7 +46,7 @@ from eeesync.config import Config
 from eeesync.errors import ConfirmationError, UserError
 from eeesync.hub.client import unreachable
 from eeesync.plan.file import read_plan
-from eeesync.registry import load_registry
+from eeesync.stages import configured_registry
 from eeesync.views import apply_view
 
 if TYPE_CHECKING:
@@ -238,9 +238,12 @@ def run(args: argparse.Namespace, app: App, *, terminal: Terminal | None = None)
             with out.human() as console:
                 apply_view.render_lock_takeover(lock.taken_over, console)
         with open_hub(config) as hub:
-            registry = load_registry(config.benchmark_overrides, source_path=config.config_path)
             preview = prepare_apply(
-                hub, plan, plan_path, parallelism=args.parallelism, registry=registry
+                hub,
+                plan,
+                plan_path,
+                registry=configured_registry(config),
+                parallelism=args.parallelism,
             )
             if hub_unreachable(preview):
                 raise unreachable(ConnectionError(preview.checks[0].error), config.endpoint_input)

@@ -17,15 +17,13 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from rich.table import Table
 
-from eeesync.cache import ObjectCache
 from eeesync.cli.common import open_hub
-from eeesync.datastore import open_datastore
 from eeesync.discover import Discovery, discover, official_benchmarks
 from eeesync.hub.client import hub_failures
 from eeesync.hub.eval_yaml import read_task_ids, task_reader
-from eeesync.mapping import MappingOptions, map_records
-from eeesync.pipeline import configured_locator
-from eeesync.registry import Benchmark, Registry, TaskCheck, check_tasks, load_registry
+from eeesync.mapping import map_records
+from eeesync.registry import Benchmark, Registry, TaskCheck, check_tasks
+from eeesync.stages import Stages, configured_registry
 
 if TYPE_CHECKING:
     from eeesync.cli.main import App
@@ -95,26 +93,21 @@ def _as_json(registry: Registry, check: TaskCheck | None) -> dict[str, Any]:
     return data
 
 
-def _discover(args: argparse.Namespace, app: App, registry: Registry) -> int:
+def _discover(args: argparse.Namespace, app: App) -> int:
     config = app.config()
     collections: tuple[str, ...] = tuple(args.discover)
     with open_hub(config) as hub, hub_failures(config.endpoint_input, request="the listing"):
+        # Given collections, they are mapped as `plan` maps them (task ids unchecked).
+        stages = Stages.build(config, hub=hub) if collections else None
+        registry = stages.registry if stages is not None else configured_registry(config)
         official = official_benchmarks(hub)
         mapped = None
-        if collections:
-            locator = configured_locator(config, hub=hub)
-            scan = open_datastore(
-                locator,
-                list(collections),
-                hub=hub,
-                cache=ObjectCache(config.cache_dir),
-                concurrency=config.download_parallelism,
-            )
+        if stages is not None:
             mapped = map_records(
-                scan.records(concurrency=config.download_parallelism),
+                stages.scan(collections).records(concurrency=config.download_parallelism),
                 registry,
-                locator,
-                options=MappingOptions.from_config(config, web_base=hub.web_base),
+                stages.locator,
+                options=stages.mapping_options(),
             )
         found = discover(
             registry,
@@ -170,10 +163,10 @@ def _print_discovery(app: App, found: Discovery, endpoint: str) -> None:
 
 
 def run(args: argparse.Namespace, app: App) -> int:
-    config = app.config()
-    registry = load_registry(config.benchmark_overrides, source_path=config.config_path)
     if args.discover is not None:
-        return _discover(args, app, registry)
+        return _discover(args, app)
+    config = app.config()
+    registry = configured_registry(config)
     check: TaskCheck | None = None
     if args.check:
         with open_hub(config) as hub:

@@ -19,6 +19,7 @@ from eeesync.cli.common import add_collection_arguments, chosen_collections, ope
 from eeesync.errors import UserError
 from eeesync.hub.client import hub_failures
 from eeesync.model_report import gather_model_report
+from eeesync.stages import Stages
 from eeesync.views.model_view import FORMATS as VIEW_FORMATS
 from eeesync.views.model_view import render_model_report
 from eeesync.views.progress_bars import progress_display
@@ -57,8 +58,7 @@ def run(args: argparse.Namespace, app: App) -> int:
     ):
         view = gather_model_report(
             args.model_id,
-            config=config,
-            hub=hub,
+            stages=Stages.build(config, hub=hub),
             collections=None if args.all else collections,
             progress=progress,
         )

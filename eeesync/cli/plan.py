@@ -35,7 +35,7 @@ from eeesync.plan.file import (
     serialize_plan,
     write_plan,
 )
-from eeesync.registry import load_registry
+from eeesync.stages import configured_registry
 from eeesync.views import render_plan
 from eeesync.views.progress_bars import progress_display
 
@@ -176,7 +176,7 @@ def _check_benchmarks(keys: tuple[str, ...], config: Config) -> None:
     """An unknown `--benchmark` key (a typo) would plan nothing and exit 0: refuse it."""
     if not keys:
         return
-    known = load_registry(config.benchmark_overrides, source_path=config.config_path).keys()
+    known = configured_registry(config).keys()
     unknown = [k for k in keys if k not in known]
     if unknown:
         raise UserError(

@@ -31,6 +31,7 @@ from eeesync.hub.client import Hub
 from eeesync.localhub import LocalHub
 from eeesync.plan.file import read_plan
 from eeesync.plan.model import Plan, RepoPlan
+from eeesync.registry import load_registry
 from tests.apply.conftest import TARGET, eeesync_hub, open_prs, plan_for, seed_repo, write
 
 REPO = "acme/target"
@@ -62,7 +63,7 @@ def test_a_marker_in_a_comment_is_not_adopted(hub: Hub, hub_api: HfApi, plan_pat
     plan = read_plan(plan_path)
     num = _open_pr(hub_api, b"- other: file\n", "An unrelated PR.")
     hub_api.comment_discussion(REPO, num, pr_description(plan, _repo(plan)))
-    preview = prepare_apply(hub, plan, plan_path)
+    preview = prepare_apply(hub, plan, plan_path, registry=load_registry())
     (check,) = preview.checks
     assert check.state is CheckState.STALE  # someone else's PR opened since the plan
     assert check.changes == (f"PR #{num} opened",)
@@ -76,7 +77,7 @@ def test_a_pr_with_the_marker_but_other_bytes_is_not_adopted(
     num = _open_pr(
         hub_api, b"- dataset: {id: x, task_id: y}\n  value: 1\n", pr_description(plan, _repo(plan))
     )
-    (check,) = prepare_apply(hub, plan, plan_path).checks
+    (check,) = prepare_apply(hub, plan, plan_path, registry=load_registry()).checks
     assert check.state is CheckState.STALE
     assert check.notes == (
         f"PR #{num} carries this plan's marker but its files are not the planned bytes: ignored",
@@ -92,7 +93,7 @@ def test_a_pr_with_another_plans_marker_holding_our_entries_is_in_pr_not_adopted
     repo = _repo(plan)
     text = pr_description(plan, repo).replace(plan.digest, "sha256:" + "0" * 64)
     num = _open_pr(hub_api, repo.files[0].content.encode(), text)
-    preview = prepare_apply(hub, plan, plan_path)
+    preview = prepare_apply(hub, plan, plan_path, registry=load_registry())
     (check,) = preview.checks
     assert check.state is CheckState.IN_PR and check.found is not None
     assert check.found.num == num
@@ -109,7 +110,7 @@ def test_our_own_pr_found_without_a_journal_is_adopted_and_not_called_interrupte
     plan = read_plan(plan_path)
     repo = _repo(plan)
     num = _open_pr(hub_api, repo.files[0].content.encode(), pr_description(plan, repo))
-    (check,) = prepare_apply(hub, plan, plan_path).checks
+    (check,) = prepare_apply(hub, plan, plan_path, registry=load_registry()).checks
     assert check.state is CheckState.ADOPT and check.found is not None
     assert check.found.num == num
     assert check.journal is None or not check.journal.interrupted
@@ -132,7 +133,7 @@ def test_an_interrupted_run_is_named_only_when_the_journal_has_the_intent(
             )
         )
     _open_pr(hub_api, repo.files[0].content.encode(), pr_description(plan, repo))
-    (check,) = prepare_apply(hub, plan, plan_path).checks
+    (check,) = prepare_apply(hub, plan, plan_path, registry=load_registry()).checks
     assert check.state is CheckState.ADOPT
     assert check.journal is not None and check.journal.interrupted
 
@@ -178,7 +179,7 @@ def test_a_strangers_pr_with_a_copied_marker_and_our_bytes_is_not_adopted(
     repo = _repo(plan)
     num = _open_pr(eve, repo.files[0].content.encode(), pr_description(plan, repo))
     hub = _my_hub(two_accounts)
-    preview = prepare_apply(hub, plan, path)
+    preview = prepare_apply(hub, plan, path, registry=load_registry())
     (check,) = preview.checks
     assert check.state is CheckState.IN_PR and check.found is not None
     assert (check.found.num, check.found.author) == (num, "eve")
@@ -210,7 +211,7 @@ def test_a_strangers_closed_pr_with_a_copied_marker_does_not_stop_the_real_pr(
     num = _open_pr(eve, repo.files[0].content.encode(), pr_description(plan, repo))
     eve.change_discussion_status(REPO, num, "closed")
     hub = _my_hub(two_accounts)
-    preview = prepare_apply(hub, plan, path)
+    preview = prepare_apply(hub, plan, path, registry=load_registry())
     (check,) = preview.checks
     assert check.state is CheckState.READY
     assert check.notes == (

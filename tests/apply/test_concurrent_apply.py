@@ -25,6 +25,7 @@ from eeesync.apply.journal import journal_path
 from eeesync.localhub import FaultConfig, LocalHub
 from eeesync.plan.file import read_plan, seal
 from eeesync.plan.model import Plan
+from eeesync.registry import load_registry
 from tests.apply.conftest import EXISTING_YAML, TARGET, eeesync_hub, open_prs, plan_for, seed_repo
 from tests.apply.conftest import write as write_plan
 
@@ -37,7 +38,7 @@ def _apply(localhub: LocalHub, plan_path: Path, lock_dir: Path, delay: float) ->
     time.sleep(delay)
     hub = eeesync_hub(localhub)
     plan = read_plan(plan_path)
-    preview = prepare_apply(hub, plan, plan_path, parallelism=2)
+    preview = prepare_apply(hub, plan, plan_path, registry=load_registry(), parallelism=2)
     options = ApplyOptions(message="Add eval results", parallelism=2, lock_dir=lock_dir)
     return apply_plan(hub, preview, options)
 
@@ -186,7 +187,7 @@ def test_a_retried_post_under_the_repo_lock_does_not_wait_for_itself(
     path = write_plan(plan, tmp_path)
     localhub.set_faults(FaultConfig(rate_5xx=1.0, routes=frozenset({"commit"}), max_faults=1))
     hub = eeesync_hub(localhub)
-    preview = prepare_apply(hub, plan, path)
+    preview = prepare_apply(hub, plan, path, registry=load_registry())
     options = ApplyOptions(message="m", lock_dir=tmp_path / "locks", repo_lock_timeout=2.0)
     started = time.monotonic()
     report = apply_plan(hub, preview, options)

@@ -17,6 +17,7 @@ from eeesync.apply.journal import Event, journal_path, read_journal
 from eeesync.hub.client import Hub
 from eeesync.localhub import FaultConfig, LocalHub
 from eeesync.plan.file import read_plan
+from eeesync.registry import load_registry
 from tests.apply.conftest import open_prs, plan_for, seed_repo, write
 
 REPO_COUNT = 200
@@ -39,7 +40,7 @@ def test_200_repos_under_429s_and_5xx_end_with_200_prs_and_no_duplicates(
     localhub.set_faults(FaultConfig(rate_429=0.2, rate_5xx=0.05, retry_after_s=0, seed=7))
 
     started = time.monotonic()
-    preview = prepare_apply(hub, plan, plan_path, parallelism=8)
+    preview = prepare_apply(hub, plan, plan_path, registry=load_registry(), parallelism=8)
     # Parallelism 8 (default 4) halves the wall time: it is mostly huggingface_hub's fixed 1 s
     # waits before retrying a 429'd preupload. benchmarks/bench_apply.py runs the default.
     report = apply_plan(hub, preview, ApplyOptions(message="Add evals", parallelism=8))
@@ -60,7 +61,11 @@ def test_200_repos_under_429s_and_5xx_end_with_200_prs_and_no_duplicates(
         report.of(ResultState.ADOPTED)
     )
     if failed:  # a rerun finishes the journaled failures
-        rerun = apply_plan(hub, prepare_apply(hub, plan, plan_path), ApplyOptions(message="m"))
+        rerun = apply_plan(
+            hub,
+            prepare_apply(hub, plan, plan_path, registry=load_registry()),
+            ApplyOptions(message="m"),
+        )
         assert not rerun.of(ResultState.FAILED)
         counts = count_prs(hub_api, repos)
     assert counts == dict.fromkeys(repos, 1)

@@ -38,6 +38,7 @@ from eeesync.errors import PlanFileError
 from eeesync.hub.client import Hub
 from eeesync.localhub import FaultConfig, LocalHub
 from eeesync.plan.file import read_plan
+from eeesync.registry import load_registry
 from tests.apply.conftest import (
     EXISTING_YAML,
     TARGET,
@@ -53,7 +54,7 @@ REPOS = ("acme/alpha", "acme/beta", "acme/gamma")
 
 def _apply(hub: Hub, plan_path: Path, **options: Any) -> tuple[Preview, ApplyReport]:
     plan = read_plan(plan_path)
-    preview = prepare_apply(hub, plan, plan_path)
+    preview = prepare_apply(hub, plan, plan_path, registry=load_registry())
     report = apply_plan(hub, preview, ApplyOptions(message="Add eval results", **options))
     return preview, report
 
@@ -248,7 +249,7 @@ def test_a_commit_the_hub_answers_as_noop_is_recorded_as_noop(
     plan = plan_for(hub_api, localhub.url, ["acme/same"])
     repo = plan.repos[0]
     path = write(plan, tmp_path)
-    preview = prepare_apply(hub, plan, path)
+    preview = prepare_apply(hub, plan, path, registry=load_registry())
     assert preview.checks[0].state is CheckState.READY
     localhub.storage.commit(
         "acme/same", {TARGET: repo.files[0].content.encode()}, message="same file"
@@ -298,7 +299,7 @@ def test_plan_for_another_endpoint_is_refused(seeded: Path) -> None:
 
 def test_empty_message_is_refused(hub: Hub, seeded: Path) -> None:
     plan = read_plan(seeded)
-    preview = prepare_apply(hub, plan, seeded)
+    preview = prepare_apply(hub, plan, seeded, registry=load_registry())
     with pytest.raises(ValueError):
         apply_plan(hub, preview, ApplyOptions(message="  "))
     assert not journal_path(seeded).exists()
@@ -317,7 +318,7 @@ def test_a_check_older_than_recheck_after_is_redone_before_writing(
 ) -> None:
     """The user sat at the prompt while main moved: the write-time re-check catches it."""
     plan = read_plan(seeded)
-    preview = prepare_apply(hub, plan, seeded)
+    preview = prepare_apply(hub, plan, seeded, registry=load_registry())
     assert [c.state for c in preview.checks] == [CheckState.READY] * 3
     localhub.storage.commit(REPOS[0], {"README.md": b"moved"}, message="moved meanwhile")
     report = apply_plan(hub, preview, ApplyOptions(message="m", recheck_after=0.0))

@@ -23,6 +23,7 @@ from eeesync.localhub import LocalHub
 from eeesync.plan.diff import action_id
 from eeesync.plan.file import read_plan, seal
 from eeesync.plan.model import Plan, PlannedEntry, RepoPlan
+from eeesync.registry import load_registry
 from tests.apply.conftest import EXISTING_YAML, open_prs, plan_for, seed_repo, write
 
 EDITED, UNTOUCHED = "acme/edited", "acme/untouched"
@@ -168,7 +169,7 @@ def test_a_hand_edited_plan_with_a_recomputed_digest_is_refused_before_any_write
     path = write(plan, plan_path.parent, f"{name}.plan.json")
     assert read_plan(path).digest == plan.digest  # the file itself is "valid"
     main_before = hub_api.model_info(EDITED).sha
-    preview = prepare_apply(hub, plan, path)
+    preview = prepare_apply(hub, plan, path, registry=load_registry())
     states = {c.repo.repo_id: c for c in preview.checks}
     assert states[EDITED].state is CheckState.REFUSED
     assert reason in states[EDITED].error
@@ -186,7 +187,7 @@ def test_a_hand_edited_plan_with_a_recomputed_digest_is_refused_before_any_write
 
 
 def test_an_honest_plan_passes_every_check(hub: Hub, plan_path: Path) -> None:
-    preview = prepare_apply(hub, read_plan(plan_path), plan_path)
+    preview = prepare_apply(hub, read_plan(plan_path), plan_path, registry=load_registry())
     assert [c.state for c in preview.checks] == [CheckState.READY, CheckState.READY]
 
 
@@ -194,7 +195,7 @@ def test_a_plan_made_with_another_registry_is_refused(hub: Hub, plan_path: Path)
     plan = read_plan(plan_path)
     other = seal(attrs.evolve(plan, inputs=attrs.evolve(plan.inputs, registry_digest="sha256:0")))
     with pytest.raises(PlanFileError, match="benchmark registry"):
-        prepare_apply(hub, other, plan_path)
+        prepare_apply(hub, other, plan_path, registry=load_registry())
     assert not journal_path(plan_path).exists()
 
 

@@ -19,6 +19,8 @@ from eeesync.apply import (
     ResultState,
     journal_path,
 )
+from eeesync.apply.allowed_writes import Allowed
+from eeesync.apply.check import CheckContext
 from eeesync.apply.journal import ActionRecordSummary, ActionState, Event, JournalRecord
 from eeesync.apply.lock import LockInfo
 from eeesync.plan.model import RepoPlan, Status
@@ -56,7 +58,7 @@ def _repo(repo_id: str) -> RepoPlan:
 
 
 def _preview(*checks: RepoCheck) -> Preview:
-    return Preview(PLAN, PLAN_PATH, checks)
+    return Preview(PLAN, PLAN_PATH, checks, CheckContext(None, Allowed(frozenset(), ())))
 
 
 EVERY_CHECK = _preview(
