@@ -1,7 +1,7 @@
 """Benchmark the desired-state half: index + verify + parse + map from a local folder.
 
 Not a test; prints a report. Generates a synthetic flat datastore shaped like the public one
-(DESIGN.md §10: ~229,000 records over ~22,000 models, several collections) from the real record
+(the public one held ~229,000 records over ~22,000 models, several collections) from the real record
 shapes in tests/fixtures/eee-records: each collection clones one real record kind (HF Open LLM
 v2, HELM lite/capabilities, the MMLU-Pro leaderboard, RewardBench, Global-MMLU-lite, LiveCodeBench
 Pro), with new model ids, scores and uuids, and optional padding so sizes spread over ~2–25 KB.

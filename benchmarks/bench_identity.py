@@ -1,6 +1,6 @@
 """Model identity and backlinks on a datastore in the reference's id shapes (issue 11 figures).
 
-Not a test; prints a report. The world (synthetic names, real shapes from eee-adapters.md):
+Not a test; prints a report. The world (synthetic names, real shapes from EEE's adapters):
 for each of F families, the Hub has the real repos (`Qwen/Qwen-b{i}-Instruct`,
 `meta-llama/Llama-b{i}-Instruct`, `moonshotai/Kimi-b{i}-Instruct`, `zai-org/GLM-b{i}`,
 `deepseek-ai/DeepSeek-b{i}`) and look-alikes (`bartowski/…-GGUF`, `unsloth/…`); the datastore has

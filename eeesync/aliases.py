@@ -60,7 +60,7 @@ _GLOB = re.compile(r"[*?\[]")
 _HEADER = re.compile(r"^\s*\[\[\s*alias\s*\]\]")
 _KEYS = frozenset({"from", "to", "deployment", "note"})
 #: HELM serves these open models through Together and names them `…-turbo`
-#: (eee-adapters.md); the suffix is how such an id shows it is a deployment.
+#: in EEE's HELM records; the suffix is how such an id shows it is a deployment.
 _TURBO_PROVIDER = "together"
 
 

@@ -1,6 +1,6 @@
 """The `.eeesync/` cache: content that never changes, kept on disk so a re-plan is nearly free.
 
-DESIGN.md §7. Sections:
+What `--force` bypasses: docs/architecture.md, *Where each concern lives*. Sections:
 
 * **Objects** — datastore aggregate objects by sha256 (`objects/ab/<sha256>`), and index files
   by (dataset repo, commit sha, path) (`indexes/<repo>/<sha>/<path>`). Both are immutable: an

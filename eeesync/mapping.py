@@ -1,6 +1,6 @@
 """EEE records + the benchmark registry → the `.eval_results` entries each model should have.
 
-The last step of the "desired state" half (DESIGN.md §3), pure: no I/O, no clock, no Hub.
+The last step of the "desired state" half (docs/architecture.md), pure: no I/O, no clock, no Hub.
 One record yields at most one entry per (benchmark, variant); every record or result that
 matches a benchmark but cannot be published becomes a `SkippedItem` with a reason below. Records
 with no result for a registered benchmark are only counted (`unmatched_records`): listing the
@@ -9,7 +9,7 @@ with no result for a registered benchmark are only counted (`unmatched_records`)
 Entries are our own `EvalEntry`, holding what huggingface_hub's `EvalResultEntry` holds (its one
 invariant, a source_url next to source_name, always holds here); `plan/merge.py` builds the
 `EvalResultEntry` of every entry it writes and serialises it with `eval_result_entries_to_yaml`
-(hf-hub.md §2.1).
+(which orders the keys but dumps no YAML, and drops keys whose value is `None`).
 
 Rules (each pinned by tests/test_mapping.py):
 

@@ -1,12 +1,13 @@
 """The benchmark registry: which EEE results are which Community Evals leaderboard (data).
 
-DESIGN.md §3. Built-in definitions live in `eeesync/benchmarks.toml` (package data); the
-`[benchmarks.<key>]` tables of `eeesync.toml` override fields of a built-in or add a new
-benchmark without code (upstream hard-coded four benchmarks: upstream-converter.md §9.1).
-`find_benchmarks` recognises a result (fixing upstream §3.3: a `url` source is matched by URL or
-dataset name instead of crashing, and `dataset_name` is compared with the benchmark's *names*,
-not with its task id). `check_tasks` reads each benchmark dataset's `eval.yaml` (from the Hub —
-the authority on task ids, hf-hub.md §1.2 — through a reader it is given) and
+How to add one: docs/architecture.md, *Add a benchmark recogniser*. Built-in definitions live
+in `eeesync/benchmarks.toml` (package data); the `[benchmarks.<key>]` tables of `eeesync.toml`
+override fields of a built-in or add a new benchmark without code (the EEE project's own
+converter hard-coded four benchmarks). `find_benchmarks` recognises a result (unlike that
+converter, a `url` source is matched by URL or dataset name instead of crashing, and
+`dataset_name` is compared with the benchmark's *names*, not with its task id). `check_tasks`
+reads each benchmark dataset's `eval.yaml` (from the Hub — the authority on task ids: an entry's
+`task_id` must be one of its `tasks[].id` — through a reader it is given) and
 `TaskCheck.resolve` picks the id to write.
 """
 

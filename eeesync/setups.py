@@ -1,6 +1,6 @@
 """What a record says about the *setup* of one result: the facts that become an entry's `notes`.
 
-Community Evals keeps two setups of one benchmark apart with `notes` (hf-hub.md; the Hub's own
+Community Evals keeps two setups of one benchmark apart with `notes` (the Hub's own
 entries write `agent: Terminus 2`, "With tools", "high reasoning"; the spec's example is
 "8-shot CoT"), and omits notes for the benchmark's default setup. Each reader below is generic:
 it knows where EEE adapters write one kind of fact, never which benchmark it is reading. Which

@@ -37,7 +37,8 @@ from eeesync.fsutil import write_atomic
 from eeesync.hub.client import Hub
 from eeesync.plan.model import Plan, Status
 
-#: EEE owner slugs → the Hub organisation that publishes those models (eee-adapters.md).
+#: EEE owner slugs (as EEE's adapters write model ids: `alibaba/qwen2.5-72b-instruct`) → the Hub
+#: organisation that publishes those models.
 AUTHOR_MAP: Mapping[str, str] = {
     "alibaba": "Qwen",
     "alibaba-cloud": "Qwen",

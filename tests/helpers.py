@@ -2,7 +2,7 @@
 
 `build_datastore(root, {"collection": [record, …]})` writes
 `flat/objects/xx/yy/<uuid>.json` and `flat/indexes/by_collection/<collection>.jsonl` exactly as
-the real datastore lays them out (upstream-converter.md §2.1), with the real sha256 and size in
+the real datastore lays them out (docs/architecture.md), with the real sha256 and size in
 each row unless a test asks for a corruption. `upload_datastore` pushes such a folder to a
 dataset repo with the ordinary huggingface_hub client and returns the commit sha.
 
@@ -184,7 +184,7 @@ def mmlu_record(
     result_id: str = "mmlu-pro::chain-of-thought-correctness",
     schema_version: str = "0.2.2",
 ) -> dict[str, Any]:
-    """The upstream tests' default record: one MMLU-Pro result (upstream-converter.md §10)."""
+    """The EEE converter's tests' default record: one MMLU-Pro result."""
     metric: dict[str, Any] = {
         "metric_id": result_id,
         "lower_is_better": False,

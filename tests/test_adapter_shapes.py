@@ -1,9 +1,9 @@
 """Records as EEE's current adapters (schema 0.3) write them → entries (issue 10).
 
-`tests/fixtures/adapter-shapes/<adapter>/` holds one or more records per adapter in the shapes
-of eee-adapters.md. Every result of an official benchmark either maps (dataset, task, 0–100
-value, notes) or is skipped with a reason a user can act on; two setups of one model are two
-entries, never a `source_conflict`.
+`tests/fixtures/adapter-shapes/<adapter>/` holds one or more records per adapter in the shapes those
+adapters write (tests/fixtures/adapter-shapes/README.md). Every result of an official benchmark
+either maps (dataset, task, 0–100 value, notes) or is skipped with a reason a user can act on; two
+setups of one model are two entries, never a `source_conflict`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The import rule of STYLE.md, checked on the source: no package-level cycles, no upward import.
+"""The import rule of docs/architecture.md (*Layers*), checked on the source: no package-level
+cycles, no upward import.
 
 The graph is built with `ast` from every module under `eeesync/` (imports inside functions and
 under `TYPE_CHECKING` count: a type-only import is still a dependency a reader must follow).

@@ -95,7 +95,7 @@ def yaml_text(result: MappingResult) -> str:
 
 
 def test_worked_example_1_committed_fixture(tmp_path: Path) -> None:
-    """upstream-converter.md §3.11: same entry, pinned to the resolved sha."""
+    """The EEE converter's first worked example: same entry, pinned to the resolved sha."""
     built = build_datastore(tmp_path / "ds", {"MMLU-Pro": [fixture(MMLU_PRO_022)]})
     read = read_datastore(
         resolve_locator(str(built.root), hub=None, base_dir=tmp_path, link_repo="x/y"),
@@ -167,7 +167,8 @@ def example_2() -> dict[str, Any]:
 
 
 def test_worked_example_2_dates_and_gpqa_notes() -> None:
-    """upstream-converter.md §3.12 with our task ids (gpqa_diamond in gpqa.yaml, hle)."""
+    """The EEE converter's second worked example (dates, GPQA notes) with our task ids (gpqa_diamond
+    in gpqa.yaml, hle)."""
     result = run(make_record(example_2()))
     assert result.skipped == ()
     by_benchmark = {d.benchmark: d for d in result.desired}

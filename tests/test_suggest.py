@@ -40,7 +40,7 @@ def _record(model_id: str, score_value: float, **details: str) -> bytes:
     return json.dumps(record, sort_keys=True).encode()
 
 
-#: The id shapes of eee-adapters.md, as their adapters write them.
+#: The model id shapes EEE's adapters write.
 RECORDS = [
     _record("alibaba/qwen2.5-72b-instruct", 0.71),  # llm-stats / helm style
     _record("meta/llama-3.1-8b-instruct", 0.44),  # helm

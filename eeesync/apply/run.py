@@ -1,7 +1,7 @@
 """Apply a previewed, approved plan: open one PR per repo, journaled, in worker threads.
 
-The last stage of the pipeline (DESIGN §6), after `preview.prepare_apply` and the user's
-`OPEN PRS`. For each action: an `intent` line, the single PR-creating POST (never retried
+The last stage of the pipeline (docs/architecture.md), after `preview.prepare_apply` and the
+user's `OPEN PRS`. For each action: an `intent` line, the single PR-creating POST (never retried
 blindly: after a failure it re-checks the Hub for its marker first), and a `result` line.
 Ctrl-C stops new actions and lets in-flight ones finish and be journaled.
 Apply decides only from the action, the preconditions and the bytes, never from `reason` texts.

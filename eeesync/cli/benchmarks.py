@@ -1,11 +1,11 @@
 """`eeesync benchmarks [--check | --discover [COLLECTION…]] [--format text|json]`: the registry.
 
-Lists the built-in definitions merged with `[benchmarks.<key>]` tables of eeesync.toml.
-`--check` reads each benchmark dataset's `eval.yaml` from the configured Hub (the authority on
-task ids, hf-hub.md §1.2) and exits 1 when a task id (with its aliases) is not defined there or
-an eval.yaml cannot be read. `--discover` lists the Hub's official benchmarks with their eval.yaml
-task ids, marks the ones the registry covers and flags registry entries the Hub no longer lists;
-given collections, it maps them and says how many results each benchmark could map.
+Lists the built-in definitions merged with `[benchmarks.<key>]` tables of eeesync.toml. `--check`
+reads each benchmark dataset's `eval.yaml` from the configured Hub (the authority on task ids: an
+entry's `task_id` must be one of its `tasks[].id`) and exits 1 when a task id (with its aliases) is
+not defined there or an eval.yaml cannot be read. `--discover` lists the Hub's official benchmarks
+with their eval.yaml task ids, marks the ones the registry covers and flags registry entries the Hub
+no longer lists; given collections, it maps them and says how many results each benchmark could map.
 """
 
 from __future__ import annotations

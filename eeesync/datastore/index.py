@@ -1,9 +1,9 @@
 """Collection indexes: `flat/indexes/by_collection/<name>.jsonl` → `IndexRow`s.
 
-Second step of the pipeline (DESIGN.md §2). Each JSONL row names one aggregate object and its
-sha256/size. A bad row is data (a `SkippedItem` with the line number), never an exception: only
-an index file that cannot be read at all stops a run. Collection names are validated before
-they become paths, and an unknown name is answered with the nearest existing names.
+Second step of the pipeline (docs/architecture.md). Each JSONL row names one aggregate object and
+its sha256/size. A bad row is data (a `SkippedItem` with the line number), never an exception: only
+an index file that cannot be read at all stops a run. Collection names are validated before they
+become paths, and an unknown name is answered with the nearest existing names.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from eeesync.errors import DatastoreError
 from eeesync.plan.model import SkippedItem, pickled_by_fields
 
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
-#: Row fields that point at an object outside the datastore (not read: DESIGN.md §2).
+#: Row fields that point at an object outside the datastore: never fetched (a plan reads only
+#: the pinned datastore revision, so every backlink stays verifiable).
 _OTHER_SOURCES = ("url", "local_path")
 
 

@@ -1,9 +1,9 @@
 """Datastore locator: `OWNER/NAME[@REVISION]` or a folder → a `Locator` pinned to one revision.
 
-First step of the pipeline (DESIGN.md §2). A Hub revision (a branch, a tag, or none = `main`) is
-resolved to its 40-hex commit sha *before* anything is read, so every index/object read and
-every `source.url` backlink names the same immutable commit (upstream pinned only bare repos and
-used `@main` verbatim, so its backlinks drifted: upstream-converter.md §9.20).
+First step of the pipeline (docs/architecture.md). A Hub revision (a branch, a tag, or none =
+`main`) is resolved to its 40-hex commit sha *before* anything is read, so every index/object read
+and every `source.url` backlink names the same immutable commit (the EEE project's own converter
+pinned only bare repos and used `@main` verbatim, so its backlinks drifted as main moved).
 
 Recognition rule for the text the user wrote (documented in README and `eeesync init`):
 

@@ -1,9 +1,10 @@
 """Aggregate objects: verify size + sha256, then parse tolerantly into a typed `Record`.
 
-Third step of the pipeline (DESIGN.md §2). EEE records come in schema 0.2.0 … 0.3.x; this reader
-checks only the keys eeesync needs (`schema_version`, `evaluation_id`, `model_info.id`,
+Third step of the pipeline (docs/architecture.md). EEE records come in schema 0.2.0 … 0.3.x;
+this reader checks only the keys eeesync needs (`schema_version`, `evaluation_id`, `model_info.id`,
 `evaluation_results[]`) and ignores every other key, so the next minor schema version still
-reads (upstream used a strict `extra="forbid"` model: upstream-converter.md §9.25). Any failure
+reads (the EEE project's own converter used a strict `extra="forbid"` model, so every new key
+broke it). Any failure
 is a `SkippedItem` naming the index line and the object path; the run goes on.
 
 Results are parsed on first access (`Record.results`): the mapping looks at the raw result

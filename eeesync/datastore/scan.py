@@ -1,6 +1,6 @@
 """Scan an EEE datastore: locator → collection indexes → verified, parsed records.
 
-The "desired state" half of the pipeline starts here (DESIGN.md §1–§2):
+The "desired state" half of the pipeline starts here (docs/architecture.md):
 
     resolve_locator → open_datastore (indexes) → DatastoreScan.records() → mapping.map_records
 

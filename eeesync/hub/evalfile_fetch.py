@@ -8,8 +8,9 @@ hostile input. Bounds, in the order they apply:
    at the cap (a server may not send a length, or lie);
 2. parsing: `hub/safe_yaml.py` (depth, aliases, entries, expanded size);
 3. `guarded_parse` is the one place where *any* exception from parsing one file becomes that
-   file's one-line `error`: the repo's entries the file could hold are then blocked (DESIGN.md
-   §4 rule in `plan/diff.py`) and the run goes on.
+   file's one-line `error`: the repo's entries the file could hold are then blocked (the
+   `audit_error` rule in `plan/diff.py`: an unreadable file could hold any of them) and the
+   run goes on.
 
 A file over the size cap is `unreadable` (it could hold anything): every entry of the repo is
 blocked, as for a file that could not be downloaded.
@@ -52,9 +53,10 @@ def fetch_capped(
 ) -> bytes:
     """One resolver GET, reading at most `hub.max_eval_file_bytes` (raises `FileTooLarge`).
 
-    Never `hf_hub_download`: it adds a HEAD, and its shared cache is keyed by repo id but not
-    endpoint (reference/hf-hub.md §7.9), so a file read from one Hub (the demo's local one)
-    would answer for another, even an unreachable one. The audit keeps its own cache.
+    Never `hf_hub_download`: it adds a HEAD, and its shared cache is keyed by repo id and commit but
+    not by endpoint (and a failed HEAD silently returns the cached copy), so a file read from one
+    Hub (the demo's local one) would answer for another, even an unreachable one. The audit keeps
+    its own cache.
     """
     url = hf_hub_url(repo_id, path, revision=revision, repo_type=repo_type, endpoint=hub.url)
     headers = build_hf_headers(token=hub.api.token, library_name="eeesync")

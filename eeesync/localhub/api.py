@@ -2,7 +2,8 @@
 including the raw `git diff` text of a PR's details.
 
 Pure functions over live `Repo` objects; callers hold `storage.lock`. Field names follow the
-Hub (camelCase), see `reference/hf-hub.md` §3 for the shapes each client method reads.
+Hub (camelCase); each shape is the one huggingface_hub's client method parses (the tests under
+tests/localhub/ call those methods).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Desired entries + a repo's `RepoState` → `RepoPlan` (the compare step of `plan`). Pure.
 
-Each desired entry gets exactly one status (DESIGN.md §4). Matching is by content, across every
-eval file on main and every file an open or draft PR changes, never by file name:
+Each desired entry gets exactly one status (docs/architecture.md). Matching is by content,
+across every eval file on main and every file an open or draft PR changes, never by file name:
 `dataset.id` case-insensitive, `task_id` including the benchmark's aliases, and `notes`.
 Values are compared on the 0–100 scale: an existing value written on the 0–1 scale (0.412)
 equals 41.2 desired. The tolerance is absolute, in points on the 0–100 scale.

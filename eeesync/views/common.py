@@ -48,7 +48,7 @@ STATUS_TITLES: Final[Mapping[Status, str]] = {
     Status.SKIPPED: "Skipped records",
 }
 
-#: What each status means, for the summary table (DESIGN.md §4).
+#: What each status means, for the summary table (docs/architecture.md).
 STATUS_MEANINGS: Final[Mapping[Status, str]] = {
     Status.READY: "not on the Hub: a PR adds it",
     Status.ALREADY_PRESENT: "same score on main",

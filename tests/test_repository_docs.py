@@ -1,0 +1,102 @@
+"""The repository stands alone: nothing cites a document that is not in it, and the README's
+module map names every module under `eeesync/` (a new module fails here until it is listed)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "eeesync"
+#: Where the code, its tests and its documents live.
+SEARCHED = ("eeesync", "tests", "benchmarks", "docs", "examples", "README.md")
+TEXT_SUFFIXES = {".py", ".md", ".toml", ".yaml", ".yml", ".txt", ".cfg", ".sh"}
+
+#: Design notes that were never part of the repository: a comment citing them sends a reader
+#: nowhere. State the fact, or point at docs/architecture.md, docs/* or the README.
+OUTSIDE_DOCUMENTS = re.compile(
+    r"DESIGN(\.md)?\s*§|DESIGN\.md|STYLE\.md|hf-hub\.md|upstream-converter|plan-apply\.md"
+    r"|eee-(schema|adapters)(\.md)?|reference/[\w-]+\.md|/work/shared"
+)
+
+
+def _text_files() -> list[Path]:
+    found: list[Path] = []
+    for name in SEARCHED:
+        path = ROOT / name
+        candidates = [path] if path.is_file() else sorted(path.rglob("*"))
+        found += [p for p in candidates if p.is_file() and p.suffix in TEXT_SUFFIXES]
+    return found
+
+
+def outside_citations(files: list[Path]) -> list[str]:
+    this_file = Path(__file__).resolve()
+    problems = []
+    for path in files:
+        if path.resolve() == this_file:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if OUTSIDE_DOCUMENTS.search(line):
+                problems.append(f"{path}:{number}: {line.strip()}")
+    return problems
+
+
+def _module_map(readme: str) -> list[str]:
+    """The README's module map as bullets (a bullet and its indented continuation lines)."""
+    section = readme.split("### Module map", 1)[1].split("\n#", 1)[0]
+    bullets: list[str] = []
+    for line in section.splitlines():
+        if line.startswith("- "):
+            bullets.append(line)
+        elif bullets and line.startswith("  "):
+            bullets[-1] += " " + line.strip()
+    return bullets
+
+
+def unlisted_modules(readme: str, package: Path) -> list[str]:
+    """Modules under `package` that the map does not name: `pkg/name.py` as `name.py` in the
+    bullet that opens with `` `pkg/` ``, a top-level module as `name.py` in another bullet."""
+    by_package: dict[str, str] = {}
+    top_level = ""
+    for bullet in _module_map(readme):
+        opening = re.match(r"- `([\w/]+/)`", bullet)
+        if opening:
+            by_package[opening.group(1)] = bullet
+        else:
+            top_level += bullet
+    missing = []
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package)
+        folder = "".join(f"{part}/" for part in relative.parts[:-1])
+        if folder and path.name == "__init__.py":
+            if folder not in by_package:
+                missing.append(str(relative.parent) + "/")
+            continue
+        text = by_package.get(folder, "") if folder else top_level
+        if f"`{path.name}`" not in text:
+            missing.append(str(relative))
+    return missing
+
+
+def test_nothing_cites_a_document_outside_the_repository() -> None:
+    assert outside_citations(_text_files()) == []
+
+
+def test_the_citation_check_sees_each_outside_document(tmp_path: Path) -> None:
+    cited = tmp_path / "cites.py"
+    lines = ["# DESIGN.md §4", "# (DESIGN §6)", "# see hf-hub.md", "# STYLE.md", "# fine"]
+    cited.write_text("\n".join(lines), encoding="utf-8")
+    assert len(outside_citations([cited])) == 4
+
+
+def test_the_module_map_lists_every_module() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert unlisted_modules(readme, PACKAGE) == []
+
+
+def test_the_module_map_check_sees_a_missing_module(tmp_path: Path) -> None:
+    (tmp_path / "hub").mkdir()
+    for name in ("__init__.py", "config.py", "hub/__init__.py", "hub/client.py", "hub/new.py"):
+        (tmp_path / name).write_text("", encoding="utf-8")
+    readme = "### Module map\n\n- `hub/`: `client.py`\n- Shared: `config.py`,\n  `__init__.py`\n"
+    assert unlisted_modules(readme, tmp_path) == ["hub/new.py"]
