@@ -83,7 +83,7 @@ from eeesync.registry import (
     remember,
     tokens,
 )
-from eeesync.setups import setup_notes
+from eeesync.setups import setup_notes, stated_notes
 
 if TYPE_CHECKING:
     from eeesync.datastore.locator import Locator
@@ -971,8 +971,12 @@ class Mapper:
             retrieved = parse_timestamp(record.retrieved_timestamp)
             instant = _iso(retrieved) if retrieved else ""
         task_id, aliases = self.task_for(target)
-        notes = (
-            setup_notes(
+        # a score imported from the Hub states its notes exactly ("" = the default setup)
+        stated = stated_notes(raw)
+        if stated is not None:
+            notes = stated or None
+        elif benchmark.setup:
+            notes = setup_notes(
                 record.raw,
                 raw,
                 benchmark.setup,
@@ -982,9 +986,8 @@ class Mapper:
                 if benchmark.source_setups
                 else "",
             )
-            if benchmark.setup
-            else target.notes
-        )
+        else:
+            notes = target.notes
         row = record.row
         url = self.link(row.object_path)
         metric = raw.get("metric_config")

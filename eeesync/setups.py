@@ -239,6 +239,23 @@ def setup_facts(
     return _texts(_stated(record, result), tuple(facts), assumed_prompt)
 
 
+#: A result's exact Community Evals `notes` ("" = none), as `eeesync import` records a score
+#: read from the Hub: it is the setup as the Hub names it, so it is taken as written.
+STATED_NOTES_KEY = "community_evals_notes"
+
+
+def stated_notes(result: Mapping[str, Any]) -> str | None:
+    """The notes a result states exactly (`STATED_NOTES_KEY`); None when it states none."""
+    generation = result.get("generation_config")
+    if generation.__class__ is not dict:
+        return None
+    details = generation.get("additional_details")
+    if details.__class__ is not dict:
+        return None
+    text = details.get(STATED_NOTES_KEY)
+    return text if isinstance(text, str) else None
+
+
 def setup_notes(
     record: Mapping[str, Any],
     result: Mapping[str, Any],

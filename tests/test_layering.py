@@ -44,6 +44,7 @@ LAYERS: dict[str, int] = {
     "suggest": 3,
     "apply": 3,
     "discover": 3,  # the Hub's official benchmarks against the registry (+ a mapping)
+    "imports": 3,  # `eeesync import`: Hub leaderboards → new EEE records → one datastore PR
     # rendering and the local Hub server (a test/demo tool the CLI can start)
     "views": 4,
     "localhub": 4,

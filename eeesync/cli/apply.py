@@ -45,7 +45,9 @@ from eeesync.cli.common import open_hub, setting_flag
 from eeesync.config import Config
 from eeesync.errors import ConfirmationError, UserError
 from eeesync.hub.client import unreachable
-from eeesync.plan.file import read_plan
+from eeesync.imports.submit import SubmitResult, check_import_plan, submit
+from eeesync.plan.import_file import read_any_plan
+from eeesync.plan.import_model import ImportPlan, ImportStatus
 from eeesync.stages import configured_registry
 from eeesync.views import apply_view
 
@@ -223,8 +225,10 @@ def run(args: argparse.Namespace, app: App, *, terminal: Terminal | None = None)
     out = _Output(app, json_mode=args.format == "json")
     out.emit(apply_view.version_message())
     plan_path: Path = args.plan
-    plan = read_plan(plan_path)
+    plan = read_any_plan(plan_path)
     config = app.config()
+    if isinstance(plan, ImportPlan):
+        return _run_import(args, app, plan, terminal, out)
     check_endpoint(plan, config.endpoint_input, source=str(plan_path))
     check_publishable(plan, config.endpoint_input, source=str(plan_path))
     _require_token(config)
@@ -261,6 +265,72 @@ def run(args: argparse.Namespace, app: App, *, terminal: Terminal | None = None)
             )
             report = apply_plan(hub, preview, options, on_event=_on_event(out))
     return _summarize(out, report, plan_path)
+
+
+def _run_import(
+    args: argparse.Namespace,
+    app: App,
+    plan: ImportPlan,
+    terminal: Terminal | None,
+    out: _Output,
+) -> int:
+    """An import plan: one PR on the datastore repo (or a commit to our open import PR)."""
+    if out.json_mode:
+        raise UserError("`eeesync apply` of an import plan has no JSON output; use --format text")
+    plan_path: Path = args.plan
+    config = app.config()
+    if plan.inputs.endpoint.rstrip("/") != config.endpoint_input.rstrip("/"):
+        raise UserError(
+            f"{plan_path} was made for {plan.inputs.endpoint}, not {config.endpoint_input}",
+            hint="Apply it with the endpoint it was made for, or re-run `eeesync import`.",
+        )
+    _require_token(config)
+    registry = configured_registry(config)
+    problems = check_import_plan(plan, registry)
+    if problems:
+        shown = "; ".join(problems[:5]) + (
+            f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        )
+        raise UserError(f"{plan_path}: refused, nothing was written: {shown}")
+    with out.human() as console:
+        if not plan.has_changes:
+            console.print("Nothing to import: the plan has no new record.")
+            return 0
+        ready = plan.counts.get(ImportStatus.READY)
+        target = (
+            f"a commit to our open import PR #{plan.inputs.import_pr}"
+            if plan.inputs.import_pr
+            else "one new pull request"
+        )
+        console.print(
+            f"Will write {len(plan.records)} EEE record(s) with {ready} score(s) to "
+            f"{plan.inputs.datastore_repo} as {target}.",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    terminal = terminal or default_terminal(out.console)
+    with acquire_lock(config.cache_dir, plan.digest, timeout=args.lock_timeout) as lock:
+        if lock.taken_over is not None:
+            with out.human() as console:
+                apply_view.render_lock_takeover(lock.taken_over, console)
+        message = confirm(args, terminal, out)
+        with open_hub(config) as hub:
+            result = submit(hub, plan, plan_path, message=message)
+    with out.human() as console:
+        console.print(_import_outcome(result), markup=False, highlight=False, soft_wrap=True)
+    return 0 if result.state in ("opened", "added", "recorded", "nothing") else 1
+
+
+def _import_outcome(result: SubmitResult) -> str:
+    where = f" {result.pr_url}" if result.pr_url else ""
+    return {
+        "opened": f"Opened{where} with {result.records} record(s).",
+        "added": f"Added {result.records} record(s) to our import PR{where}.",
+        "recorded": f"Already applied ({result.message}):{where or ' nothing to write'}.",
+        "stale": f"Stale, nothing was written: {result.message}. Re-run `eeesync import`.",
+        "failed": f"Failed, nothing was recorded as written: {result.message}",
+    }.get(result.state, result.message)
 
 
 def _finish_without_writing(out: _Output, preview: Preview) -> int:

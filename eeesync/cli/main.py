@@ -34,6 +34,7 @@ from eeesync.errors import ConfigError, UserError
 
 COMMANDS = (
     "plan",
+    "import",
     "show",
     "apply",
     "force-unlock",
@@ -85,7 +86,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 #: Commands whose module is not named after the command.
-_MODULE_OF = {"models": "models_suggest"}
+_MODULE_OF = {"models": "models_suggest", "import": "import_scores"}
 
 
 def _command_module(name: str) -> ModuleType:

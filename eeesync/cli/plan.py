@@ -123,7 +123,7 @@ def run(args: argparse.Namespace, app: App) -> int:
         check_plan_folder(config.plan_dir)
     else:
         check_plan_target(chosen)
-        _refuse_applied(chosen)
+        refuse_applied(chosen)
     show_progress = args.format == "text" or app.err_console.is_terminal
     with (
         hub_failures(config.endpoint_input, request="a request the plan needs"),
@@ -145,7 +145,7 @@ def run(args: argparse.Namespace, app: App) -> int:
             benchmark_filter=request.benchmark_filter,
             shard=plan.inputs.shard,
         )
-        path = _unapplied(config.plan_dir / name, notes, app.cwd)
+        path = unapplied(config.plan_dir / name, notes, app.cwd)
     else:
         path = chosen
     write_plan(plan, path)
@@ -185,7 +185,7 @@ def _check_benchmarks(keys: tuple[str, ...], config: Config) -> None:
         )
 
 
-def _refuse_applied(path: Path) -> None:
+def refuse_applied(path: Path) -> None:
     """A plan with an apply journal is a record of what was done: it is never replaced."""
     journal = journal_path(path)
     if journal.exists():
@@ -196,7 +196,7 @@ def _refuse_applied(path: Path) -> None:
         )
 
 
-def _unapplied(path: Path, notes: list[str], cwd: Path) -> Path:
+def unapplied(path: Path, notes: list[str], cwd: Path) -> Path:
     """`path`, or the first `<name>.N.plan.json` free of a journal when `path` was applied."""
     candidate, number = path, 1
     while journal_path(candidate).exists():

@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING
 
 from eeesync.apply.journal import journal_path, progress
 from eeesync.errors import UserError
-from eeesync.plan.file import read_plan
+from eeesync.plan.import_file import read_any_plan
+from eeesync.plan.import_model import ImportPlan
 from eeesync.plan.model import STATUS_ORDER, Status
 from eeesync.views import FORMATS as VIEW_FORMATS
 from eeesync.views import render_plan
+from eeesync.views.import_view import render_import_plan
 
 if TYPE_CHECKING:
     from eeesync.cli.main import App
@@ -93,7 +95,12 @@ def run(args: argparse.Namespace, app: App) -> int:
     if args.max_bytes is not None and args.format != "markdown":
         raise UserError("--max-bytes applies to --format markdown only")
     path: Path = args.plan if args.plan.is_absolute() else app.cwd / args.plan
-    plan = read_plan(path)
+    plan = read_any_plan(path)
+    if isinstance(plan, ImportPlan):
+        if args.statuses is not None or args.max_bytes is not None:
+            raise UserError("--status and --max-bytes apply to sync plans, not import plans")
+        render_import_plan(plan, app.console, args.format)
+        return 0
     names = None if args.statuses is None else {s for group in args.statuses for s in group}
     selected = None if names is None else {s for s in names if isinstance(s, Status)}
     render_plan(

@@ -51,7 +51,15 @@ def too_large(path: str, size: int | None, cap: int) -> EvalFile | None:
 def fetch_capped(
     hub: Hub, repo_id: str, path: str, revision: str, *, repo_type: str | None = None
 ) -> bytes:
-    """One resolver GET, reading at most `hub.max_eval_file_bytes` (raises `FileTooLarge`).
+    """One resolver GET, reading at most `hub.max_eval_file_bytes` (raises `FileTooLarge`)."""
+    return fetch_capped_pinned(hub, repo_id, path, revision, repo_type=repo_type)[0]
+
+
+def fetch_capped_pinned(
+    hub: Hub, repo_id: str, path: str, revision: str, *, repo_type: str | None = None
+) -> tuple[bytes, str]:
+    """`fetch_capped`, with the commit the bytes were served from (`X-Repo-Commit`; "" when the
+    server sends none): a read at a branch or `refs/pr/N` is pinned by that one request.
 
     Never `hf_hub_download`: it adds a HEAD, and its shared cache is keyed by repo id and commit but
     not by endpoint (and a failed HEAD silently returns the cached copy), so a file read from one
@@ -62,7 +70,7 @@ def fetch_capped(
     headers = build_hf_headers(token=hub.api.token, library_name="eeesync")
     cap = hub.max_eval_file_bytes
 
-    def get() -> bytes:
+    def get() -> tuple[bytes, str]:
         with get_session().stream(
             "GET", url, headers=headers, timeout=hub.timeout, follow_redirects=True
         ) as response:
@@ -77,7 +85,7 @@ def fetch_capped(
                 if read > cap:
                     raise FileTooLarge(None, cap)
                 chunks.append(chunk)
-            return b"".join(chunks)
+            return b"".join(chunks), response.headers.get("X-Repo-Commit", "")
 
     return hub.call(get)
 

@@ -41,6 +41,8 @@ class HubEntry:
     source_url: str | None = None
     source_name: str | None = None
     verified: bool = False  # carries a verifyToken
+    source_org: str | None = None
+    source_user: str | None = None
 
 
 @attrs.frozen
@@ -184,6 +186,8 @@ def _parse_item(index: int, item: Any) -> HubEntry | str:
         source_url=_text(entry.source_url),
         source_name=_text(entry.source_name),
         verified=bool(entry.verify_token),
+        source_org=_text(entry.source_org),
+        source_user=_text(entry.source_user),
     )
 
 

@@ -14,7 +14,8 @@ A path that two routes could read (a one-segment id next to a two-segment one, e
 
 The handlers live in one module per group: `repo_routes.py` (account, repos, refs),
 `file_routes.py` (tree, paths-info, downloads), `commit_routes.py` (history, preupload, commit)
-and `discussion_routes.py`; `access.py` holds the access model and accounts, `web.py` the
+and `discussion_routes.py`; `leaderboard.py` a benchmark's scores;
+`access.py` holds the access model and accounts, `web.py` the
 request and response.
 """
 
@@ -29,6 +30,7 @@ from eeesync.localhub.access import Access
 from eeesync.localhub.commit_routes import CommitRoutes
 from eeesync.localhub.discussion_routes import DiscussionRoutes
 from eeesync.localhub.file_routes import FileRoutes
+from eeesync.localhub.leaderboard import LeaderboardRoutes
 from eeesync.localhub.repo_routes import RepoRoutes
 from eeesync.localhub.web import Request, Response, RouteParams
 
@@ -129,6 +131,7 @@ class Router:
         self.files = FileRoutes(access)
         self.commits = CommitRoutes(access)
         self.discussions = DiscussionRoutes(access)
+        self.leaderboards = LeaderboardRoutes(access)
         r, f, c, d = self.repos, self.files, self.commits, self.discussions
         repo = "/api/{type}/{repo}"
         thread = f"{repo}/discussions/{{num}}"
@@ -143,6 +146,9 @@ class Router:
             Route("GET", f"{repo}/revision/{{rest*}}", "repo_info", "api", r.revision_info),
             Route("PUT", f"{repo}/settings", "repo_settings", "api", r.settings),
             Route("GET", f"{repo}/refs", "refs", "api", r.refs),
+            Route(
+                "GET", f"{repo}/leaderboard", "leaderboard", "api", self.leaderboards.leaderboard
+            ),
             Route("GET", f"{repo}/tree/{{rest*}}", "tree", "api", f.tree),
             Route("POST", f"{repo}/paths-info/{{rest*}}", "paths_info", "api", f.paths_info),
             Route("GET", f"{repo}/commits/{{rest*}}", "commits", "api", c.commits),

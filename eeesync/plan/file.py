@@ -86,10 +86,10 @@ def dumps(data: Any) -> str:
 
 
 def compute_digest(plan: Plan) -> str:
-    return _digest_of(to_dict(plan))
+    return digest_of(to_dict(plan))
 
 
-def _digest_of(data: dict[str, Any]) -> str:
+def digest_of(data: dict[str, Any]) -> str:
     content = {k: v for k, v in data.items() if k not in _UNDIGESTED}
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -143,7 +143,7 @@ def parse_plan(text: str, *, source: str = "plan") -> Plan:
         raise PlanFileError(f"{source}: not a valid eeesync plan: {detail}") from exc
     # Over the document as written, not as re-serialised: a 1.0 plan lacks the keys 1.1 added
     # (read back with their defaults), and a newer minor's unknown keys are covered too.
-    expected = _digest_of(data)
+    expected = digest_of(data)
     if plan.digest != expected:
         raise PlanFileError(
             f"{source}: digest mismatch: the file says {plan.digest or '(none)'} but its content "

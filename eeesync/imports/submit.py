@@ -1,0 +1,334 @@
+"""Apply an import plan: ONE pull request on the datastore repo with every new record.
+
+Like `eeesync apply` of a sync plan, and reusing its parts: the plan is untrusted
+(`check_import_plan` refuses, before any write, anything but records of the submission layout
+whose bytes carry exactly the plan's `ready` entries for a benchmark of this registry); the Hub
+facts it relied on are re-checked (`check_stale`: the datastore's main and our open import
+PR); the journal beside the plan gets an `intent` line before the write and a `result` after
+it; the CLI holds the plan's lock and asks for the typed confirmation.
+
+The write is one commit: a new PR titled `[Submission] …` (EEE's contributing guide), or a
+commit to our own open import PR (`datastore_pr.find_import_pr`), never a second PR. The
+record paths are random UUIDs, so they identify this plan's write on the Hub: a rerun after a
+crash finds them (`already_written`) and records the PR instead of writing again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import attrs
+from huggingface_hub import CommitOperationAdd
+
+from eeesync import __version__
+from eeesync.apply.journal import (
+    Event,
+    JournalRecord,
+    JournalWriter,
+    Outcome,
+    current_actor,
+    journal_path,
+    now_iso,
+    read_journal,
+    redact,
+)
+from eeesync.hub.client import Hub, classify, describe
+from eeesync.imports import datastore_pr
+from eeesync.imports.records import check_path, check_record, fingerprints_of
+from eeesync.plan.import_model import ImportEntry, ImportPlan, ImportStatus, RecordFile
+from eeesync.registry import Registry
+
+#: The journal's action id for the one write of an import plan.
+ACTION_ID = "import"
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+@attrs.frozen
+class SubmitResult:
+    state: str  # "opened", "added", "recorded" (found written), "stale", "failed", "nothing"
+    pr_num: int | None = None
+    pr_url: str = ""
+    records: int = 0
+    message: str = ""  # for people
+
+
+def content_hash(plan: ImportPlan) -> str:
+    digest = hashlib.sha256()
+    for record in sorted(plan.records, key=lambda r: r.path):
+        digest.update(f"{record.path}\0{record.sha256}\n".encode())
+    return digest.hexdigest()
+
+
+# --- The untrusted plan -----------------------------------------------------------------------
+
+
+def check_import_plan(plan: ImportPlan, registry: Registry) -> list[str]:
+    """Every reason the plan's records may not be written ([] = they may)."""
+    if plan.inputs.registry_digest != registry.digest():
+        return ["the plan was made with another benchmark registry: re-run `eeesync import`"]
+    datasets = {b.dataset_id.lower() for b in registry.benchmarks}
+    ready = [e for e in plan.entries if e.status is ImportStatus.READY]
+    by_path: dict[str, list[ImportEntry]] = defaultdict(list)
+    for entry in ready:
+        by_path[entry.record_path].append(entry)
+    problems = []
+    paths = [r.path for r in plan.records]
+    if len(set(paths)) != len(paths):
+        problems.append("two records share a path")
+    if set(by_path) != set(paths):
+        problems.append("the records are not exactly those of the plan's ready entries")
+    for record in plan.records:
+        problems += [f"{record.path}: {p}" for p in _check_one(record, by_path, datasets, plan)]
+    return problems
+
+
+def _check_one(
+    record: RecordFile,
+    by_path: dict[str, list[ImportEntry]],
+    datasets: set[str],
+    plan: ImportPlan,
+) -> list[str]:
+    """Why one record may not be written: its path, bytes, schema fields, and that it carries
+    exactly its ready entries (model, fingerprints, dataset, task, value)."""
+    why = check_path(record.path, plan.inputs.collection)
+    if why:
+        return [why]
+    if hashlib.sha256(record.content.encode("utf-8")).hexdigest() != record.sha256:
+        return ["its sha256 does not match its content"]
+    try:
+        data = json.loads(record.content, object_pairs_hook=_no_duplicates, parse_constant=_refuse)
+    except ValueError as exc:
+        return [f"not strict JSON: {exc}"]
+    problems = check_record(data)
+    if problems:
+        return problems
+    entries = by_path.get(record.path, [])
+    model_ids = {e.hub.model_id for e in entries}
+    developer, model = record.path.split("/")[2:4]
+    if model_ids != {f"{developer}/{model}"} or data["model_info"]["id"] != f"{developer}/{model}":
+        problems.append("its model is not the path's, or not its entries'")
+    marks = {e.fingerprint for e in entries}
+    if fingerprints_of(data) != marks or set(record.fingerprints) != marks:
+        problems.append("its fingerprints are not those of its ready entries")
+    results = data["evaluation_results"]
+    wanted = sorted((e.hub.dataset_id.lower(), e.hub.task_id, float(e.hub.value)) for e in entries)
+    found = sorted(
+        (
+            str(r["source_data"].get("hf_repo", "")).lower(),
+            r["evaluation_name"],
+            float(r["score_details"]["score"]),
+        )
+        for r in results
+    )
+    if found != wanted:
+        problems.append("its results are not its entries' dataset, task and value")
+    for dataset, _, value in found:
+        if dataset not in datasets:
+            problems.append(f"{dataset} is not a benchmark of the registry")
+        if not 0.0 <= value <= 100.0:
+            problems.append(f"score {value} is outside 0–100")
+    return problems
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("duplicate key")
+    return dict(pairs)
+
+
+def _refuse(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+# --- The Hub facts the plan relied on --------------------------------------------------------
+
+
+def check_stale(hub: Hub, plan: ImportPlan) -> list[str]:
+    """What moved on the Hub since the plan (the datastore's main, our open import PR)."""
+    inputs = plan.inputs
+    changes = []
+    if _SHA.match(inputs.datastore_revision):
+        info = hub.call(hub.api.dataset_info, inputs.datastore_repo)
+        if info.sha != inputs.datastore_revision:
+            moved = f"{inputs.datastore_revision[:7]} → {str(info.sha)[:7]}"
+            changes.append(f"the datastore's main moved ({moved})")
+    now = datastore_pr.find_import_pr(hub, inputs.datastore_repo, inputs.collection)
+    if (now.num if now else 0) != inputs.import_pr:
+        was = f"#{inputs.import_pr}" if inputs.import_pr else "none"
+        changes.append(f"our open import PR changed ({was} → {f'#{now.num}' if now else 'none'})")
+    elif now is not None and now.head != inputs.import_pr_head:
+        changes.append(f"our import PR #{now.num} has new commits")
+    return changes
+
+
+def already_written(hub: Hub, plan: ImportPlan) -> datastore_pr.ImportPR | None:
+    """Our open import PR when it already holds this plan's records (an earlier run wrote them)."""
+    inputs = plan.inputs
+    pr = datastore_pr.find_import_pr(hub, inputs.datastore_repo, inputs.collection)
+    if pr is None or not pr.head:
+        return None
+    paths = {r.path for r in plan.records}
+    listed = hub.call(
+        lambda: list(
+            hub.api.list_repo_tree(
+                inputs.datastore_repo,
+                f"data/{inputs.collection}",
+                recursive=True,
+                revision=pr.head,
+                repo_type="dataset",
+            )
+        )
+    )
+    return pr if paths <= {item.path for item in listed} else None
+
+
+# --- The write -------------------------------------------------------------------------------
+
+
+def description(plan: ImportPlan, message: str) -> str:
+    ready = [e for e in plan.entries if e.status is ImportStatus.READY]
+    lines = [
+        message,
+        "",
+        f"Adds {len(plan.records)} EEE record(s) (schema 0.3.0) with {len(ready)} score(s) "
+        "posted on Hugging Face model pages as Community Evals results, written by "
+        f"eeesync {__version__} (`eeesync import`). Each record links the Hub file at its "
+        "commit; `source_type` is `documentation`.",
+        "",
+        "| Model | Benchmark | Task | Value | Notes | Badge | Hub file |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for e in ready:
+        h = e.hub
+        badge = h.badge + (", verified" if h.verified else "")
+        cells = (h.model_id, h.benchmark, h.task_id, f"{h.value:g}", h.notes, badge, h.file_url)
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+    lines += ["", f"<!-- eeesync-import plan={plan.digest} content={content_hash(plan)} -->"]
+    return "\n".join(lines) + "\n"
+
+
+def submit(hub: Hub, plan: ImportPlan, plan_path: Path, *, message: str) -> SubmitResult:
+    """Write the records (call only after the user approved). Journals the write; a rerun of
+    a done plan writes nothing, and one interrupted after its intent line first looks for its
+    records on the Hub."""
+    if not plan.records:
+        return SubmitResult("nothing", message="no new record to write")
+    inputs = plan.inputs
+    lines = [
+        r
+        for r in read_journal(journal_path(plan_path))
+        if r.plan_digest == plan.digest and r.action_id == ACTION_ID
+    ]
+    done = next((r for r in lines if r.outcome in (Outcome.DONE, Outcome.ADOPTED)), None)
+    if done is not None:
+        return SubmitResult(
+            "recorded", done.pr_num, done.pr_url or "", len(plan.records), "applied before"
+        )
+    base: dict[str, Any] = {
+        "plan_digest": plan.digest,
+        "actor": current_actor(),
+        "action_id": ACTION_ID,
+        "repo_id": inputs.datastore_repo,
+        "content_sha256": content_hash(plan),
+    }
+    with JournalWriter(journal_path(plan_path)) as journal:
+        found = already_written(hub, plan) if lines and lines[-1].event is Event.INTENT else None
+        if found is not None:
+            url = _pr_url(hub, inputs.datastore_repo, found.num)
+            journal.append(
+                JournalRecord(
+                    event=Event.RESULT,
+                    ts=now_iso(),
+                    outcome=Outcome.ADOPTED,
+                    pr_num=found.num,
+                    pr_url=url,
+                    **base,
+                )
+            )
+            return SubmitResult("recorded", found.num, url, len(plan.records), "found written")
+        changes = check_stale(hub, plan)
+        if changes:
+            journal.append(
+                JournalRecord(
+                    event=Event.SKIP,
+                    ts=now_iso(),
+                    outcome=Outcome.STALE,
+                    changes=tuple(changes),
+                    **base,
+                )
+            )
+            return SubmitResult("stale", message="; ".join(changes))
+        journal.append(
+            JournalRecord(
+                event=Event.RUN,
+                plan_digest=plan.digest,
+                ts=now_iso(),
+                actor=base["actor"],
+                message=message,
+                tool_version=__version__,
+            )
+        )
+        journal.append(JournalRecord(event=Event.INTENT, ts=now_iso(), attempt=1, **base))
+        result = _write(hub, plan, message)
+        failed = result.state == "failed"
+        journal.append(
+            JournalRecord(
+                event=Event.RESULT,
+                ts=now_iso(),
+                attempt=1,
+                outcome=Outcome.FAILED if failed else Outcome.DONE,
+                pr_num=result.pr_num,
+                pr_url=result.pr_url or None,
+                error=redact(result.message) if failed else "",
+                **base,
+            )
+        )
+        return result
+
+
+def _write(hub: Hub, plan: ImportPlan, message: str) -> SubmitResult:
+    inputs = plan.inputs
+    ops = [CommitOperationAdd(r.path, r.content.encode("utf-8")) for r in plan.records]
+    ready = [e for e in plan.entries if e.status is ImportStatus.READY]
+    models = len({e.hub.model_id.lower() for e in ready})
+    try:
+        if inputs.import_pr:
+            hub.api.create_commit(
+                inputs.datastore_repo,
+                ops,
+                commit_message=message,
+                commit_description=description(plan, message),
+                repo_type="dataset",
+                revision=f"refs/pr/{inputs.import_pr}",
+                parent_commit=inputs.import_pr_head or None,
+            )
+            url = _pr_url(hub, inputs.datastore_repo, inputs.import_pr)
+            return SubmitResult("added", inputs.import_pr, url, len(plan.records))
+        info = hub.api.create_commit(
+            inputs.datastore_repo,
+            ops,
+            commit_message=datastore_pr.pr_title(inputs.collection, models, len(ready)),
+            commit_description=description(plan, message),
+            repo_type="dataset",
+            create_pr=True,
+            parent_commit=inputs.datastore_revision
+            if _SHA.match(inputs.datastore_revision)
+            else None,
+        )
+    except Exception as exc:
+        if classify(exc) is None and not isinstance(exc, OSError):
+            raise
+        return SubmitResult("failed", message=describe(exc))
+    num = info.pr_num
+    url = _pr_url(hub, inputs.datastore_repo, num) if num is not None else ""
+    return SubmitResult("opened", num, url, len(plan.records))
+
+
+def _pr_url(hub: Hub, repo_id: str, num: int) -> str:
+    return f"{hub.pr_base or hub.web_base}/datasets/{repo_id}/discussions/{num}"

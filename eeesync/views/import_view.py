@@ -1,0 +1,159 @@
+"""Views of an import plan (`eeesync import`, `eeesync show IMPORT_PLAN`): text, markdown, json.
+
+Rows of one table per status, in the order of `IMPORT_STATUSES` (which also gives each status
+its meaning): the Hub score (model, benchmark, task, notes, value, badge) and, per status, what
+decides it: the record a ready score goes to, both sources side by side when EEE holds another
+value, the reason otherwise. json is the plan file itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from eeesync.plan.import_file import serialize
+from eeesync.plan.import_model import (
+    IMPORT_STATUS_ORDER,
+    ImportEntry,
+    ImportPlan,
+    ImportStatus,
+)
+
+#: Statuses shown by default: every one but those that need nothing (already in EEE).
+DEFAULT_IMPORT_STATUSES = frozenset(IMPORT_STATUS_ORDER) - {ImportStatus.ALREADY_IN_EEE}
+
+
+def summary_line(plan: ImportPlan) -> str:
+    c = plan.counts
+    attention = sum(c.get(s) for s in IMPORT_STATUS_ORDER if s.needs_attention)
+    ready = c.get(ImportStatus.READY)
+    line = (
+        f"Import plan: {ready} score{'s' * (ready != 1)} to add in {c.records} new "
+        f"record{'s' * (c.records != 1)} on {plan.inputs.datastore_repo} "
+        f"(collection {plan.inputs.collection})"
+    )
+    return line + (f", {attention} need attention." if attention else ".")
+
+
+def _badge(entry: ImportEntry) -> str:
+    return entry.hub.badge + (", verified" if entry.hub.verified else "")
+
+
+def _task(entry: ImportEntry) -> str:
+    return f"{entry.hub.benchmark}/{entry.hub.task_id or '?'}"
+
+
+def _value(value: float) -> str:
+    return f"{value:g}"
+
+
+def _columns(status: ImportStatus) -> tuple[str, ...]:
+    base = ("Model", "Benchmark/task", "Notes", "Hub value", "Badge")
+    if status is ImportStatus.READY:
+        return (*base, "Record")
+    if status in (ImportStatus.EEE_DIFFERS, ImportStatus.ALREADY_IN_EEE):
+        return (*base, "EEE value", "Hub file", "EEE record")
+    return (*base, "Reason")
+
+
+def _cells(status: ImportStatus, entry: ImportEntry) -> tuple[str, ...]:
+    h = entry.hub
+    base = (h.model_id, _task(entry), h.notes, _value(h.value), _badge(entry))
+    if status is ImportStatus.READY:
+        return (*base, entry.record_path)
+    if status in (ImportStatus.EEE_DIFFERS, ImportStatus.ALREADY_IN_EEE):
+        eee = ", ".join(_value(e.value) for e in entry.eee)
+        sources = " ".join(e.source_url for e in entry.eee) or entry.reason
+        return (*base, eee, h.file_url, sources)
+    return (*base, entry.reason)
+
+
+def _sections(
+    plan: ImportPlan, statuses: Collection[ImportStatus] | None
+) -> list[tuple[ImportStatus, list[ImportEntry]]]:
+    chosen = DEFAULT_IMPORT_STATUSES if statuses is None else frozenset(statuses)
+    out = []
+    for status in IMPORT_STATUS_ORDER:
+        rows = [e for e in plan.entries if e.status is status]
+        if rows and status in chosen:
+            out.append((status, rows))
+    return out
+
+
+def render_import_text(
+    plan: ImportPlan, console: Console, *, statuses: Collection[ImportStatus] | None = None
+) -> None:
+    summary = Table(title="Statuses", title_justify="left")
+    for name in ("Status", "Entries", "Meaning"):
+        summary.add_column(name, justify="right" if name == "Entries" else "left")
+    for status in IMPORT_STATUS_ORDER:
+        summary.add_row(status.value, str(plan.counts.get(status)), status.meaning)
+    console.print(summary)
+    for status, rows in _sections(plan, statuses):
+        table = Table(title=f"{status.value} ({len(rows)})", title_justify="left")
+        for name in _columns(status):
+            table.add_column(name, overflow="fold")
+        for entry in rows:
+            table.add_row(*_cells(status, entry))
+        console.print(table)
+    if plan.records:
+        console.print(f"Records to write ({len(plan.records)}):", highlight=False)
+        for record in plan.records:
+            count = len(record.fingerprints)
+            line = f"  {record.path}  ({count} score{'s' * (count != 1)})"
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+    console.print(summary_line(plan), markup=False, highlight=False, soft_wrap=True)
+
+
+def render_import_markdown(
+    plan: ImportPlan, *, statuses: Collection[ImportStatus] | None = None
+) -> str:
+    lines = [
+        f"## eeesync import: {plan.inputs.datastore_repo} (collection {plan.inputs.collection})",
+        "",
+        summary_line(plan),
+        "",
+        "| Status | Entries | Meaning |",
+        "|---|---:|---|",
+    ]
+    lines += [f"| `{s.value}` | {plan.counts.get(s)} | {s.meaning} |" for s in IMPORT_STATUS_ORDER]
+    for status, rows in _sections(plan, statuses):
+        lines += ["", f"### `{status.value}` ({len(rows)})", "", *_table(status, rows)]
+    if plan.records:
+        lines += ["", f"### Records to write ({len(plan.records)})", ""]
+        lines += [f"- `{r.path}` ({len(r.fingerprints)})" for r in plan.records]
+    return "\n".join(lines) + "\n"
+
+
+def _table(status: ImportStatus, rows: Sequence[ImportEntry]) -> list[str]:
+    columns = _columns(status)
+    out = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for entry in rows:
+        cells = [c.replace("|", "\\|").replace("\n", " ") for c in _cells(status, entry)]
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
+def render_import_plan(
+    plan: ImportPlan,
+    console: Console,
+    fmt: str = "text",
+    *,
+    statuses: Collection[ImportStatus] | None = None,
+) -> None:
+    """Print `plan` in `fmt` (text, markdown or json: the plan file's bytes)."""
+    if fmt == "json":
+        _exact(console, serialize(plan))
+    elif fmt == "markdown":
+        _exact(console, render_import_markdown(plan, statuses=statuses))
+    elif fmt == "text":
+        render_import_text(plan, console, statuses=statuses)
+    else:
+        raise ValueError(f"unknown view format {fmt!r}")
+
+
+def _exact(console: Console, text: str) -> None:
+    """Exact text: no wrapping, markup, emoji codes or highlighting."""
+    console.print(text, markup=False, highlight=False, emoji=False, soft_wrap=True, end="")

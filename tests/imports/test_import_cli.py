@@ -1,0 +1,207 @@
+"""`eeesync import` → `eeesync apply IMPORT_PLAN` → rerun, through the CLI and the local Hub."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import attrs
+import pytest
+from huggingface_hub import CommitOperationAdd, HfApi
+
+from eeesync.apply.journal import journal_path, read_journal
+from eeesync.cli.main import main
+from eeesync.localhub import LocalHub
+from eeesync.plan import import_file
+from eeesync.plan.import_file import read_any_plan, write_import_plan
+from eeesync.plan.import_model import ImportPlan, ImportStatus, RecordFile
+from tests.imports import scenario
+
+CONFIRM = ["--confirm", "OPEN PRS", "--message", "Import Community Evals scores"]
+
+
+@pytest.fixture
+def project(localhub: LocalHub, tmp_path: Path) -> Path:
+    scenario.seed(localhub, tmp_path)
+    config = tmp_path / "eeesync.toml"
+    config.write_text(
+        f'[datastore]\nlocator = "{scenario.DATASTORE}"\ncollections = ["c"]\n'
+        f'[hub]\nendpoint = "{localhub.url}"\nmax_eval_file_bytes = {scenario.FILE_CAP}\n'
+        '[sync]\ncheck_tasks = false\n[paths]\ncache = ".eeesync"\nplans = "plans"\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def eeesync(config: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    env = {"COLUMNS": "250", "HF_TOKEN": "import-token"}
+    code = main(["--no-color", "--config", str(config), *args], env=env)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def plan_path(out: str, config: Path) -> Path:
+    line = next(x for x in out.splitlines() if x.startswith("Plan written to "))
+    path = Path(line.removeprefix("Plan written to "))
+    return path if path.is_absolute() else config.parent / path
+
+
+def datastore_prs(api: HfApi) -> list[tuple[int, str, str]]:
+    return [
+        (d.num, d.status, d.title)
+        for d in api.get_repo_discussions(
+            scenario.DATASTORE, repo_type="dataset", discussion_type="pull_request"
+        )
+    ]
+
+
+def pr_files(api: HfApi, num: int) -> set[str]:
+    files = api.list_repo_files(scenario.DATASTORE, repo_type="dataset", revision=f"refs/pr/{num}")
+    return {f for f in files if f.startswith("data/")}
+
+
+def test_import_apply_one_pr_then_a_rerun_writes_nothing(
+    project: Path, localhub: LocalHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api = HfApi(endpoint=localhub.url, token="x")
+    code, out, _ = eeesync(project, "import", "--detailed-exitcode", capsys=capsys)
+    assert code == 2, out
+    assert "eee_differs" in out and "Records to write (4)" in out
+    path = plan_path(out, project)
+    plan = read_any_plan(path)
+    assert isinstance(plan, ImportPlan) and len(plan.records) == 4
+
+    code, out, err = eeesync(project, "show", str(path), "--format", "markdown", capsys=capsys)
+    assert code == 0 and "### `ready` (4)" in out
+
+    code, out, err = eeesync(project, "apply", str(path), *CONFIRM, capsys=capsys)
+    assert code == 0, out + err
+    assert "Opened" in out
+    prs = datastore_prs(api)
+    assert len(prs) == 1
+    num, status, title = prs[0]
+    assert status == "open" and title.startswith("[Submission] hf_community_evals: ")
+    assert pr_files(api, num) == {r.path for r in plan.records}
+    for record in plan.records:
+        remote = api.hf_hub_download(
+            scenario.DATASTORE, record.path, repo_type="dataset", revision=f"refs/pr/{num}"
+        )
+        assert Path(remote).read_text(encoding="utf-8") == record.content
+    outcomes = [r.outcome for r in read_journal(journal_path(path)) if r.outcome]
+    assert [o.value for o in outcomes] == ["done"]
+
+    # applying the same plan again writes nothing
+    code, out, _ = eeesync(project, "apply", str(path), *CONFIRM, capsys=capsys)
+    assert code == 0 and "Already applied" in out and len(datastore_prs(api)) == 1
+
+    # a second import finds the scores in our open PR: no new record; the applied plan (it
+    # has a journal) is not replaced
+    code, out, _ = eeesync(project, "import", "--detailed-exitcode", capsys=capsys)
+    assert code == 0, out
+    assert "has an apply journal" in out and plan_path(out, project) != path
+    again = read_any_plan(plan_path(out, project))
+    assert isinstance(again, ImportPlan)
+    assert again.records == () and again.inputs.import_pr == num
+    assert again.counts.get(ImportStatus.ALREADY_IN_EEE) == 5  # the 4 imported + acme/known
+
+    # a community score with --include-prs goes into the same PR, never a second one
+    code, out, _ = eeesync(
+        project,
+        "import",
+        "--include-prs",
+        "-o",
+        str(project.parent / "prs.plan.json"),
+        capsys=capsys,
+    )
+    prs_plan = read_any_plan(project.parent / "prs.plan.json")
+    assert isinstance(prs_plan, ImportPlan) and len(prs_plan.records) == 1
+    code, out, err = eeesync(
+        project, "apply", str(project.parent / "prs.plan.json"), *CONFIRM, capsys=capsys
+    )
+    assert code == 0, out + err
+    assert "Added 1 record(s)" in out
+    assert len(datastore_prs(api)) == 1
+    assert pr_files(api, num) == {r.path for r in [*plan.records, *prs_plan.records]}
+
+
+def test_records_folder_without_a_pr_and_a_rerun_adds_none(
+    project: Path, localhub: LocalHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = project.parent / "out"
+    code, out, _ = eeesync(project, "import", "--records", str(folder), capsys=capsys)
+    assert code == 0 and "4 record(s) written under" in out
+    written = sorted(folder.rglob("*.json"))
+    assert len(written) == 4
+    assert all(p.relative_to(folder).parts[:2] == ("data", "hf_community_evals") for p in written)
+    code, out, _ = eeesync(
+        project,
+        "import",
+        "--records",
+        str(folder),
+        "--collection",
+        "hf_community_evals",
+        "-o",
+        str(project.parent / "second.plan.json"),
+        "--detailed-exitcode",
+        capsys=capsys,
+    )
+    assert code == 0 and "0 record(s) written" in out
+    assert len(sorted(folder.rglob("*.json"))) == 4
+    assert (
+        HfApi(endpoint=localhub.url).get_repo_discussions(scenario.DATASTORE, repo_type="dataset")
+        is not None
+    )
+    assert datastore_prs(HfApi(endpoint=localhub.url)) == []
+
+
+def _reseal(plan: ImportPlan, path: Path, records: tuple[RecordFile, ...]) -> None:
+    """The plan with other records, sealed again: what someone who edits a plan can do."""
+    write_import_plan(import_file.seal(attrs.evolve(plan, records=records)), path)
+
+
+def test_an_edited_plan_is_refused_before_any_write(
+    project: Path, localhub: LocalHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = project.parent / "p.plan.json"
+    eeesync(project, "import", "-o", str(path), capsys=capsys)
+    plan = read_any_plan(path)
+    assert isinstance(plan, ImportPlan)
+    record = plan.records[0]
+    data = json.loads(record.content)
+    data["evaluation_results"][0]["score_details"]["score"] = 99.9
+    content = json.dumps(data, indent=2) + "\n"
+    forged = attrs.evolve(
+        record, content=content, sha256=hashlib.sha256(content.encode()).hexdigest()
+    )
+    _reseal(plan, path, (forged, *plan.records[1:]))
+    code, _, err = eeesync(project, "apply", str(path), *CONFIRM, capsys=capsys)
+    assert code == 1 and "refused, nothing was written" in err
+    assert "its results are not its entries'" in err
+    outside = attrs.evolve(plan.records[0], path="data/other/acme/fresh/x.json")
+    _reseal(plan, path, (outside, *plan.records[1:]))
+    code, _, err = eeesync(project, "apply", str(path), *CONFIRM, capsys=capsys)
+    assert code == 1 and "not in the collection" in err
+    text = path.read_text(encoding="utf-8").replace("55.5", "56.5")
+    path.write_text(text, encoding="utf-8")
+    code, _, err = eeesync(project, "apply", str(path), *CONFIRM, capsys=capsys)
+    assert code == 1 and "digest mismatch" in err
+    assert datastore_prs(HfApi(endpoint=localhub.url)) == []
+
+
+def test_a_moved_datastore_makes_the_plan_stale(
+    project: Path, localhub: LocalHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api = HfApi(endpoint=localhub.url, token="x")
+    eeesync(project, "import", "-o", str(project.parent / "p.plan.json"), capsys=capsys)
+    api.create_commit(
+        scenario.DATASTORE,
+        [CommitOperationAdd("README.md", b"moved\n")],
+        commit_message="move",
+        repo_type="dataset",
+    )
+    code, out, _ = eeesync(
+        project, "apply", str(project.parent / "p.plan.json"), *CONFIRM, capsys=capsys
+    )
+    assert code == 1 and "Stale" in out and "main moved" in out
+    assert datastore_prs(api) == []
