@@ -152,6 +152,10 @@ class MappingResult:
     #: results no benchmark of the registry recognises, per (collection, evaluation name)
     unmatched: tuple[UnmatchedGroup, ...] = ()
     filtered_out: int = 0  # excluded by the model filter
+    #: records whose model id the model filter matched, and the ids it passed over (so a
+    #: filter that matched nothing can name the nearest ids)
+    filter_matched: int = 0
+    passed_over_ids: frozenset[str] = frozenset()
     duplicates_collapsed: int = 0  # same-value entries merged into one
 
 
@@ -551,6 +555,8 @@ class MappedBatch:
     unmatched: int
     filtered: int
     left_behind: dict[str, dict[str, int]]
+    filter_matched: int
+    passed_over_ids: set[str]
 
 
 @attrs.define
@@ -573,6 +579,8 @@ class Mapper:
     seen: int = 0
     unmatched: int = 0
     filtered: int = 0
+    filter_matched: int = 0
+    passed_over_ids: set[str] = attrs.field(factory=set)
     #: Told each repo id an entry is built for, as it is built (the plan starts its audit).
     on_repo: Callable[[str], None] | None = None
     _task_cache: dict[tuple[str, str], tuple[str, tuple[str, ...]] | NotPublishable] = attrs.field(
@@ -612,9 +620,12 @@ class Mapper:
             self.unmatched,
             self.filtered,
             self.left_behind,
+            self.filter_matched,
+            self.passed_over_ids,
         )
         self.candidates, self.skipped, self.left_behind = [], [], {}
-        self.seen = self.unmatched = self.filtered = 0
+        self.seen = self.unmatched = self.filtered = self.filter_matched = 0
+        self.passed_over_ids = set()
         return batch
 
     def absorb(self, batch: MappedBatch) -> None:
@@ -627,6 +638,8 @@ class Mapper:
         self.seen += batch.seen
         self.unmatched += batch.unmatched
         self.filtered += batch.filtered
+        self.filter_matched += batch.filter_matched
+        self.passed_over_ids |= batch.passed_over_ids
         for collection, names in batch.left_behind.items():
             counts = self.left_behind.setdefault(collection, {})
             for name, count in names.items():
@@ -649,6 +662,8 @@ class Mapper:
             unmatched_records=self.unmatched,
             unmatched=unmatched_groups(self.left_behind),
             filtered_out=self.filtered,
+            filter_matched=self.filter_matched,
+            passed_over_ids=frozenset(self.passed_over_ids),
             duplicates_collapsed=collapsed,
         )
 
@@ -696,9 +711,12 @@ class Mapper:
             return
         verdict, model_id = self.record_model(record)
         pattern = self.options.model_filter
-        if pattern and not fnmatchcase(model_id.lower(), pattern.lower()):
-            self.filtered += 1
-            return
+        if pattern:
+            if not fnmatchcase(model_id.lower(), pattern.lower()):
+                self.filtered += 1
+                self.passed_over_ids.add(model_id)
+                return
+            self.filter_matched += 1
         if self.options.shard[1] > 1:
             # By the repo it publishes to (an alias target), so a repo is in one shard only.
             repo = verdict if isinstance(verdict, str) else model_id

@@ -42,6 +42,7 @@ from eeesync.mapping import (
     finite_number,
     scale_score,
 )
+from eeesync.nearest import nearest
 from eeesync.plan.diff import diff_repo, matches
 from eeesync.plan.model import (
     DesiredEntry,
@@ -624,19 +625,23 @@ def gather_model_report(
     # An aliased id typed as the query means the repo its alias names, as in `plan`.
     target = _published_on(stages.aliases, text)
     wanted = target.lower()
-    records = [
-        r
-        for r in scan.records(concurrency=stages.config.download_parallelism, progress=progress)
-        if _published_on(stages.aliases, r.model.id).lower() == wanted
-    ]
+    records = []
+    seen_ids: set[str] = set()  # for the nearest-id hint when the query names none of them
+    for r in scan.records(concurrency=stages.config.download_parallelism, progress=progress):
+        seen_ids.add(r.model.id)
+        if _published_on(stages.aliases, r.model.id).lower() == wanted:
+            records.append(r)
     spellings = sorted({target, *(_published_on(stages.aliases, r.model.id) for r in records)})
     state = _audit_one(stages, spellings)
     if not records and not state.exists:
         shown = ", ".join(scan.collections) or "(none)"
+        close = nearest(text, seen_ids)
         raise UserError(
             f"unknown model {text}: no record in the datastore's collections {shown}, and no "
             "model repo of that name on the Hub",
-            hint="Check the spelling (any letter case works), or search every collection with "
+            hint=f"Nearest model ids in those collections: {', '.join(close)}."
+            if close
+            else "Check the spelling (any letter case works), or search every collection with "
             "`eeesync model ID --all`.",
         )
     if not records and state.error:

@@ -28,11 +28,14 @@ from eeesync.config import Config
 from eeesync.datastore import list_collections
 from eeesync.datastore.locator import Locator
 from eeesync.datastore.scan import DatastoreScan
+from eeesync.errors import UserError
 from eeesync.hub.audit import audit_repos
 from eeesync.hub.client import Hub
 from eeesync.hub.pace import BudgetView
 from eeesync.hub.state import RepoState
 from eeesync.hub.streaming import StreamingAudit
+from eeesync.mapping import MappingResult
+from eeesync.nearest import nearest
 from eeesync.parallel_map import map_scan
 from eeesync.plan import file as plan_file
 from eeesync.plan.diff import decided_by_main, diff_repo
@@ -115,6 +118,21 @@ def _run_id(
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
+def check_model_filter(pattern: str, mapped: MappingResult) -> None:
+    """A `--model` glob that matched no model id of a record with a benchmark result is a
+    mistake (a typo), not "nothing to open": a `UserError` naming the nearest ids."""
+    if not pattern or mapped.filter_matched or not mapped.passed_over_ids:
+        return  # it matched, or no record had a result for the chosen benchmarks anyway
+    close = nearest(pattern, mapped.passed_over_ids)
+    raise UserError(
+        f"--model {pattern!r} matched no model id of the {mapped.filtered_out:,} records "
+        "with a result for the chosen benchmarks",
+        hint=f"Nearest model ids: {', '.join(close)}."
+        if close
+        else "Check the spelling (any letter case works; `*` matches any text).",
+    )
+
+
 def shard_label(shard: tuple[int, int]) -> str:
     """`K/N` as recorded in the plan ("" for the whole datastore)."""
     return "" if shard[1] <= 1 else f"{shard[0]}/{shard[1]}"
@@ -194,6 +212,7 @@ def build_plan(
             concurrency=config.download_parallelism,
             progress=progress,
         )
+        check_model_filter(request.model_filter, mapped)
         # Only entries whose backlink resolves to the bytes mapped may become `ready`.
         links = stages.check_links(mapped.desired)
 

@@ -26,6 +26,7 @@ LAYERS: dict[str, int] = {
     "tomlkeys": 0,
     "settings_validation": 0,
     "setups": 0,  # setup facts → notes: read by the mapping, a leaf over raw dicts
+    "nearest": 0,  # the closest names to a typo, for error hints
     # configuration and the benchmark registry
     "config": 1,
     "registry": 1,

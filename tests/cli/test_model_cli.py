@@ -105,6 +105,15 @@ def test_unknown_id_exits_1_with_a_clear_message(
     assert "Traceback" not in err
 
 
+def test_a_misspelt_id_names_the_nearest_recorded_ids(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(["model", "01-ai/yi-1.5-34b-chta"], capsys)
+    assert code == 1
+    assert "unknown model 01-ai/yi-1.5-34b-chta" in err
+    assert "Nearest model ids in those collections: 01-ai/yi-1.5-34b-chat." in err
+
+
 def test_unknown_collection_names_the_nearest(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

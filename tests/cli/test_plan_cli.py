@@ -84,8 +84,18 @@ def test_detailed_exitcode_and_nothing_to_open(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run("--detailed-exitcode", "-o", "a.json") == 2
-    assert run("--detailed-exitcode", "--model", "nobody/*", "-o", "b.json") == 0
+    assert run("--detailed-exitcode", "--benchmark", "gpqa", "-o", "b.json") == 0
     assert capsys.readouterr().out.rstrip().endswith("Nothing to open: no apply needed.")
+
+
+def test_a_model_filter_that_matches_no_model_names_the_nearest_ids(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("--detailed-exitcode", "--model", "acme-labs/*", "-o", "typo.json") == 1
+    err = capsys.readouterr().err
+    assert "--model 'acme-labs/*' matched no model id of the 2 records" in err
+    assert "Nearest model ids: acme/a, acme/b." in err
+    assert not (project / "typo.json").exists()
 
 
 def test_no_collection_is_a_clear_error(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
