@@ -89,9 +89,9 @@ class Hub:
     def __attrs_post_init__(self) -> None:
         self.pacer = pacer_for(self.url)
 
-    #: Base of PR links when it is not `web_base`: a `local:PATH` Hub's PRs exist only there,
-    #: so they are shown as `local:PATH/<repo>/discussions/<n>`, never as huggingface.co pages
-    #: (stable: no ephemeral port in plans or journals).
+    #: Base of PR links when it is not `web_base`: a local Hub's PRs exist only there, so they
+    #: are shown as `local:PATH/<repo>/discussions/<n>` (stable: no ephemeral port in plans or
+    #: journals) or on the loopback server's URL, never as huggingface.co pages.
     pr_base: str | None = None
 
     def pr_url(self, repo_id: str, num: int) -> str:
@@ -307,12 +307,18 @@ def connect_hub(
         token: None lets huggingface_hub find a saved login (`hf auth login`); False sends none.
         timeout: seconds for one HTTP answer on eeesync's own requests.
         max_eval_file_bytes: the largest `.eval_results` file the audit reads.
-        pr_base: base of PR links when not `web_base` (a `local:PATH` endpoint).
+        pr_base: base of PR links when not `web_base` (default: `url` for a loopback `url`,
+            whose PRs exist only on that server, never on huggingface.co).
     """
     api = HfApi(endpoint=url, token=token, library_name="eeesync")
     # A local Hub rehearses the real one: its links look like the real Hub's, so a plan (and
     # its digest) never depends on the port it happened to get.
-    web_base = web_base or (WEB_BASE if is_rehearsal_endpoint(url) else url)
+    rehearsal = is_rehearsal_endpoint(url)
+    web_base = web_base or (WEB_BASE if rehearsal else url)
+    # A PR link must name the Hub the PR is on: https://huggingface.co/…/discussions/N would
+    # be a real, unrelated page.
+    if pr_base is None and rehearsal and web_base != url:
+        pr_base = url.rstrip("/")
     return Hub(
         api,
         url,

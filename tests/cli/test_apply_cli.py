@@ -154,6 +154,18 @@ def test_flags_approve_without_a_terminal_and_rerun_opens_nothing(
     assert all(open_prs(hub_api, r) == [1] for r in REPOS)
 
 
+def test_pr_links_name_the_loopback_hub_the_prs_are_on(
+    setup: tuple[Path, Path], localhub: LocalHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, plan_path = setup
+    code, out, err = _main(config, "apply", str(plan_path), *CONFIRMED, capsys=capsys)
+    assert code == 0, err
+    link = f"{localhub.url.rstrip('/')}/acme/one/discussions/1"
+    assert f"opened PR #1 {link}" in out and "huggingface.co/acme" not in out
+    journal = journal_path(plan_path).read_text(encoding="utf-8")
+    assert link in journal and "huggingface.co/acme" not in journal
+
+
 def test_json_emits_ndjson_with_a_version_first(
     setup: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
