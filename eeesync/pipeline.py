@@ -184,10 +184,7 @@ def build_plan(
         read=not request.force,
     )
     if journal.states:
-        progress.task(
-            f"Resuming an interrupted plan: {len(journal.states)} repos already audited",
-            total=len(journal.states),
-        ).complete()
+        progress.note(f"Resuming an interrupted plan: {len(journal.states)} repos already audited")
     with (
         _closing(journal),
         StreamingAudit(

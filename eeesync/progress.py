@@ -1,6 +1,7 @@
 """How long-running stages report progress: one small protocol, no rendering.
 
-The datastore scan and the Hub audit tick a `ProgressTask`; the CLI hands them a rich adapter
+The datastore scan and the Hub audit tick a `ProgressTask`, and say what a log must keep with
+`note` (bars vanish from a CI log; a note does not); the CLI hands them a rich adapter
 (`views/progress_bars.py`), tests and library callers the no-op `NO_PROGRESS`. Keeping rich out of
 the stages keeps them importable and testable without a console.
 """
@@ -27,6 +28,9 @@ class Progress(Protocol):
         """Start a bar named `description` with `total` steps."""
         ...
 
+    def note(self, message: str) -> None:
+        """One line that stays, at a terminal and in a CI log alike (e.g. a resumed run)."""
+
 
 class _NoTask:
     def advance(self, steps: int = 1) -> None:
@@ -41,6 +45,9 @@ class NoProgress:
 
     def task(self, description: str, total: int) -> ProgressTask:
         return NO_TASK
+
+    def note(self, message: str) -> None:
+        pass
 
 
 NO_TASK: ProgressTask = _NoTask()

@@ -87,6 +87,9 @@ class _WatchScan:
         self.localhub = localhub
         self.api_requests_at_scan_end: int | None = None
 
+    def note(self, message: str) -> None:
+        pass
+
     def task(self, description: str, total: int) -> ProgressTask:
         if not description.startswith("Reading"):
             return NO_TASK

@@ -29,6 +29,9 @@ class _Interrupt:
     def __init__(self, localhub: LocalHub) -> None:
         self.localhub = localhub
 
+    def note(self, message: str) -> None:
+        pass
+
     def task(self, description: str, total: int) -> ProgressTask:
         if not description.startswith("Reading"):
             return NO_TASK
@@ -80,12 +83,10 @@ def test_an_interrupted_plan_resumes(tmp_path: Path, localhub: LocalHub) -> None
     second = _requests(localhub)
     assert resumed.plan.digest == whole.plan.digest
     assert resumed.stats.resumed > 0
+    noted = f"note Resuming an interrupted plan: {len(kept)} repos already audited"
+    assert noted in progress.ticks  # a note: CI logs keep it, where a bar leaves nothing
     shown = [t for t in progress.ticks if t.startswith("start Resuming")]
-    assert (
-        shown[0]
-        == f"start Resuming an interrupted plan: {len(kept)} repos already audited {len(kept)}"
-    )
-    assert any(" of " in t and "repos already audited" in t for t in shown[1:])
+    assert any(" of " in t and "repos already audited" in t for t in shown)
     assert first + second <= uninterrupted + 2  # (+ the probe of the second run)
     assert not any((fresh / "runs").glob("*.jsonl"))
 

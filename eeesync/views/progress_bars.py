@@ -16,7 +16,7 @@ from rich.progress import (
 )
 from rich.progress import Progress as RichBars
 
-from eeesync.progress import NO_PROGRESS, Progress, ProgressTask
+from eeesync.progress import NO_TASK, Progress, ProgressTask
 
 
 @attrs.frozen
@@ -41,12 +41,29 @@ class RichProgress:
     def task(self, description: str, total: int) -> ProgressTask:
         return RichTask(self.bars, self.bars.add_task(description, total=total), total)
 
+    def note(self, message: str) -> None:
+        self.bars.console.print(message, markup=False, highlight=False)
+
+
+@attrs.frozen
+class NotesOnly:
+    """No bars, but the notes: what a disabled display still owes a log."""
+
+    console: Console
+
+    def task(self, description: str, total: int) -> ProgressTask:
+        return NO_TASK
+
+    def note(self, message: str) -> None:
+        self.console.print(message, markup=False, highlight=False)
+
 
 @contextmanager
 def progress_display(console: Console, *, enabled: bool = True) -> Iterator[Progress]:
-    """Progress bars on `console` (stderr in the CLI, so `--json` stdout stays clean)."""
+    """Progress bars on `console` (stderr in the CLI, so `--json` stdout stays clean); when
+    not `enabled`, only the notes."""
     if not enabled:
-        yield NO_PROGRESS
+        yield NotesOnly(console)
         return
     bars = RichBars(
         TextColumn("{task.description}"),

@@ -227,6 +227,9 @@ class RecordingProgress:
         self.ticks.append(f"start {description} {total}")
         return RecordingTask(self.ticks, description.split()[0])
 
+    def note(self, message: str) -> None:
+        self.ticks.append(f"note {message}")
+
 
 def test_progress_ticks(localhub: LocalHub, hub: Hub) -> None:
     localhub.storage.create_repo("a/x")
