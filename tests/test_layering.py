@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "fsutil": 0,
     "progress": 0,
     "tomlkeys": 0,
+    "text": 0,  # short shas, counted nouns, markdown escaping: views and PR descriptions
     "settings_validation": 0,
     "setups": 0,  # setup facts → notes: read by the mapping, a leaf over raw dicts
     "nearest": 0,  # the closest names to a typo, for error hints
@@ -68,6 +69,7 @@ FORBIDDEN: dict[str, set[str]] = {
 #: leaf data, and plan/ is plan-as-data (Terraform's `plans/`, which reads `states/` too).
 MODULE_ALLOWED: dict[str, tuple[str, ...]] = {
     "eeesync.errors": (),
+    "eeesync.text": (),
     "eeesync.progress": (),
     "eeesync.plan.model": (),
     "eeesync.hub.state": ("eeesync.hub.safe_yaml",),

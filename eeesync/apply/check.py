@@ -28,12 +28,20 @@ from eeesync.apply.allowed_writes import (
     plan_problem,
 )
 from eeesync.apply.journal import ActionRecordSummary
-from eeesync.apply.pull_request import content_hash, parse_markers, short_sha
-from eeesync.hub.client import WEB_BASE, Hub, HubFailure, classify, describe
+from eeesync.apply.pull_request import content_hash, parse_markers
+from eeesync.hub.client import (
+    WEB_BASE,
+    Hub,
+    HubFailure,
+    classify,
+    describe,
+    is_rehearsal_endpoint,
+)
 from eeesync.hub.evalfile_fetch import FileTooLarge, fetch_capped
 from eeesync.hub.state import ACTIVE_PR_STATUSES
 from eeesync.plan.model import Plan, RepoPlan
 from eeesync.registry import Registry
+from eeesync.text import short_sha
 
 #: Stands in for a missing token when asking a local Hub who we are: it answers tokenless
 #: requests as its default account, which is who a tokenless apply's PRs are attributed to.
@@ -94,7 +102,7 @@ class CheckContext:
 def applying_account(hub: Hub) -> str | None:
     """The account name of the token apply writes with (None when the Hub cannot say)."""
     token = hub.api.token
-    if not token and hub.url.startswith(("http://127.", "http://localhost", "http://[::1]")):
+    if not token and is_rehearsal_endpoint(hub.url):
         token = _LOCAL_PROBE_TOKEN
     try:
         answer = hub.call(hub.api.whoami, token=token or None)
@@ -205,9 +213,7 @@ def check_repo(
         now_blob = current.get(change.path)
         if now_blob != expected:
             what = "created" if expected is None else "deleted" if now_blob is None else "changed"
-            changes.append(
-                f"{change.path} {what} on main ({short_sha(expected)} → {short_sha(now_blob)})"
-            )
+            changes.append(f"{change.path} {what} on main ({_blob(expected)} → {_blob(now_blob)})")
     if changes:
         return result(CheckState.STALE, changes=tuple(changes), seen_prs=active)
     try:
@@ -223,6 +229,11 @@ def check_repo(
     return result(CheckState.READY, seen_prs=active)
 
 
+def _blob(blob_id: str | None) -> str:
+    """A file's blob for people: `(none)` when the file does not exist."""
+    return short_sha(blob_id) or "(none)"
+
+
 def _kept_problem(hub: Hub, repo: RepoPlan, main_sha: str, current: dict[str, str]) -> str | None:
     """Main's bytes now must be the kept part of each file (whatever blob the plan names)."""
     for change in repo.files:
@@ -231,8 +242,8 @@ def _kept_problem(hub: Hub, repo: RepoPlan, main_sha: str, current: dict[str, st
             # A plan that says "new file" while main has one would replace other people's
             # entries: never merge onto anything but the blob that is on main.
             return (
-                f"{change.path}: the plan merges onto {short_sha(change.base_blob_id)}, "
-                f"main holds {short_sha(now_blob)}"
+                f"{change.path}: the plan merges onto {_blob(change.base_blob_id)}, "
+                f"main holds {_blob(now_blob)}"
             )
         text: str | None = None
         if now_blob is not None:

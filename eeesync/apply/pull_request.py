@@ -14,6 +14,7 @@ import attrs
 
 from eeesync import __version__
 from eeesync.plan.model import Plan, RepoPlan, Status
+from eeesync.text import md_code, md_escape, md_link, short_sha
 
 _MARKER_RE = re.compile(
     r"<!-- eeesync:marker plan=(?P<plan>\S+) action=(?P<action>\S+) content=(?P<content>\S+) -->"
@@ -56,18 +57,10 @@ def content_hash(repo: RepoPlan) -> str:
     return digest.hexdigest()
 
 
-def short_sha(sha: str | None) -> str:
-    """The first 7 characters of a sha for people; `(none)` when there is none."""
-    return sha[:7] if sha else "(none)"
-
-
-def _cell(value: object) -> str:
-    return str(value).replace("\n", " ").replace("|", "\\|")
-
-
 def pr_description(plan: Plan, repo: RepoPlan) -> str:
     """The PR body: every entry added with its datastore source (and, when an alias sent it
-    here, the id EEE records it under), then the machine marker."""
+    here, the id EEE records it under), then the machine marker. Every text that comes from a
+    record or the plan file is escaped (`eeesync.text`): it can never add markdown of its own."""
     ready = [e for e in repo.entries if e.status is Status.READY]
     lines = [
         f"Adds {len(ready)} evaluation result(s) from the Every Eval Ever datastore "
@@ -81,14 +74,15 @@ def pr_description(plan: Plan, repo: RepoPlan) -> str:
         source = entry.source_url or (
             planned.desired.provenance.source_url if planned.desired.provenance else ""
         )
-        link = f"[record]({source})" if source else ""
+        link = md_link("record", source) if source else ""
         if planned.desired.recorded_as:
             # An alias sent it here: name the record's own id so the owner can judge the identity.
-            recorded = f"recorded in EEE as {_cell(planned.desired.recorded_as)}"
+            recorded = f"recorded in EEE as {md_escape(planned.desired.recorded_as)}"
             link = f"{link} · {recorded}" if link else recorded
         lines.append(
-            f"| `{_cell(planned.desired.file_path)}` | {_cell(entry.dataset_id)} "
-            f"| {_cell(entry.task_id)} | {entry.value:g} | {_cell(entry.notes or '')} | {link} |"
+            f"| {md_code(planned.desired.file_path)} | {md_escape(entry.dataset_id)} "
+            f"| {md_escape(entry.task_id)} | {entry.value:g} | {md_escape(entry.notes or '')} "
+            f"| {link} |"
         )
     if any(e.desired.recorded_as for e in ready):
         lines += [
@@ -99,9 +93,9 @@ def pr_description(plan: Plan, repo: RepoPlan) -> str:
         ]
     lines += [
         "",
-        f"Files: {', '.join(f'`{f.path}`' for f in repo.files)}.",
-        f"Opened by eeesync {__version__} from plan `{plan.digest}` "
-        f"(datastore {plan.inputs.datastore_repo}@{short_sha(plan.inputs.datastore_revision)}).",
+        f"Files: {', '.join(md_code(f.path) for f in repo.files)}.",
+        f"Opened by eeesync {__version__} from plan {md_code(plan.digest)} (datastore "
+        f"{md_escape(plan.inputs.datastore_repo)}@{short_sha(plan.inputs.datastore_revision)}).",
         "",
         Marker(plan.digest, repo.action_id, content_hash(repo)).render(),
     ]

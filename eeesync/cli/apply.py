@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -44,7 +43,7 @@ from eeesync.apply.lock import acquire_lock
 from eeesync.cli.common import open_hub, setting_flag
 from eeesync.config import Config
 from eeesync.errors import ConfirmationError, UserError
-from eeesync.hub.client import unreachable
+from eeesync.hub.client import is_rehearsal_endpoint, unreachable
 from eeesync.imports.submit import SubmitResult, check_import_plan, submit
 from eeesync.plan.import_file import read_any_plan
 from eeesync.plan.import_model import ImportPlan, ImportStatus
@@ -199,12 +198,9 @@ def confirm(args: argparse.Namespace, terminal: Terminal, out: _Output) -> str:
 # --- The command ---------------------------------------------------------------------------------
 
 
-_LOOPBACK = re.compile(r"^https?://(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$")
-
-
 def _require_token(config: Config) -> None:
     """A real Hub needs a write token; a local one (local:PATH or loopback) never does."""
-    if config.is_local_endpoint or _LOOPBACK.match(config.endpoint_input):
+    if is_rehearsal_endpoint(config.endpoint_input):
         return
     if config.token:
         return

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import ipaddress
 import random
 import threading
 import time
@@ -331,15 +332,30 @@ def connect_hub(
     )
 
 
-_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1", "0.0.0.0"})
-
-
 def is_rehearsal_endpoint(endpoint: str) -> bool:
-    """`local:PATH` or an http(s) URL on this machine: a local Hub, never the real one."""
+    """`local:PATH`, or an http(s) URL whose host is this machine: a local Hub, never the real
+    one. The one test of "is this a local endpoint" (links, tokens, pinning all ask it).
+
+    This machine is `localhost`, any loopback address (`127.x.y.z`, `[::1]`) and the
+    unspecified address `0.0.0.0` (a connection to it reaches this machine); a trailing slash
+    or path does not matter. A name that only starts like one (`127.0.0.1.example.com`) is not.
+    """
     if endpoint.startswith("local:"):
         return True
-    host = urlsplit(endpoint).hostname or ""
-    return host in _LOOPBACK_HOSTS or host.startswith("127.")
+    parts = urlsplit(endpoint.strip())
+    if parts.scheme not in ("http", "https"):
+        return False
+    try:
+        host = parts.hostname or ""
+    except ValueError:  # a malformed [IPv6] host
+        return False
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
 
 
 @contextmanager

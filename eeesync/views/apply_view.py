@@ -26,6 +26,7 @@ from eeesync.apply.lock import LockInfo
 from eeesync.apply.preview import Preview, refresh_command
 from eeesync.apply.report import ActionResult, ApplyEvent, ApplyReport, ResultState
 from eeesync.plan.model import Status
+from eeesync.text import plural
 
 #: Version of the `--json` message shapes below (docs/json-events.md), in every message as
 #: `ui_version`. A minor bump adds fields or types; a major one changes or removes them.
@@ -37,10 +38,6 @@ JSON_UI_VERSION = "1.2"
 def _line(mark: str, style: str, text: str) -> Text:
     """`mark repo: what happened`: the mark is coloured, the words say it all without colour."""
     return Text.assemble((mark, style), " ", text)
-
-
-def _n(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 # --- The preview, before the confirmation: one section per check state -----------------------
@@ -146,8 +143,8 @@ def render_preview(preview: Preview, console: Console) -> None:
     entries = sum(c.repo.count(Status.READY) for c in to_open)
     console.print(
         Text(
-            f"Apply: {_n(len(to_open), 'PR')} to open ({_n(files, 'file')}, "
-            f"{_n(entries, 'entry', 'entries')}), "
+            f"Apply: {plural(len(to_open), 'PR')} to open ({plural(files, 'file')}, "
+            f"{plural(entries, 'entry', 'entries')}), "
             f"{len(preview.in_state(CheckState.ADOPT))} to record, "
             f"{len(preview.in_state(CheckState.DONE))} already done, "
             f"{len(preview.in_state(CheckState.STALE))} stale, "

@@ -24,6 +24,7 @@ from eeesync.plan.model import (
     SkippedItem,
     Status,
 )
+from eeesync.text import plural
 from eeesync.views.formatting import format_value
 
 #: Apply progress, until the apply engineer defines a richer type: action id → state.
@@ -119,10 +120,6 @@ class ViewOptions:
 # --- Numbers -----------------------------------------------------------------------------------
 
 
-def _plural(count: int, singular: str, plural: str | None = None) -> str:
-    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
-
-
 def attention_count(plan: Plan) -> int:
     """Entries (and skipped records) a reviewer should look at."""
     return sum(plan.counts.get(s) for s in STATUS_ORDER if s.needs_attention)
@@ -137,9 +134,9 @@ def summary_line(plan: Plan) -> str:
     counts = plan.counts
     attention = attention_count(plan)
     return (
-        f"Plan: {_plural(counts.prs_to_open, 'pull request')} to open "
-        f"({_plural(counts.files_to_write, 'file')}, "
-        f"{_plural(counts.get(Status.READY), 'new entry', 'new entries')}); "
+        f"Plan: {plural(counts.prs_to_open, 'pull request')} to open "
+        f"({plural(counts.files_to_write, 'file')}, "
+        f"{plural(counts.get(Status.READY), 'new entry', 'new entries')}); "
         f"{counts.get(Status.ALREADY_PRESENT)} already present, "
         f"{counts.get(Status.PENDING_PR)} pending in PRs, "
         f"{attention} {'needs' if attention == 1 else 'need'} attention."
@@ -164,8 +161,8 @@ def coverage_line(plan: Plan, top: int = UNMATCHED_TOP) -> str:
     )
     more = f" and {len(plan.unmatched) - top:,} more groups" if len(plan.unmatched) > top else ""
     return (
-        f"Coverage: {_plural(total, 'result')} matched no benchmark "
-        f"({_plural(len(plan.unmatched), 'group')}); top: {shown}{more}."
+        f"Coverage: {plural(total, 'result')} matched no benchmark "
+        f"({plural(len(plan.unmatched), 'group')}); top: {shown}{more}."
     ).replace(f"{total} result", f"{total:,} result", 1)
 
 
@@ -182,12 +179,6 @@ def progress_summary(plan: Plan, progress: ApplyProgress) -> str:
         for state, n in sorted(tally.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))
     ]
     return f"Apply progress: {', '.join(parts) or 'nothing to apply'}."
-
-
-def short_sha(value: str, length: int = 7) -> str:
-    """`sha256:ab12…`, `folder-ab12…` or a bare sha → its first hex digits."""
-    tail = value.split(":")[-1]
-    return tail.removeprefix("folder-")[:length]
 
 
 def entry_label(entry: PlannedEntry) -> str:

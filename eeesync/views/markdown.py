@@ -20,6 +20,11 @@ import attrs
 
 from eeesync.errors import MarkdownTooLargeError
 from eeesync.plan.model import STATUS_ORDER, FileChange, Plan, PlannedEntry, RepoPlan, Status
+from eeesync.text import md_code as _code
+from eeesync.text import md_escape as _escape
+from eeesync.text import md_link as _link
+from eeesync.text import md_table as _table
+from eeesync.text import short_sha
 from eeesync.views.common import (
     SECTION_ORDER,
     STATUS_MEANINGS,
@@ -41,17 +46,12 @@ from eeesync.views.common import (
     group_by_repo,
     progress_summary,
     repo_url,
-    short_sha,
     skip_groups,
     summary_line,
     where_label,
     where_url,
 )
 from eeesync.views.formatting import format_value
-from eeesync.views.formatting import md_code as _code
-from eeesync.views.formatting import md_escape as _escape
-from eeesync.views.formatting import md_link as _link
-from eeesync.views.formatting import md_table as _table
 
 #: Tables with more rows than this fold into `<details>`.
 FOLD_AFTER_ROWS = 10
@@ -384,7 +384,7 @@ def _render_ready(plan: Plan, options: ViewOptions, status: Status) -> list[_Par
 
 def _file_diff(plan: Plan, repo: RepoPlan, change: FileChange) -> list[str]:
     new_file = change.base_blob_id is None
-    base = short_sha(change.base_blob_id or "")
+    base = short_sha(change.base_blob_id)
     where = "new file" if new_file else f"updates main blob {_code(base)}"
     path_link = _link(change.path, file_url(plan, repo.repo_id, change.path))
     head = f"**{_escape(repo.repo_id)}** · {path_link} ({where}, +{change.added})"

@@ -29,10 +29,10 @@ from eeesync.model_report import (
 )
 from eeesync.plan import file as plan_file
 from eeesync.plan.model import Existing, Status
+from eeesync.text import md_escape as _md
+from eeesync.text import md_link as _md_link
+from eeesync.text import md_table as _md_table
 from eeesync.views.formatting import format_value
-from eeesync.views.formatting import md_escape as _md
-from eeesync.views.formatting import md_link as _md_link
-from eeesync.views.formatting import md_table as _md_table
 
 ModelReportFormat: TypeAlias = Literal["text", "markdown", "json"]
 FORMATS: Final[tuple[ModelReportFormat, ...]] = ("text", "markdown", "json")

@@ -23,6 +23,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from eeesync.plan.model import STATUS_ORDER, FileChange, Plan, PlannedEntry, RepoPlan, Status
+from eeesync.text import short_sha
 from eeesync.views.common import (
     SECTION_ORDER,
     STATUS_MEANINGS,
@@ -43,7 +44,6 @@ from eeesync.views.common import (
     group_by_repo,
     progress_summary,
     repo_url,
-    short_sha,
     skip_groups,
     summary_line,
     where_label,
@@ -336,7 +336,7 @@ def _file_diff(ctx: _Context, repo: RepoPlan, change: FileChange) -> RenderableT
     if new_file:
         head.append("  new file", style="green")
     else:
-        head.append(f"  updates main (blob {short_sha(change.base_blob_id or '')})", style="dim")
+        head.append(f"  updates main (blob {short_sha(change.base_blob_id)})", style="dim")
     head.append(f", +{change.added}", style="green")
     indent = "    "
     room = max(ctx.width - len(indent) - 2, 20)

@@ -1,4 +1,5 @@
-"""views/formatting.py: the one number rule and the markdown helpers every view uses."""
+"""The one number rule (views/formatting.py) and the markdown helpers (eeesync/text.py) every
+view uses."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eeesync.model_report import Spread
+from eeesync.text import md_code, md_escape, md_link, md_table
 from eeesync.views import markdown, model_view
-from eeesync.views.formatting import format_value, md_code, md_escape, md_link, md_table
+from eeesync.views.formatting import format_value
 
 
 def test_one_nan_rule_in_the_plan_and_the_model_views() -> None:
