@@ -34,7 +34,7 @@ from eeesync.apply import (
     DEFAULT_PARALLELISM,
     ApplyOptions,
     ApplyReport,
-    ResultState,
+    Outcome,
     apply_plan,
     prepare_apply,
 )
@@ -75,7 +75,7 @@ def latency_run(root: Path, repos: int, latency_ms: float, parallelism: int) -> 
         local.reset_counters()
         report, check_s, apply_s = _apply(_hub(local), plan_path, parallelism)
         requests = sum(v for k, v in local.counters().items() if k in ("api", "resolvers"))
-    opened = len(report.of(ResultState.OPENED))
+    opened = len(report.of(Outcome.OPENED))
     total = check_s + apply_s
     print(
         f"latency {latency_ms:g} ms, parallelism {parallelism}: {opened}/{repos} PRs opened; "
@@ -94,11 +94,11 @@ def fault_run(root: Path, repos: int, parallelism: int, retry_after: int) -> Non
         )
         hub = _hub(local)
         report, check_s, apply_s = _apply(hub, plan_path, parallelism)
-        failed = len(report.of(ResultState.FAILED))
+        failed = len(report.of(Outcome.FAILED))
         rerun_failed = 0
         if failed:
             rerun, _, _ = _apply(hub, plan_path, parallelism)
-            rerun_failed = len(rerun.of(ResultState.FAILED))
+            rerun_failed = len(rerun.of(Outcome.FAILED))
         faults = {k: v for k, v in local.counters().items() if k.startswith("faults.")}
         local.set_faults(None)
         api = HfApi(endpoint=local.url, token="bench")
@@ -107,7 +107,7 @@ def fault_run(root: Path, repos: int, parallelism: int, retry_after: int) -> Non
     print(
         f"faults (20% 429, 5% 5xx, Retry-After {retry_after}s), {repos} repos, parallelism "
         f"{parallelism}: {check_s + apply_s:.1f}s; injected {faults}; {hub.retries} read "
-        f"retries\n  first run: {len(report.of(ResultState.OPENED))} opened, {failed} journaled "
+        f"retries\n  first run: {len(report.of(Outcome.OPENED))} opened, {failed} journaled "
         f"failures; after one rerun: {sum(1 for n in per_repo if n)} repos with a PR, "
         f"{rerun_failed} still failed, duplicates: {duplicates}"
     )

@@ -5,9 +5,10 @@ repo (its description and marker from `pull_request`) and returns a `report`; `j
 the append-only audit trail beside the plan, `lock` keeps two applies of one plan apart.
 """
 
-from eeesync.apply.check import CheckState, FoundPR, RepoCheck, check_repo
-from eeesync.apply.journal import ActionState, journal_path, progress, read_journal
+from eeesync.apply.check import FoundPR, RepoCheck, check_repo
+from eeesync.apply.journal import journal_path, progress, read_journal
 from eeesync.apply.lock import acquire_lock, force_unlock
+from eeesync.apply.outcome import OUTCOME_TABLE, Outcome, OutcomeInfo
 from eeesync.apply.preview import (
     DEFAULT_PARALLELISM,
     Preview,
@@ -18,23 +19,23 @@ from eeesync.apply.preview import (
     refresh_command,
 )
 from eeesync.apply.pull_request import Marker, content_hash, parse_markers, pr_description
-from eeesync.apply.report import ActionResult, ApplyEvent, ApplyReport, ResultState
+from eeesync.apply.report import ActionResult, ApplyEvent, ApplyReport
 from eeesync.apply.run import CONFIRM_PHRASE, ApplyOptions, apply_plan
 
 __all__ = [
     "CONFIRM_PHRASE",
     "DEFAULT_PARALLELISM",
+    "OUTCOME_TABLE",
     "ActionResult",
-    "ActionState",
     "ApplyEvent",
     "ApplyOptions",
     "ApplyReport",
-    "CheckState",
     "FoundPR",
     "Marker",
+    "Outcome",
+    "OutcomeInfo",
     "Preview",
     "RepoCheck",
-    "ResultState",
     "acquire_lock",
     "apply_plan",
     "check_endpoint",

@@ -9,7 +9,6 @@ the same entries: nothing to open).
 
 from __future__ import annotations
 
-import enum
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -28,6 +27,7 @@ from eeesync.apply.allowed_writes import (
     plan_problem,
 )
 from eeesync.apply.journal import ActionRecordSummary
+from eeesync.apply.outcome import Outcome
 from eeesync.apply.pull_request import content_hash, parse_markers
 from eeesync.hub.client import (
     WEB_BASE,
@@ -48,16 +48,6 @@ from eeesync.text import short_sha
 _LOCAL_PROBE_TOKEN = "eeesync-local-whoami"
 
 
-class CheckState(enum.StrEnum):
-    READY = "ready"  # preconditions hold: open the PR
-    STALE = "stale"  # the repo moved since the plan: skip, re-plan
-    ADOPT = "adopt"  # our PR for this action already exists: record it
-    IN_PR = "in_pr"  # an open PR (another run's, anyone's) already holds these entries
-    DONE = "done"  # the journal already records a PR (or a no-op) for it
-    ERROR = "error"  # the repo could not be read: skip this run
-    REFUSED = "refused"  # the plan's files are not what a plan may write: never written
-
-
 @attrs.frozen
 class FoundPR:
     """A PR on the Hub that is this action's (adopt) or already holds its entries (in_pr)."""
@@ -74,7 +64,9 @@ class RepoCheck:
 
     repo: RepoPlan
     index: int  # position among the plan's PR actions
-    state: CheckState
+    #: What the check knows: `PENDING` (nothing in the way: open the PR), or an outcome
+    #: reached without writing (stale, adopted, in_pr, already_done, failed: unreadable, refused).
+    state: Outcome
     changes: tuple[str, ...] = ()  # stale: what moved, for people
     found: FoundPR | None = None
     error: str = ""  # error: why the repo could not be read; refused: why it is not written
@@ -133,11 +125,11 @@ def check_repo(
     account, this plan's marker, the planned bytes) is adopted; an open one that already holds
     our entries (anyone's) means there is nothing to open. Otherwise any difference makes the
     action stale, with what changed. Reads retry through `Hub.call`; a repo that still cannot
-    be read is an `ERROR` for this run only.
+    be read has failed this run only (`FAILED`).
     """
     notes: list[str] = []
 
-    def result(state: CheckState, **kw: Any) -> RepoCheck:
+    def result(state: Outcome, **kw: Any) -> RepoCheck:
         return RepoCheck(
             repo,
             index,
@@ -150,10 +142,10 @@ def check_repo(
 
     pre = repo.preconditions
     if pre is None:
-        return result(CheckState.ERROR, error="the plan holds no preconditions for this repo")
+        return result(Outcome.FAILED, error="the plan holds no preconditions for this repo")
     problem = plan_problem(repo, context.allowed)
     if problem is not None:
-        return result(CheckState.REFUSED, error=problem)
+        return result(Outcome.REFUSED, error=problem)
     attempted = journal is not None and journal.attempted
     try:
         info = hub.call(hub.api.model_info, repo.repo_id)
@@ -172,10 +164,10 @@ def check_repo(
         ]
         found = _find_our_pr(hub, plan, repo, candidates, context.account, notes)
         if found is not None:
-            return result(CheckState.ADOPT, found=found, seen_prs=active)
+            return result(Outcome.ADOPTED, found=found, seen_prs=active)
         holding = _find_holding_pr(hub, repo, [d for d in candidates if d.num in active])
         if holding is not None:
-            return result(CheckState.IN_PR, found=holding, seen_prs=active)
+            return result(Outcome.IN_PR, found=holding, seen_prs=active)
         main_sha = info.sha or ""
         heads = _pr_heads(hub, repo.repo_id)
         current = _blob_ids(hub, repo.repo_id, main_sha, [f.path for f in repo.files])
@@ -183,12 +175,12 @@ def check_repo(
         kind = classify(exc)
         if kind in (HubFailure.MISSING_REPO, HubFailure.GATED):
             return result(
-                CheckState.STALE, changes=("the repo no longer exists (or is no longer readable)",)
+                Outcome.STALE, changes=("the repo no longer exists (or is no longer readable)",)
             )
         if kind is HubFailure.MISSING_REVISION:
-            return result(CheckState.STALE, changes=("main no longer exists",))
+            return result(Outcome.STALE, changes=("main no longer exists",))
         return result(
-            CheckState.ERROR,
+            Outcome.FAILED,
             error=f"could not re-check the repo: {describe_error(exc)}",
             network_error=kind is HubFailure.UNREACHABLE,
         )
@@ -215,18 +207,18 @@ def check_repo(
             what = "created" if expected is None else "deleted" if now_blob is None else "changed"
             changes.append(f"{change.path} {what} on main ({_blob(expected)} → {_blob(now_blob)})")
     if changes:
-        return result(CheckState.STALE, changes=tuple(changes), seen_prs=active)
+        return result(Outcome.STALE, changes=tuple(changes), seen_prs=active)
     try:
         problem = _kept_problem(hub, repo, main_sha, current)
     except Exception as exc:  # the main file could not be read: this run only
         return result(
-            CheckState.ERROR,
+            Outcome.FAILED,
             error=f"could not read the file on main: {describe_error(exc)}",
             network_error=classify(exc) is HubFailure.UNREACHABLE,
         )
     if problem is not None:
-        return result(CheckState.REFUSED, error=problem)
-    return result(CheckState.READY, seen_prs=active)
+        return result(Outcome.REFUSED, error=problem)
+    return result(Outcome.PENDING, seen_prs=active)
 
 
 def _blob(blob_id: str | None) -> str:

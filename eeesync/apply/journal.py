@@ -25,6 +25,7 @@ from types import TracebackType
 import attrs
 import cattrs
 
+from eeesync.apply.outcome import BY_JOURNAL_WORD, Outcome
 from eeesync.errors import PlanFileError
 from eeesync.plan.file import converter
 from eeesync.plan.model import Plan
@@ -42,30 +43,28 @@ class Event(enum.StrEnum):
     SKIP = "skip"  # the action was not attempted in this run (stale, check failed)
 
 
-class Outcome(enum.StrEnum):
-    """How an action ended, on `result` and `skip` lines."""
+def _journal_converter() -> cattrs.Converter:
+    """The plan file's converter, writing each outcome as the journal's word for it (`opened`
+    is `done` on a journal line, as it always was)."""
+    journal = converter.copy()
 
-    DONE = "done"  # a PR was opened by this action
-    ADOPTED = "adopted"  # a PR carrying this action's marker was found on the Hub and recorded
-    NOOP = "noop"  # the Hub answered the commit as a no-op (`pr_url` None): nothing opened
-    FAILED = "failed"  # the write (or the check before it) failed; a rerun tries again
-    STALE = "stale"  # the repo moved since the plan: re-plan
-    IN_PR = "in_pr"  # another open PR (`pr_num`) already holds these entries: nothing opened
-    REFUSED = "refused"  # the plan's files are not what a plan may write: never written
+    def word_of(outcome: Outcome) -> str:
+        if not outcome.info.journal:
+            raise ValueError(f"the outcome {outcome} is never journaled")
+        return outcome.info.journal
+
+    journal.register_unstructure_hook(Outcome, word_of)
+
+    def outcome_of(word: object, _: type) -> Outcome:
+        if not isinstance(word, str) or word not in BY_JOURNAL_WORD:
+            raise ValueError(f"unknown outcome {word!r}")
+        return BY_JOURNAL_WORD[word]
+
+    journal.register_structure_hook(Outcome, outcome_of)
+    return journal
 
 
-class ActionState(enum.StrEnum):
-    """Per-action progress, as `eeesync show` displays it."""
-
-    DONE = "done"
-    PENDING = "pending"
-    STALE = "stale"
-    FAILED = "failed"
-    NOOP = "noop"
-
-
-#: Outcomes after which a rerun never touches the action again.
-TERMINAL_OUTCOMES = frozenset({Outcome.DONE, Outcome.ADOPTED, Outcome.NOOP, Outcome.IN_PR})
+_CONVERTER = _journal_converter()
 
 
 @attrs.frozen
@@ -81,7 +80,7 @@ class JournalRecord:
     attempt: int = 0  # 1-based POST attempt within a run (intent/result lines)
     content_sha256: str = ""  # the action's content hash, as in the PR marker
     parent_commit: str = ""  # the planned main sha the PR is based on
-    outcome: Outcome | None = None
+    outcome: Outcome | None = None  # result and skip lines: how the action ended
     pr_num: int | None = None
     pr_url: str | None = None
     commit_oid: str | None = None
@@ -96,7 +95,8 @@ class JournalRecord:
 class ActionRecordSummary:
     """What the journal says about one action: the fold of its lines."""
 
-    state: ActionState
+    #: The last final outcome recorded, else the last stale/failed/refused one, else pending.
+    state: Outcome
     last: JournalRecord | None
     #: Some POST for this action was sent (or may have been): look for its marker first.
     attempted: bool = False
@@ -171,7 +171,7 @@ class JournalWriter:
 
     def append(self, record: JournalRecord) -> None:
         record = attrs.evolve(record, error=redact(record.error))
-        data = converter.unstructure(record)
+        data = _CONVERTER.unstructure(record)
         # Empty optional fields are left out (the reader restores their defaults): shorter
         # lines that read well in a code review of the committed journal.
         data = {k: v for k, v in data.items() if k in _ALWAYS or v not in (None, "", 0, [])}
@@ -228,7 +228,7 @@ def read_journal(path: Path) -> list[JournalRecord]:
             data = json.loads(line)
             if not isinstance(data, dict) or data.get("v") != JOURNAL_VERSION:
                 raise ValueError(f"unknown journal line version {data.get('v')!r}")
-            records.append(converter.structure(data, JournalRecord))
+            records.append(_CONVERTER.structure(data, JournalRecord))
         except (ValueError, TypeError, KeyError, cattrs.BaseValidationError) as exc:
             if is_last and torn_tail:
                 break
@@ -263,27 +263,22 @@ def _fold(lines: list[JournalRecord]) -> ActionRecordSummary:
     # A terminal result anywhere wins: once a PR is recorded, nothing may open another. The
     # last one tells which PR holds the entries (a duplicate we closed names the one kept).
     for record in reversed(lines):
-        if record.event is Event.RESULT and record.outcome in TERMINAL_OUTCOMES:
-            state = ActionState.NOOP if record.outcome is Outcome.NOOP else ActionState.DONE
-            return ActionRecordSummary(state, record, attempted=attempted)
+        if record.event is Event.RESULT and record.outcome and record.outcome.info.final:
+            return ActionRecordSummary(record.outcome, record, attempted=attempted)
     last = lines[-1]
-    if last.event is Event.INTENT:
-        return ActionRecordSummary(ActionState.PENDING, last, attempted=True)
-    if last.outcome is Outcome.STALE:
-        return ActionRecordSummary(ActionState.STALE, last, attempted=attempted)
-    if last.outcome in (Outcome.FAILED, Outcome.REFUSED):
-        return ActionRecordSummary(ActionState.FAILED, last, attempted=attempted)
-    return ActionRecordSummary(ActionState.PENDING, last, attempted=attempted)
+    if last.event is Event.INTENT or last.outcome is None:
+        return ActionRecordSummary(Outcome.PENDING, last, attempted=attempted)
+    return ActionRecordSummary(last.outcome, last, attempted=attempted)
 
 
-def progress(plan_path: Path, plan: Plan) -> dict[str, str]:
-    """action_id → "done" / "pending" / "stale" / "failed" / "noop" for every PR action in the
-    plan, from the journal beside it (all "pending" when there is no journal)."""
+def progress(plan_path: Path, plan: Plan) -> dict[str, Outcome]:
+    """action_id → its outcome so far for every PR action in the plan, from the journal beside
+    it (all pending when there is no journal)."""
     summaries = summarize(read_journal(journal_path(plan_path)), plan.digest)
-    out: dict[str, str] = {}
+    out: dict[str, Outcome] = {}
     for repo in plan.repos:
         if not repo.opens_pr:
             continue
         summary = summaries.get(repo.action_id)
-        out[repo.action_id] = (summary.state if summary else ActionState.PENDING).value
+        out[repo.action_id] = summary.state if summary else Outcome.PENDING
     return out

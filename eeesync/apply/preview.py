@@ -12,16 +12,15 @@ from pathlib import Path
 
 import attrs
 
-from eeesync.apply.check import CheckContext, CheckState, RepoCheck, check_repo
-from eeesync.apply.journal import ActionState, journal_path, read_journal, summarize
+from eeesync.apply.check import CheckContext, RepoCheck, check_repo
+from eeesync.apply.journal import journal_path, read_journal, summarize
+from eeesync.apply.outcome import Outcome
 from eeesync.errors import PlanFileError
 from eeesync.hub.client import Hub, is_rehearsal_endpoint
 from eeesync.plan.model import Plan, RepoPlan
 from eeesync.registry import Registry
 
 DEFAULT_PARALLELISM = 4
-#: Journal states after which a rerun never touches the action again.
-_FINISHED = (ActionState.DONE, ActionState.NOOP)
 
 
 @attrs.frozen
@@ -33,19 +32,17 @@ class Preview:
     checks: tuple[RepoCheck, ...]  # one per PR action, in plan order
     context: CheckContext  # the token's account and what the plan may write
 
-    def in_state(self, state: CheckState) -> list[RepoCheck]:
+    def in_state(self, state: Outcome) -> list[RepoCheck]:
         return [c for c in self.checks if c.state is state]
 
     @property
     def to_open(self) -> list[RepoCheck]:
-        return self.in_state(CheckState.READY)
+        return self.in_state(Outcome.PENDING)
 
     @property
     def needs_approval(self) -> bool:
         """Something would be written: a PR opened, or a found PR recorded in the journal."""
-        return bool(
-            self.to_open or self.in_state(CheckState.ADOPT) or self.in_state(CheckState.IN_PR)
-        )
+        return bool(self.to_open or self.in_state(Outcome.ADOPTED) or self.in_state(Outcome.IN_PR))
 
 
 def action_repos(plan: Plan) -> list[RepoPlan]:
@@ -72,8 +69,8 @@ def prepare_apply(
 
     def check(index: int, repo: RepoPlan) -> RepoCheck:
         summary = summaries.get(repo.action_id)
-        if summary is not None and summary.state in _FINISHED:
-            return RepoCheck(repo, index, CheckState.DONE, journal=summary)
+        if summary is not None and summary.state.info.final:
+            return RepoCheck(repo, index, Outcome.ALREADY_DONE, journal=summary)
         return check_repo(hub, plan, repo, index=index, journal=summary, context=context)
 
     repos = action_repos(plan)
@@ -98,7 +95,7 @@ def check_registry(plan: Plan, registry: Registry) -> None:
 
 def hub_unreachable(preview: Preview) -> bool:
     """Every check failed on the network: the Hub is down, not the repos."""
-    checked = [c for c in preview.checks if c.state is not CheckState.DONE]
+    checked = [c for c in preview.checks if c.state is not Outcome.ALREADY_DONE]
     return bool(checked) and all(c.network_error for c in checked)
 
 

@@ -25,7 +25,6 @@ from huggingface_hub import CommitOperationAdd
 from eeesync import __version__
 from eeesync.apply.check import (
     CheckContext,
-    CheckState,
     RepoCheck,
     check_repo,
     describe_error,
@@ -34,19 +33,18 @@ from eeesync.apply.check import (
 )
 from eeesync.apply.journal import (
     ActionRecordSummary,
-    ActionState,
     Event,
     JournalRecord,
     JournalWriter,
-    Outcome,
     current_actor,
     journal_path,
     now_iso,
 )
 from eeesync.apply.lock import acquire_lock
+from eeesync.apply.outcome import Outcome
 from eeesync.apply.preview import DEFAULT_PARALLELISM, Preview
 from eeesync.apply.pull_request import content_hash, pr_description
-from eeesync.apply.report import ActionResult, ApplyEvent, ApplyReport, ResultState
+from eeesync.apply.report import ActionResult, ApplyEvent, ApplyReport
 from eeesync.errors import LockError
 from eeesync.hub.client import Hub, is_retryable, retry_after_seconds
 from eeesync.plan.model import Plan, RepoPlan
@@ -145,25 +143,25 @@ def _result_of(check: RepoCheck, future: Future[ActionResult] | None) -> ActionR
     """The worker's result; pending when it never ran or was abandoned."""
     repo = check.repo
     if future is None or not future.done() or future.cancelled():
-        return ActionResult(repo.repo_id, repo.action_id, ResultState.PENDING)
+        return ActionResult(repo.repo_id, repo.action_id, Outcome.PENDING)
     exc = future.exception()
     if exc is None:
         return future.result()
     if not isinstance(exc, Exception):
         raise exc
     error = f"unexpected error: {describe_error(exc)}"
-    return ActionResult(repo.repo_id, repo.action_id, ResultState.FAILED, error=error)
+    return ActionResult(repo.repo_id, repo.action_id, Outcome.FAILED, error=error)
 
 
 def _already_done(check: RepoCheck) -> ActionResult:
     """The result of an action the journal already records as finished (no event: no work)."""
     repo, summary = check.repo, check.journal
     last = summary.last if summary else None
-    noop = summary is not None and summary.state is ActionState.NOOP
+    noop = summary is not None and summary.state is Outcome.NOOP
     return ActionResult(
         repo.repo_id,
         repo.action_id,
-        ResultState.NOOP if noop else ResultState.ALREADY_DONE,
+        Outcome.NOOP if noop else Outcome.ALREADY_DONE,
         pr_num=last.pr_num if last else None,
         pr_url=last.pr_url if last else None,
         commit_oid=last.commit_oid if last else None,
@@ -221,25 +219,18 @@ class _Run:
             )
         )
 
-    def finish(self, repo: RepoPlan, state: ResultState, **fields: Any) -> ActionResult:
+    def finish(self, repo: RepoPlan, state: Outcome, **fields: Any) -> ActionResult:
         """Report how the action ended (to the view) and return it."""
         result = ActionResult(repo.repo_id, repo.action_id, state, **fields)
         self.on_event(ApplyEvent.finished(result))
         return result
 
     def conclude(
-        self,
-        repo: RepoPlan,
-        state: ResultState,
-        event: Event,
-        outcome: Outcome,
-        *,
-        attempt: int = 0,
-        **fields: Any,
+        self, repo: RepoPlan, outcome: Outcome, event: Event, *, attempt: int = 0, **fields: Any
     ) -> ActionResult:
         """Journal how the action ended, then report it: the line is durable first."""
         self.record(event, repo, outcome=outcome, attempt=attempt, **fields)
-        return self.finish(repo, state, **fields)
+        return self.finish(repo, outcome, **fields)
 
     def crash(self, phase: str, index: int) -> None:
         checkpoint(phase, index)  # looked up at call time: the tests' hook when installed
@@ -256,10 +247,10 @@ class _Run:
     # one action -----------------------------------------------------------------------------
 
     def run_action(self, check: RepoCheck) -> ActionResult:
-        if check.state is CheckState.DONE:
+        if check.state is Outcome.ALREADY_DONE:
             return _already_done(check)
         if self.stop.is_set():
-            return self.finish(check.repo, ResultState.PENDING)
+            return self.finish(check.repo, Outcome.PENDING)
         if time.monotonic() - check.checked_at > self.options.recheck_after:
             check = check_repo(
                 self.hub,
@@ -274,42 +265,32 @@ class _Run:
     def settle(self, check: RepoCheck, *, attempt: int) -> ActionResult:
         """Act on a (fresh) check: adopt, skip as stale/error, or open the PR."""
         repo = check.repo
-        if check.state is CheckState.ADOPT and check.found is not None:
+        if check.state is Outcome.ADOPTED and check.found is not None:
             return self.conclude(
                 repo,
-                ResultState.ADOPTED,
-                Event.RESULT,
                 Outcome.ADOPTED,
+                Event.RESULT,
                 attempt=attempt,
                 pr_num=check.found.num,
                 pr_url=check.found.url,
             )
-        if check.state is CheckState.IN_PR and check.found is not None:
+        if check.state is Outcome.IN_PR and check.found is not None:
             found = check.found
             return self.conclude(
                 repo,
-                ResultState.IN_PR,
-                Event.RESULT,
                 Outcome.IN_PR,
+                Event.RESULT,
                 attempt=attempt,
                 pr_num=found.num,
                 pr_url=found.url,
                 changes=(f"PR #{found.num} by {found.author} already holds these entries",),
             )
-        if check.state is CheckState.STALE:
+        if check.state in (Outcome.STALE, Outcome.REFUSED, Outcome.FAILED):
             return self.conclude(
-                repo, ResultState.STALE, Event.SKIP, Outcome.STALE, changes=check.changes
-            )
-        if check.state is CheckState.REFUSED:
-            return self.conclude(
-                repo, ResultState.REFUSED, Event.SKIP, Outcome.REFUSED, error=check.error
-            )
-        if check.state is CheckState.ERROR:
-            return self.conclude(
-                repo, ResultState.FAILED, Event.SKIP, Outcome.FAILED, error=check.error
+                repo, check.state, Event.SKIP, changes=check.changes, error=check.error
             )
         if attempt == 0 and not self.take_slot():
-            return self.finish(repo, ResultState.PENDING)
+            return self.finish(repo, Outcome.PENDING)
         return self.open_pr(check, attempt=attempt + 1)
 
     @contextlib.contextmanager
@@ -338,18 +319,18 @@ class _Run:
                 return self.open_pr_locked(check, attempt=attempt)
         except LockError:
             error = "another apply on this machine kept writing to this repo; not opened"
-            return self.conclude(repo, ResultState.FAILED, Event.SKIP, Outcome.FAILED, error=error)
+            return self.conclude(repo, Outcome.FAILED, Event.SKIP, error=error)
 
     def open_pr_locked(self, check: RepoCheck, *, attempt: int) -> ActionResult:
         repo = check.repo
-        assert repo.preconditions is not None  # READY implies preconditions were checked
+        assert repo.preconditions is not None  # a pending check found them intact
         # Right before the POST: did a PR appear since the check (another runner's)? The Hub
         # is the only state runners share, so this is where a second PR is avoided.
         try:
             appeared = set(list_active_prs(self.hub, repo.repo_id)) - set(check.seen_prs)
         except Exception as exc:  # a read that failed after retries: try again next run
             error = f"could not list the repo's PRs before writing: {describe_error(exc)}"
-            return self.conclude(repo, ResultState.FAILED, Event.SKIP, Outcome.FAILED, error=error)
+            return self.conclude(repo, Outcome.FAILED, Event.SKIP, error=error)
         if appeared:
             fresh = check_repo(
                 self.hub,
@@ -359,7 +340,7 @@ class _Run:
                 journal=check.journal,
                 context=self.context,
             )
-            if fresh.state is not CheckState.READY:
+            if fresh.state is not Outcome.PENDING:
                 return self.settle(fresh, attempt=attempt)
             check = fresh
         self.on_event(ApplyEvent("apply_start", repo.repo_id, repo.action_id, attempt=attempt))
@@ -390,15 +371,14 @@ class _Run:
             # huggingface_hub skips a commit whose files all equal the revision's: no PR exists.
             return self.conclude(
                 repo,
-                ResultState.NOOP,
-                Event.RESULT,
                 Outcome.NOOP,
+                Event.RESULT,
                 attempt=attempt,
                 commit_oid=info.oid,
             )
         pr_url = self.hub.pr_url(repo.repo_id, info.pr_num) if info.pr_num else info.pr_url
         opened = {"pr_num": info.pr_num, "pr_url": pr_url, "commit_oid": info.oid}
-        self.record(Event.RESULT, repo, outcome=Outcome.DONE, attempt=attempt, **opened)
+        self.record(Event.RESULT, repo, outcome=Outcome.OPENED, attempt=attempt, **opened)
         self.crash("after_result", check.index)
         notes: tuple[str, ...] = ()
         if info.pr_num:
@@ -406,7 +386,7 @@ class _Run:
             if isinstance(closed, ActionResult):
                 return closed
             notes = (closed,) if closed else ()
-        return self.finish(repo, ResultState.OPENED, notes=notes, **opened)
+        return self.finish(repo, Outcome.OPENED, notes=notes, **opened)
 
     def close_if_duplicate(self, repo: RepoPlan, num: int, *, attempt: int) -> ActionResult | str:
         """After opening PR #num: if an open PR of this account with a lower number holds the
@@ -430,9 +410,8 @@ class _Run:
         changes = (f"opened PR #{num} and closed it: PR #{twin.num} holds the same files",)
         return self.conclude(
             repo,
-            ResultState.IN_PR,
-            Event.RESULT,
             Outcome.IN_PR,
+            Event.RESULT,
             attempt=attempt,
             pr_num=twin.num,
             pr_url=twin.url,
@@ -445,14 +424,14 @@ class _Run:
         """After a failed POST: wait, re-read the Hub (our PR may exist), and only then retry."""
         repo = check.repo
         if not is_retryable(exc) or attempt >= self.options.post_attempts or self.stop.is_set():
-            return self.finish(repo, ResultState.FAILED, error=error)
+            return self.finish(repo, Outcome.FAILED, error=error)
         policy = self.hub.retry
         hint = retry_after_seconds(exc)
         backoff = min(policy.max_wait, policy.base_wait * 2 ** (attempt - 1))
         wait_s = min(policy.max_wait, hint + 0.05) if hint is not None else backoff
         if self.stop.wait(wait_s * (1 + random.random() * 0.1)):
-            return self.finish(repo, ResultState.FAILED, error=error)
-        summary = ActionRecordSummary(ActionState.FAILED, None, attempted=True)
+            return self.finish(repo, Outcome.FAILED, error=error)
+        summary = ActionRecordSummary(Outcome.FAILED, None, attempted=True)
         fresh = check_repo(
             self.hub, self.plan, repo, index=check.index, journal=summary, context=self.context
         )

@@ -31,7 +31,6 @@ from eeesync.apply import (
     ApplyEvent,
     ApplyOptions,
     ApplyReport,
-    CheckState,
     Preview,
     apply_plan,
     check_endpoint,
@@ -333,12 +332,7 @@ def _finish_without_writing(out: _Output, preview: Preview) -> int:
     with out.human() as console:
         apply_view.render_nothing_to_open(preview, console)
     out.emit(apply_view.nothing_to_open_message(preview))
-    blocked = [
-        c
-        for c in preview.checks
-        if c.state in (CheckState.STALE, CheckState.ERROR, CheckState.REFUSED)
-    ]
-    return 1 if blocked else 0
+    return 0 if all(c.state.info.ok for c in preview.checks) else 1
 
 
 def _summarize(out: _Output, report: ApplyReport, plan_path: Path) -> int:

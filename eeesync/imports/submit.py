@@ -30,13 +30,13 @@ from eeesync.apply.journal import (
     Event,
     JournalRecord,
     JournalWriter,
-    Outcome,
     current_actor,
     journal_path,
     now_iso,
     read_journal,
     redact,
 )
+from eeesync.apply.outcome import Outcome
 from eeesync.hub.client import Hub, classify, describe
 from eeesync.imports import datastore_pr
 from eeesync.imports.records import check_path, check_record, fingerprints_of
@@ -225,7 +225,7 @@ def submit(hub: Hub, plan: ImportPlan, plan_path: Path, *, message: str) -> Subm
         for r in read_journal(journal_path(plan_path))
         if r.plan_digest == plan.digest and r.action_id == ACTION_ID
     ]
-    done = next((r for r in lines if r.outcome in (Outcome.DONE, Outcome.ADOPTED)), None)
+    done = next((r for r in lines if r.outcome in (Outcome.OPENED, Outcome.ADOPTED)), None)
     if done is not None:
         return SubmitResult(
             "recorded", done.pr_num, done.pr_url or "", len(plan.records), "applied before"
@@ -282,7 +282,7 @@ def submit(hub: Hub, plan: ImportPlan, plan_path: Path, *, message: str) -> Subm
                 event=Event.RESULT,
                 ts=now_iso(),
                 attempt=1,
-                outcome=Outcome.FAILED if failed else Outcome.DONE,
+                outcome=Outcome.FAILED if failed else Outcome.OPENED,
                 pr_num=result.pr_num,
                 pr_url=result.pr_url or None,
                 error=redact(result.message) if failed else "",

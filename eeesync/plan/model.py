@@ -45,38 +45,134 @@ def pickled_by_fields(cls: _C) -> _C:
 
 
 class Status(enum.StrEnum):
-    """What happens to one desired entry. The values are written in the plan file."""
+    """What happens to one desired entry. The values are written in the plan file; everything
+    else eeesync says about a status is its row in `STATUS_TABLE`."""
 
-    READY = "ready"  # not on the Hub anywhere: a PR adds it
-    ALREADY_PRESENT = "already_present"  # same score on main
-    PENDING_PR = "pending_pr"  # same score in an open or draft PR
-    SCORE_CONFLICT = "score_conflict"  # a different score on main or in an open PR
-    MISSING_HF_MODEL = "missing_hf_model"  # the model repo does not exist
-    SOURCE_CONFLICT = "source_conflict"  # datastore records disagree
-    AUDIT_ERROR = "audit_error"  # Hub state could not be read for this entry
-    SKIPPED = "skipped"  # record unusable or not mappable
+    READY = "ready"
+    PENDING_PR = "pending_pr"
+    ALREADY_PRESENT = "already_present"
+    SCORE_CONFLICT = "score_conflict"
+    MISSING_HF_MODEL = "missing_hf_model"
+    SOURCE_CONFLICT = "source_conflict"
+    AUDIT_ERROR = "audit_error"
+    SKIPPED = "skipped"
 
     @property
-    def opens_pr(self) -> bool:
-        return self is Status.READY
+    def info(self) -> StatusInfo:
+        return STATUS_TABLE[self]
+
+    @property
+    def opens_write(self) -> bool:
+        return self.info.opens_write
 
     @property
     def needs_attention(self) -> bool:
-        """Statuses a reviewer should look at (the "needs attention" table)."""
-        return self in _ATTENTION
+        """Statuses a reviewer should look at (the "needs attention" part of every view)."""
+        return self.info.needs_attention
 
 
-_ATTENTION = frozenset(
-    {
-        Status.SCORE_CONFLICT,
-        Status.MISSING_HF_MODEL,
-        Status.SOURCE_CONFLICT,
-        Status.AUDIT_ERROR,
-        Status.SKIPPED,
-    }
-)
+@attrs.frozen
+class StatusInfo:
+    """Everything the views and the docs say about one status: one row of `STATUS_TABLE`.
 
-#: Order used by summaries and views.
+    How to add a status: add its value to `Status` and its row here (the views, `eeesync show
+    --status`, the model view and the docs' status tables all read this row; a test renders every
+    status in every view and checks the README and docs/plan-format.md tables against the rows),
+    then decide it in `plan/diff.py`. A view shows a new status as a generic table of entries
+    until someone writes it a dedicated section.
+    """
+
+    title: str  # the heading of its section in the plan views
+    meaning: str  # one line, for the views' summary table
+    detail: str  # the docs' meaning (README and docs/plan-format.md)
+    todo: str  # the README's "what to do about it"
+    style: str  # rich style of its name, heading and model-view label ("" = plain)
+    needs_attention: bool = False  # a reviewer should look at it ("need attention" count)
+    opens_write: bool = False  # apply writes something to the Hub for it (today: a PR)
+    in_model_view: bool = True  # `eeesync model` counts and labels results with it
+    shown_by_default: bool = True  # plan views list it without `--status`
+
+
+#: One row per status, in the order every view lists them (the changes first, then what needs a
+#: reviewer, so at a terminal the attention tables stay on screen).
+STATUS_TABLE: dict[Status, StatusInfo] = {
+    Status.READY: StatusInfo(
+        title="Pull requests to open",
+        meaning="not on the Hub: a PR adds it",
+        detail="not on the Hub anywhere; the PR adds it",
+        todo="review the diff; `eeesync apply` opens the PR",
+        style="bold green",
+        opens_write=True,
+    ),
+    Status.PENDING_PR: StatusInfo(
+        title="Pending in open pull requests",
+        meaning="same score in an open PR",
+        detail="same score in an open or draft PR",
+        todo="nothing; the model author merges or closes it",
+        style="cyan",
+    ),
+    Status.ALREADY_PRESENT: StatusInfo(
+        title="Already present on main",
+        meaning="same score on main",
+        detail="same score on main (0–1 values are compared ×100: 0.412 = 41.2; tolerance "
+        "from `[sync] tolerance`)",
+        todo="nothing",
+        style="cyan",
+        shown_by_default=False,
+    ),
+    Status.SCORE_CONFLICT: StatusInfo(
+        title="Score conflicts",
+        meaning="a different score on the Hub",
+        detail="a different score on main or in an open/draft PR (`existing` holds both sides)",
+        todo="compare both (`eeesync model ID`); talk to the model author; eeesync never "
+        "overwrites",
+        style="bold red",
+        needs_attention=True,
+    ),
+    Status.MISSING_HF_MODEL: StatusInfo(
+        title="Missing model repos",
+        meaning="model repo does not exist",
+        detail="the model repo does not exist (never used for 401/403/429/5xx: those are "
+        "`audit_error`)",
+        todo="check the id in the datastore (a renamed or deleted repo); nothing to publish",
+        style="yellow",
+        needs_attention=True,
+    ),
+    Status.SOURCE_CONFLICT: StatusInfo(
+        title="Source conflicts",
+        meaning="datastore records disagree",
+        detail="several datastore records disagree on one (model, dataset, task, notes), e.g. "
+        "bfloat16 vs float16 runs",
+        todo="look at them side by side with `eeesync model ID`; fix the datastore, or set "
+        '`[sync] duplicates = "latest"`',
+        style="bold red",
+        needs_attention=True,
+    ),
+    Status.AUDIT_ERROR: StatusInfo(
+        title="Audit errors",
+        meaning="Hub state could not be read",
+        detail="the Hub state that could hold this entry could not be read (the repo, its PR "
+        "list, or a malformed/unreadable file that is the entry's target file or mentions its "
+        "dataset id; a 5xx, a timeout)",
+        todo="read the reason; rerun later, or ask the author to fix the file; other entries "
+        "of the repo proceed",
+        style="bold red",
+        needs_attention=True,
+    ),
+    Status.SKIPPED: StatusInfo(
+        title="Skipped records",
+        meaning="record unusable or not mappable",
+        detail="the record or result is unusable or not mappable (bad hash, API-only model, "
+        "unknown scale, no variant, …); listed in the top-level `skipped` list",
+        todo="the reason code says which; `eeesync show PLAN --status skipped` lists them",
+        style="yellow",
+        needs_attention=True,
+    ),
+}
+if list(STATUS_TABLE) != list(Status):
+    raise AssertionError("STATUS_TABLE needs one row per Status, in the enum's order")
+
+#: Order used by summaries and views (the table's).
 STATUS_ORDER: tuple[Status, ...] = tuple(Status)
 
 

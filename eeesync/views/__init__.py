@@ -20,7 +20,6 @@ from eeesync.plan.model import Plan, Status
 from eeesync.views.common import (
     DEFAULT_ROW_LIMIT,
     DEFAULT_STATUSES,
-    PROGRESS_STATES,
     ApplyProgress,
     ViewOptions,
     summary_line,
@@ -86,8 +85,8 @@ def render_plan(
         statuses: show only these statuses' sections (text, markdown) or entries (json);
             None shows the default selection (everything but `already_present`; json: all).
             The summary table and the summary line always count the whole plan.
-        progress: apply state per action id ("done", "pending", "stale", "failed", "noop"),
-            shown next to each PR to open; None before apply.
+        progress: apply outcome per action id (from the journal), shown next to each PR to
+            open; None before apply.
         plan_ref: how hints name the plan file (`eeesync show PLAN --status S`).
         row_limit: rows per table before "… and N more"; a status named in `statuses` is
             never capped.
@@ -123,7 +122,6 @@ def render_plan(
 __all__ = [
     "DEFAULT_STATUSES",
     "FORMATS",
-    "PROGRESS_STATES",
     "VIEWS",
     "ApplyProgress",
     "ViewFormat",

@@ -20,11 +20,12 @@ from rich.table import Table
 from rich.text import Text
 
 from eeesync import __version__
-from eeesync.apply.check import CheckState, RepoCheck
+from eeesync.apply.check import RepoCheck
 from eeesync.apply.journal import journal_path
 from eeesync.apply.lock import LockInfo
+from eeesync.apply.outcome import Outcome
 from eeesync.apply.preview import Preview, refresh_command
-from eeesync.apply.report import ActionResult, ApplyEvent, ApplyReport, ResultState
+from eeesync.apply.report import ActionResult, ApplyEvent, ApplyReport
 from eeesync.plan.model import Status
 from eeesync.text import plural
 
@@ -38,6 +39,11 @@ JSON_UI_VERSION = "1.2"
 def _line(mark: str, style: str, text: str) -> Text:
     """`mark repo: what happened`: the mark is coloured, the words say it all without colour."""
     return Text.assemble((mark, style), " ", text)
+
+
+def _marked(outcome: Outcome, text: str) -> Text:
+    """A line about an action, marked as its outcome's row says."""
+    return _line(outcome.info.mark, outcome.info.style, text)
 
 
 # --- The preview, before the confirmation: one section per check state -----------------------
@@ -70,9 +76,8 @@ def _render_adopt(checks: Sequence[RepoCheck]) -> list[RenderableType]:
             else "opened by another run"
         )
         lines.append(
-            _line(
-                "=",
-                "green",
+            _marked(
+                Outcome.ADOPTED,
                 f"{check.repo.repo_id}: PR #{found.num} ({found.status}) already carries this "
                 f"plan's marker, this account opened it and it holds the planned files ({why}): "
                 "it will be recorded, not opened again",
@@ -87,9 +92,8 @@ def _render_in_pr(checks: Sequence[RepoCheck]) -> list[RenderableType]:
         found = check.found
         assert found is not None  # an IN_PR check always names the PR it found
         lines.append(
-            _line(
-                "=",
-                "green",
+            _marked(
+                Outcome.IN_PR,
                 f"{check.repo.repo_id}: PR #{found.num} ({found.status}, by {found.author}) "
                 "already holds these entries: nothing to open, it will be recorded",
             )
@@ -98,18 +102,18 @@ def _render_in_pr(checks: Sequence[RepoCheck]) -> list[RenderableType]:
 
 
 def _render_refused(checks: Sequence[RepoCheck]) -> list[RenderableType]:
-    return [_line("x", "red", f"{c.repo.repo_id}: refused: {c.error}") for c in checks]
+    return [_marked(Outcome.REFUSED, f"{c.repo.repo_id}: refused: {c.error}") for c in checks]
 
 
 def _render_stale(checks: Sequence[RepoCheck]) -> list[RenderableType]:
     return [
-        _line("~", "yellow", f"{c.repo.repo_id}: stale, will be skipped: {'; '.join(c.changes)}")
+        _marked(Outcome.STALE, f"{c.repo.repo_id}: stale, will be skipped: {'; '.join(c.changes)}")
         for c in checks
     ]
 
 
 def _render_error(checks: Sequence[RepoCheck]) -> list[RenderableType]:
-    return [_line("x", "red", f"{c.repo.repo_id}: {c.error}") for c in checks]
+    return [_marked(Outcome.FAILED, f"{c.repo.repo_id}: {c.error}") for c in checks]
 
 
 def _render_done(checks: Sequence[RepoCheck]) -> list[RenderableType]:
@@ -119,14 +123,14 @@ def _render_done(checks: Sequence[RepoCheck]) -> list[RenderableType]:
 PreviewSection = Callable[[Sequence[RepoCheck]], list[RenderableType]]
 
 #: Sections in the order they are printed: what will be written first, then what will not.
-_PREVIEW_SECTIONS: dict[CheckState, PreviewSection] = {
-    CheckState.READY: _render_to_open,
-    CheckState.ADOPT: _render_adopt,
-    CheckState.IN_PR: _render_in_pr,
-    CheckState.STALE: _render_stale,
-    CheckState.ERROR: _render_error,
-    CheckState.REFUSED: _render_refused,
-    CheckState.DONE: _render_done,
+_PREVIEW_SECTIONS: dict[Outcome, PreviewSection] = {
+    Outcome.PENDING: _render_to_open,
+    Outcome.ADOPTED: _render_adopt,
+    Outcome.IN_PR: _render_in_pr,
+    Outcome.STALE: _render_stale,
+    Outcome.FAILED: _render_error,
+    Outcome.REFUSED: _render_refused,
+    Outcome.ALREADY_DONE: _render_done,
 }
 
 
@@ -145,13 +149,13 @@ def render_preview(preview: Preview, console: Console) -> None:
         Text(
             f"Apply: {plural(len(to_open), 'PR')} to open ({plural(files, 'file')}, "
             f"{plural(entries, 'entry', 'entries')}), "
-            f"{len(preview.in_state(CheckState.ADOPT))} to record, "
-            f"{len(preview.in_state(CheckState.DONE))} already done, "
-            f"{len(preview.in_state(CheckState.STALE))} stale, "
-            f"{len(preview.in_state(CheckState.ERROR))} unreadable"
+            f"{len(preview.in_state(Outcome.ADOPTED))} to record, "
+            f"{len(preview.in_state(Outcome.ALREADY_DONE))} already done, "
+            f"{len(preview.in_state(Outcome.STALE))} stale, "
+            f"{len(preview.in_state(Outcome.FAILED))} unreadable"
             + _extra(
-                (len(preview.in_state(CheckState.IN_PR)), "already in another PR"),
-                (len(preview.in_state(CheckState.REFUSED)), "refused"),
+                (len(preview.in_state(Outcome.IN_PR)), "already in another PR"),
+                (len(preview.in_state(Outcome.REFUSED)), "refused"),
             )
             + "."
         )
@@ -180,7 +184,7 @@ def render_nothing_planned(console: Console) -> None:
 def render_nothing_to_open(preview: Preview, console: Console) -> None:
     """After the preview, when nothing needs approval (all done, stale or unreadable)."""
     console.print(Text("Nothing to open."))
-    if preview.in_state(CheckState.STALE):
+    if preview.in_state(Outcome.STALE):
         console.print(Text(f"Refresh the stale repos with:\n  {refresh_command(preview.plan)}"))
 
 
@@ -199,56 +203,55 @@ def render_lock_takeover(holder: LockInfo, console: Console) -> None:
 
 def _render_opened(result: ActionResult) -> Text | None:
     notes = f" ({'; '.join(result.notes)})" if result.notes else ""
-    return _line(
-        "+", "green", f"{result.repo_id}: opened PR #{result.pr_num} {result.pr_url}{notes}"
+    return _marked(
+        Outcome.OPENED, f"{result.repo_id}: opened PR #{result.pr_num} {result.pr_url}{notes}"
     )
 
 
 def _render_in_pr_result(result: ActionResult) -> Text | None:
-    return _line(
-        "=",
-        "green",
+    return _marked(
+        Outcome.IN_PR,
         f"{result.repo_id}: already in PR #{result.pr_num} {result.pr_url} "
         f"({'; '.join(result.changes)}): recorded",
     )
 
 
 def _render_refused_result(result: ActionResult) -> Text | None:
-    return _line("x", "red", f"{result.repo_id}: refused: {result.error}")
+    return _marked(Outcome.REFUSED, f"{result.repo_id}: refused: {result.error}")
 
 
 def _render_adopted(result: ActionResult) -> Text | None:
-    return _line(
-        "=", "green", f"{result.repo_id}: found PR #{result.pr_num} {result.pr_url} (recorded)"
+    return _marked(
+        Outcome.ADOPTED, f"{result.repo_id}: found PR #{result.pr_num} {result.pr_url} (recorded)"
     )
 
 
 def _render_noop(result: ActionResult) -> Text | None:
-    return _line("!", "yellow", f"{result.repo_id}: the Hub made no PR (files already identical)")
+    return _marked(Outcome.NOOP, f"{result.repo_id}: the Hub made no PR (files already identical)")
 
 
 def _render_stale_result(result: ActionResult) -> Text | None:
-    return _line("~", "yellow", f"{result.repo_id}: stale, skipped ({'; '.join(result.changes)})")
+    return _marked(Outcome.STALE, f"{result.repo_id}: stale, skipped ({'; '.join(result.changes)})")
 
 
 def _render_failed(result: ActionResult) -> Text | None:
-    return _line("x", "red", f"{result.repo_id}: failed: {result.error}")
+    return _marked(Outcome.FAILED, f"{result.repo_id}: failed: {result.error}")
 
 
 def _render_silent(result: ActionResult) -> Text | None:
     return None  # pending and already-done actions are counted in the summary line only
 
 
-_RESULT_LINES: dict[ResultState, Callable[[ActionResult], Text | None]] = {
-    ResultState.OPENED: _render_opened,
-    ResultState.ADOPTED: _render_adopted,
-    ResultState.IN_PR: _render_in_pr_result,
-    ResultState.ALREADY_DONE: _render_silent,
-    ResultState.NOOP: _render_noop,
-    ResultState.STALE: _render_stale_result,
-    ResultState.FAILED: _render_failed,
-    ResultState.REFUSED: _render_refused_result,
-    ResultState.PENDING: _render_silent,
+_RESULT_LINES: dict[Outcome, Callable[[ActionResult], Text | None]] = {
+    Outcome.OPENED: _render_opened,
+    Outcome.ADOPTED: _render_adopted,
+    Outcome.IN_PR: _render_in_pr_result,
+    Outcome.ALREADY_DONE: _render_silent,
+    Outcome.NOOP: _render_noop,
+    Outcome.STALE: _render_stale_result,
+    Outcome.FAILED: _render_failed,
+    Outcome.REFUSED: _render_refused_result,
+    Outcome.PENDING: _render_silent,
 }
 
 
@@ -264,17 +267,17 @@ def render_event(event: ApplyEvent, console: Console) -> None:
 # --- The summary, after applying ---------------------------------------------------------------
 
 #: What to do next about actions in these states, in the order printed.
-_NEXT_STEPS: dict[ResultState, Callable[[ApplyReport, Path], str]] = {
-    ResultState.PENDING: lambda report, plan_path: (
+_NEXT_STEPS: dict[Outcome, Callable[[ApplyReport, Path], str]] = {
+    Outcome.PENDING: lambda report, plan_path: (
         f"Run `eeesync apply {plan_path}` again to open the pending PRs."
     ),
-    ResultState.FAILED: lambda report, plan_path: (
+    Outcome.FAILED: lambda report, plan_path: (
         f"Failed actions are retried (after a Hub check) by `eeesync apply {plan_path}`."
     ),
-    ResultState.STALE: lambda report, plan_path: (
+    Outcome.STALE: lambda report, plan_path: (
         f"Stale repos were skipped. Refresh them with:\n  {refresh_command(report.plan)}"
     ),
-    ResultState.REFUSED: lambda report, plan_path: (
+    Outcome.REFUSED: lambda report, plan_path: (
         "Refused repos are never written: the plan holds files `eeesync plan` does not make "
         "(was it edited?). Make a new plan."
     ),
@@ -290,8 +293,8 @@ def render_report(report: ApplyReport, console: Console, *, plan_path: Path) -> 
                 state="interrupted" if report.interrupted else "complete", **report.counts
             )
             + _extra(
-                (len(report.of(ResultState.IN_PR)), "already in another PR"),
-                (len(report.of(ResultState.REFUSED)), "refused"),
+                (len(report.of(Outcome.IN_PR)), "already in another PR"),
+                (len(report.of(Outcome.REFUSED)), "refused"),
             )
             + "."
         ),
@@ -321,16 +324,16 @@ def preview_message(preview: Preview) -> dict[str, Any]:
     return _message(
         "preview",
         to_open=[c.repo.action_id for c in preview.to_open],
-        adopt=[c.repo.action_id for c in preview.in_state(CheckState.ADOPT)],
+        adopt=[c.repo.action_id for c in preview.in_state(Outcome.ADOPTED)],
         in_pr={
             c.repo.action_id: c.found.num
-            for c in preview.in_state(CheckState.IN_PR)
+            for c in preview.in_state(Outcome.IN_PR)
             if c.found is not None
         },
-        done=[c.repo.action_id for c in preview.in_state(CheckState.DONE)],
-        stale={c.repo.action_id: list(c.changes) for c in preview.in_state(CheckState.STALE)},
-        errors={c.repo.action_id: c.error for c in preview.in_state(CheckState.ERROR)},
-        refused={c.repo.action_id: c.error for c in preview.in_state(CheckState.REFUSED)},
+        done=[c.repo.action_id for c in preview.in_state(Outcome.ALREADY_DONE)],
+        stale={c.repo.action_id: list(c.changes) for c in preview.in_state(Outcome.STALE)},
+        errors={c.repo.action_id: c.error for c in preview.in_state(Outcome.FAILED)},
+        refused={c.repo.action_id: c.error for c in preview.in_state(Outcome.REFUSED)},
         notes={c.repo.action_id: list(c.notes) for c in preview.checks if c.notes},
     )
 
@@ -351,9 +354,9 @@ def nothing_to_open_message(preview: Preview) -> dict[str, Any]:
     return _message(
         "summary",
         opened=0,
-        stale=len(preview.in_state(CheckState.STALE)),
-        failed=len(preview.in_state(CheckState.ERROR)),
-        refused=len(preview.in_state(CheckState.REFUSED)),
+        stale=len(preview.in_state(Outcome.STALE)),
+        failed=len(preview.in_state(Outcome.FAILED)),
+        refused=len(preview.in_state(Outcome.REFUSED)),
     )
 
 

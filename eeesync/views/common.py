@@ -7,6 +7,7 @@ the terminal and markdown views always agree on numbers, titles and order.
 
 from __future__ import annotations
 
+import collections
 import enum
 import itertools
 from collections.abc import Iterable, Mapping
@@ -14,6 +15,7 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 
+from eeesync.apply.outcome import Outcome
 from eeesync.plan.model import (
     STATUS_ORDER,
     Existing,
@@ -27,56 +29,16 @@ from eeesync.plan.model import (
 from eeesync.text import plural
 from eeesync.views.formatting import format_value
 
-#: Apply progress, until the apply engineer defines a richer type: action id → state.
-#: Known states are in `PROGRESS_STATES`; an unknown state is shown as written.
-ApplyProgress: TypeAlias = Mapping[str, str]
-PROGRESS_STATES: Final = ("done", "pending", "stale", "failed", "noop")
+#: Apply progress from the journal: action id → the action's outcome so far.
+ApplyProgress: TypeAlias = Mapping[str, Outcome]
 
 #: Rows per table when the user did not ask for that status explicitly (`--status S` lifts it).
 DEFAULT_ROW_LIMIT: Final = 25
 #: Example locations listed per skip reason.
 SKIP_EXAMPLES: Final = 3
 
-#: Section titles, per status (both views use them).
-STATUS_TITLES: Final[Mapping[Status, str]] = {
-    Status.READY: "Pull requests to open",
-    Status.ALREADY_PRESENT: "Already present on main",
-    Status.PENDING_PR: "Pending in open pull requests",
-    Status.SCORE_CONFLICT: "Score conflicts",
-    Status.MISSING_HF_MODEL: "Missing model repos",
-    Status.SOURCE_CONFLICT: "Source conflicts",
-    Status.AUDIT_ERROR: "Audit errors",
-    Status.SKIPPED: "Skipped records",
-}
-
-#: What each status means, for the summary table (docs/architecture.md).
-STATUS_MEANINGS: Final[Mapping[Status, str]] = {
-    Status.READY: "not on the Hub: a PR adds it",
-    Status.ALREADY_PRESENT: "same score on main",
-    Status.PENDING_PR: "same score in an open PR",
-    Status.SCORE_CONFLICT: "a different score on the Hub",
-    Status.MISSING_HF_MODEL: "model repo does not exist",
-    Status.SOURCE_CONFLICT: "datastore records disagree",
-    Status.AUDIT_ERROR: "Hub state could not be read",
-    Status.SKIPPED: "record unusable or not mappable",
-}
-
-#: Sections in the order both views print them: the changes first, then what needs a reviewer,
-#: so (at a terminal) the attention tables and the summary line are what remains on screen.
-SECTION_ORDER: Final[tuple[Status, ...]] = (
-    Status.READY,
-    Status.PENDING_PR,
-    Status.ALREADY_PRESENT,
-    Status.SCORE_CONFLICT,
-    Status.MISSING_HF_MODEL,
-    Status.SOURCE_CONFLICT,
-    Status.AUDIT_ERROR,
-    Status.SKIPPED,
-)
-assert set(SECTION_ORDER) == set(STATUS_ORDER), "every status needs a section"
-
-#: Shown unless `--status` says otherwise: an already-present entry needs no review.
-DEFAULT_STATUSES: Final = frozenset(s for s in STATUS_ORDER if s is not Status.ALREADY_PRESENT)
+#: Shown unless `--status` says otherwise (an already-present entry needs no review).
+DEFAULT_STATUSES: Final = frozenset(s for s in STATUS_ORDER if s.info.shown_by_default)
 
 
 @attrs.frozen
@@ -110,11 +72,11 @@ class ViewOptions:
     def more_hint(self, status: Status, hidden: int) -> str:
         return f"… and {hidden} more (see `eeesync show {self.plan_ref} --status {status.value}`)"
 
-    def progress_of(self, repo: RepoPlan) -> str | None:
-        """The apply state of a repo's PR action, when progress is known ("pending" if unseen)."""
+    def progress_of(self, repo: RepoPlan) -> Outcome | None:
+        """The apply outcome of a repo's PR action, when progress is known (pending if unseen)."""
         if self.progress is None or not repo.action_id:
             return None
-        return self.progress.get(repo.action_id, "pending")
+        return self.progress.get(repo.action_id, Outcome.PENDING)
 
 
 # --- Numbers -----------------------------------------------------------------------------------
@@ -123,6 +85,18 @@ class ViewOptions:
 def attention_count(plan: Plan) -> int:
     """Entries (and skipped records) a reviewer should look at."""
     return sum(plan.counts.get(s) for s in STATUS_ORDER if s.needs_attention)
+
+
+def hidden_counts(plan: Plan, options: ViewOptions) -> list[tuple[Status, int]]:
+    """Statuses listed only on request (`shown_by_default` false) that hold entries but are not
+    shown: each view says how many and how to see them."""
+    return [
+        (status, plan.counts.get(status))
+        for status in STATUS_ORDER
+        if not status.info.shown_by_default
+        and not options.shows(status)
+        and plan.counts.get(status)
+    ]
 
 
 def summary_line(plan: Plan) -> str:
@@ -167,17 +141,11 @@ def coverage_line(plan: Plan, top: int = UNMATCHED_TOP) -> str:
 
 
 def progress_summary(plan: Plan, progress: ApplyProgress) -> str:
-    """`Apply progress: 2 done, 1 pending.` over the repos that open a PR."""
-    tally: dict[str, int] = {}
-    for repo in plan.repos:
-        if repo.opens_pr:
-            state = progress.get(repo.action_id, "pending")
-            tally[state] = tally.get(state, 0) + 1
-    order = {state: i for i, state in enumerate(PROGRESS_STATES)}
-    parts = [
-        f"{n} {state}"
-        for state, n in sorted(tally.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))
-    ]
+    """`Apply progress: 2 opened, 1 pending.` over the repos that open a PR."""
+    tally = collections.Counter(
+        progress.get(repo.action_id, Outcome.PENDING) for repo in plan.repos if repo.opens_pr
+    )
+    parts = [f"{tally[outcome]} {outcome}" for outcome in Outcome if tally[outcome]]
     return f"Apply progress: {', '.join(parts) or 'nothing to apply'}."
 
 

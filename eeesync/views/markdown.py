@@ -26,9 +26,6 @@ from eeesync.text import md_link as _link
 from eeesync.text import md_table as _table
 from eeesync.text import short_sha
 from eeesync.views.common import (
-    SECTION_ORDER,
-    STATUS_MEANINGS,
-    STATUS_TITLES,
     UNMARKED_NOTE,
     Mark,
     RepoGroup,
@@ -44,6 +41,7 @@ from eeesync.views.common import (
     file_blocks,
     file_url,
     group_by_repo,
+    hidden_counts,
     progress_summary,
     repo_url,
     skip_groups,
@@ -89,10 +87,10 @@ def _document(plan: Plan, options: ViewOptions) -> list[_Part]:
     if options.progress is not None:
         out += ["", _escape(progress_summary(plan, options.progress))]
     attention_heading_done = False
-    for status in SECTION_ORDER:
+    for status in STATUS_ORDER:
         if not options.shows(status):
             continue
-        section = _SECTION_RENDERERS[status](plan, options, status)
+        section = _SECTION_RENDERERS.get(status, _render_entries)(plan, options, status)
         if not section:
             continue
         if status.needs_attention and not attention_heading_done:
@@ -101,9 +99,8 @@ def _document(plan: Plan, options: ViewOptions) -> list[_Part]:
         out += ["", *section]
     if options.show_unmatched and plan.unmatched:
         out += ["", *_unmatched(plan)]
-    hidden = plan.counts.get(Status.ALREADY_PRESENT)
-    if hidden and not options.shows(Status.ALREADY_PRESENT):
-        out += ["", f"_{hidden} entries already present on main are not listed._"]
+    for status, hidden in hidden_counts(plan, options):
+        out += ["", f"_{hidden} entries {_escape(status.info.title.lower())} are not listed._"]
     out += ["", _digest(plan)]
     return out
 
@@ -278,7 +275,7 @@ def _summary(plan: Plan) -> list[str]:
     for status in STATUS_ORDER:
         count = plan.counts.get(status)
         name = _code(status.value)
-        meaning = _escape(STATUS_MEANINGS[status])
+        meaning = _escape(status.info.meaning)
         if status is Status.READY:
             name = f"**{name}**"
             meaning += f" ({plan.counts.prs_to_open} PRs, {plan.counts.files_to_write} files)"
@@ -314,7 +311,7 @@ SectionRenderer = Callable[[Plan, ViewOptions, Status], Sequence[_Part]]
 
 
 def _heading(status: Status, count: int, level: str = "###") -> str:
-    return f"{level} {STATUS_TITLES[status]} ({count})"
+    return f"{level} {status.info.title} ({count})"
 
 
 def _section(
@@ -343,7 +340,7 @@ def _render_ready(plan: Plan, options: ViewOptions, status: Status) -> list[_Par
     rows: list[list[str]] = []
     for repo in shown:
         state = options.progress_of(repo)
-        model = _model(plan, repo) + (f"<br>apply: **{_escape(state)}**" if state else "")
+        model = _model(plan, repo) + (f"<br>apply: **{state}**" if state is not None else "")
         for entry in (e for e in repo.entries if e.status is Status.READY):
             desired = entry.desired
             rows.append(
@@ -453,6 +450,18 @@ def _render_already_present(plan: Plan, options: ViewOptions, status: Status) ->
     )
 
 
+def _render_entries(plan: Plan, options: ViewOptions, status: Status) -> list[str]:
+    """Any status without a section of its own: one row per entry, its value and reason."""
+    return _entry_table(
+        plan,
+        options,
+        status,
+        ["Value", "Details"],
+        "rl",
+        lambda e: [format_value(e.desired.entry.value), _escape(e.reason)],
+    )
+
+
 def _render_score_conflict(plan: Plan, options: ViewOptions, status: Status) -> list[str]:
     return _entry_table(
         plan,
@@ -559,6 +568,7 @@ def _render_skipped(plan: Plan, options: ViewOptions, status: Status) -> list[st
     return _section(options, status, count, body, f"{len(shown)} reasons", len(shown), hidden)
 
 
+#: Statuses whose section is not `_render_entries`' table.
 _SECTION_RENDERERS: dict[Status, SectionRenderer] = {
     Status.READY: _render_ready,
     Status.ALREADY_PRESENT: _render_already_present,

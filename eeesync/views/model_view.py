@@ -28,7 +28,7 @@ from eeesync.model_report import (
     UnreadableFile,
 )
 from eeesync.plan import file as plan_file
-from eeesync.plan.model import Existing, Status
+from eeesync.plan.model import STATUS_ORDER, Existing, Status
 from eeesync.text import md_escape as _md
 from eeesync.text import md_link as _md_link
 from eeesync.text import md_table as _md_table
@@ -77,44 +77,24 @@ def _label_conflict(hub: HubStatus) -> str:
     return f"conflict: the Hub has {shown}" if shown else "conflict with the Hub"
 
 
-def _label_missing(hub: HubStatus) -> str:
-    return "no model repo on the Hub"
-
-
 def _label_source_conflict(hub: HubStatus) -> str:
     values = " vs ".join(format_value(v) for v in hub.conflicting_values)
     return f"records disagree ({values}): nothing is published"
 
 
-def _label_audit_error(hub: HubStatus) -> str:
-    return f"unreadable: {hub.reason}"
+def _label_other(hub: HubStatus) -> str:
+    """Any status without words of its own: its meaning, and the reason when there is one."""
+    meaning = hub.status.info.meaning
+    return f"{meaning}: {hub.reason}" if hub.reason else meaning
 
 
-def _label_skipped(hub: HubStatus) -> str:
-    return f"skipped: {hub.reason}"
-
-
-#: One small function per status (Alembic-style dispatch), shared by both text views.
+#: Statuses whose label says more than `_label_other` (shared by both text views).
 HUB_LABELS: Final[Mapping[Status, Callable[[HubStatus], str]]] = {
     Status.READY: _label_ready,
     Status.ALREADY_PRESENT: _label_present,
     Status.PENDING_PR: _label_pending,
     Status.SCORE_CONFLICT: _label_conflict,
-    Status.MISSING_HF_MODEL: _label_missing,
     Status.SOURCE_CONFLICT: _label_source_conflict,
-    Status.AUDIT_ERROR: _label_audit_error,
-    Status.SKIPPED: _label_skipped,
-}
-
-_STATUS_STYLES: Final[Mapping[Status, str]] = {
-    Status.READY: "green",
-    Status.ALREADY_PRESENT: "cyan",
-    Status.PENDING_PR: "cyan",
-    Status.SCORE_CONFLICT: "yellow",
-    Status.MISSING_HF_MODEL: "yellow",
-    Status.SOURCE_CONFLICT: "yellow",
-    Status.AUDIT_ERROR: "red",
-    Status.SKIPPED: "dim",
 }
 
 
@@ -122,7 +102,7 @@ def hub_label(row: ResultRow) -> str:
     """What the Hub shows for a result, in words (the note when it is not published)."""
     if row.hub is None:
         return row.note or "not a Community Evals benchmark"
-    return HUB_LABELS[row.hub.status](row.hub)
+    return HUB_LABELS.get(row.hub.status, _label_other)(row.hub)
 
 
 def hub_link(row: ResultRow) -> str | None:
@@ -177,7 +157,7 @@ def hub_summary(view: ModelReport) -> str:
 
 
 def status_summary(view: ModelReport) -> str:
-    counts = [(s, view.count(s)) for s in Status]
+    counts = [(s, view.count(s)) for s in STATUS_ORDER if s.info.in_model_view]
     shown = [f"{n} {s.value}" for s, n in counts if n]
     return ", ".join(shown) if shown else "none"
 
@@ -301,7 +281,7 @@ def _row_cells(row: ResultRow, *, same_run: bool) -> tuple[Text, Text, Text, Tex
         run = Text(first)
         if rest:
             run.append(f"\n{rest}", style="dim")
-    style = _STATUS_STYLES[row.hub.status] if row.hub is not None else "dim"
+    style = row.hub.status.info.style if row.hub is not None else "dim"
     hub = _link(hub_label(row), hub_link(row), style)
     return metric, score, run, hub
 

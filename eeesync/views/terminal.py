@@ -25,9 +25,6 @@ from rich.text import Text
 from eeesync.plan.model import STATUS_ORDER, FileChange, Plan, PlannedEntry, RepoPlan, Status
 from eeesync.text import short_sha
 from eeesync.views.common import (
-    SECTION_ORDER,
-    STATUS_MEANINGS,
-    STATUS_TITLES,
     UNMARKED_NOTE,
     Mark,
     RepoGroup,
@@ -42,6 +39,7 @@ from eeesync.views.common import (
     file_blocks,
     file_url,
     group_by_repo,
+    hidden_counts,
     progress_summary,
     repo_url,
     skip_groups,
@@ -55,24 +53,6 @@ from eeesync.views.formatting import format_value
 MAX_REPO_WIDTH = 44
 #: The repo column shrinks below a long id only when the free-text columns are at their minimum.
 MIN_REPO_WIDTH = 16
-
-_STATUS_STYLES: dict[Status, str] = {
-    Status.READY: "bold green",
-    Status.ALREADY_PRESENT: "",
-    Status.PENDING_PR: "cyan",
-    Status.SCORE_CONFLICT: "bold red",
-    Status.MISSING_HF_MODEL: "yellow",
-    Status.SOURCE_CONFLICT: "bold red",
-    Status.AUDIT_ERROR: "bold red",
-    Status.SKIPPED: "yellow",
-}
-_PROGRESS_STYLES = {
-    "done": "green",
-    "pending": "",
-    "stale": "yellow",
-    "failed": "bold red",
-    "noop": "dim",
-}
 
 
 @attrs.frozen
@@ -99,10 +79,10 @@ def render_terminal(plan: Plan, console: Console, options: ViewOptions | None = 
     if options.progress is not None:
         console.print(Text(progress_summary(plan, options.progress)))
     attention_heading_done = False
-    for status in SECTION_ORDER:
+    for status in STATUS_ORDER:
         if not options.shows(status):
             continue
-        parts = _SECTION_RENDERERS[status](ctx, status)
+        parts = _SECTION_RENDERERS.get(status, _render_entries)(ctx, status)
         if not parts:
             continue
         if status.needs_attention and not attention_heading_done:
@@ -115,12 +95,13 @@ def render_terminal(plan: Plan, console: Console, options: ViewOptions | None = 
     if options.show_unmatched and plan.unmatched:
         console.print()
         console.print(_unmatched_table(ctx))
-    hidden = plan.counts.get(Status.ALREADY_PRESENT)
-    if hidden and not options.shows(Status.ALREADY_PRESENT):
+    for status, hidden in hidden_counts(plan, options):
         console.print()
-        console.print(Text(f"{hidden} already present on main, not listed; see them with", "dim"))
         console.print(
-            Text(f"  eeesync show {options.plan_ref} --status already_present", "dim"),
+            Text(f"{hidden} {status.info.title.lower()}, not listed; see them with", "dim")
+        )
+        console.print(
+            Text(f"  eeesync show {options.plan_ref} --status {status.value}", "dim"),
             soft_wrap=True,  # a command to copy: never broken by us
         )
     console.print()
@@ -175,8 +156,8 @@ def _summary_table(plan: Plan) -> Table:
     )
     for status in STATUS_ORDER:
         count = plan.counts.get(status)
-        style = _STATUS_STYLES[status] if count else "dim"
-        meaning = STATUS_MEANINGS[status]
+        style = status.info.style if count else "dim"
+        meaning = status.info.meaning
         if status is Status.READY and count:
             meaning += f" ({plan.counts.prs_to_open} PRs)"
         table.add_row(Text(status.value, style=style), Text(str(count), style=style), meaning)
@@ -263,7 +244,7 @@ def _fitted_table(width: int, cols: Sequence[_Col], rows: Sequence[Sequence[Text
 
 
 def _title(ctx: _Context, status: Status, count: int) -> Text:
-    return Text(f"{STATUS_TITLES[status]} ({count})", style=_STATUS_STYLES[status] or "bold")
+    return Text(f"{status.info.title} ({count})", style=status.info.style or "bold")
 
 
 def _more(ctx: _Context, status: Status, hidden: int) -> list[RenderableType]:
@@ -296,7 +277,7 @@ def _ready_repo_heading(ctx: _Context, repo: RepoPlan) -> Text:
         heading.append(f" @ {short_sha(repo.preconditions.main_sha)}", style="dim")
     state = ctx.options.progress_of(repo)
     if state is not None:
-        heading.append(f"  [{state}]", style=_PROGRESS_STYLES.get(state, "bold"))
+        heading.append(f"  [{state}]", style=state.info.style)
     files = len(repo.files)
     added = repo.count(Status.READY)
     heading.append(
@@ -397,6 +378,16 @@ def _render_already_present(ctx: _Context, status: Status) -> list[RenderableTyp
         status,
         [_Col("Value", "fixed", "right"), _Col("In", min_width=8)],
         lambda e: [format_value(e.desired.entry.value), _places(e)],
+    )
+
+
+def _render_entries(ctx: _Context, status: Status) -> list[RenderableType]:
+    """Any status without a section of its own: one row per entry, its value and reason."""
+    return _entry_section(
+        ctx,
+        status,
+        [_Col("Value", "fixed", "right"), _Col("Details")],
+        lambda e: [format_value(e.desired.entry.value), e.reason],
     )
 
 
@@ -540,6 +531,7 @@ def _unmatched_table(ctx: _Context) -> RenderableType:
     return Group(title, table)
 
 
+#: Statuses whose section is not `_render_entries`' table.
 _SECTION_RENDERERS: dict[Status, SectionRenderer] = {
     Status.READY: _render_ready,
     Status.ALREADY_PRESENT: _render_already_present,

@@ -14,8 +14,7 @@ from huggingface_hub import CommitOperationAdd, HfApi
 
 from eeesync.apply import (
     ApplyOptions,
-    CheckState,
-    ResultState,
+    Outcome,
     apply_plan,
     pr_description,
     prepare_apply,
@@ -65,7 +64,7 @@ def test_a_marker_in_a_comment_is_not_adopted(hub: Hub, hub_api: HfApi, plan_pat
     hub_api.comment_discussion(REPO, num, pr_description(plan, _repo(plan)))
     preview = prepare_apply(hub, plan, plan_path, registry=load_registry())
     (check,) = preview.checks
-    assert check.state is CheckState.STALE  # someone else's PR opened since the plan
+    assert check.state is Outcome.STALE  # someone else's PR opened since the plan
     assert check.changes == (f"PR #{num} opened",)
     assert check.notes == (f"a comment on PR #{num} carries this plan's marker: ignored",)
 
@@ -78,7 +77,7 @@ def test_a_pr_with_the_marker_but_other_bytes_is_not_adopted(
         hub_api, b"- dataset: {id: x, task_id: y}\n  value: 1\n", pr_description(plan, _repo(plan))
     )
     (check,) = prepare_apply(hub, plan, plan_path, registry=load_registry()).checks
-    assert check.state is CheckState.STALE
+    assert check.state is Outcome.STALE
     assert check.notes == (
         f"PR #{num} carries this plan's marker but its files are not the planned bytes: ignored",
     )
@@ -95,12 +94,12 @@ def test_a_pr_with_another_plans_marker_holding_our_entries_is_in_pr_not_adopted
     num = _open_pr(hub_api, repo.files[0].content.encode(), text)
     preview = prepare_apply(hub, plan, plan_path, registry=load_registry())
     (check,) = preview.checks
-    assert check.state is CheckState.IN_PR and check.found is not None
+    assert check.state is Outcome.IN_PR and check.found is not None
     assert check.found.num == num
     report = apply_plan(hub, preview, ApplyOptions(message="m"))
-    assert report.results[0].state is ResultState.IN_PR
+    assert report.results[0].state is Outcome.IN_PR
     assert open_prs(hub_api, REPO) == [num]
-    assert progress(plan_path, plan)[repo.action_id] == "done"
+    assert progress(plan_path, plan)[repo.action_id] is Outcome.IN_PR
 
 
 def test_our_own_pr_found_without_a_journal_is_adopted_and_not_called_interrupted(
@@ -111,7 +110,7 @@ def test_our_own_pr_found_without_a_journal_is_adopted_and_not_called_interrupte
     repo = _repo(plan)
     num = _open_pr(hub_api, repo.files[0].content.encode(), pr_description(plan, repo))
     (check,) = prepare_apply(hub, plan, plan_path, registry=load_registry()).checks
-    assert check.state is CheckState.ADOPT and check.found is not None
+    assert check.state is Outcome.ADOPTED and check.found is not None
     assert check.found.num == num
     assert check.journal is None or not check.journal.interrupted
 
@@ -134,7 +133,7 @@ def test_an_interrupted_run_is_named_only_when_the_journal_has_the_intent(
         )
     _open_pr(hub_api, repo.files[0].content.encode(), pr_description(plan, repo))
     (check,) = prepare_apply(hub, plan, plan_path, registry=load_registry()).checks
-    assert check.state is CheckState.ADOPT
+    assert check.state is Outcome.ADOPTED
     assert check.journal is not None and check.journal.interrupted
 
 
@@ -181,13 +180,13 @@ def test_a_strangers_pr_with_a_copied_marker_and_our_bytes_is_not_adopted(
     hub = _my_hub(two_accounts)
     preview = prepare_apply(hub, plan, path, registry=load_registry())
     (check,) = preview.checks
-    assert check.state is CheckState.IN_PR and check.found is not None
+    assert check.state is Outcome.IN_PR and check.found is not None
     assert (check.found.num, check.found.author) == (num, "eve")
     assert check.notes == (
         f"PR #{num} carries this plan's marker but was opened by eve, not me: ignored",
     )
     report = apply_plan(hub, preview, ApplyOptions(message="m"))
-    assert report.results[0].state is ResultState.IN_PR  # not ADOPTED: not ours
+    assert report.results[0].state is Outcome.IN_PR  # not ADOPTED: not ours
 
 
 def test_a_strangers_closed_pr_with_a_copied_marker_does_not_stop_the_real_pr(
@@ -213,13 +212,13 @@ def test_a_strangers_closed_pr_with_a_copied_marker_does_not_stop_the_real_pr(
     hub = _my_hub(two_accounts)
     preview = prepare_apply(hub, plan, path, registry=load_registry())
     (check,) = preview.checks
-    assert check.state is CheckState.READY
+    assert check.state is Outcome.PENDING
     assert check.notes == (
         f"PR #{num} carries this plan's marker but was opened by eve, not me: ignored",
     )
     report = apply_plan(hub, preview, ApplyOptions(message="Add eval results"))
     (result,) = report.results
-    assert result.state is ResultState.OPENED and result.pr_num == num + 1
+    assert result.state is Outcome.OPENED and result.pr_num == num + 1
     details = _as(two_accounts, ME).get_discussion_details(REPO, num + 1)
     assert details.author == "me"
     assert open_prs(_as(two_accounts, ME), REPO) == [num + 1]

@@ -20,7 +20,7 @@ import attrs
 import pytest
 from huggingface_hub import HfApi
 
-from eeesync.apply import ApplyOptions, ApplyReport, ResultState, apply_plan, prepare_apply
+from eeesync.apply import ApplyOptions, ApplyReport, Outcome, apply_plan, prepare_apply
 from eeesync.apply.journal import journal_path
 from eeesync.localhub import FaultConfig, LocalHub
 from eeesync.plan.file import read_plan, seal
@@ -63,11 +63,11 @@ def _assert_one_pr_each(hub_api: HfApi, plan: Plan, reports: Sequence[ApplyRepor
         data = hub_api.hf_hub_download(repo.repo_id, TARGET, revision=f"refs/pr/{prs[0]}")
         assert Path(data).read_bytes() == repo.files[0].content.encode()
         results = [r for report in reports for r in report.results if r.repo_id == repo.repo_id]
-        opened = [r for r in results if r.state is ResultState.OPENED]
+        opened = [r for r in results if r.state is Outcome.OPENED]
         assert len(opened) == 1 and opened[0].pr_num == prs[0], results
         for other in results:
             if other is not opened[0]:
-                assert other.state in (ResultState.ADOPTED, ResultState.IN_PR), other
+                assert other.state in (Outcome.ADOPTED, Outcome.IN_PR), other
                 assert other.pr_num == prs[0], other
     for report in reports:
         assert report.ok, report.results
@@ -153,13 +153,13 @@ def test_two_posts_in_flight_at_once_converge_on_the_lower_numbered_pr(
         getattr(e, "content", "") for e in hub_api.get_discussion_details(repo_id, 2).events
     ]
     assert any("duplicate of #1" in c for c in comments)
-    (loser,) = [r for rep in reports for r in rep.results if r.state is ResultState.IN_PR]
+    (loser,) = [r for rep in reports for r in rep.results if r.state is Outcome.IN_PR]
     assert loser.pr_num == 1
     assert loser.changes == ("opened PR #2 and closed it: PR #1 holds the same files",)
     # Its journal names the PR that holds the entries, so a rerun opens nothing.
     folder = next(p for p, _ in runs if "closed it" in journal_path(p).read_text())
     rerun = _apply(localhub, folder, tmp_path / "rerun-locks", 0)
-    assert [r.state for r in rerun.results] == [ResultState.ALREADY_DONE]
+    assert [r.state for r in rerun.results] == [Outcome.ALREADY_DONE]
     assert rerun.results[0].pr_num == 1
 
 
@@ -171,10 +171,10 @@ def test_a_pr_opened_by_another_plan_with_the_same_entries_is_recorded_not_dupli
     subset = seal(attrs.evolve(whole, repos=whole.repos[:1]))
     subset = seal(attrs.evolve(subset, inputs=attrs.evolve(subset.inputs, model_filter="x")))
     first = _apply(localhub, write_plan(whole, tmp_path, "whole.plan.json"), tmp_path / "l", 0)
-    assert [r.state for r in first.results] == [ResultState.OPENED] * 2
+    assert [r.state for r in first.results] == [Outcome.OPENED] * 2
     second = _apply(localhub, write_plan(subset, tmp_path, "sub.plan.json"), tmp_path / "l", 0)
     (result,) = second.results
-    assert result.state is ResultState.IN_PR and result.pr_num == 1
+    assert result.state is Outcome.IN_PR and result.pr_num == 1
     assert second.ok
     assert open_prs(hub_api, whole.repos[0].repo_id) == [1]
 
@@ -191,6 +191,6 @@ def test_a_retried_post_under_the_repo_lock_does_not_wait_for_itself(
     options = ApplyOptions(message="m", lock_dir=tmp_path / "locks", repo_lock_timeout=2.0)
     started = time.monotonic()
     report = apply_plan(hub, preview, options)
-    assert [r.state for r in report.results] == [ResultState.OPENED]
+    assert [r.state for r in report.results] == [Outcome.OPENED]
     assert time.monotonic() - started < 2.0
     assert open_prs(hub_api, plan.repos[0].repo_id) == [1]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from huggingface_hub import HfApi
 
-from eeesync.apply import ApplyOptions, ResultState, apply_plan, prepare_apply
+from eeesync.apply import ApplyOptions, Outcome, apply_plan, prepare_apply
 from eeesync.apply.journal import Event, journal_path, read_journal
 from eeesync.hub.client import Hub
 from eeesync.localhub import FaultConfig, LocalHub
@@ -46,7 +46,7 @@ def test_200_repos_under_429s_and_5xx_end_with_200_prs_and_no_duplicates(
     report = apply_plan(hub, preview, ApplyOptions(message="Add evals", parallelism=8))
     elapsed = time.monotonic() - started
     faults = localhub.counters()
-    failed = report.of(ResultState.FAILED)
+    failed = report.of(Outcome.FAILED)
     # Every failure is journaled with its error.
     journal = read_journal(journal_path(plan_path))
     for result in failed:
@@ -57,16 +57,14 @@ def test_200_repos_under_429s_and_5xx_end_with_200_prs_and_no_duplicates(
     localhub.set_faults(None)
     counts = count_prs(hub_api, repos)
     assert all(n <= 1 for n in counts.values()), "duplicate PRs"
-    assert sum(counts.values()) == len(report.of(ResultState.OPENED)) + len(
-        report.of(ResultState.ADOPTED)
-    )
+    assert sum(counts.values()) == len(report.of(Outcome.OPENED)) + len(report.of(Outcome.ADOPTED))
     if failed:  # a rerun finishes the journaled failures
         rerun = apply_plan(
             hub,
             prepare_apply(hub, plan, plan_path, registry=load_registry()),
             ApplyOptions(message="m"),
         )
-        assert not rerun.of(ResultState.FAILED)
+        assert not rerun.of(Outcome.FAILED)
         counts = count_prs(hub_api, repos)
     assert counts == dict.fromkeys(repos, 1)
     print(

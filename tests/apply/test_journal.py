@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,17 +10,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eeesync.apply.journal import (
-    ActionState,
     Event,
     JournalRecord,
     JournalWriter,
-    Outcome,
     journal_path,
     progress,
     read_journal,
     redact,
     summarize,
 )
+from eeesync.apply.outcome import Outcome
 from eeesync.errors import PlanFileError
 from tests import plan_factory as pf
 
@@ -50,7 +50,7 @@ def test_records_round_trip_through_the_plan_converter(tmp_path: Path) -> None:
     records = [
         rec(Event.RUN, action="", message="Add evals", tool_version="0.1.0"),
         rec(Event.INTENT, attempt=1, content_sha256="c" * 64, parent_commit="d" * 40),
-        rec(Event.RESULT, outcome=Outcome.DONE, pr_num=3, pr_url="http://h/x/discussions/3"),
+        rec(Event.RESULT, outcome=Outcome.OPENED, pr_num=3, pr_url="http://h/x/discussions/3"),
         rec(Event.SKIP, "a2", Outcome.STALE, changes=("main moved abc1234 → def5678",)),
     ]
     with JournalWriter(path) as journal:
@@ -69,7 +69,7 @@ def test_a_torn_last_line_is_ignored_and_repaired_before_appending(tmp_path: Pat
         handle.write('{"event":"result","plan_dig')  # a crash in the middle of a write
     assert [r.event for r in read_journal(path)] == [Event.INTENT]
     with JournalWriter(path) as journal:
-        journal.append(rec(Event.RESULT, outcome=Outcome.DONE, pr_num=1))
+        journal.append(rec(Event.RESULT, outcome=Outcome.OPENED, pr_num=1))
     assert [r.event for r in read_journal(path)] == [Event.INTENT, Event.RESULT]
 
 
@@ -112,7 +112,7 @@ def test_redact_removes_hub_tokens_from_any_text(text: str) -> None:
 def test_fold_states() -> None:
     records = [
         rec(Event.INTENT, "done"),
-        rec(Event.RESULT, "done", Outcome.DONE, pr_num=1),
+        rec(Event.RESULT, "done", Outcome.OPENED, pr_num=1),
         rec(Event.INTENT, "interrupted"),
         rec(Event.SKIP, "stale", Outcome.STALE),
         rec(Event.INTENT, "failed"),
@@ -120,16 +120,16 @@ def test_fold_states() -> None:
         rec(Event.INTENT, "noop"),
         rec(Event.RESULT, "noop", Outcome.NOOP),
         rec(Event.RESULT, "adopted", Outcome.ADOPTED, pr_num=4),
-        rec(Event.RESULT, "other-plan", Outcome.DONE, plan_digest="sha256:" + "cd" * 32),
+        rec(Event.RESULT, "other-plan", Outcome.OPENED, plan_digest="sha256:" + "cd" * 32),
     ]
     summaries = summarize(records, DIGEST)
     assert {k: v.state for k, v in summaries.items()} == {
-        "done": ActionState.DONE,
-        "interrupted": ActionState.PENDING,
-        "stale": ActionState.STALE,
-        "failed": ActionState.FAILED,
-        "noop": ActionState.NOOP,
-        "adopted": ActionState.DONE,
+        "done": Outcome.OPENED,
+        "interrupted": Outcome.PENDING,
+        "stale": Outcome.STALE,
+        "failed": Outcome.FAILED,
+        "noop": Outcome.NOOP,
+        "adopted": Outcome.ADOPTED,
     }
     assert summaries["interrupted"].interrupted and summaries["interrupted"].attempted
     assert summaries["failed"].attempted and not summaries["failed"].interrupted
@@ -142,7 +142,7 @@ _EVENTS = st.sampled_from(
         (Event.RESULT, Outcome.FAILED),
         (Event.SKIP, Outcome.STALE),
         (Event.SKIP, Outcome.FAILED),
-        (Event.RESULT, Outcome.DONE),
+        (Event.RESULT, Outcome.OPENED),
         (Event.RESULT, Outcome.ADOPTED),
     ]
 )
@@ -156,10 +156,10 @@ def test_once_a_pr_is_recorded_the_action_stays_done(
         rec(event, outcome=outcome, pr_num=1 if outcome else None) for event, outcome in events
     ]
     state = summarize(records, DIGEST)["a1"].state
-    recorded = any(o in (Outcome.DONE, Outcome.ADOPTED) for _, o in events)
-    assert (state is ActionState.DONE) == recorded
+    recorded = any(o in (Outcome.OPENED, Outcome.ADOPTED) for _, o in events)
+    assert state.info.final == recorded
     if not recorded and events[-1][0] is Event.INTENT:
-        assert state is ActionState.PENDING
+        assert state is Outcome.PENDING
 
 
 def test_progress_covers_every_pr_action_of_the_plan(tmp_path: Path) -> None:
@@ -169,8 +169,30 @@ def test_progress_covers_every_pr_action_of_the_plan(tmp_path: Path) -> None:
     assert len(actions) >= 2
     assert progress(plan_path, plan) == dict.fromkeys(actions, "pending")
     with JournalWriter(journal_path(plan_path)) as journal:
-        journal.append(rec(Event.RESULT, actions[0], Outcome.DONE, plan_digest=plan.digest))
+        journal.append(rec(Event.RESULT, actions[0], Outcome.OPENED, plan_digest=plan.digest))
         journal.append(rec(Event.SKIP, actions[1], Outcome.STALE, plan_digest=plan.digest))
     got = progress(plan_path, plan)
-    assert got[actions[0]] == "done" and got[actions[1]] == "stale"
+    assert got[actions[0]] is Outcome.OPENED and got[actions[1]] is Outcome.STALE
     assert set(got) == set(actions)
+
+
+def test_the_journal_spells_each_outcome_as_it_always_did(tmp_path: Path) -> None:
+    """The journal is a committed format: `opened` stays `done` on its lines, and an outcome
+    that is never journaled (already done, pending) cannot be written by mistake."""
+    words = {o: o.info.journal for o in Outcome if o.info.journal}
+    assert words == {
+        Outcome.OPENED: "done",
+        Outcome.ADOPTED: "adopted",
+        Outcome.IN_PR: "in_pr",
+        Outcome.NOOP: "noop",
+        Outcome.STALE: "stale",
+        Outcome.FAILED: "failed",
+        Outcome.REFUSED: "refused",
+    }
+    path = tmp_path / "j.jsonl"
+    with JournalWriter(path) as journal:
+        journal.append(rec(Event.RESULT, outcome=Outcome.OPENED, pr_num=1))
+        with pytest.raises(ValueError, match="never journaled"):
+            journal.append(rec(Event.RESULT, outcome=Outcome.PENDING))
+    assert json.loads(path.read_text())["outcome"] == "done"
+    assert read_journal(path)[0].outcome is Outcome.OPENED

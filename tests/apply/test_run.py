@@ -13,10 +13,9 @@ from huggingface_hub import CommitOperationAdd, HfApi
 from eeesync.apply import (
     ApplyOptions,
     ApplyReport,
-    CheckState,
     Marker,
+    Outcome,
     Preview,
-    ResultState,
     apply_plan,
     check_endpoint,
     content_hash,
@@ -29,7 +28,6 @@ from eeesync.apply.journal import (
     Event,
     JournalRecord,
     JournalWriter,
-    Outcome,
     journal_path,
     progress,
     read_journal,
@@ -72,8 +70,8 @@ def test_clean_apply_opens_exactly_the_planned_prs_with_the_planned_bytes(
 ) -> None:
     plan = read_plan(seeded)
     preview, report = _apply(hub, seeded)
-    assert [c.state for c in preview.checks] == [CheckState.READY] * 3
-    assert [r.state for r in report.results] == [ResultState.OPENED] * 3
+    assert [c.state for c in preview.checks] == [Outcome.PENDING] * 3
+    assert [r.state for r in report.results] == [Outcome.OPENED] * 3
     for repo in plan.repos:
         assert open_prs(hub_api, repo.repo_id) == [1]
         pr_file = hub_api.hf_hub_download(repo.repo_id, TARGET, revision="refs/pr/1")
@@ -92,8 +90,8 @@ def test_clean_apply_opens_exactly_the_planned_prs_with_the_planned_bytes(
     assert main == EXISTING_YAML
     records = read_journal(journal_path(seeded))
     assert [r.event for r in records].count(Event.INTENT) == 3
-    assert [r.outcome for r in records if r.event is Event.RESULT] == [Outcome.DONE] * 3
-    assert set(progress(seeded, plan).values()) == {"done"}
+    assert [r.outcome for r in records if r.event is Event.RESULT] == [Outcome.OPENED] * 3
+    assert set(progress(seeded, plan).values()) == {Outcome.OPENED}
 
 
 def test_rerun_after_success_opens_nothing(
@@ -103,8 +101,8 @@ def test_rerun_after_success_opens_nothing(
     lines = journal_path(seeded).read_text().splitlines()
     localhub.reset_counters()
     preview, report = _apply(hub, seeded)
-    assert [c.state for c in preview.checks] == [CheckState.DONE] * 3
-    assert [r.state for r in report.results] == [ResultState.ALREADY_DONE] * 3
+    assert [c.state for c in preview.checks] == [Outcome.ALREADY_DONE] * 3
+    assert [r.state for r in report.results] == [Outcome.ALREADY_DONE] * 3
     assert all(open_prs(hub_api, r) == [1] for r in REPOS)
     counters = localhub.counters()
     assert not any("commit" in key for key in counters), counters
@@ -124,15 +122,15 @@ def test_stale_repos_are_skipped_and_named_while_the_rest_proceeds(
     localhub.storage.open_pr(REPOS[2], {"other.txt": b"x"}, title="someone else's PR")
     _, report = _apply(hub, seeded)
     states = {r.repo_id: r for r in report.results}
-    assert states[REPOS[0]].state is ResultState.OPENED
-    assert states[REPOS[1]].state is ResultState.STALE
+    assert states[REPOS[0]].state is Outcome.OPENED
+    assert states[REPOS[1]].state is Outcome.STALE
     assert states[REPOS[1]].changes == (f"main moved {old_main[:7]} → {new_main[:7]}",)
-    assert states[REPOS[2]].state is ResultState.STALE
+    assert states[REPOS[2]].state is Outcome.STALE
     assert states[REPOS[2]].changes == ("PR #1 opened",)
     assert open_prs(hub_api, REPOS[1]) == []
     assert open_prs(hub_api, REPOS[2]) == [1]  # only the other person's PR
     assert progress(seeded, plan) == {
-        plan.repos[0].action_id: "done",
+        plan.repos[0].action_id: "opened",
         plan.repos[1].action_id: "stale",
         plan.repos[2].action_id: "stale",
     }
@@ -150,7 +148,7 @@ def test_changed_target_file_and_closed_pr_are_named(
     localhub.storage.set_discussion_status("acme/delta", num, "closed")
     _, report = _apply(hub, path)
     (result,) = report.results
-    assert result.state is ResultState.STALE
+    assert result.state is Outcome.STALE
     assert result.changes[0].startswith("main moved ")
     assert f"PR #{num} closed" in result.changes
     assert any(c.startswith(f"{TARGET} created on main") for c in result.changes)
@@ -159,18 +157,18 @@ def test_changed_target_file_and_closed_pr_are_named(
 def test_max_prs_caps_this_run_and_a_rerun_finishes(hub: Hub, hub_api: HfApi, seeded: Path) -> None:
     _, report = _apply(hub, seeded, max_prs=1, parallelism=1)
     assert [r.state for r in report.results] == [
-        ResultState.OPENED,
-        ResultState.PENDING,
-        ResultState.PENDING,
+        Outcome.OPENED,
+        Outcome.PENDING,
+        Outcome.PENDING,
     ]
     assert sum(len(open_prs(hub_api, r)) for r in REPOS) == 1
     plan = read_plan(seeded)
-    assert sorted(progress(seeded, plan).values()) == ["done", "pending", "pending"]
+    assert sorted(progress(seeded, plan).values()) == ["opened", "pending", "pending"]
     _, report = _apply(hub, seeded)
     assert [r.state for r in report.results] == [
-        ResultState.ALREADY_DONE,
-        ResultState.OPENED,
-        ResultState.OPENED,
+        Outcome.ALREADY_DONE,
+        Outcome.OPENED,
+        Outcome.OPENED,
     ]
     assert all(open_prs(hub_api, r) == [1] for r in REPOS)
 
@@ -201,11 +199,11 @@ def test_interrupted_action_is_adopted_by_its_marker_not_opened_twice(
         create_pr=True,
     )
     preview, report = _apply(hub, seeded)
-    assert preview.checks[0].state is CheckState.ADOPT
-    assert report.results[0].state is ResultState.ADOPTED
+    assert preview.checks[0].state is Outcome.ADOPTED
+    assert report.results[0].state is Outcome.ADOPTED
     assert report.results[0].pr_num == 1
     assert all(open_prs(hub_api, r) == [1] for r in REPOS)
-    assert progress(seeded, plan)[repo.action_id] == "done"
+    assert progress(seeded, plan)[repo.action_id] is Outcome.ADOPTED
 
 
 def test_a_failed_post_is_reconciled_then_retried_once(
@@ -213,14 +211,14 @@ def test_a_failed_post_is_reconciled_then_retried_once(
 ) -> None:
     localhub.set_faults(FaultConfig(rate_5xx=1.0, routes=frozenset({"commit"}), max_faults=1))
     _, report = _apply(hub, seeded, parallelism=1)
-    assert [r.state for r in report.results] == [ResultState.OPENED] * 3
+    assert [r.state for r in report.results] == [Outcome.OPENED] * 3
     assert all(open_prs(hub_api, r) == [1] for r in REPOS)
     first = [r for r in read_journal(journal_path(seeded)) if r.repo_id == REPOS[0]]
     assert [(r.event, r.outcome, r.attempt) for r in first] == [
         (Event.INTENT, None, 1),
         (Event.RESULT, Outcome.FAILED, 1),
         (Event.INTENT, None, 2),
-        (Event.RESULT, Outcome.DONE, 2),
+        (Event.RESULT, Outcome.OPENED, 2),
     ]
     assert first[1].error.startswith("HTTP 50")
 
@@ -230,12 +228,12 @@ def test_a_non_retryable_failure_is_journaled_and_the_rerun_opens_it(
 ) -> None:
     localhub.set_faults(FaultConfig(rate_5xx=1.0, routes=frozenset({"commit"})))
     _, report = _apply(hub, seeded, parallelism=1, post_attempts=1)
-    assert [r.state for r in report.results] == [ResultState.FAILED] * 3
+    assert [r.state for r in report.results] == [Outcome.FAILED] * 3
     assert not report.ok
     localhub.set_faults(None)
     assert set(progress(seeded, read_plan(seeded)).values()) == {"failed"}
     _, report = _apply(hub, seeded)
-    assert [r.state for r in report.results] == [ResultState.OPENED] * 3
+    assert [r.state for r in report.results] == [Outcome.OPENED] * 3
     assert all(open_prs(hub_api, r) == [1] for r in REPOS)
 
 
@@ -250,17 +248,17 @@ def test_a_commit_the_hub_answers_as_noop_is_recorded_as_noop(
     repo = plan.repos[0]
     path = write(plan, tmp_path)
     preview = prepare_apply(hub, plan, path, registry=load_registry())
-    assert preview.checks[0].state is CheckState.READY
+    assert preview.checks[0].state is Outcome.PENDING
     localhub.storage.commit(
         "acme/same", {TARGET: repo.files[0].content.encode()}, message="same file"
     )
     report = apply_plan(hub, preview, ApplyOptions(message="Add eval results"))
-    assert report.results[0].state is ResultState.NOOP
+    assert report.results[0].state is Outcome.NOOP
     assert not report.ok
     assert open_prs(hub_api, "acme/same") == []
     assert progress(path, plan)[repo.action_id] == "noop"
     _, again = _apply(hub, path)
-    assert again.results[0].state is ResultState.NOOP
+    assert again.results[0].state is Outcome.NOOP
 
 
 @pytest.fixture
@@ -281,9 +279,9 @@ def test_ctrl_c_finishes_the_in_flight_call_and_journals_it(
         install(None)
     assert report.interrupted
     assert [r.state for r in report.results] == [
-        ResultState.OPENED,
-        ResultState.PENDING,
-        ResultState.PENDING,
+        Outcome.OPENED,
+        Outcome.PENDING,
+        Outcome.PENDING,
     ]
     records = read_journal(journal_path(seeded))
     assert [r.event for r in records] == [Event.RUN, Event.INTENT, Event.RESULT]
@@ -319,12 +317,12 @@ def test_a_check_older_than_recheck_after_is_redone_before_writing(
     """The user sat at the prompt while main moved: the write-time re-check catches it."""
     plan = read_plan(seeded)
     preview = prepare_apply(hub, plan, seeded, registry=load_registry())
-    assert [c.state for c in preview.checks] == [CheckState.READY] * 3
+    assert [c.state for c in preview.checks] == [Outcome.PENDING] * 3
     localhub.storage.commit(REPOS[0], {"README.md": b"moved"}, message="moved meanwhile")
     report = apply_plan(hub, preview, ApplyOptions(message="m", recheck_after=0.0))
     assert [r.state for r in report.results] == [
-        ResultState.STALE,
-        ResultState.OPENED,
-        ResultState.OPENED,
+        Outcome.STALE,
+        Outcome.OPENED,
+        Outcome.OPENED,
     ]
     assert open_prs(hub_api, REPOS[0]) == []

@@ -15,8 +15,8 @@ import attrs
 import pytest
 from huggingface_hub import HfApi
 
-from eeesync.apply import ApplyOptions, CheckState, ResultState, apply_plan, prepare_apply
-from eeesync.apply.journal import Event, Outcome, journal_path, read_journal
+from eeesync.apply import ApplyOptions, Outcome, apply_plan, prepare_apply
+from eeesync.apply.journal import Event, journal_path, read_journal
 from eeesync.errors import PlanFileError
 from eeesync.hub.client import Hub
 from eeesync.localhub import LocalHub
@@ -171,13 +171,13 @@ def test_a_hand_edited_plan_with_a_recomputed_digest_is_refused_before_any_write
     main_before = hub_api.model_info(EDITED).sha
     preview = prepare_apply(hub, plan, path, registry=load_registry())
     states = {c.repo.repo_id: c for c in preview.checks}
-    assert states[EDITED].state is CheckState.REFUSED
+    assert states[EDITED].state is Outcome.REFUSED
     assert reason in states[EDITED].error
-    assert states[UNTOUCHED].state is CheckState.READY
+    assert states[UNTOUCHED].state is Outcome.PENDING
     report = apply_plan(hub, preview, ApplyOptions(message="Add eval results"))
     results = {r.repo_id: r for r in report.results}
-    assert results[EDITED].state is ResultState.REFUSED and reason in results[EDITED].error
-    assert results[UNTOUCHED].state is ResultState.OPENED
+    assert results[EDITED].state is Outcome.REFUSED and reason in results[EDITED].error
+    assert results[UNTOUCHED].state is Outcome.OPENED
     assert not report.ok
     # Nothing written to the edited repo: no PR ref, main unchanged.
     assert not hub_api.list_repo_refs(EDITED, include_pull_requests=True).pull_requests
@@ -188,7 +188,7 @@ def test_a_hand_edited_plan_with_a_recomputed_digest_is_refused_before_any_write
 
 def test_an_honest_plan_passes_every_check(hub: Hub, plan_path: Path) -> None:
     preview = prepare_apply(hub, read_plan(plan_path), plan_path, registry=load_registry())
-    assert [c.state for c in preview.checks] == [CheckState.READY, CheckState.READY]
+    assert [c.state for c in preview.checks] == [Outcome.PENDING, Outcome.PENDING]
 
 
 def test_a_plan_made_with_another_registry_is_refused(hub: Hub, plan_path: Path) -> None:

@@ -293,7 +293,7 @@ def test_show_reports_apply_progress_from_the_journal(
     flags = ["apply", str(plan_path), "--confirm", "OPEN PRS", "--message", "m", "--max-prs", "1"]
     assert _main(config, *flags, capsys=capsys)[0] == 0
     code, out, _ = _main(config, "show", str(plan_path), capsys=capsys)
-    assert code == 0 and "Apply progress: 1 done, 1 pending." in out
+    assert code == 0 and "Apply progress: 1 opened, 1 pending." in out
 
 
 def test_the_shipped_cli_ignores_the_old_test_crash_variable(

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from eeesync.apply.report import ActionResult, ApplyEvent, ApplyReport, ResultState
+from eeesync.apply.outcome import Outcome
+from eeesync.apply.report import ActionResult, ApplyEvent, ApplyReport
 from eeesync.views import apply_view
 from tests.cli.test_apply_cli import _main, setup  # noqa: F401 - the fixture
 from tests.views.test_apply_view import EVERY_CHECK, EVERY_RESULT, PLAN
@@ -80,11 +81,9 @@ def test_a_real_apply_stream_matches_the_doc(
         check_against_doc(event)
 
 
-@pytest.mark.parametrize("state", list(ResultState))
-def test_every_finishing_event_matches_the_doc(state: ResultState) -> None:
-    result = ActionResult(
-        "acme/one", "a1", state, error="boom" if state is ResultState.FAILED else ""
-    )
+@pytest.mark.parametrize("state", list(Outcome))
+def test_every_finishing_event_matches_the_doc(state: Outcome) -> None:
+    result = ActionResult("acme/one", "a1", state, error="boom" if state is Outcome.FAILED else "")
     check_against_doc(apply_view.event_message(ApplyEvent.finished(result)))
     started = ApplyEvent("apply_start", "acme/one", "a1", attempt=2)
     check_against_doc(apply_view.event_message(started))

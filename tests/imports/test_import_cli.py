@@ -11,6 +11,7 @@ import pytest
 from huggingface_hub import CommitOperationAdd, HfApi
 
 from eeesync.apply.journal import journal_path, read_journal
+from eeesync.apply.outcome import Outcome
 from eeesync.cli.main import main
 from eeesync.localhub import LocalHub
 from eeesync.plan import import_file
@@ -89,7 +90,7 @@ def test_import_apply_one_pr_then_a_rerun_writes_nothing(
         )
         assert Path(remote).read_text(encoding="utf-8") == record.content
     outcomes = [r.outcome for r in read_journal(journal_path(path)) if r.outcome]
-    assert [o.value for o in outcomes] == ["done"]
+    assert outcomes == [Outcome.OPENED]  # "done" on the journal line
 
     # applying the same plan again writes nothing
     code, out, _ = eeesync(project, "apply", str(path), *CONFIRM, capsys=capsys)

@@ -12,16 +12,15 @@ from eeesync.apply import (
     ActionResult,
     ApplyEvent,
     ApplyReport,
-    CheckState,
     FoundPR,
+    Outcome,
     Preview,
     RepoCheck,
-    ResultState,
     journal_path,
 )
 from eeesync.apply.allowed_writes import Allowed
 from eeesync.apply.check import CheckContext
-from eeesync.apply.journal import ActionRecordSummary, ActionState, Event, JournalRecord
+from eeesync.apply.journal import ActionRecordSummary, Event, JournalRecord
 from eeesync.apply.lock import LockInfo
 from eeesync.plan.model import RepoPlan, Status
 from eeesync.views import apply_view
@@ -62,38 +61,38 @@ def _preview(*checks: RepoCheck) -> Preview:
 
 
 EVERY_CHECK = _preview(
-    RepoCheck(_repo(REPOS[0]), 0, CheckState.READY),
+    RepoCheck(_repo(REPOS[0]), 0, Outcome.PENDING),
     RepoCheck(
         _repo(REPOS[1]),
         1,
-        CheckState.ADOPT,
+        Outcome.ADOPTED,
         found=FoundPR(7, "https://huggingface.co/acme/adopted/discussions/7", "draft"),
     ),
-    RepoCheck(_repo(REPOS[2]), 2, CheckState.STALE, changes=("main moved abc1234 → def5678",)),
-    RepoCheck(_repo(REPOS[3]), 3, CheckState.ERROR, error="could not re-check the repo: HTTP 500"),
-    RepoCheck(_repo(REPOS[4]), 4, CheckState.DONE),
+    RepoCheck(_repo(REPOS[2]), 2, Outcome.STALE, changes=("main moved abc1234 → def5678",)),
+    RepoCheck(_repo(REPOS[3]), 3, Outcome.FAILED, error="could not re-check the repo: HTTP 500"),
+    RepoCheck(_repo(REPOS[4]), 4, Outcome.ALREADY_DONE),
 )
 
 
-def _result(state: ResultState, repo_id: str = REPOS[0], **fields: object) -> ActionResult:
+def _result(state: Outcome, repo_id: str = REPOS[0], **fields: object) -> ActionResult:
     return ActionResult(repo_id, _repo(repo_id).action_id, state, **fields)  # type: ignore[arg-type]
 
 
 EVERY_RESULT = {
-    ResultState.OPENED: _result(
-        ResultState.OPENED,
+    Outcome.OPENED: _result(
+        Outcome.OPENED,
         pr_num=1,
         pr_url="https://huggingface.co/acme/ready/discussions/1",
         commit_oid="c" * 40,
     ),
-    ResultState.ADOPTED: _result(
-        ResultState.ADOPTED, pr_num=7, pr_url="https://huggingface.co/acme/ready/discussions/7"
+    Outcome.ADOPTED: _result(
+        Outcome.ADOPTED, pr_num=7, pr_url="https://huggingface.co/acme/ready/discussions/7"
     ),
-    ResultState.ALREADY_DONE: _result(ResultState.ALREADY_DONE, pr_num=2),
-    ResultState.NOOP: _result(ResultState.NOOP, commit_oid="d" * 40),
-    ResultState.STALE: _result(ResultState.STALE, changes=("PR #3 opened", "main moved a → b")),
-    ResultState.FAILED: _result(ResultState.FAILED, error="HTTP 503: [busy] try later"),
-    ResultState.PENDING: _result(ResultState.PENDING),
+    Outcome.ALREADY_DONE: _result(Outcome.ALREADY_DONE, pr_num=2),
+    Outcome.NOOP: _result(Outcome.NOOP, commit_oid="d" * 40),
+    Outcome.STALE: _result(Outcome.STALE, changes=("PR #3 opened", "main moved a → b")),
+    Outcome.FAILED: _result(Outcome.FAILED, error="HTTP 503: [busy] try later"),
+    Outcome.PENDING: _result(Outcome.PENDING),
 }
 
 
@@ -115,8 +114,8 @@ def assert_fits(text: str, width: int = 80) -> None:
 
 
 def test_every_check_state_and_result_state_has_one_renderer() -> None:
-    assert set(_PREVIEW_SECTIONS) == set(CheckState)
-    assert set(_RESULT_LINES) == set(ResultState)
+    assert set(_PREVIEW_SECTIONS) == set(Outcome) - {Outcome.OPENED, Outcome.NOOP}  # no write
+    assert set(_RESULT_LINES) == set(Outcome)
 
 
 # --- The preview ---------------------------------------------------------------------------------
@@ -147,12 +146,12 @@ def test_preview_renders_each_check_state_within_80_columns() -> None:
 def test_adopt_says_interrupted_only_when_the_journal_says_so() -> None:
     """Issue 14 §3: without a journal intent, an adopted PR came from another run."""
     found = FoundPR(7, "https://huggingface.co/acme/adopted/discussions/7", "open", "me")
-    plain = RepoCheck(_repo(REPOS[1]), 1, CheckState.ADOPT, found=found)
+    plain = RepoCheck(_repo(REPOS[1]), 1, Outcome.ADOPTED, found=found)
     intent = JournalRecord(
         event=Event.INTENT, plan_digest=PLAN.digest, ts="t", actor="a", action_id="x"
     )
     crashed = attrs.evolve(
-        plain, journal=ActionRecordSummary(ActionState.PENDING, intent, attempted=True)
+        plain, journal=ActionRecordSummary(Outcome.PENDING, intent, attempted=True)
     )
     text = " ".join(render(apply_view.render_preview, _preview(plain), width=200).split())
     assert "interrupted" not in text and "(opened by another run)" in text
@@ -163,11 +162,11 @@ def test_adopt_says_interrupted_only_when_the_journal_says_so() -> None:
 def test_preview_names_in_pr_refused_and_ignored_markers() -> None:
     found = FoundPR(3, "https://huggingface.co/acme/adopted/discussions/3", "open", "alice")
     preview = _preview(
-        RepoCheck(_repo(REPOS[1]), 0, CheckState.IN_PR, found=found),
+        RepoCheck(_repo(REPOS[1]), 0, Outcome.IN_PR, found=found),
         RepoCheck(
             _repo(REPOS[2]),
             1,
-            CheckState.REFUSED,
+            Outcome.REFUSED,
             error="'config.json' is not a file a plan may write",
             notes=("PR #2 carries this plan's marker but was opened by eve, not me: ignored",),
         ),
@@ -187,8 +186,8 @@ def test_preview_sections_print_in_order() -> None:
 
 def test_preview_pluralises_and_folds_a_long_repo_id_at_80_columns() -> None:
     preview = _preview(
-        RepoCheck(_repo(LONG_ID), 0, CheckState.READY),
-        RepoCheck(_repo(REPOS[2]), 1, CheckState.READY),
+        RepoCheck(_repo(LONG_ID), 0, Outcome.PENDING),
+        RepoCheck(_repo(REPOS[2]), 1, Outcome.PENDING),
     )
     text = render(apply_view.render_preview, preview)
     assert_fits(text)
@@ -199,7 +198,7 @@ def test_preview_pluralises_and_folds_a_long_repo_id_at_80_columns() -> None:
 
 
 def test_a_preview_with_nothing_to_open_is_only_the_summary_line() -> None:
-    done = _preview(RepoCheck(_repo(REPOS[4]), 0, CheckState.DONE))
+    done = _preview(RepoCheck(_repo(REPOS[4]), 0, Outcome.ALREADY_DONE))
     text = render(apply_view.render_preview, done)
     assert_fits(text)
     assert " ".join(text.split()) == (
@@ -209,11 +208,11 @@ def test_a_preview_with_nothing_to_open_is_only_the_summary_line() -> None:
 
 
 def test_nothing_to_open_names_the_refresh_command_only_when_stale() -> None:
-    stale = _preview(RepoCheck(_repo(REPOS[2]), 0, CheckState.STALE, changes=("x",)))
+    stale = _preview(RepoCheck(_repo(REPOS[2]), 0, Outcome.STALE, changes=("x",)))
     assert render(apply_view.render_nothing_to_open, stale) == (
         "Nothing to open.\nRefresh the stale repos with:\n  eeesync plan mmlu_pro\n"
     )
-    done = _preview(RepoCheck(_repo(REPOS[4]), 0, CheckState.DONE))
+    done = _preview(RepoCheck(_repo(REPOS[4]), 0, Outcome.ALREADY_DONE))
     assert render(apply_view.render_nothing_to_open, done) == "Nothing to open.\n"
 
 
@@ -239,23 +238,23 @@ def test_small_messages() -> None:
     "state, expected",
     [
         (
-            ResultState.OPENED,
+            Outcome.OPENED,
             "+ acme/ready: opened PR #1 https://huggingface.co/acme/ready/discussions/1\n",
         ),
         (
-            ResultState.ADOPTED,
+            Outcome.ADOPTED,
             "= acme/ready: found PR #7 https://huggingface.co/acme/ready/discussions/7 "
             "(recorded)\n",
         ),
-        (ResultState.NOOP, "! acme/ready: the Hub made no PR (files already identical)\n"),
-        (ResultState.STALE, "~ acme/ready: stale, skipped (PR #3 opened; main moved a → b)\n"),
+        (Outcome.NOOP, "! acme/ready: the Hub made no PR (files already identical)\n"),
+        (Outcome.STALE, "~ acme/ready: stale, skipped (PR #3 opened; main moved a → b)\n"),
         # Hub text is never rich markup: "[busy]" stays as it came.
-        (ResultState.FAILED, "x acme/ready: failed: HTTP 503: [busy] try later\n"),
-        (ResultState.ALREADY_DONE, ""),
-        (ResultState.PENDING, ""),
+        (Outcome.FAILED, "x acme/ready: failed: HTTP 503: [busy] try later\n"),
+        (Outcome.ALREADY_DONE, ""),
+        (Outcome.PENDING, ""),
     ],
 )
-def test_each_result_state_renders_its_line(state: ResultState, expected: str) -> None:
+def test_each_result_state_renders_its_line(state: Outcome, expected: str) -> None:
     text = render(apply_view.render_event, ApplyEvent.finished(EVERY_RESULT[state]), width=200)
     assert text == expected
 
@@ -267,7 +266,7 @@ def test_a_start_event_renders_nothing() -> None:
 
 
 def test_progress_lines_fold_within_80_columns() -> None:
-    result = _result(ResultState.FAILED, LONG_ID, error="HTTP 500: " + "internal error " * 8)
+    result = _result(Outcome.FAILED, LONG_ID, error="HTTP 500: " + "internal error " * 8)
     text = render(apply_view.render_event, ApplyEvent.finished(result))
     assert_fits(text)
     assert " ".join(text.split()).startswith(f"x {LONG_ID}: failed: HTTP 500: internal error")
@@ -291,7 +290,7 @@ def test_report_names_the_counts_the_journal_and_every_next_step() -> None:
 
 
 def test_a_clean_interrupted_report_has_no_next_steps_and_fits_80_columns() -> None:
-    report = ApplyReport(PLAN, (EVERY_RESULT[ResultState.OPENED],), interrupted=True)
+    report = ApplyReport(PLAN, (EVERY_RESULT[Outcome.OPENED],), interrupted=True)
     text = render(apply_view.render_report, report, plan_path=PLAN_PATH)
     assert_fits(text)
     assert text.startswith("Apply interrupted: 1 opened, 0 recorded,")
@@ -342,7 +341,7 @@ def test_json_messages_have_stable_shapes() -> None:
         "refused": {},
         "notes": {},
     }
-    opened = apply_view.event_message(ApplyEvent.finished(EVERY_RESULT[ResultState.OPENED]))
+    opened = apply_view.event_message(ApplyEvent.finished(EVERY_RESULT[Outcome.OPENED]))
     opened = json.loads(json.dumps(opened))  # as a consumer reads the NDJSON line
     assert opened == {
         "type": "apply_complete",
@@ -361,9 +360,9 @@ def test_json_messages_have_stable_shapes() -> None:
         state: apply_view.event_message(ApplyEvent.finished(result))["type"]
         for state, result in EVERY_RESULT.items()
     }
-    assert kinds[ResultState.FAILED] == "apply_errored"
-    assert kinds[ResultState.STALE] == "stale"
-    assert kinds[ResultState.PENDING] == "skipped"
+    assert kinds[Outcome.FAILED] == "apply_errored"
+    assert kinds[Outcome.STALE] == "stale"
+    assert kinds[Outcome.PENDING] == "skipped"
     start = ApplyEvent("apply_start", "acme/ready", "pr:1", attempt=2)
     assert apply_view.event_message(start) == {
         "type": "apply_start",
@@ -396,12 +395,12 @@ def test_json_messages_have_stable_shapes() -> None:
 def test_in_pr_and_refused_results_render_and_extend_the_summary_only_when_present() -> None:
     """Issue 14: a run that found its entries in another PR (or refused a repo) says so."""
     in_pr = _result(
-        ResultState.IN_PR,
+        Outcome.IN_PR,
         pr_num=3,
         pr_url="https://huggingface.co/acme/ready/discussions/3",
         changes=("opened PR #4 and closed it: PR #3 holds the same files",),
     )
-    refused = _result(ResultState.REFUSED, REPOS[2], error="value 935.86 is outside 0–100")
+    refused = _result(Outcome.REFUSED, REPOS[2], error="value 935.86 is outside 0–100")
     text = render(apply_view.render_event, ApplyEvent.finished(in_pr), width=200)
     assert text == (
         "= acme/ready: already in PR #3 https://huggingface.co/acme/ready/discussions/3 "

@@ -8,6 +8,7 @@ import json
 import pytest
 from rich.console import Console
 
+from eeesync.apply.outcome import Outcome
 from eeesync.errors import PlanFileError
 from eeesync.plan import file as plan_file
 from eeesync.plan.model import Status
@@ -18,7 +19,9 @@ from tests.views.conftest import recording_console
 def test_json_view_is_exactly_the_plan_file_text(plan, tmp_path):
     path = plan_file.write_plan(plan, tmp_path / "p.plan.json")
     assert render_json(plan) == path.read_text(encoding="utf-8")
-    assert render_json(plan, ViewOptions(progress={"x": "done"})) == plan_file.serialize_plan(plan)
+    assert render_json(
+        plan, ViewOptions(progress={"x": Outcome.OPENED})
+    ) == plan_file.serialize_plan(plan)
 
 
 def test_render_plan_json_is_byte_exact_even_on_a_narrow_console(plan):

@@ -6,6 +6,7 @@ import re
 
 import attrs
 
+from eeesync.apply.outcome import Outcome
 from eeesync.plan.model import STATUS_ORDER, Status
 from eeesync.views import ViewOptions, render_markdown, render_plan
 from eeesync.views.common import summary_line
@@ -153,8 +154,8 @@ def test_long_sections_fold_into_details_and_cap_with_a_hint():
 
 
 def test_apply_progress_column(plan):
-    md = render_markdown(plan, ViewOptions(progress={plan.repo(LLAMA).action_id: "failed"}))
-    assert "Apply progress: 1 pending, 1 failed." in md
+    md = render_markdown(plan, ViewOptions(progress={plan.repo(LLAMA).action_id: Outcome.FAILED}))
+    assert "Apply progress: 1 failed, 1 pending." in md
     assert f"[{LLAMA}](<https://huggingface.co/{LLAMA}>)<br>apply: **failed**" in md
 
 

@@ -15,7 +15,6 @@ from rich.console import Console
 from eeesync.model_report import BenchmarkGroup, HubStatus, ModelReport, ResultRow, Spread
 from eeesync.plan.model import Existing, OpenPullRequest, SkippedItem, Status
 from eeesync.views.model_view import (
-    HUB_LABELS,
     JSON_VERSION,
     hub_label,
     render_model_json,
@@ -208,13 +207,6 @@ def test_pending_label_names_the_pr() -> None:
         if r.hub is not None and r.hub.status is Status.PENDING_PR
     )
     assert hub_label(pending) == "in open PR #3"
-
-
-def test_every_status_has_a_label() -> None:
-    assert set(HUB_LABELS) == set(Status)
-    for status in Status:
-        label = HUB_LABELS[status](HubStatus(status, "why", conflicting_values=(1.0, 2.0)))
-        assert label
 
 
 def test_no_hub_repo_is_clearly_marked() -> None:
