@@ -194,7 +194,11 @@ def test_a_moved_datastore_makes_the_plan_stale(
     project: Path, localhub: LocalHub, capsys: pytest.CaptureFixture[str]
 ) -> None:
     api = HfApi(endpoint=localhub.url, token="x")
-    eeesync(project, "import", "-o", str(project.parent / "p.plan.json"), capsys=capsys)
+    path = project.parent / "p.plan.json"
+    code, out, _ = eeesync(project, "import", "-o", str(path), "--format", "json", capsys=capsys)
+    assert code == 0 and out == path.read_text(encoding="utf-8")  # json: the plan file's bytes
+    code, shown, _ = eeesync(project, "show", str(path), "--json", capsys=capsys)
+    assert shown == out
     api.create_commit(
         scenario.DATASTORE,
         [CommitOperationAdd("README.md", b"moved\n")],
