@@ -47,6 +47,7 @@ from eeesync.imports.submit import SubmitResult, check_import_plan, submit
 from eeesync.plan.import_file import read_any_plan
 from eeesync.plan.import_model import ImportPlan, ImportStatus
 from eeesync.stages import configured_registry
+from eeesync.text import plural
 from eeesync.views import apply_view
 
 if TYPE_CHECKING:
@@ -298,8 +299,8 @@ def _run_import(
             else "one new pull request"
         )
         console.print(
-            f"Will write {len(plan.records)} EEE record(s) with {ready} score(s) to "
-            f"{plan.inputs.datastore_repo} as {target}.",
+            f"Will write {plural(len(plan.records), 'EEE record')} with "
+            f"{plural(ready, 'score')} to {plan.inputs.datastore_repo} as {target}.",
             markup=False,
             highlight=False,
             soft_wrap=True,
@@ -320,8 +321,8 @@ def _run_import(
 def _import_outcome(result: SubmitResult) -> str:
     where = f" {result.pr_url}" if result.pr_url else ""
     return {
-        "opened": f"Opened{where} with {result.records} record(s).",
-        "added": f"Added {result.records} record(s) to our import PR{where}.",
+        "opened": f"Opened{where} with {plural(result.records, 'record')}.",
+        "added": f"Added {plural(result.records, 'record')} to our import PR{where}.",
         "recorded": f"Already applied ({result.message}):{where or ' nothing to write'}.",
         "stale": f"Stale, nothing was written: {result.message}. Re-run `eeesync import`.",
         "failed": f"Failed, nothing was recorded as written: {result.message}",

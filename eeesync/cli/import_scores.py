@@ -27,6 +27,7 @@ from eeesync.plan.file import check_plan_folder, check_plan_target
 from eeesync.plan.import_file import write_import_plan
 from eeesync.plan.import_model import DEFAULT_COLLECTION, ImportPlan
 from eeesync.stages import configured_registry
+from eeesync.text import plural
 from eeesync.views.import_view import render_import_plan
 from eeesync.views.progress_bars import progress_display
 
@@ -132,7 +133,8 @@ def run(args: argparse.Namespace, app: App) -> int:
         console = app.console if args.format == "text" else app.err_console
         lines = [*notes, f"Plan written to {shown}"]
         if records_dir is not None:
-            lines.append(f"{written} record(s) written under {_shown(records_dir, app.cwd)}")
+            where = _shown(records_dir, app.cwd)
+            lines.append(f"{plural(written, 'record')} written under {where}")
         if plan.has_changes:
             lines.append(f"To open the datastore PR, run: eeesync apply {shlex.quote(shown)}")
         else:

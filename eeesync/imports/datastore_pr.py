@@ -18,6 +18,7 @@ from eeesync.datastore.locator import Locator
 from eeesync.hub.client import Hub, classify
 from eeesync.hub.evalfile_fetch import FileTooLarge, fetch_capped
 from eeesync.imports.records import fingerprints_in
+from eeesync.text import plural
 
 #: Words in our import PR's title that say which collection it fills.
 IMPORT_MARK = "eeesync import"
@@ -32,10 +33,8 @@ class ImportPR:
 
 
 def pr_title(collection: str, models: int, scores: int) -> str:
-    return (
-        f"[Submission] {collection}: {scores} Community Evals score{'s' * (scores != 1)} of "
-        f"{models} model{'s' * (models != 1)} ({IMPORT_MARK})"
-    )
+    counted = f"{plural(scores, 'Community Evals score')} of {plural(models, 'model')}"
+    return f"[Submission] {collection}: {counted} ({IMPORT_MARK})"
 
 
 def is_import_title(title: str, collection: str) -> bool:

@@ -42,6 +42,7 @@ from eeesync.imports import datastore_pr
 from eeesync.imports.records import check_path, check_record, fingerprints_of
 from eeesync.plan.import_model import ImportEntry, ImportPlan, ImportStatus, RecordFile
 from eeesync.registry import Registry
+from eeesync.text import md_escape, md_link, md_table, plural, short_sha
 
 #: The journal's action id for the one write of an import plan.
 ACTION_ID = "import"
@@ -192,23 +193,31 @@ def already_written(hub: Hub, plan: ImportPlan) -> datastore_pr.ImportPR | None:
 
 
 def description(plan: ImportPlan, message: str) -> str:
+    """The PR body: the typed message, what the records are, one row per score, a marker."""
     ready = [e for e in plan.entries if e.status is ImportStatus.READY]
     lines = [
-        message,
+        md_escape(message),
         "",
-        f"Adds {len(plan.records)} EEE record(s) (schema 0.3.0) with {len(ready)} score(s) "
-        "posted on Hugging Face model pages as Community Evals results, written by "
-        f"eeesync {__version__} (`eeesync import`). Each record links the Hub file at its "
-        "commit; `source_type` is `documentation`.",
+        f"Adds {plural(len(plan.records), 'EEE record')} (schema 0.3.0) with "
+        f"{plural(len(ready), 'score')} posted on Hugging Face model pages as Community Evals "
+        f"results, written by eeesync {__version__} (`eeesync import`). Each record links the "
+        "Hub file at its commit; `source_type` is `documentation`.",
         "",
-        "| Model | Benchmark | Task | Value | Notes | Badge | Hub file |",
-        "|---|---|---|---|---|---|---|",
     ]
-    for e in ready:
-        h = e.hub
-        badge = h.badge + (", verified" if h.verified else "")
-        cells = (h.model_id, h.benchmark, h.task_id, f"{h.value:g}", h.notes, badge, h.file_url)
-        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+    rows = [
+        [
+            md_escape(e.hub.model_id),
+            md_escape(e.hub.benchmark),
+            md_escape(e.hub.task_id),
+            f"{e.hub.value:g}",
+            md_escape(e.hub.notes),
+            e.hub.badge + (", verified" if e.hub.verified else ""),
+            md_link(short_sha(e.hub.commit) or "file", e.hub.file_url),
+        ]
+        for e in ready
+    ]
+    headers = ("Model", "Benchmark", "Task", "Value", "Notes", "Badge", "Hub file")
+    lines += md_table(headers, rows, align="lllr")
     lines += ["", f"<!-- eeesync-import plan={plan.digest} content={content_hash(plan)} -->"]
     return "\n".join(lines) + "\n"
 

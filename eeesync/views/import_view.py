@@ -8,7 +8,7 @@ value, the reason otherwise. json is the plan file itself.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 
 from rich.console import Console
 from rich.table import Table
@@ -20,6 +20,7 @@ from eeesync.plan.import_model import (
     ImportPlan,
     ImportStatus,
 )
+from eeesync.text import md_code, md_escape, md_table, plural
 
 #: Statuses shown by default: every one but those that need nothing (already in EEE).
 DEFAULT_IMPORT_STATUSES = frozenset(IMPORT_STATUS_ORDER) - {ImportStatus.ALREADY_IN_EEE}
@@ -30,9 +31,8 @@ def summary_line(plan: ImportPlan) -> str:
     attention = sum(c.get(s) for s in IMPORT_STATUS_ORDER if s.needs_attention)
     ready = c.get(ImportStatus.READY)
     line = (
-        f"Import plan: {ready} score{'s' * (ready != 1)} to add in {c.records} new "
-        f"record{'s' * (c.records != 1)} on {plan.inputs.datastore_repo} "
-        f"(collection {plan.inputs.collection})"
+        f"Import plan: {plural(ready, 'score')} to add in {plural(c.records, 'new record')} "
+        f"on {plan.inputs.datastore_repo} (collection {plan.inputs.collection})"
     )
     return line + (f", {attention} need attention." if attention else ".")
 
@@ -102,7 +102,7 @@ def render_import_text(
         console.print(f"Records to write ({len(plan.records)}):", highlight=False)
         for record in plan.records:
             count = len(record.fingerprints)
-            line = f"  {record.path}  ({count} score{'s' * (count != 1)})"
+            line = f"  {record.path}  ({plural(count, 'score')})"
             console.print(line, markup=False, highlight=False, soft_wrap=True)
     console.print(summary_line(plan), markup=False, highlight=False, soft_wrap=True)
 
@@ -110,30 +110,29 @@ def render_import_text(
 def render_import_markdown(
     plan: ImportPlan, *, statuses: Collection[ImportStatus] | None = None
 ) -> str:
+    inputs = plan.inputs
     lines = [
-        f"## eeesync import: {plan.inputs.datastore_repo} (collection {plan.inputs.collection})",
+        f"## eeesync import: {md_escape(inputs.datastore_repo)} "
+        f"(collection {md_escape(inputs.collection)})",
         "",
-        summary_line(plan),
+        md_escape(summary_line(plan)),
         "",
-        "| Status | Entries | Meaning |",
-        "|---|---:|---|",
     ]
-    lines += [f"| `{s.value}` | {plan.counts.get(s)} | {s.meaning} |" for s in IMPORT_STATUS_ORDER]
+    counts = [
+        [md_code(s.value), str(plan.counts.get(s)), md_escape(s.meaning)]
+        for s in IMPORT_STATUS_ORDER
+    ]
+    lines += md_table(("Status", "Entries", "Meaning"), counts, align="lr")
     for status, rows in _sections(plan, statuses):
-        lines += ["", f"### `{status.value}` ({len(rows)})", "", *_table(status, rows)]
+        table = md_table(
+            _columns(status),
+            [[md_escape(cell) for cell in _cells(status, entry)] for entry in rows],
+        )
+        lines += ["", f"### {md_code(status.value)} ({len(rows)})", "", *table]
     if plan.records:
         lines += ["", f"### Records to write ({len(plan.records)})", ""]
-        lines += [f"- `{r.path}` ({len(r.fingerprints)})" for r in plan.records]
+        lines += [f"- {md_code(r.path)} ({len(r.fingerprints)})" for r in plan.records]
     return "\n".join(lines) + "\n"
-
-
-def _table(status: ImportStatus, rows: Sequence[ImportEntry]) -> list[str]:
-    columns = _columns(status)
-    out = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for entry in rows:
-        cells = [c.replace("|", "\\|").replace("\n", " ") for c in _cells(status, entry)]
-        out.append("| " + " | ".join(cells) + " |")
-    return out
 
 
 def render_import_plan(
