@@ -77,6 +77,10 @@ class HubUnavailableError(UserError):
     """The Hub could not be reached at all (network down, wrong endpoint)."""
 
 
+class LocalHubInUseError(UserError):
+    """Another local Hub serves the same state folder (`localhub/statedir.lock_state`)."""
+
+
 # --- Local Hub ---------------------------------------------------------------------------------
 
 

@@ -1,5 +1,6 @@
 """Atomic file replacement, shared by the modules that write files (plan file, `.eeesync/` cache),
-and bounded reads of files named by others (plan files, datastore objects).
+bounded reads of files named by others (plan files, datastore objects), and the kernel file lock
+of this platform (apply's lock, the local Hub's state folder).
 
 A reader, a crash or a concurrent run never sees half a file: bytes go to a temp file in the
 target's folder, then `os.replace` swaps it in (atomic on POSIX within one filesystem).
@@ -9,12 +10,16 @@ A path given to eeesync may be a FIFO (a read blocks forever) or `/dev/zero` (ne
 
 from __future__ import annotations
 
+import errno
+import importlib
 import itertools
 import os
 import stat
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 
 def write_atomic(path: Path, data: bytes, *, fsync: bool = False, make_folder: bool = True) -> None:
@@ -117,3 +122,66 @@ def read_regular(path: str | Path, *, max_bytes: int) -> bytes:
         return read_fd_bounded(fd, max_bytes, first=size)
     finally:
         os.close(fd)
+
+
+# --- Kernel file locks (released by the kernel when the holder dies) ------------------------
+
+#: Try to take an exclusive, non-blocking kernel lock on an open file: False when it is held.
+TryLock = Callable[[int], bool]
+_HELD_ERRNOS = (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES, getattr(errno, "EDEADLOCK", -1))
+
+
+def _optional_module(name: str) -> ModuleType | None:
+    # Imported by name: `fcntl` is POSIX-only and `msvcrt` Windows-only, and the CLI must import
+    # (and lock) on both.
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def _platform_try_lock() -> TryLock | None:
+    fcntl = _optional_module("fcntl")
+    if fcntl is not None:
+        flock, flags = fcntl.flock, fcntl.LOCK_EX | fcntl.LOCK_NB
+
+        def try_flock(fd: int) -> bool:
+            try:
+                flock(fd, flags)
+            except OSError as exc:
+                if exc.errno not in _HELD_ERRNOS:
+                    raise
+                return False
+            return True
+
+        return try_flock
+    msvcrt = _optional_module("msvcrt")
+    if msvcrt is not None:  # pragma: no cover - Windows only
+        locking, mode = msvcrt.locking, msvcrt.LK_NBLCK
+
+        def try_locking(fd: int) -> bool:
+            os.lseek(fd, 0, os.SEEK_SET)
+            try:
+                locking(fd, mode, 1)  # the first byte stands for the whole file
+            except OSError as exc:
+                if exc.errno not in _HELD_ERRNOS:
+                    raise
+                return False
+            return True
+
+        return try_locking
+    return None
+
+
+#: The kernel lock of this platform; None: exclusion falls back to creating the file O_EXCL.
+KERNEL_LOCK: TryLock | None = _platform_try_lock()
+
+
+def same_file(path: Path, fd: int) -> bool:
+    """Whether `path` still names the file open as `fd` (a released lock file is unlinked)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return False
+    own = os.fstat(fd)
+    return (st.st_dev, st.st_ino) == (own.st_dev, own.st_ino)

@@ -11,8 +11,6 @@ A held lock names its holder in the error; `--lock-timeout` waits for it instead
 
 from __future__ import annotations
 
-import errno
-import importlib
 import json
 import os
 import socket
@@ -20,64 +18,15 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType, TracebackType
+from types import TracebackType
 
 import attrs
 
 from eeesync.apply.journal import current_actor, now_iso
 from eeesync.errors import LockError, UserError
+from eeesync.fsutil import KERNEL_LOCK, TryLock, same_file
 
 LOCK_SUFFIX = ".lock.json"
-
-#: Try to take an exclusive, non-blocking kernel lock on an open file: False when it is held.
-TryLock = Callable[[int], bool]
-_HELD_ERRNOS = (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES, getattr(errno, "EDEADLOCK", -1))
-
-
-def _optional_module(name: str) -> ModuleType | None:
-    # Imported by name: `fcntl` is POSIX-only and `msvcrt` Windows-only, and the CLI must import
-    # (and lock) on both.
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
-
-
-def _platform_try_lock() -> TryLock | None:
-    fcntl = _optional_module("fcntl")
-    if fcntl is not None:
-        flock, flags = fcntl.flock, fcntl.LOCK_EX | fcntl.LOCK_NB
-
-        def try_flock(fd: int) -> bool:
-            try:
-                flock(fd, flags)
-            except OSError as exc:
-                if exc.errno not in _HELD_ERRNOS:
-                    raise
-                return False
-            return True
-
-        return try_flock
-    msvcrt = _optional_module("msvcrt")
-    if msvcrt is not None:  # pragma: no cover - Windows only
-        locking, mode = msvcrt.locking, msvcrt.LK_NBLCK
-
-        def try_locking(fd: int) -> bool:
-            os.lseek(fd, 0, os.SEEK_SET)
-            try:
-                locking(fd, mode, 1)  # the first byte stands for the whole file
-            except OSError as exc:
-                if exc.errno not in _HELD_ERRNOS:
-                    raise
-                return False
-            return True
-
-        return try_locking
-    return None
-
-
-#: The kernel lock of this platform; None: exclusion falls back to creating the file O_EXCL.
-KERNEL_LOCK: TryLock | None = _platform_try_lock()
 
 
 @attrs.frozen
@@ -141,7 +90,7 @@ class ApplyLock:
         # Unlink before unlocking: a waiter that then gets the flock on the old inode sees
         # that the path no longer points at it and starts over (see `acquire_lock`).
         try:
-            if _same_file(self.path, self._fd):
+            if same_file(self.path, self._fd):
                 self.path.unlink()
         except FileNotFoundError:  # force-unlocked meanwhile
             pass
@@ -161,15 +110,6 @@ class ApplyLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
-
-
-def _same_file(path: Path, fd: int) -> bool:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return False
-    own = os.fstat(fd)
-    return (st.st_dev, st.st_ino) == (own.st_dev, own.st_ino)
 
 
 def acquire_lock(
@@ -232,7 +172,7 @@ def _take(path: Path, try_lock: TryLock | None) -> tuple[int, LockInfo | None] |
         if not try_lock(fd):
             os.close(fd)
             return None
-        if _same_file(path, fd):
+        if same_file(path, fd):
             return fd, _read_info(path)
         # The previous holder released (unlinked) between our open and our lock.
         os.close(fd)

@@ -1,4 +1,10 @@
-"""`eeesync localhub serve DIR`: run the local Hub in the foreground until Ctrl-C."""
+"""`eeesync localhub serve DIR [--seed FOLDER]`: run the local Hub in the foreground until Ctrl-C.
+
+`--seed FOLDER` loads a seed folder (`seed.toml`, as `[hub] seed`) into DIR when DIR is new or
+empty, so a standalone server can serve the demo's Hub; `--fault-seed N` seeds the random
+sequence of injected faults. One server per DIR: a second one (or a command using the same
+folder as `local:DIR`) is refused, see `localhub/statedir.lock_state`.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from typing import TYPE_CHECKING
 from eeesync.errors import LocalHubError, UserError
 from eeesync.localhub import FaultConfig, LocalHub, RateLimitConfig
 from eeesync.localhub.access import check_accounts
+from eeesync.localhub.seed_folder import seed_local_hub
 
 if TYPE_CHECKING:
     from eeesync.cli.main import App
@@ -107,7 +114,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         help="share of connections closed without an answer",
     )
-    serve.add_argument("--seed", type=int, default=0, help="seed of the fault sequence")
+    serve.add_argument(
+        "--fault-seed", type=int, default=0, help="seed of the injected faults' random sequence"
+    )
+    serve.add_argument(
+        "--seed",
+        type=Path,
+        metavar="FOLDER",
+        help="seed folder (holding seed.toml, like [hub] seed) loaded when DIR is new or empty",
+    )
     serve.add_argument(
         "--rate-limit",
         action="store_true",
@@ -131,6 +146,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _seed(state_dir: Path, seed: Path, app: App) -> None:
+    """Load `seed` into a new or empty `state_dir` (as `[hub] seed` does); leave a state alone."""
+    if state_dir.exists() and (not state_dir.is_dir() or any(state_dir.iterdir())):
+        app.err_console.print(
+            f"{state_dir} already holds a local Hub state: serving it as it is, not seeded "
+            f"from {seed} (delete it to start over from the seed)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    seed_local_hub(state_dir, seed)
+
+
 def run(args: argparse.Namespace, app: App) -> int:
     faults = FaultConfig(
         latency_ms=args.latency_ms,
@@ -138,9 +167,11 @@ def run(args: argparse.Namespace, app: App) -> int:
         retry_after_s=args.retry_after,
         rate_5xx=args.rate_5xx,
         drop_rate=args.drop_rate,
-        seed=args.seed,
+        seed=args.fault_seed,
     )
     limits = RateLimitConfig(window_s=args.rate_limit_window) if args.rate_limit else None
+    if args.seed is not None:
+        _seed(args.dir, args.seed, app)
     try:
         hub = LocalHub(
             args.dir,

@@ -2,7 +2,7 @@
 
 An HTTP server on 127.0.0.1 with repos, files, revisions, PR refs and discussions on disk,
 fault injection, rate limits and request counters. It backs the tests, the demo and offline
-rehearsals (docs/architecture.md, *The local Hub*). Start it in-process:
+rehearsals (README, *The local Hub*). Start it in-process:
 
     from eeesync.localhub import LocalHub, FaultConfig, RateLimitConfig
     with LocalHub(state_dir, faults=FaultConfig(latency_ms=5)) as hub:

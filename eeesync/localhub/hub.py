@@ -11,6 +11,7 @@ from eeesync.errors import LocalHubError
 from eeesync.localhub.faults import FaultConfig, FaultInjector
 from eeesync.localhub.ratelimit import RateLimitConfig, RateLimiter
 from eeesync.localhub.server import HubApp, _Server, make_server
+from eeesync.localhub.statedir import lock_state
 from eeesync.localhub.storage import HubState
 
 
@@ -18,7 +19,9 @@ class LocalHub:
     """A Hub on 127.0.0.1 whose state lives in `state_dir`.
 
     The state is loaded when the object is built, so `hub.storage` can seed repos before
-    `start()`. Example:
+    `start()`. From then until `stop()` it holds the folder's lock (`statedir.lock_state`): a
+    second `LocalHub` on the same folder, in this process or another, raises
+    `LocalHubInUseError` instead of silently overwriting this one's writes. Example:
 
         with LocalHub(tmp_path / "hub") as hub:
             api = HfApi(endpoint=hub.url, token="any")
@@ -35,7 +38,13 @@ class LocalHub:
         rate_limits: RateLimitConfig | None = None,
         accounts: Mapping[str, str] | None = None,
     ) -> None:
-        self.storage = HubState(Path(state_dir))
+        Path(state_dir).mkdir(parents=True, exist_ok=True)
+        self._lock = lock_state(Path(state_dir))
+        try:
+            self.storage = HubState(Path(state_dir))
+        except BaseException:
+            self._lock.release()
+            raise
         self.app = HubApp(self.storage, faults=faults, rate_limits=rate_limits, accounts=accounts)
         self._port = port
         self._server: _Server | None = None
@@ -47,6 +56,8 @@ class LocalHub:
         """Serve in a background thread until `stop()`."""
         if self._server is not None:
             raise LocalHubError("the local Hub is already running", status=500)
+        if not self._lock.held:  # restarted after stop(): the folder may have a new user
+            self._lock = lock_state(self.storage.root)
         self._server = make_server(self._port, self.app)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -60,13 +71,17 @@ class LocalHub:
         """Stop serving and close open connections (state is already on disk)."""
         server, thread = self._server, self._thread
         if server is None:
+            self._lock.release()
             return
         self._server = self._thread = None
-        server.shutdown()
-        server.close_connections()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
+        try:
+            server.shutdown()
+            server.close_connections()
+            server.server_close()
+            if thread is not None:
+                thread.join(timeout=5)
+        finally:
+            self._lock.release()  # after the last request: it may still write
 
     def __enter__(self) -> LocalHub:
         self.start()

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
-from eeesync.errors import LocalHubError
+from eeesync.errors import LocalHubError, LocalHubInUseError
+from eeesync.fsutil import KERNEL_LOCK, same_file
 from eeesync.localhub import names
 from eeesync.localhub.repodata import (
     FORMAT_VERSION,
@@ -78,3 +80,97 @@ def save_repo(root: Path, repo: Repo) -> None:
     path = repo_path(root, repo)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, json.dumps(repo_to_json(repo), separators=(",", ":")).encode())
+
+
+# --- One server per state folder ----------------------------------------------------------------
+
+#: `STATE/serving.lock`: "PID HOST" of the local Hub serving the folder. Each server holds the
+#: whole state in memory and writes it through, so a second one on the same folder would
+#: overwrite the first one's writes (a PR the first opened would vanish from disk).
+LOCK_FILE = "serving.lock"
+
+
+class StateLock:
+    """The held lock of a state folder; `release()` it when the server stops."""
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path = path
+        self._fd: int | None = fd
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            if same_file(self.path, self._fd):
+                self.path.unlink()  # before unlocking: a waiter then sees a new file
+        except OSError:  # pragma: no cover - Windows cannot unlink an open file
+            pass
+        finally:
+            os.close(self._fd)
+            self._fd = None
+
+
+def lock_state(root: Path) -> StateLock:
+    """Take the folder's lock or raise `LocalHubInUseError` naming the holder's pid.
+
+    A kernel lock (flock / msvcrt) is released when its holder dies, even on SIGKILL; without
+    one, the file is created O_EXCL and a holder whose process is gone (on this host) is
+    taken over.
+    """
+    path = root / LOCK_FILE
+    while True:
+        if KERNEL_LOCK is None:
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                holder = _holder(path)
+                if holder is None or not _gone(*holder):
+                    raise _in_use(root, holder) from None
+                path.unlink(missing_ok=True)  # a stale lock: its process has ended
+                continue
+        else:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            if not KERNEL_LOCK(fd):
+                os.close(fd)
+                raise _in_use(root, _holder(path))
+            if not same_file(path, fd):  # released (unlinked) between our open and lock
+                os.close(fd)
+                continue
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
+        return StateLock(path, fd)
+
+
+def _holder(path: Path) -> tuple[int, str] | None:
+    try:
+        pid, host = path.read_text("utf-8").split(maxsplit=1)
+        return int(pid), host.strip()
+    except (OSError, ValueError):
+        return None  # being written, or unreadable: treat as held
+
+
+def _gone(pid: int, host: str) -> bool:
+    """Whether the holder's process has ended (only knowable on this host)."""
+    if host != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it runs, as another user
+        return False
+    return False
+
+
+def _in_use(root: Path, holder: tuple[int, str] | None) -> LocalHubInUseError:
+    who = f"process {holder[0]} on {holder[1]}" if holder else "another process"
+    return LocalHubInUseError(
+        f"the local Hub state folder {root} is in use by {who}: two servers on one folder "
+        "would lose each other's writes",
+        hint="Stop that server, or point this command at its URL (`[hub] endpoint = "
+        '"http://127.0.0.1:PORT"`), or use another folder.',
+    )

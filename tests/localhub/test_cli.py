@@ -50,7 +50,7 @@ def test_serve_prints_the_url_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None
             "0",
             "--latency-ms",
             "1",
-            "--seed",
+            "--fault-seed",
             "3",
             "--account",
             "hf_tokA=alice",
@@ -87,6 +87,34 @@ def test_serve_prints_the_url_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None
     assert (state / "repos" / "models" / "acme" / "model-a.json").is_file()
 
 
+def test_serve_seeds_a_new_folder_from_a_seed_folder_and_leaves_a_state_alone(
+    tmp_path: Path,
+) -> None:
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    (seed / "seed.toml").write_text(
+        'format = 1\n\n[[repos]]\nid = "acme/Seeded"\nreadme = "hi"\n', encoding="utf-8"
+    )
+    state = tmp_path / "state"
+    for _ in range(2):  # the second time DIR holds a state: served as it is
+        proc = subprocess.Popen(
+            [sys.executable, "-c", DRIVER, "serve", str(state), "--seed", str(seed)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert proc.stdout is not None
+            match = re.search(r"http://127\.0\.0\.1:\d+", proc.stdout.readline())
+            assert match
+            api = HfApi(endpoint=match.group(0), token="t")
+            assert api.model_info("acme/seeded").id == "acme/Seeded"
+        finally:
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=60)
+    assert "already holds a local Hub state: serving it as it is, not seeded" in err
+
+
 @pytest.mark.parametrize(
     "argv",
     [
@@ -103,6 +131,7 @@ def test_serve_prints_the_url_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None
         ["localhub", "serve", "d", "--rate-limit-window", "0"],
         ["localhub", "serve", "d", "--account", "hf_secret"],
         ["localhub", "serve", "d", "--account", "hf_secret=not/valid"],
+        ["localhub", "serve", "d", "--fault-seed", "folder"],
     ],
 )
 def test_bad_arguments_are_usage_errors(

@@ -212,6 +212,6 @@ def test_state_folder_is_all_there_is(localhub: LocalHub, hub_api: HfApi) -> Non
     hub_api.create_commit(REPO, [add("a.txt", "a")], commit_message="a")
     root = localhub.storage.root
     top = sorted(p.name for p in root.iterdir())
-    assert top == ["hub.json", "objects", "repos"]
+    assert top == ["hub.json", "objects", "repos", "serving.lock"]  # the lock: while serving
     assert (root / "repos" / "models" / "acme" / "model-a.json").is_file()
     assert not list(root.rglob("*.tmp"))
