@@ -88,6 +88,20 @@ def make_writable_folder(folder: Path) -> None:
     os.unlink(probe)
 
 
+def check_creatable_folder(folder: Path) -> None:
+    """Raise `OSError` unless a new file could be made in `folder`, now or once it and its
+    missing parents are made inside their nearest existing folder. Creates nothing that stays:
+    a run that fails later leaves no folder behind."""
+    existing = folder
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(existing))
+    fd, probe = tempfile.mkstemp(dir=existing, prefix=".probe-")
+    os.close(fd)
+    os.unlink(probe)
+
+
 def open_regular(path: str | Path) -> tuple[int, int]:
     """`(fd, size)` of a regular file (symlinks followed); `NotReadable` for anything else."""
     fd = os.open(path, _READ_FLAGS)

@@ -25,6 +25,7 @@ from eeesync.cli.common import (
     open_hub,
     setting_flag,
 )
+from eeesync.datastore.scan import check_folder_collections
 from eeesync.errors import EeesyncError, PlanFileError, UserError
 from eeesync.hub.client import classify, hub_failures
 from eeesync.pipeline import PlanRequest, build_plan, list_all_collections
@@ -115,6 +116,9 @@ def run(args: argparse.Namespace, app: App) -> int:
         shard=args.shard,
     )
     _check_benchmarks(request.benchmark_filter, config)
+    # A failed plan leaves nothing behind: what can be checked before the Hub (and, for
+    # `local:`, its state folder) is opened is checked here, and plans/ is made only to write.
+    check_folder_collections(config.datastore_input, config.base_dir, collections)
     # Where the plan goes is checked before the audit: a long run must not end in "cannot write".
     chosen = (
         None if args.out is None else (args.out if args.out.is_absolute() else app.cwd / args.out)
@@ -148,6 +152,8 @@ def run(args: argparse.Namespace, app: App) -> int:
         path = unapplied(config.plan_dir / name, notes, app.cwd)
     else:
         path = chosen
+        if not path.parent.exists():
+            notes.append(f"Created the folder {_shown_path(path.parent, app.cwd)}")
     write_plan(plan, path)
 
     if args.format == "json":

@@ -26,6 +26,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
@@ -42,7 +43,7 @@ from eeesync.datastore.index import (
     read_index,
     unknown_collection_error,
 )
-from eeesync.datastore.locator import INDEX_DIR, Locator
+from eeesync.datastore.locator import INDEX_DIR, Locator, is_folder_locator
 from eeesync.datastore.records import (
     Record,
     object_skip,
@@ -97,15 +98,33 @@ def _hub_get(hub: Hub, repo_id: str, revision: str, path: str) -> bytes:
     return hub.call(get)
 
 
+def _folder_collections(index_dir: Path) -> list[str]:
+    stems = (p.name[: -len(".jsonl")] for p in index_dir.glob("*.jsonl") if p.is_file())
+    return sorted(stems, key=str.lower)
+
+
+def check_folder_collections(
+    datastore_input: str, base_dir: Path, collections: Sequence[str]
+) -> None:
+    """Refuse unknown collection names of a folder datastore before the Hub is opened: a typo
+    must not leave a freshly made local Hub behind. (A Hub datastore's names are checked when
+    it is opened, as is everything else about a folder.)"""
+    if not collections or not is_folder_locator(datastore_input, base_dir):
+        return
+    index_dir = base_dir / Path(datastore_input).expanduser() / INDEX_DIR
+    if not index_dir.is_dir():
+        return
+    available = _folder_collections(index_dir)
+    missing = [c for c in dict.fromkeys(collections) if c not in available]
+    if missing:
+        raise unknown_collection_error(missing, available)
+
+
 def list_collections(locator: Locator, *, hub: Hub | None) -> list[str]:
     """Names of the datastore's collections (`flat/indexes/by_collection/*.jsonl` stems)."""
     if locator.kind == "folder":
         assert locator.folder is not None
-        folder = locator.folder / INDEX_DIR
-        return sorted(
-            (p.name[: -len(".jsonl")] for p in folder.glob("*.jsonl") if p.is_file()),
-            key=str.lower,
-        )
+        return _folder_collections(locator.folder / INDEX_DIR)
     if hub is None:
         raise DatastoreError("a Hub datastore needs a Hub connection to list its collections")
     try:

@@ -19,7 +19,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from eeesync.errors import PlanFileError
-from eeesync.fsutil import make_writable_folder, read_regular, write_atomic
+from eeesync.fsutil import check_creatable_folder, read_regular, write_atomic
 from eeesync.plan import model
 from eeesync.plan.model import FORMAT_VERSION, Plan
 
@@ -201,16 +201,26 @@ def _safe_name(text: str) -> str:
 
 def check_plan_target(path: Path) -> None:
     """Refuse, before any work, a plan path that cannot be written (a folder, a file where its
-    folder should be, a read-only place). Raises `PlanFileError`."""
+    folder should be, a read-only place, a folder two levels short: `-o` makes one missing
+    folder, like `mkdir`, never a whole path). Raises `PlanFileError`."""
     if path.is_dir():
         raise PlanFileError(f"cannot write the plan to {path}: it is a folder")
-    check_plan_folder(path.parent)
+    parent = path.parent
+    if not parent.exists() and not parent.parent.exists():
+        raise PlanFileError(
+            f"cannot write the plan to {path}: the folder {parent.parent} does not exist",
+            hint="-o creates the plan's folder only inside an existing one; create the "
+            f"others first (mkdir -p {parent.parent}).",
+        )
+    check_plan_folder(parent)
 
 
 def check_plan_folder(folder: Path) -> None:
-    """The folder plans are written to exists (or is created) and takes a new file."""
+    """The folder plans are written to takes a new file, or can be made where it belongs.
+    Nothing is created here: the folder is made when the plan is written, so a plan that
+    fails leaves none behind."""
     try:
-        make_writable_folder(folder)
+        check_creatable_folder(folder)
     except OSError as exc:
         reason = (
             "not a folder"

@@ -97,3 +97,29 @@ def test_an_unwritable_output_is_refused_before_the_audit(
     err = capsys.readouterr().err
     assert "cannot write the plan" in err and "Traceback" not in err
     assert localhub.counters().get("api", 0) == 0
+
+
+def test_a_failed_plan_leaves_no_plan_folder_and_no_local_hub_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_datastore(tmp_path / "ds", {"mmlu": scenario_records()})
+    write_project_toml(tmp_path, "local:.eeesync/localhub")
+    monkeypatch.chdir(tmp_path)
+    assert plan("mmlu-pro") == 1  # a typo of a collection name
+    err = capsys.readouterr().err
+    assert "unknown collection 'mmlu-pro' (nearest: mmlu)" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ds", "eeesync.toml"]
+
+
+def test_o_makes_one_missing_folder_and_says_so_never_a_whole_path(
+    project: Path, localhub: LocalHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    localhub.reset_counters()
+    assert plan("-o", "deep/er/p.json") == 1
+    err = capsys.readouterr().err
+    assert "the folder" in err and "deep does not exist" in err and "mkdir -p" in err
+    assert not (project / "deep").exists() and localhub.counters().get("api", 0) == 0
+
+    assert plan("-o", "out/p.json") == 0
+    assert "Created the folder out" in capsys.readouterr().out
+    assert (project / "out" / "p.json").is_file()

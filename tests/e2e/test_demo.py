@@ -116,6 +116,8 @@ def test_readme_demo_plan_show_apply_model_rerun(clone: Path) -> None:
     assert "recorded as 01-ai/yi-1.5-34b-chat" in planned.stdout  # the miscased id resolved
     plan = _plan_path(planned.stdout)
     assert plan.startswith("plans/") and (clone / plan).is_file()
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"Plan written to {plan}\n" in readme  # the walkthrough shows the name you get
     assert f"eeesync apply {plan}" in planned.stdout
 
     shown = eeesync(clone, "show", plan)
