@@ -10,7 +10,6 @@ from eeesync.apply.outcome import Outcome
 from eeesync.plan.model import STATUS_ORDER, Status
 from eeesync.views import ViewOptions, render_markdown, render_plan
 from eeesync.views.common import summary_line
-from eeesync.views.markdown import _SECTION_RENDERERS
 from tests.plan_factory import (
     LLAMA,
     QWEN,
@@ -38,10 +37,6 @@ def _tables(md: str) -> list[list[str]]:
             tables.append(current)
             current = []
     return tables + ([current] if current else [])
-
-
-def test_every_status_has_one_renderer():
-    assert set(_SECTION_RENDERERS) == set(STATUS_ORDER)
 
 
 def test_is_deterministic_and_ends_with_one_newline(plan):
