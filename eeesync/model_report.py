@@ -2,7 +2,7 @@
 
 The compute half of `eeesync model MODEL_ID` (the view half is `views/model_view.py`). It reads
 the chosen collections, keeps the records of that model (any letter case), and runs the same
-stages `plan` runs, built by the same `eeesync.stages.Stages` — mapping (`mapping.py`), the
+stages `plan` runs, built by the same `eeesync.stages.Stages` — mapping (`mapping/`), the
 audit of that one repo (`hub/audit.py`) and the diff (`plan/diff.py`) — so the Hub status shown
 for a result is exactly what `plan` would do with it: the same alias file (a record spelt
 `meta/llama-3.1-8b-instruct` shows under the repo its alias names) and the same backlink check
@@ -55,11 +55,6 @@ from eeesync.plan.model import (
 from eeesync.progress import NO_PROGRESS, Progress
 from eeesync.registry import Benchmark, TaskCheck, normalise_name
 from eeesync.stages import Stages
-
-#: Used to put a score on the 0–100 scale when no registry benchmark claims the result:
-#: the record's `metric_unit` / `max_score` alone decide (no benchmark-specific assumption).
-_NO_BENCHMARK = Benchmark(key="", name="", dataset_id="", task_id="")
-
 
 # --- The view's data -----------------------------------------------------------------------------
 
@@ -193,7 +188,8 @@ class ModelReport:
 
 def _scaled(result: Result, benchmark: Benchmark | None) -> float | None:
     try:
-        return scale_score(result, benchmark or _NO_BENCHMARK)
+        # no benchmark claims the result: its metric_unit / max_score alone decide
+        return scale_score(result.raw, benchmark.scale if benchmark else "auto", result.index)
     except NotPublishable:
         return None
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from fnmatch import fnmatchcase
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, cast
 
 import attrs
 import yaml
@@ -32,6 +32,7 @@ from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]
 
 from eeesync.errors import RegistryError
+from eeesync.memo import Memo
 from eeesync.settings_validation import Path_, check, file_locator, non_empty_strings, structure
 from eeesync.setups import FACTS
 
@@ -145,7 +146,7 @@ class Registry:
         return _Lookup.build(self.benchmarks).find
 
 
-@attrs.frozen
+@attrs.define
 class _Lookup:
     by_repo: dict[str, tuple[Benchmark, ...]]
     by_benchmark_repo: dict[str, tuple[Benchmark, ...]]
@@ -180,11 +181,18 @@ class _Lookup:
 
     #: Memos keyed by the raw strings records use (they repeat across thousands of records),
     #: so each distinct spelling is lower-cased / normalised once per run.
-    memo_repo: dict[str, tuple[Benchmark, ...] | None] = attrs.field(factory=dict)
-    memo_benchmark_repo: dict[str, tuple[Benchmark, ...]] = attrs.field(factory=dict)
-    memo_name: dict[str, tuple[Benchmark, ...]] = attrs.field(factory=dict)
-    memo_url: dict[str, tuple[Benchmark, ...]] = attrs.field(factory=dict)
-    memo_metric: dict[str, tuple[Benchmark, ...]] = attrs.field(factory=dict)
+    memo_repo: Memo[str, tuple[Benchmark, ...] | None] = attrs.field(init=False)
+    memo_benchmark_repo: Memo[str, tuple[Benchmark, ...]] = attrs.field(init=False)
+    memo_name: Memo[str, tuple[Benchmark, ...]] = attrs.field(init=False)
+    memo_url: Memo[str, tuple[Benchmark, ...]] = attrs.field(init=False)
+    memo_metric: Memo[str, tuple[Benchmark, ...]] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.memo_repo = Memo(self._find_repo)
+        self.memo_benchmark_repo = Memo(self._find_benchmark_repo)
+        self.memo_name = Memo(self._find_name)
+        self.memo_url = Memo(self._find_url)
+        self.memo_metric = Memo(self._find_metric)
 
     # `find` runs for every result of every record (~1.8 million times for the full datastore),
     # so its common path (a dict `source_data` naming an `hf_repo`) is kept to a few dict reads.
@@ -196,38 +204,24 @@ class _Lookup:
         if details.__class__ is dict:
             bench_repo = details.get("benchmark_hf_repo")
             if bench_repo.__class__ is str:
-                found = self.memo_benchmark_repo.get(bench_repo)
-                if found is None:
-                    found = self.by_benchmark_repo.get(bench_repo.strip().lower(), ())
-                    remember(self.memo_benchmark_repo, bench_repo, found)
+                found = self.memo_benchmark_repo[bench_repo]
                 if found:
                     return found
         hf_repo = source.get("hf_repo")
         if hf_repo.__class__ is str:
-            memo = self.memo_repo
-            if hf_repo in memo:
-                by_repo = memo[hf_repo]
-            else:
-                key = hf_repo.strip().lower()
-                by_repo = self.by_repo.get(key, ()) if key else None
-                remember(memo, hf_repo, by_repo)
+            by_repo = self.memo_repo[hf_repo]
             if by_repo is not None:  # None: a blank hf_repo names nothing, look further
                 return by_repo
         # No hf_repo (url / other sources): the URL, the dataset name, then the result id.
         urls = source.get("url")
         for url in urls if urls.__class__ is list else (urls,):
             if url.__class__ is str:
-                by_url = self.memo_url.get(url)
-                if by_url is None:
-                    by_url = remember(self.memo_url, url, self._find_url(url))
+                by_url = self.memo_url[url]
                 if by_url:
                     return by_url
         name = source.get("dataset_name")
         if name.__class__ is str:
-            named = self.memo_name.get(name)
-            if named is None:
-                named = self.by_name.get(normalise_name(name), ()) or self._find_glob(name)
-                remember(self.memo_name, name, named)
+            named = self.memo_name[name]
             if named:
                 return named
         if self.by_metric:
@@ -235,20 +229,30 @@ class _Lookup:
             metric_id = metric.get("metric_id") if metric.__class__ is dict else None
             for value in (result.get("evaluation_result_id"), metric_id):
                 if value.__class__ is str:
-                    by_metric = self.memo_metric.get(value)
-                    if by_metric is None:
-                        by_metric = self.by_metric.get(value.strip().lower(), ())
-                        remember(self.memo_metric, value, by_metric)
+                    by_metric = self.memo_metric[value]
                     if by_metric:
                         return by_metric
         return ()
 
-    def _find_glob(self, name: str) -> tuple[Benchmark, ...]:
-        """A dataset name that names a sub-score ("MMLU Pro - Biology"): recognised, so the
-        mapping can say why it is not published instead of calling it unmatched."""
+    def _find_repo(self, hf_repo: str) -> tuple[Benchmark, ...] | None:
+        key = hf_repo.strip().lower()
+        return self.by_repo.get(key, ()) if key else None
+
+    def _find_benchmark_repo(self, repo: str) -> tuple[Benchmark, ...]:
+        return self.by_benchmark_repo.get(repo.strip().lower(), ())
+
+    def _find_metric(self, metric_id: str) -> tuple[Benchmark, ...]:
+        return self.by_metric.get(metric_id.strip().lower(), ())
+
+    def _find_name(self, name: str) -> tuple[Benchmark, ...]:
+        """By a dataset name, else one that names a sub-score ("MMLU Pro - Biology"):
+        recognised, so the mapping can say why it is not published instead of calling it
+        unmatched."""
+        found = self.by_name.get(normalise_name(name), ())
+        if found:
+            return found
         lowered = " ".join(name.lower().split())
-        found = tuple(b for glob, b in self.name_globs if fnmatchcase(lowered, glob))
-        return tuple(dict.fromkeys(found))
+        return tuple(dict.fromkeys(b for glob, b in self.name_globs if fnmatchcase(lowered, glob)))
 
     def _find_url(self, url: str) -> tuple[Benchmark, ...]:
         lowered = url.strip().lower().rstrip("/")
@@ -260,19 +264,6 @@ class _Lookup:
 
 
 _NO_SOURCE: Mapping[str, Any] = {}
-#: Entries a per-run memo holds before it starts over: memos are keyed by strings from the
-#: records, and a datastore whose every result has its own id must not grow one without bound.
-MEMO_LIMIT = 50_000
-_K = TypeVar("_K")
-_V = TypeVar("_V")
-
-
-def remember(memo: dict[_K, _V], key: _K, value: _V) -> _V:
-    """`memo[key] = value`, emptying `memo` first when it holds `MEMO_LIMIT` entries."""
-    if len(memo) >= MEMO_LIMIT:
-        memo.clear()
-    memo[key] = value
-    return value
 
 
 # --- Loading ------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "settings_validation": 0,
     "setups": 0,  # setup facts → notes: read by the mapping, a leaf over raw dicts
     "nearest": 0,  # the closest names to a typo, for error hints
+    "memo": 0,  # the per-run memo of a rule (the mapping's rulebook, the registry's lookup)
     # configuration and the benchmark registry
     "config": 1,
     "registry": 1,

@@ -1,4 +1,4 @@
-"""EEE records → desired `.eval_results` entries (eeesync/mapping.py)."""
+"""EEE records → desired `.eval_results` entries (eeesync/mapping/)."""
 
 from __future__ import annotations
 
@@ -407,6 +407,21 @@ def test_lower_is_better_result_is_ignored_next_to_a_usable_one() -> None:
     record = second_mmlu(mmlu_record(), "mmlu_pro/error_rate")
     record["evaluation_results"][1]["metric_config"]["lower_is_better"] = True
     assert one_entry(run(make_record(record))).entry.value == 64.1
+
+
+@pytest.mark.parametrize("flag", [True, "true", "True", " TRUE ", 1, 1.0, "1", "yes"])
+def test_a_lower_is_better_preferred_metric_is_passed_over_however_it_is_spelt(
+    flag: Any,
+) -> None:
+    """The best-ranked preferred metric is lower-is-better: it cannot be published, so the
+    other preferred metric is (docs/mapping-rules.md). Every spelling of "true" decides alike."""
+    record = second_mmlu(mmlu_record(), "mmlu_pro/overall")
+    overall = record["evaluation_results"][1]
+    overall["metric_config"]["lower_is_better"] = flag
+    overall["score_details"]["score"] = 0.2
+    entry = one_entry(run(make_record(record)))
+    assert entry.entry.value == 64.1
+    assert entry.provenance.result_id == "mmlu-pro::chain-of-thought-correctness"
 
 
 # --- Dates, scale ---------------------------------------------------------------------------------
