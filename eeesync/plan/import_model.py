@@ -13,6 +13,8 @@ import enum
 
 import attrs
 
+from eeesync.plan.model import StatusInfo
+
 #: Version of the import plan file (`kind: "import"`); apply refuses an unknown major.
 IMPORT_FORMAT_VERSION = "1.0"
 IMPORT_KIND = "import"
@@ -21,36 +23,103 @@ DEFAULT_COLLECTION = "hf_community_evals"
 
 
 class ImportStatus(enum.StrEnum):
-    """What happens to one Hub score. The values are written in the import plan file."""
+    """What happens to one Hub score. The values are written in the import plan file; all
+    else eeesync says about a status is its row in `IMPORT_STATUS_TABLE` (the same kind of row
+    as a sync plan's `STATUS_TABLE`)."""
 
     READY = "ready"
     FROM_EEE = "from_eee"
     ALREADY_IN_EEE = "already_in_eee"
-    EEE_DIFFERS = "eee_differs"
     PR_ONLY = "pr_only"
+    EEE_DIFFERS = "eee_differs"
     AUDIT_ERROR = "audit_error"
     SKIPPED = "skipped"
 
     @property
+    def info(self) -> StatusInfo:
+        return IMPORT_STATUS_TABLE[self]
+
+    @property
     def meaning(self) -> str:
-        return IMPORT_STATUSES[self][0]
+        return self.info.meaning
 
     @property
     def needs_attention(self) -> bool:
-        return IMPORT_STATUSES[self][1]
+        return self.info.needs_attention
 
 
-#: Statuses: the one table (meaning for people, needs a reviewer's attention), in view order.
-IMPORT_STATUSES: dict[ImportStatus, tuple[str, bool]] = {
-    ImportStatus.READY: ("not in EEE: a new record carries it", False),
-    ImportStatus.FROM_EEE: ("its source is the EEE datastore: never imported back", False),
-    ImportStatus.ALREADY_IN_EEE: ("EEE holds this setup with the same value", False),
-    ImportStatus.EEE_DIFFERS: ("EEE holds another value for this setup", True),
-    ImportStatus.PR_ONLY: ("only in an open PR: imported with --include-prs", False),
-    ImportStatus.AUDIT_ERROR: ("its eval file could not be read", True),
-    ImportStatus.SKIPPED: ("not importable (see reason)", True),
+#: One row per import status, in the order every view lists them (the changes first, then what
+#: needs a reviewer). The README's import status table is generated from it.
+IMPORT_STATUS_TABLE: dict[ImportStatus, StatusInfo] = {
+    ImportStatus.READY: StatusInfo(
+        title="Scores to add to EEE",
+        meaning="not in EEE: a new record carries it",
+        detail="not in EEE: a new record carries it",
+        todo="review the records; `eeesync apply` opens the datastore PR",
+        style="bold green",
+        opens_write=True,
+        in_model_view=False,
+    ),
+    ImportStatus.FROM_EEE: StatusInfo(
+        title="From EEE",
+        meaning="its source is the EEE datastore",
+        detail="its source link points into the EEE datastore: never imported back",
+        todo="nothing",
+        style="cyan",
+        in_model_view=False,
+    ),
+    ImportStatus.ALREADY_IN_EEE: StatusInfo(
+        title="Already in EEE",
+        meaning="EEE holds this setup with the same value",
+        detail="EEE holds this model + dataset + task + notes with the same value, or a "
+        "record we wrote carries its fingerprint",
+        todo="nothing",
+        style="cyan",
+        in_model_view=False,
+        shown_by_default=False,
+    ),
+    ImportStatus.PR_ONLY: StatusInfo(
+        title="Only in open pull requests",
+        meaning="only in an open PR: imported with --include-prs",
+        detail="a community score only in an open PR: imported only with `--include-prs`",
+        todo="wait for the model author, or import it with `--include-prs`",
+        style="cyan",
+        in_model_view=False,
+    ),
+    ImportStatus.EEE_DIFFERS: StatusInfo(
+        title="EEE holds another value",
+        meaning="EEE holds another value for this setup",
+        detail="EEE holds another value for this setup: both shown side by side, with both sources",
+        todo="compare both sources; a difference EEE exists to explain, never overwritten",
+        style="bold red",
+        needs_attention=True,
+        in_model_view=False,
+    ),
+    ImportStatus.AUDIT_ERROR: StatusInfo(
+        title="Audit errors",
+        meaning="its eval file could not be read",
+        detail="its eval file could not be read (size cap, a 5xx, a timeout) or no longer "
+        "holds the listed value",
+        todo="read the reason; rerun later",
+        style="bold red",
+        needs_attention=True,
+        in_model_view=False,
+    ),
+    ImportStatus.SKIPPED: StatusInfo(
+        title="Skipped scores",
+        meaning="not importable (see reason)",
+        detail="a task the benchmark does not define, a value outside 0–100 (the reason says "
+        "which)",
+        todo="the reason code says which",
+        style="yellow",
+        needs_attention=True,
+        in_model_view=False,
+    ),
 }
-IMPORT_STATUS_ORDER: tuple[ImportStatus, ...] = tuple(IMPORT_STATUSES)
+if list(IMPORT_STATUS_TABLE) != list(ImportStatus):
+    raise AssertionError("IMPORT_STATUS_TABLE needs one row per ImportStatus, in its order")
+
+IMPORT_STATUS_ORDER: tuple[ImportStatus, ...] = tuple(ImportStatus)
 
 
 @attrs.frozen

@@ -1,9 +1,9 @@
 """Views of an import plan (`eeesync import`, `eeesync show IMPORT_PLAN`): text, markdown, json.
 
-Rows of one table per status, in the order of `IMPORT_STATUSES` (which also gives each status
-its meaning): the Hub score (model, benchmark, task, notes, value, badge) and, per status, what
-decides it: the record a ready score goes to, both sources side by side when EEE holds another
-value, the reason otherwise. json is the plan file itself.
+Rows of one table per status, in the order of `IMPORT_STATUS_TABLE` (whose row gives each
+status its heading, meaning and style): the Hub score (model, benchmark, task, notes, value,
+badge) and, per status, what decides it: the record a ready score goes to, both sources side by
+side when EEE holds another value, the reason otherwise. json is the plan file itself.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Collection
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from eeesync.plan.import_file import serialize
 from eeesync.plan.import_model import (
@@ -22,8 +23,8 @@ from eeesync.plan.import_model import (
 )
 from eeesync.text import md_code, md_escape, md_table, plural
 
-#: Statuses shown by default: every one but those that need nothing (already in EEE).
-DEFAULT_IMPORT_STATUSES = frozenset(IMPORT_STATUS_ORDER) - {ImportStatus.ALREADY_IN_EEE}
+#: Statuses shown by default (their row's `shown_by_default`: all but `already_in_eee`).
+DEFAULT_IMPORT_STATUSES = frozenset(s for s in IMPORT_STATUS_ORDER if s.info.shown_by_default)
 
 
 def summary_line(plan: ImportPlan) -> str:
@@ -86,13 +87,15 @@ def render_import_text(
     plan: ImportPlan, console: Console, *, statuses: Collection[ImportStatus] | None = None
 ) -> None:
     summary = Table(title="Statuses", title_justify="left")
-    for name in ("Status", "Entries", "Meaning"):
-        summary.add_column(name, justify="right" if name == "Entries" else "left")
+    for header in ("Status", "Entries", "Meaning"):
+        summary.add_column(header, justify="right" if header == "Entries" else "left")
     for status in IMPORT_STATUS_ORDER:
-        summary.add_row(status.value, str(plan.counts.get(status)), status.meaning)
+        label = Text(status.value, style=status.info.style)
+        summary.add_row(label, str(plan.counts.get(status)), status.meaning)
     console.print(summary)
     for status, rows in _sections(plan, statuses):
-        table = Table(title=f"{status.value} ({len(rows)})", title_justify="left")
+        title = Text(f"{status.info.title} ({len(rows)})", style=status.info.style)
+        table = Table(title=title, title_justify="left")
         for name in _columns(status):
             table.add_column(name, overflow="fold")
         for entry in rows:
@@ -128,7 +131,7 @@ def render_import_markdown(
             _columns(status),
             [[md_escape(cell) for cell in _cells(status, entry)] for entry in rows],
         )
-        lines += ["", f"### {md_code(status.value)} ({len(rows)})", "", *table]
+        lines += ["", f"### {status.info.title} ({len(rows)})", "", *table]
     if plan.records:
         lines += ["", f"### Records to write ({len(plan.records)})", ""]
         lines += [f"- {md_code(r.path)} ({len(r.fingerprints)})" for r in plan.records]

@@ -68,13 +68,13 @@ def test_import_apply_one_pr_then_a_rerun_writes_nothing(
     api = HfApi(endpoint=localhub.url, token="x")
     code, out, _ = eeesync(project, "import", "--detailed-exitcode", capsys=capsys)
     assert code == 2, out
-    assert "eee_differs" in out and "Records to write (4)" in out
+    assert "EEE holds another value (1)" in out and "Records to write (4)" in out
     path = plan_path(out, project)
     plan = read_any_plan(path)
     assert isinstance(plan, ImportPlan) and len(plan.records) == 4
 
     code, out, err = eeesync(project, "show", str(path), "--format", "markdown", capsys=capsys)
-    assert code == 0 and "### `ready` (4)" in out
+    assert code == 0 and "### Scores to add to EEE (4)" in out
 
     code, out, err = eeesync(project, "apply", str(path), *CONFIRM, capsys=capsys)
     assert code == 0, out + err
