@@ -62,7 +62,7 @@ class Discovery:
 
 def official_benchmarks(hub: Hub) -> tuple[str, ...]:
     """Dataset ids the Hub lists as official benchmarks, sorted (case-insensitively)."""
-    listing = hub.call(lambda: list(hub.api.list_datasets(benchmark="official")))
+    listing = hub.list_datasets(benchmark="official")
     ids = {str(info.id) for info in listing if getattr(info, "id", None)}
     return tuple(sorted(ids, key=lambda i: (i.lower(), i)))
 

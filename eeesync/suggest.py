@@ -160,9 +160,7 @@ class _SearchCache:
             except (OSError, ValueError):
                 pass
         self.misses += 1
-        found = hub.call(
-            lambda: [m.id for m in hub.api.list_models(search=query, limit=SEARCH_LIMIT)]
-        )
+        found = [m.id for m in hub.list_models(search=query, limit=SEARCH_LIMIT)]
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, json.dumps(sorted(found)).encode("utf-8"))
         return found

@@ -93,11 +93,11 @@ class CheckContext:
 
 def applying_account(hub: Hub) -> str | None:
     """The account name of the token apply writes with (None when the Hub cannot say)."""
-    token = hub.api.token
+    token = hub.api.token if isinstance(hub.api.token, str) else None
     if not token and is_rehearsal_endpoint(hub.url):
         token = _LOCAL_PROBE_TOKEN
     try:
-        answer = hub.call(hub.api.whoami, token=token or None)
+        answer = hub.whoami(token=token or None)
     except Exception:  # no token, or the Hub does not say: nothing can be proven ours
         return None
     name = answer.get("name") if isinstance(answer, dict) else None
@@ -124,8 +124,8 @@ def check_repo(
     before any Hub read. Then PRs opened since the plan: one that is provably ours (this
     account, this plan's marker, the planned bytes) is adopted; an open one that already holds
     our entries (anyone's) means there is nothing to open. Otherwise any difference makes the
-    action stale, with what changed. Reads retry through `Hub.call`; a repo that still cannot
-    be read has failed this run only (`FAILED`).
+    action stale, with what changed. The Hub operations retry their reads; a repo that still
+    cannot be read has failed this run only (`FAILED`).
     """
     notes: list[str] = []
 
@@ -148,8 +148,8 @@ def check_repo(
         return result(Outcome.REFUSED, error=problem)
     attempted = journal is not None and journal.attempted
     try:
-        info = hub.call(hub.api.model_info, repo.repo_id)
-        prs = _list_prs(hub, repo.repo_id)
+        info = hub.model_info(repo.repo_id)
+        prs = hub.list_pull_requests(repo.repo_id)
         planned = {p.num: p for p in pre.open_prs}
         active = tuple(sorted(d.num for d in prs if d.status in ACTIVE_PR_STATUSES))
         # Our own PR can only be one the plan did not know. After an attempt it may already
@@ -169,7 +169,7 @@ def check_repo(
         if holding is not None:
             return result(Outcome.IN_PR, found=holding, seen_prs=active)
         main_sha = info.sha or ""
-        heads = _pr_heads(hub, repo.repo_id)
+        heads = hub.pr_heads(repo.repo_id)
         current = _blob_ids(hub, repo.repo_id, main_sha, [f.path for f in repo.files])
     except Exception as exc:  # every read failure: this repo only, after retries
         kind = classify(exc)
@@ -254,7 +254,9 @@ def _kept_problem(hub: Hub, repo: RepoPlan, main_sha: str, current: dict[str, st
 
 def list_active_prs(hub: Hub, repo_id: str) -> tuple[int, ...]:
     """The numbers of the repo's open and draft PRs now (one listing, retried)."""
-    return tuple(sorted(d.num for d in _list_prs(hub, repo_id) if d.status in ACTIVE_PR_STATUSES))
+    return tuple(
+        sorted(d.num for d in hub.list_pull_requests(repo_id) if d.status in ACTIVE_PR_STATUSES)
+    )
 
 
 def twin_of(hub: Hub, repo: RepoPlan, num: int, account: str | None) -> FoundPR | None:
@@ -262,7 +264,7 @@ def twin_of(hub: Hub, repo: RepoPlan, num: int, account: str | None) -> FoundPR 
     exactly the same files (a concurrent run's), if it has a lower number than ours."""
     if account is None:
         return None
-    for d in sorted(_list_prs(hub, repo.repo_id), key=lambda d: d.num):
+    for d in sorted(hub.list_pull_requests(repo.repo_id), key=lambda d: d.num):
         if d.num >= num:
             break
         if (
@@ -277,35 +279,13 @@ def twin_of(hub: Hub, repo: RepoPlan, num: int, account: str | None) -> FoundPR 
 # --- Hub reads ---------------------------------------------------------------------------------
 
 
-def _list_prs(hub: Hub, repo_id: str) -> list[Any]:
-    # status "all", filtered here: whether the Hub's "open" includes drafts is unverified.
-    return hub.call(
-        lambda: list(
-            hub.api.get_repo_discussions(
-                repo_id, discussion_type="pull_request", discussion_status="all"
-            )
-        )
-    )
-
-
-def _pr_heads(hub: Hub, repo_id: str) -> dict[int, str]:
-    """PR number → head commit, from the `refs/pr/N` refs."""
-    refs = hub.call(hub.api.list_repo_refs, repo_id, include_pull_requests=True)
-    heads: dict[int, str] = {}
-    for ref in refs.pull_requests or []:
-        tail = ref.ref.rsplit("/", 1)[-1]
-        if ref.ref.startswith("refs/pr/") and tail.isdigit():
-            heads[int(tail)] = ref.target_commit
-    return heads
-
-
 def _blob_ids(hub: Hub, repo_id: str, revision: str, paths: Sequence[str]) -> dict[str, str]:
     """path → blob id at `revision` for those of `paths` that exist (one paths-info call).
 
     `get_paths_info` rather than a tree listing: it asks for exactly the target files, and it
     is retried by our policy (honouring `Retry-After`) instead of huggingface_hub's fixed waits.
     """
-    items = hub.call(hub.api.get_paths_info, repo_id, list(paths), revision=revision)
+    items = hub.get_paths_info(repo_id, paths, revision=revision)
     return {item.path: item.blob_id for item in items if isinstance(item, RepoFile)}
 
 
@@ -322,7 +302,7 @@ def _find_our_pr(
     bytes. A marker anywhere else (another account's PR, a comment) proves nothing: noted."""
     content = content_hash(repo)
     for discussion in candidates:
-        details = hub.call(hub.api.get_discussion_details, repo.repo_id, discussion.num)
+        details = hub.get_discussion_details(repo.repo_id, discussion.num)
         comments = [e for e in details.events if isinstance(e, DiscussionComment)]
         ours = [
             i

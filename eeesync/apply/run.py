@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from huggingface_hub import CommitOperationAdd
 
 from eeesync import __version__
 from eeesync.apply.check import (
@@ -350,15 +349,11 @@ class _Run:
         try:
             # The one non-idempotent call. Never retried here: a failure is journaled, then
             # the Hub is re-read for our PR before any second attempt (`retry_after_failure`).
-            info = self.hub.api.create_commit(
+            info = self.hub.open_pull_request(
                 repo.repo_id,
-                operations=[
-                    CommitOperationAdd(path_in_repo=f.path, path_or_fileobj=f.content.encode())
-                    for f in repo.files
-                ],
-                commit_message=self.options.message,
-                commit_description=pr_description(self.plan, repo),
-                create_pr=True,
+                {f.path: f.content.encode() for f in repo.files},
+                title=self.options.message,
+                description=pr_description(self.plan, repo),
                 parent_commit=repo.preconditions.main_sha,
             )
         except Exception as exc:
@@ -396,10 +391,9 @@ class _Run:
             twin = twin_of(self.hub, repo, num, self.context.account)
             if twin is None:
                 return ""
-            self.hub.api.change_discussion_status(
+            self.hub.close_pull_request(
                 repo.repo_id,
                 num,
-                "closed",
                 comment=(
                     f"Closing as a duplicate of #{twin.num}, which holds the same files "
                     "(opened by another eeesync apply run at the same time)."

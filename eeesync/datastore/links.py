@@ -77,12 +77,8 @@ def verify_links(
         batch = paths[start : start + PATHS_PER_REQUEST]
         requests += 1
         try:
-            found = hub.call(
-                hub.api.get_paths_info,
-                locator.repo_id,
-                batch,
-                revision=locator.revision,
-                repo_type="dataset",
+            found = hub.get_paths_info(
+                locator.repo_id, batch, revision=locator.revision, repo_type="dataset"
             )
         except Exception as exc:
             kind = classify(exc)

@@ -203,7 +203,7 @@ def _hub_locator(text: str, hub: Hub | None) -> Locator:
         raise DatastoreError(f"datastore {text!r} is a Hub repo but no Hub connection was given")
     wanted = revision or "main"
     try:
-        info = hub.call(hub.api.dataset_info, repo_id, revision=wanted)
+        info = hub.dataset_info(repo_id, revision=wanted)
     except Exception as exc:
         kind = classify(exc)
         if kind is None:

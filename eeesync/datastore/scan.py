@@ -30,11 +30,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
-from huggingface_hub import get_session, hf_hub_url, hf_raise_for_status
 
 # Public helper, re-exported by huggingface_hub.utils without being listed in its __all__.
-from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
-
 from eeesync.datastore.bulk import gc_paused
 from eeesync.datastore.index import (
     IndexRow,
@@ -84,18 +81,11 @@ class DatastoreRead:
 
 
 def _hub_get(hub: Hub, repo_id: str, revision: str, path: str) -> bytes:
-    """One GET at the pinned revision, through huggingface_hub's session and error mapping."""
-    url = hf_hub_url(repo_id, path, repo_type="dataset", revision=revision, endpoint=hub.url)
-    headers = build_hf_headers(token=hub.api.token, library_name="eeesync")
-
-    def get() -> bytes:
-        response = get_session().get(
-            url, headers=headers, follow_redirects=True, timeout=READ_TIMEOUT
-        )
-        hf_raise_for_status(response)
-        return response.content
-
-    return hub.call(get)
+    """One datastore file at the pinned revision (indexes and objects can be large: a longer
+    timeout than a Hub answer's)."""
+    return hub.read_file(
+        repo_id, path, revision=revision, repo_type="dataset", timeout=READ_TIMEOUT
+    )
 
 
 def _folder_collections(index_dir: Path) -> list[str]:
@@ -128,15 +118,8 @@ def list_collections(locator: Locator, *, hub: Hub | None) -> list[str]:
     if hub is None:
         raise DatastoreError("a Hub datastore needs a Hub connection to list its collections")
     try:
-        entries = hub.call(
-            lambda: list(
-                hub.api.list_repo_tree(
-                    locator.repo_id,
-                    INDEX_DIR,
-                    revision=locator.revision,
-                    repo_type="dataset",
-                )
-            )
+        entries = hub.list_repo_tree(
+            locator.repo_id, INDEX_DIR, revision=locator.revision, repo_type="dataset"
         )
     except Exception as exc:
         kind = classify(exc)

@@ -144,9 +144,9 @@ def _scan_author(hub: Hub, author: str, keys: Sequence[str]) -> dict[str, Head]:
     # Reading more pages than the repos we would otherwise ask for one by one never pays off.
     budget = max(1, len(wanted) - 1) * LIST_PAGE_SIZE
 
-    def scan() -> dict[str, Head]:
-        heads: dict[str, Head] = {}
-        listing = hub.api.list_models(author=author, expand=["sha", "siblings"])
+    heads: dict[str, Head] = {}
+    try:
+        listing = hub.list_models(author=author, expand=["sha", "siblings"])
         for seen, info in enumerate(listing, start=1):
             key = str(info.id).lower()
             if key in wanted and info.sha:
@@ -155,19 +155,15 @@ def _scan_author(hub: Hub, author: str, keys: Sequence[str]) -> dict[str, Head]:
                     break
             if seen >= budget:
                 break
-        return heads
-
-    try:
-        return hub.call(scan)
     except Exception as exc:
         if not _is_hub_failure(exc):
             raise
-        return {}  # every repo falls back to its own model_info request
+    return heads  # the repos not found fall back to their own model_info request
 
 
 def _model_head(hub: Hub, repo_id: str) -> Head | HeadFailure:
     try:
-        info = hub.call(hub.api.model_info, repo_id, expand=["sha", "siblings"])
+        info = hub.model_info(repo_id, expand=["sha", "siblings"])
     except Exception as exc:
         kind = classify(exc)
         if kind is HubFailure.MISSING_REPO:
@@ -269,19 +265,13 @@ def _list_eval_paths(hub: Hub, repo_id: str, revision: str) -> tuple[str, ...]:
 def _eval_tree(hub: Hub, repo_id: str, revision: str) -> list[RepoFile]:
     """Files under `.eval_results/` at a revision; a missing folder is an empty list."""
 
-    def listing() -> list[RepoFile]:
-        # list_repo_tree is lazy: errors come while iterating, so iterate inside the retry.
-        items = hub.api.list_repo_tree(
-            repo_id, path_in_repo=EVAL_DIR, recursive=True, revision=revision
-        )
-        return [i for i in items if isinstance(i, RepoFile) and is_eval_path(i.path)]
-
     try:
-        return hub.call(listing)
+        items = hub.list_repo_tree(repo_id, EVAL_DIR, recursive=True, revision=revision)
     except Exception as exc:
         if classify(exc) is HubFailure.MISSING_ENTRY:
             return []
         raise
+    return [i for i in items if isinstance(i, RepoFile) and is_eval_path(i.path)]
 
 
 def _download(
@@ -313,24 +303,17 @@ def _active_prs(hub: Hub, repo_id: str) -> tuple[PullRequestState, ...]:
     """Open and draft PRs (all pages), filtered client-side: the Hub's `status=open` is not
     documented to include drafts."""
 
-    def listing() -> list[tuple[int, str, str]]:
-        found = hub.api.get_repo_discussions(
-            repo_id, discussion_type="pull_request", discussion_status="all"
-        )
-        return [
-            (d.num, d.status, d.title)
-            for d in found
-            if d.is_pull_request and d.status in ACTIVE_PR_STATUSES
-        ]
-
-    active = hub.call(listing)
+    active = [
+        (d.num, d.status, d.title)
+        for d in hub.list_pull_requests(repo_id)
+        if d.is_pull_request and d.status in ACTIVE_PR_STATUSES
+    ]
     if not active:
         return ()
-    refs = hub.call(hub.api.list_repo_refs, repo_id, include_pull_requests=True)
-    heads = {r.ref: r.target_commit for r in refs.pull_requests or ()}
+    heads = hub.pr_heads(repo_id)
     prs = []
     for num, status, title in sorted(active):
-        head = heads.get(f"refs/pr/{num}", "")
+        head = heads.get(num, "")
         url = hub.pr_url(repo_id, num)
         error = "" if head else f"PR #{num} has no refs/pr/{num} head on the Hub"
         prs.append(PullRequestState(num, status, title, url, head, error=error))

@@ -33,6 +33,7 @@ from huggingface_hub.errors import (
 from huggingface_hub.utils._http import parse_ratelimit_headers
 
 from eeesync.errors import HubUnavailableError
+from eeesync.hub.operations import HubOperations
 from eeesync.hub.pace import Pacer, pacer_for
 
 T = TypeVar("T")
@@ -65,8 +66,9 @@ class RetryPolicy:
 
 
 @attrs.define
-class Hub:
-    """An open connection to a Hub: the client plus the URLs links should use."""
+class Hub(HubOperations):
+    """An open connection to a Hub: the client plus the URLs links should use. Its operations
+    (`hub.model_info(…)`, `hub.open_pull_request(…)`, …) are in `hub/operations.py`."""
 
     api: HfApi
     #: The HTTP endpoint requests go to (for `local:PATH`, the in-process server's URL).
@@ -101,7 +103,8 @@ class Hub:
         return f"{self.pr_base or self.web_base}/{repo_id}/discussions/{num}"
 
     def call(self, fn: Callable[..., T], /, *args: object, **kwargs: object) -> T:
-        """Run a *read* with retries on 429/5xx/401/403/timeouts. Re-raises the last error."""
+        """Run a *read* with retries on 429/5xx/401/403/timeouts. Re-raises the last error.
+        The operations use it; code outside hub/ calls an operation instead."""
         bound = functools.partial(fn, *args, **kwargs)
         return call_with_retry(bound, policy=self.retry, on_retry=self._count)
 
@@ -176,7 +179,7 @@ def classify(exc: BaseException) -> HubFailure | None:
 
     Example:
         >>> try:
-        ...     hub.api.model_info("nobody/nothing")
+        ...     hub.model_info("nobody/nothing")
         ... except Exception as exc:
         ...     classify(exc)
         <HubFailure.MISSING_REPO: 'missing_repo'>

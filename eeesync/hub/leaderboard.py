@@ -61,7 +61,7 @@ def read_leaderboard(hub: Hub, dataset_id: str) -> Leaderboard:
     """Every row of the dataset's leaderboard, derivatives included (`base_model_only=False`).
     A failure is the leaderboard's `error`; only bugs raise."""
     try:
-        items = hub.call(hub.api.get_dataset_leaderboard, dataset_id, base_model_only=False)
+        items = hub.dataset_leaderboard(dataset_id)
     except Exception as exc:
         if classify(exc) is None and not isinstance(exc, (OSError, ValueError, TypeError)):
             raise

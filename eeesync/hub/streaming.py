@@ -95,19 +95,7 @@ class _AuthorListing:
     def _next(self) -> Any:
         if self._items is None:
             # The first page is fetched with retries; later pages by the listing itself.
-            first: list[Any] = []
-
-            def start() -> None:
-                first.clear()
-                items = iter(
-                    self.hub.api.list_models(author=self.author, expand=["sha", "siblings"])
-                )
-                first.append(items)
-                first.append(next(items, None))
-
-            self.hub.call(start)
-            self._items = first[0]
-            return first[1]
+            self._items = self.hub.list_models(author=self.author, expand=["sha", "siblings"])
         return next(self._items, None)
 
 

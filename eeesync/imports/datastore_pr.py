@@ -44,7 +44,7 @@ def is_import_title(title: str, collection: str) -> bool:
 def whoami(hub: Hub) -> str | None:
     """The account the token acts as (None without a token or when the Hub will not say)."""
     try:
-        info = hub.call(hub.api.whoami)
+        info = hub.whoami()
     except Exception as exc:  # ValueError: the client sends no token (`token=False`)
         if classify(exc) is None and not isinstance(exc, (OSError, ValueError)):
             raise
@@ -57,16 +57,7 @@ def find_import_pr(hub: Hub, repo_id: str, collection: str) -> ImportPR | None:
     """Our open import PR for `collection` on the datastore (the lowest-numbered), if any."""
     account = whoami(hub)
     try:
-        listed = hub.call(
-            lambda: list(
-                hub.api.get_repo_discussions(
-                    repo_id,
-                    repo_type="dataset",
-                    discussion_type="pull_request",
-                    discussion_status="open",
-                )
-            )
-        )
+        listed = hub.list_pull_requests(repo_id, status="open", repo_type="dataset")
     except Exception as exc:
         failure = classify(exc)
         if failure is None or not failure.missing:
@@ -87,11 +78,7 @@ def find_import_pr(hub: Hub, repo_id: str, collection: str) -> ImportPR | None:
 
 
 def pr_head(hub: Hub, repo_id: str, num: int) -> str:
-    refs = hub.call(
-        hub.api.list_repo_refs, repo_id, repo_type="dataset", include_pull_requests=True
-    )
-    ref = f"refs/pr/{num}"
-    return next((r.target_commit for r in refs.pull_requests or () if r.ref == ref), "")
+    return hub.pr_heads(repo_id, repo_type="dataset").get(num, "")
 
 
 def known_fingerprints(
@@ -127,12 +114,8 @@ def _folder_fingerprints(folder: Path) -> set[str]:
 
 def _hub_records(hub: Hub, repo_id: str, folder: str, revision: str) -> set[str]:
     try:
-        items = hub.call(
-            lambda: list(
-                hub.api.list_repo_tree(
-                    repo_id, folder, recursive=True, revision=revision, repo_type="dataset"
-                )
-            )
+        items = hub.list_repo_tree(
+            repo_id, folder, recursive=True, revision=revision, repo_type="dataset"
         )
     except EntryNotFoundError:
         return set()

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from huggingface_hub import CommitOperationAdd
 
 from eeesync import __version__
 from eeesync.apply.journal import (
@@ -155,7 +154,7 @@ def check_stale(hub: Hub, plan: ImportPlan) -> list[str]:
     inputs = plan.inputs
     changes = []
     if _SHA.match(inputs.datastore_revision):
-        info = hub.call(hub.api.dataset_info, inputs.datastore_repo)
+        info = hub.dataset_info(inputs.datastore_repo)
         if info.sha != inputs.datastore_revision:
             moved = f"{inputs.datastore_revision[:7]} → {str(info.sha)[:7]}"
             changes.append(f"the datastore's main moved ({moved})")
@@ -175,16 +174,12 @@ def already_written(hub: Hub, plan: ImportPlan) -> datastore_pr.ImportPR | None:
     if pr is None or not pr.head:
         return None
     paths = {r.path for r in plan.records}
-    listed = hub.call(
-        lambda: list(
-            hub.api.list_repo_tree(
-                inputs.datastore_repo,
-                f"data/{inputs.collection}",
-                recursive=True,
-                revision=pr.head,
-                repo_type="dataset",
-            )
-        )
+    listed = hub.list_repo_tree(
+        inputs.datastore_repo,
+        f"data/{inputs.collection}",
+        recursive=True,
+        revision=pr.head,
+        repo_type="dataset",
     )
     return pr if paths <= {item.path for item in listed} else None
 
@@ -303,32 +298,31 @@ def submit(hub: Hub, plan: ImportPlan, plan_path: Path, *, message: str) -> Subm
 
 def _write(hub: Hub, plan: ImportPlan, message: str) -> SubmitResult:
     inputs = plan.inputs
-    ops = [CommitOperationAdd(r.path, r.content.encode("utf-8")) for r in plan.records]
+    files = {r.path: r.content.encode("utf-8") for r in plan.records}
     ready = [e for e in plan.entries if e.status is ImportStatus.READY]
     models = len({e.hub.model_id.lower() for e in ready})
     try:
         if inputs.import_pr:
-            hub.api.create_commit(
+            hub.commit_to_pull_request(
                 inputs.datastore_repo,
-                ops,
-                commit_message=message,
-                commit_description=description(plan, message),
-                repo_type="dataset",
-                revision=f"refs/pr/{inputs.import_pr}",
+                inputs.import_pr,
+                files,
+                message=message,
+                description=description(plan, message),
                 parent_commit=inputs.import_pr_head or None,
+                repo_type="dataset",
             )
             url = _pr_url(hub, inputs.datastore_repo, inputs.import_pr)
             return SubmitResult("added", inputs.import_pr, url, len(plan.records))
-        info = hub.api.create_commit(
+        info = hub.open_pull_request(
             inputs.datastore_repo,
-            ops,
-            commit_message=datastore_pr.pr_title(inputs.collection, models, len(ready)),
-            commit_description=description(plan, message),
-            repo_type="dataset",
-            create_pr=True,
+            files,
+            title=datastore_pr.pr_title(inputs.collection, models, len(ready)),
+            description=description(plan, message),
             parent_commit=inputs.datastore_revision
             if _SHA.match(inputs.datastore_revision)
             else None,
+            repo_type="dataset",
         )
     except Exception as exc:
         if classify(exc) is None and not isinstance(exc, OSError):
