@@ -21,7 +21,7 @@ from eeesync.plan.import_model import (
     ImportPlan,
     ImportStatus,
 )
-from eeesync.text import md_code, md_escape, md_table, plural
+from eeesync.text import md_code, md_escape, md_link, md_table, plural
 
 #: Statuses shown by default (their row's `shown_by_default`: all but `already_in_eee`).
 DEFAULT_IMPORT_STATUSES = frozenset(s for s in IMPORT_STATUS_ORDER if s.info.shown_by_default)
@@ -129,13 +129,22 @@ def render_import_markdown(
     for status, rows in _sections(plan, statuses):
         table = md_table(
             _columns(status),
-            [[md_escape(cell) for cell in _cells(status, entry)] for entry in rows],
+            [[_md_cell(cell) for cell in _cells(status, entry)] for entry in rows],
         )
         lines += ["", f"### {status.info.title} ({len(rows)})", "", *table]
     if plan.records:
         lines += ["", f"### Records to write ({len(plan.records)})", ""]
         lines += [f"- {md_code(r.path)} ({len(r.fingerprints)})" for r in plan.records]
     return "\n".join(lines) + "\n"
+
+
+def _md_cell(text: str) -> str:
+    """A cell as markdown: links (named by the file they point at) when it holds only URLs, so
+    a reader can follow both sources; escaped text otherwise."""
+    words = text.split()
+    if words and all(w.startswith(("https://", "http://")) for w in words):
+        return " ".join(md_link(w.rstrip("/").rsplit("/", 1)[-1], w) for w in words)
+    return md_escape(text)
 
 
 def render_import_plan(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import attrs
+
 from eeesync.imports.submit import description
 from eeesync.plan import import_file
 from eeesync.plan.import_model import (
@@ -62,3 +64,16 @@ def test_the_pr_body_escapes_record_text_and_the_typed_message() -> None:
     row = next(line for line in body.splitlines() if line.startswith("| acme/m"))
     assert row.count(" | ") == 6
     assert "[aaaaaaa](<https://huggingface.co/acme/m/blob/" in row
+
+
+def test_markdown_links_both_sources_of_a_difference() -> None:
+    from eeesync.plan.import_model import EeeScore
+
+    base = plan_with_notes("")
+    eee = (EeeScore(48.8, "https://huggingface.co/datasets/e/d/blob/b/flat/objects/x_y.json"),)
+    entry = attrs.evolve(base.entries[0], status=ImportStatus.EEE_DIFFERS, eee=eee)
+    text = render_import_markdown(import_file.seal(attrs.evolve(base, entries=(entry,))))
+    assert "[mmlu\\_pro.yaml](<https://huggingface.co/acme/m/blob/" in text
+    assert (
+        "[x\\_y.json](<https://huggingface.co/datasets/e/d/blob/b/flat/objects/x_y.json>)" in text
+    )
