@@ -324,7 +324,7 @@ def _import_outcome(result: SubmitResult) -> str:
         "opened": f"Opened{where} with {plural(result.records, 'record')}.",
         "added": f"Added {plural(result.records, 'record')} to our import PR{where}.",
         "recorded": f"Already applied ({result.message}):{where or ' nothing to write'}.",
-        "stale": f"Stale, nothing was written: {result.message}. Re-run `eeesync import`.",
+        "stale": f"Stale: {result.message}. Re-run `eeesync import`.",
         "failed": f"Failed, nothing was recorded as written: {result.message}",
     }.get(result.state, result.message)
 

@@ -19,6 +19,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,15 @@ from eeesync.text import md_escape, md_link, md_table, plural, short_sha
 
 #: The journal's action id for the one write of an import plan.
 ACTION_ID = "import"
+
+
+def _no_checkpoint(phase: str) -> None:
+    """Production: nothing happens at a checkpoint."""
+
+
+#: Called with "before_post" right before the write; a test replaces it to make a concurrent
+#: run open its import PR in that window. Nothing in the shipped code path reads a test setting.
+checkpoint: Callable[[str], None] = _no_checkpoint
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -267,7 +277,7 @@ def submit(hub: Hub, plan: ImportPlan, plan_path: Path, *, message: str) -> Subm
                     **base,
                 )
             )
-            return SubmitResult("stale", message="; ".join(changes))
+            return SubmitResult("stale", message="; ".join(changes) + "; nothing was written")
         journal.append(
             JournalRecord(
                 event=Event.RUN,
@@ -279,14 +289,18 @@ def submit(hub: Hub, plan: ImportPlan, plan_path: Path, *, message: str) -> Subm
             )
         )
         journal.append(JournalRecord(event=Event.INTENT, ts=now_iso(), attempt=1, **base))
+        checkpoint("before_post")
         result = _write(hub, plan, message)
+        if result.state == "opened" and result.pr_num is not None:
+            result = _keep_the_lowest(hub, plan, result)
         failed = result.state == "failed"
+        outcome = {"failed": Outcome.FAILED, "stale": Outcome.STALE}.get(result.state)
         journal.append(
             JournalRecord(
                 event=Event.RESULT,
                 ts=now_iso(),
                 attempt=1,
-                outcome=Outcome.FAILED if failed else Outcome.OPENED,
+                outcome=outcome or Outcome.OPENED,
                 pr_num=result.pr_num,
                 pr_url=result.pr_url or None,
                 error=redact(result.message) if failed else "",
@@ -331,6 +345,31 @@ def _write(hub: Hub, plan: ImportPlan, message: str) -> SubmitResult:
     num = info.pr_num
     url = _pr_url(hub, inputs.datastore_repo, num) if num is not None else ""
     return SubmitResult("opened", num, url, len(plan.records))
+
+
+def _keep_the_lowest(hub: Hub, plan: ImportPlan, opened: SubmitResult) -> SubmitResult:
+    """After opening PR #n: when another run of ours opened an import PR for this collection
+    at the same time, the lowest-numbered one is kept (every run applies the same rule) and
+    ours is closed with a comment naming it; a new `eeesync import` then adds what it lacks."""
+    inputs = plan.inputs
+    assert opened.pr_num is not None
+    lowest = datastore_pr.find_import_pr(hub, inputs.datastore_repo, inputs.collection)
+    if lowest is None or lowest.num >= opened.pr_num:
+        return opened
+    hub.close_pull_request(
+        inputs.datastore_repo,
+        opened.pr_num,
+        comment=f"Opened at the same time as #{lowest.num}, which is kept (one import PR per "
+        f"collection). Re-run `eeesync import`: it adds to #{lowest.num} what it lacks.",
+        repo_type="dataset",
+    )
+    return SubmitResult(
+        "stale",
+        opened.pr_num,
+        opened.pr_url,
+        message=f"our import PR #{lowest.num} was opened at the same time; this run's "
+        f"#{opened.pr_num} was closed in its favour",
+    )
 
 
 def _pr_url(hub: Hub, repo_id: str, num: int) -> str:

@@ -13,6 +13,8 @@ from huggingface_hub import CommitOperationAdd, HfApi
 from eeesync.apply.journal import journal_path, read_journal
 from eeesync.apply.outcome import Outcome
 from eeesync.cli.main import main
+from eeesync.imports import submit
+from eeesync.imports.datastore_pr import pr_title
 from eeesync.localhub import LocalHub
 from eeesync.plan import import_file
 from eeesync.plan.import_file import read_any_plan, write_import_plan
@@ -210,3 +212,32 @@ def test_a_moved_datastore_makes_the_plan_stale(
     )
     assert code == 1 and "Stale" in out and "main moved" in out
     assert datastore_prs(api) == []
+
+
+def test_two_runs_opening_import_prs_at_once_keep_the_lowest(
+    project: Path,
+    localhub: LocalHub,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    api = HfApi(endpoint=localhub.url, token="import-token")
+    path = project.parent / "p.plan.json"
+    eeesync(project, "import", "-o", str(path), capsys=capsys)
+    other = "data/hf_community_evals/acme/fresh/00000000-0000-4000-8000-000000000000.json"
+
+    def concurrent_run(phase: str) -> None:  # another machine's apply, in our window
+        api.create_commit(
+            scenario.DATASTORE,
+            [CommitOperationAdd(other, b"{}\n")],
+            commit_message=pr_title("hf_community_evals", 1, 1),
+            repo_type="dataset",
+            create_pr=True,
+        )
+
+    monkeypatch.setattr(submit, "checkpoint", concurrent_run)
+    code, out, _ = eeesync(project, "apply", str(path), *CONFIRM, capsys=capsys)
+    assert code == 1 and "was opened at the same time" in out
+    prs = {num: status for num, status, _ in datastore_prs(api)}
+    assert prs == {1: "open", 2: "closed"}
+    outcomes = [r.outcome for r in read_journal(journal_path(path)) if r.outcome]
+    assert [o.value for o in outcomes] == ["stale"]
