@@ -15,7 +15,7 @@ from typing import Final, Literal
 
 import attrs
 from rich import box
-from rich.cells import cell_len, chop_cells
+from rich.cells import cell_len
 from rich.console import Console, Group, JustifyMethod, RenderableType
 from rich.padding import Padding
 from rich.style import Style
@@ -91,7 +91,9 @@ def render_terminal(plan: Plan, console: Console, options: ViewOptions | None = 
             attention_heading_done = True
         console.print()
         for part in parts:
-            console.print(part)
+            # Uncropped: what is fitted to the width stays within it, and a file's YAML lines
+            # (`_file_diff`) are printed whole for the terminal to soft-wrap.
+            console.print(part, crop=False)
     if options.show_unmatched and plan.unmatched:
         console.print()
         console.print(_unmatched_table(ctx))
@@ -308,8 +310,8 @@ def _lines(count: int) -> str:
 def _file_diff(ctx: _Context, repo: RepoPlan, change: FileChange) -> RenderableType:
     """The planned file: our entries as `+` lines, entries kept from main collapsed.
 
-    Long lines (datastore URLs) are cut into screen-wide pieces that each keep the `+`, so
-    an added line never looks like context, with or without colour.
+    Each line is printed whole, however long (a datastore URL): YAML copied from the terminal
+    must parse, so the terminal soft-wraps it rather than rich breaking it into two lines.
     """
     new_file = change.base_blob_id is None
     head = Text("  ")
@@ -320,8 +322,7 @@ def _file_diff(ctx: _Context, repo: RepoPlan, change: FileChange) -> RenderableT
         head.append(f"  updates main (blob {short_sha(change.base_blob_id)})", style="dim")
     head.append(f", +{change.added}", style="green")
     indent = "    "
-    room = max(ctx.width - len(indent) - 2, 20)
-    body = Text(no_wrap=True, overflow="fold")
+    body = Text(no_wrap=True, overflow="ignore")
     for block in file_blocks(change):
         if block.mark is Mark.KEPT:
             body.append(f"{indent}  @@ {_lines(len(block.lines))} kept from main @@\n", "dim cyan")
@@ -330,8 +331,7 @@ def _file_diff(ctx: _Context, repo: RepoPlan, change: FileChange) -> RenderableT
         if block.mark is Mark.UNMARKED:
             body.append(f"{indent}  ({UNMARKED_NOTE})\n", style="yellow")
         for line in block.lines:
-            for piece in chop_cells(line, room) or [""]:
-                body.append(f"{indent}{sign} {piece}\n", style=style)
+            body.append(f"{indent}{sign} {line}\n", style=style)
     body.rstrip()
     return Group(head, body)
 
