@@ -115,6 +115,8 @@ def merge(existing: str | None, entries: Sequence[EvalEntry]) -> MergedFile:
     if root is None:
         # Empty or comment-only file: keep whatever text is there, then our list.
         before, inserted, after = existing, _newline_for(existing) + dump_items(new_items), ""
+    elif isinstance(root, yaml.SequenceNode) and root.flow_style and not root.value:
+        before, inserted, after = _replace_emptied(existing, root, new_items)
     elif isinstance(root, yaml.SequenceNode) and root.flow_style:
         before, inserted, after = _append_flow(existing, root, new_items)
     else:
@@ -159,6 +161,18 @@ def _append_block(text: str, root: yaml.Node, items: list[dict[str, Any]]) -> st
     if indent:
         block = "".join(indent + line if line.strip() else line for line in block.splitlines(True))
     return _newline_for(text) + block
+
+
+def _replace_emptied(
+    text: str, root: yaml.Node, items: list[dict[str, Any]]
+) -> tuple[str, str, str]:
+    """An emptied file (`[]`, an owner removed every entry): our entries take the place of the
+    empty list in block style, as in a new file, rather than as one long flow line."""
+    start, end = root.start_mark.index, root.end_mark.index
+    lines = dump_items(items).splitlines(True)
+    indent = " " * root.start_mark.column  # the first line follows the text before `[`
+    block = lines[0] + "".join(indent + line if line.strip() else line for line in lines[1:])
+    return text[:start], block, text[end:].removeprefix("\n")
 
 
 def _append_flow(text: str, root: yaml.Node, items: list[dict[str, Any]]) -> tuple[str, str, str]:

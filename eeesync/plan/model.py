@@ -320,7 +320,8 @@ class FileChange:
     #: For people (views mark those lines), never for apply, which commits `content` only
     #: (Terraform's ActionReason rule):
     #: `[start, end)` UTF-8 byte offsets of the text the merge inserted; `content` without it
-    #: is the file on main byte for byte. None in a 1.0 plan, which did not record it.
+    #: is the file on main byte for byte (but an emptied file's `[]`, which our block list
+    #: replaces). None in a 1.0 plan, which did not record it.
     added_span: tuple[int, int] | None = None
 
 

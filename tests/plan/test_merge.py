@@ -77,6 +77,19 @@ def test_flow_list_gets_our_items_before_the_closing_bracket() -> None:
     assert yaml.safe_load(merged) == [*yaml.safe_load(existing), OURS_ITEM]
 
 
+@pytest.mark.parametrize(
+    ("emptied", "kept"),
+    [("[]\n", ""), ("[]", ""), ("# emptied by the owner\n[ ]\n", "# emptied by the owner\n")],
+)
+def test_an_emptied_file_gets_a_block_list_as_a_new_file_does(emptied: str, kept: str) -> None:
+    """An owner who emptied the file left `[]`: our entries replace it in block style, not as
+    one flow line `[{dataset: {id: …}, …}]`."""
+    merged = merge(emptied, [OURS, OURS])
+    assert merged.content == kept + render_new_file([OURS, OURS])
+    inserted, rest = _cut(merged.content, merged.added_span)
+    assert rest == kept and inserted == render_new_file([OURS, OURS])
+
+
 def test_empty_flow_list_and_comment_only_file() -> None:
     assert yaml.safe_load(merge_file("[]\n", [OURS])) == [OURS_ITEM]
     merged = merge_file("# nothing yet\n", [OURS])
@@ -209,7 +222,6 @@ def _ours_in(inserted: str, *, flow: bool) -> Any:
         ("  - dataset: {id: cais/hle, task_id: hle}\n    value: 9.1\n", False),
         ("[{dataset: {id: cais/hle, task_id: hle}, value: 9.1}]  # c\n", True),
         ("[\n  {dataset: {id: cais/hle, task_id: hle}, value: 9.1}\n]\n", True),
-        ("[]\n", True),
     ],
 )
 def test_merge_records_exactly_the_text_it_inserted(existing: str | None, flow: bool) -> None:
@@ -252,7 +264,12 @@ def test_the_recorded_span_is_exactly_our_entries_and_the_rest_is_main_byte_for_
     except MergeError:
         return  # refusing is allowed (covered above); a wrong span is not
     inserted, rest = _cut(merged.content, merged.added_span)
-    assert rest == text
     root = yaml.compose(text, Loader=yaml.SafeLoader)  # `[]` is a flow list, even unasked
     in_flow = isinstance(root, yaml.SequenceNode) and root.flow_style
+    if in_flow and not root.value:  # an emptied file: its `[]` becomes our block list
+        start, end = root.start_mark.index, root.end_mark.index
+        assert rest == text[:start] + text[end:].removeprefix("\n")
+        assert inserted == render_new_file(new)
+        return
+    assert rest == text
     assert _ours_in(inserted, flow=in_flow) == yaml.safe_load(render_new_file(new))
