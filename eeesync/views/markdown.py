@@ -170,8 +170,12 @@ def _fit(plan: Plan, options: ViewOptions, parts: Sequence[_Part], limit: int) -
         if total <= limit:
             return _text(_compose(parts, frozenset(drop_order[:dropped])))
     minimal = _minimal(plan, options, limit)
-    needed = _size(minimal)
-    if needed > limit:
+    if _size(minimal) > limit:
+        # The minimal body names the limit it fits in: the number to ask for is one whose
+        # own body fits (one more digit is one more byte), found in a step or two.
+        needed = _size(minimal)
+        while _size(_minimal(plan, options, needed)) > needed:
+            needed = _size(_minimal(plan, options, needed))
         raise MarkdownTooLargeError(
             f"the markdown needs at least {needed} bytes, more than --max-bytes {limit}",
             hint=f"Raise --max-bytes to {needed} or more.",

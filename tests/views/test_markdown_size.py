@@ -122,6 +122,19 @@ def test_below_the_tables_a_minimal_body_and_below_that_an_error() -> None:
         render_markdown(plan, options(200))
 
 
+@pytest.mark.parametrize("limit", [1, 9, 99, 100])
+def test_the_size_an_error_asks_for_is_enough(limit: int) -> None:
+    """The number "needs at least N bytes" gives works, even when N has more digits than the
+    limit that failed (the minimal body names the limit it fits in)."""
+    plan = ready_plan([1, 1], conflicts=20)
+    with pytest.raises(MarkdownTooLargeError) as exc:
+        render_markdown(plan, options(limit))
+    needed = int(re.search(r"needs at least (\d+) bytes", str(exc.value)).group(1))  # type: ignore[union-attr]
+    assert size(render_markdown(plan, options(needed))) <= needed
+    with pytest.raises(MarkdownTooLargeError):
+        render_markdown(plan, options(needed - 1))
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     files=st.lists(st.integers(min_value=0, max_value=4), min_size=0, max_size=6),
