@@ -342,6 +342,24 @@ def test_memoised_variants_equal_the_rule(
         assert outcome(rules.variant, benchmark, parsed, raw) == told(expected)
 
 
+def shouted(value: Any) -> Any:
+    """Every string in `value` upper-cased (keys kept)."""
+    if isinstance(value, str):
+        return value.upper()
+    if isinstance(value, dict):
+        return {key: shouted(item) for key, item in value.items()}
+    return value
+
+
+@settings(max_examples=100, deadline=None)
+@given(VARIANT_RESULTS, st.sampled_from([None, "diamond", "Main"]))
+def test_variant_evidence_decides_alike_in_any_case(raw: dict[str, Any], subset: Any) -> None:
+    gpqa = REGISTRY.get("gpqa")
+    first = choose_variant(gpqa, *variant_evidence(subset, raw), "")
+    second = choose_variant(gpqa, *variant_evidence(shouted(subset), shouted(raw)), "")
+    assert told(first) == told(second)
+
+
 # --- Choice among results, sub-scores -------------------------------------------------------------
 
 RESULT_IDS = st.sampled_from(
