@@ -38,6 +38,7 @@ DEFAULT_MAX_EVAL_FILE_BYTES = 1024 * 1024
 MAX_EVAL_FILE_BYTES = 256 * 1024 * 1024
 DEFAULT_ENDPOINT = "https://huggingface.co"
 DEFAULT_DATASTORE = "evaleval/EEE_datastore"
+DATASTORE_LAYOUTS = ("auto", "flat", "submission")
 DEFAULT_API_ONLY_PROVIDERS = (
     "anthropic",
     "gemini",
@@ -115,6 +116,12 @@ class DatastoreSection:
         default=None,
         converter=attrs.converters.optional(_strip),
         validator=check(lambda v: re.fullmatch(r"[0-9a-fA-F]{40}", v) is not None, SHA_PROBLEM),
+    )
+    #: "flat" (indexes + objects), "submission" (`data/<collection>/<developer>/<model>/
+    #: <uuid>.json`, as contributors write it) or "auto": flat when the indexes exist.
+    layout: str = attrs.field(
+        default="auto",
+        validator=check(lambda v: v in DATASTORE_LAYOUTS, 'must be "auto", "flat" or "submission"'),
     )
 
 
@@ -226,6 +233,8 @@ class Config:
     datastore_link_repo: str = DEFAULT_DATASTORE
     #: Folder datastores: the commit of `datastore_link_repo` they are a copy of (None: detect).
     datastore_link_revision: str | None = None
+    #: "auto", "flat" or "submission" (`[datastore] layout`).
+    datastore_layout: str = "auto"
     collections: tuple[str, ...] = ()
     #: Endpoint as written: `https://…`, `http://127.0.0.1:PORT` or `local:PATH`.
     endpoint_input: str = DEFAULT_ENDPOINT
@@ -288,6 +297,8 @@ class Config:
             "benchmarks": self.benchmark_overrides,
             "allow_deployments": list(self.allow_deployments),
         }
+        if self.datastore_layout != "auto":  # the default keeps earlier plans' digests
+            payload["layout"] = self.datastore_layout
         raw = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -360,6 +371,7 @@ def load_config(
         datastore_input=settings.datastore.locator,
         datastore_link_repo=settings.datastore.link_repo,
         datastore_link_revision=settings.datastore.link_revision,
+        datastore_layout=settings.datastore.layout,
         collections=settings.datastore.collections,
         endpoint_input=settings.hub.endpoint,
         token=token,

@@ -47,6 +47,7 @@ def configured_locator(config: Config, *, hub: Hub) -> Locator:
         base_dir=config.base_dir,
         link_repo=config.datastore_link_repo,
         link_revision=config.datastore_link_revision,
+        layout=config.datastore_layout,
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -270,6 +271,28 @@ def write_datastore(root: Path, collections: Mapping[str, Iterable[bytes]]) -> P
         },
     )
     return root
+
+
+def submission_path(collection: str, data: bytes) -> str:
+    """Where EEE's submission layout keeps a record: `data/<collection>/<developer>/<model>/
+    <uuid>.json`, the uuid4 derived from the bytes (deterministic for tests)."""
+    model_id = json.loads(data)["model_info"]["id"]
+    name = uuid.UUID(bytes=hashlib.sha256(data).digest()[:16], version=4)
+    return f"data/{collection}/{model_id}/{name}.json"
+
+
+def write_submission(root: Path, collections: Mapping[str, Iterable[bytes]]) -> dict[str, bytes]:
+    """Records in EEE's submission layout under `root` (as a contributor's adapter writes
+    them); returns path → bytes."""
+    files = {
+        submission_path(name, data): data
+        for name, records in collections.items()
+        for data in records
+    }
+    for path, data in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(data)
+    return files
 
 
 def eval_yaml(*items: tuple[str, str, object], notes: str | None = None) -> bytes:

@@ -116,3 +116,16 @@ def test_max_eval_file_bytes(tmp_path: Path) -> None:
         path = write(tmp_path, f"[hub]\nmax_eval_file_bytes = {bad}\n")
         with pytest.raises(ConfigError, match=r"max_eval_file_bytes"):
             load_config(path, env={}, cwd=tmp_path)
+
+
+def test_datastore_layout(tmp_path: Path) -> None:
+    assert load_config(None, env={}, cwd=tmp_path).datastore_layout == "auto"
+    path = write(tmp_path, '[datastore]\nlayout = "submission"\n')
+    config = load_config(path, env={}, cwd=tmp_path)
+    assert config.datastore_layout == "submission"
+    # the default leaves earlier plans' config digests as they were; a choice changes it
+    assert Config(datastore_layout="auto").digest() == Config().digest()
+    assert config.digest() != load_config(None, env={}, cwd=tmp_path).digest()
+    path = write(tmp_path, '[datastore]\nlayout = "tree"\n')
+    with pytest.raises(ConfigError, match=r'layout.*"auto", "flat" or "submission"'):
+        load_config(path, env={}, cwd=tmp_path)

@@ -36,8 +36,14 @@ from eeesync.registry import Registry
 
 #: `.eval_results/` plus one file name as the registry allows them (no folders, no dot files).
 _PATH_RE = re.compile(r"^\.eval_results/[A-Za-z0-9][A-Za-z0-9._-]{0,95}\.ya?ml$")
-#: A datastore object path inside the pinned revision: plain segments, no traversal.
-_OBJECT_RE = re.compile(r"^flat/objects/(?:[A-Za-z0-9_-][A-Za-z0-9._-]*/)*[A-Za-z0-9._-]+\.json$")
+#: A datastore object path inside the pinned revision: plain segments, no traversal; a flat
+#: object, or a submission-layout record `data/<collection>/<developer>/<model>/<name>.json`
+#: (its segments URL-quoted as the mapping links them, none starting with a dot).
+_SEGMENT = r"(?:[A-Za-z0-9_~-]|%[0-9A-F]{2})(?:[A-Za-z0-9._~-]|%[0-9A-F]{2})*"
+_OBJECT_RE = re.compile(
+    r"^(?:flat/objects/(?:[A-Za-z0-9_-][A-Za-z0-9._-]*/)*[A-Za-z0-9._-]+"
+    rf"|data/{_SEGMENT}/{_SEGMENT}/{_SEGMENT}/{_SEGMENT})\.json$"
+)
 #: Larger than any file a plan writes (the audit caps what it reads from the Hub anyway).
 MAX_CONTENT_BYTES = 8 * 1024 * 1024
 _ITEM_KEYS = frozenset({"dataset", "value", "date", "source", "notes"})

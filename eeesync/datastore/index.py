@@ -30,10 +30,14 @@ _OTHER_SOURCES = ("url", "local_path")
 @pickled_by_fields
 @attrs.frozen(slots=True)
 class IndexRow:
-    """One aggregate row of a collection index, checked for shape (not yet for content)."""
+    """One aggregate row of a collection index, checked for shape (not yet for content).
+
+    A submission-layout file (datastore/submission.py) is a row too: `line` 0, `object_path`
+    `data/…/<uuid>.json`, and `sha256` "" until its bytes are read unless the Hub listing gave
+    it (LFS); `blob_id` is the git blob id the listing gave for a plain file."""
 
     collection: str
-    line: int  # 1-based physical line in the index file
+    line: int  # 1-based physical line in the index file; 0: a submission file (no index)
     object_path: str  # flat/objects/xx/yy/<uuid>.json (relative, no `..`)
     sha256: str  # lower-case hex
     size_bytes: int | None = None
@@ -44,6 +48,7 @@ class IndexRow:
     subset: str | None = None
     instance_level_available: bool | None = None
     instance_level_path: str | None = None
+    blob_id: str = ""
 
     @property
     def index_path(self) -> str:
@@ -51,8 +56,14 @@ class IndexRow:
 
     @property
     def where(self) -> str:
-        """For people: `flat/indexes/by_collection/<c>.jsonl:<line>`."""
-        return f"{self.index_path}:{self.line}"
+        """For people: `flat/indexes/by_collection/<c>.jsonl:<line>` (a submission file: its
+        path)."""
+        return f"{self.index_path}:{self.line}" if self.line else self.object_path
+
+    @property
+    def location(self) -> str:
+        """For messages: the index line and the object, or the submission file."""
+        return f"{self.index_path}:{self.line}: {self.object_path}" if self.line else self.where
 
 
 def index_path(collection: str) -> str:

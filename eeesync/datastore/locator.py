@@ -9,7 +9,21 @@ Recognition rule for the text the user wrote (documented in README and `eeesync 
 
 * it is a **folder** when it names an existing directory (relative to the config's folder), or
   when it starts with `./`, `../`, `/` or `~` (then it must exist);
-* otherwise it is a **Hub dataset repo** `OWNER/NAME` with an optional `@REVISION`.
+* otherwise it is a **Hub dataset repo** `OWNER/NAME` with an optional `@REVISION` (a branch,
+  a tag, a commit sha, or `refs/pr/N`: an open datastore PR, pinned to its head commit).
+
+Two layouts are read (`[datastore] layout`, default "auto"):
+
+* `flat` — the datastore's derived layout: `flat/indexes/by_collection/<collection>.jsonl` rows
+  naming `flat/objects/…` with their sha256 (today's EEE_datastore main);
+* `submission` — the layout contributors write and datastore PRs hold:
+  `data/<collection>/<developer>/<model>/<uuid>.json` (datastore/submission.py).
+
+"auto" picks `flat` when the indexes exist (the datastore repo has both: the indexes are
+faster), else `submission` when `data/` exists; and `submission` for `@refs/pr/N` whenever
+`data/` exists: a datastore PR adds records under `data/` only (contributors never write
+`flat/`, which is rebuilt after the merge), so its indexes would not list them. A Hub repo's
+layout is read from the file list the revision lookup returns anyway: no extra request.
 
 Example:
     >>> resolve_locator("evaleval/EEE_datastore@v1", hub=hub, base_dir=Path.cwd(),
@@ -21,8 +35,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote
@@ -33,8 +48,10 @@ from huggingface_hub.errors import HFValidationError
 # Public validator, re-exported by huggingface_hub.utils without being listed in its __all__.
 from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]
 
+from eeesync.config import DATASTORE_LAYOUTS
 from eeesync.datastore.pinning import pin_folder
 from eeesync.errors import DatastoreError, EeesyncError
+from eeesync.fsutil import read_regular
 from eeesync.hub.client import HubFailure, classify, http_status, unreachable
 
 if TYPE_CHECKING:
@@ -42,6 +59,12 @@ if TYPE_CHECKING:
 
 #: Where the collection indexes live inside a datastore (repo or folder).
 INDEX_DIR = "flat/indexes/by_collection"
+#: Where contributors' records live (`data/<collection>/<developer>/<model>/<uuid>.json`).
+SUBMISSION_DIR = "data"
+Layout = Literal["flat", "submission"]
+
+#: Largest file a folder's content digest reads (a record or an index file is smaller).
+MAX_DIGESTED_BYTES = 256 * 1024 * 1024
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 _FOLDER_PREFIXES = ("./", "../", "/", "~", ".\\", "..\\")
 
@@ -62,6 +85,7 @@ class Locator:
     #: How the revision was found: "hub", or a folder's "config" / "snapshot" / "local-dir" /
     #: "git"; "" = an unpinned folder.
     pinned_by: str = ""
+    layout: Layout = "flat"
 
     @property
     def pinned(self) -> bool:
@@ -118,10 +142,15 @@ def resolve_locator(
     base_dir: Path,
     link_repo: str,
     link_revision: str | None = None,
+    layout: str = "auto",
 ) -> Locator:
     """Parse `text` and pin it to a revision. Raises `DatastoreError` for a bad locator.
 
-    `link_revision` (`[datastore] link_revision`) names a folder's commit explicitly."""
+    `link_revision` (`[datastore] link_revision`) names a folder's commit explicitly; `layout`
+    is "auto", "flat" or "submission" (module docstring)."""
+    if layout not in DATASTORE_LAYOUTS:
+        choices = ", ".join(DATASTORE_LAYOUTS)
+        raise DatastoreError(f"datastore layout {layout!r} is not one of {choices}")
     stripped = text.strip()
     if not stripped:
         raise DatastoreError(
@@ -129,12 +158,12 @@ def resolve_locator(
             hint='Set [datastore] locator = "OWNER/NAME[@REVISION]" or a folder path.',
         )
     if is_folder_locator(stripped, base_dir):
-        return _folder_locator(stripped, base_dir, link_repo, link_revision)
-    return _hub_locator(stripped, hub)
+        return _folder_locator(stripped, base_dir, link_repo, link_revision, layout)
+    return _hub_locator(stripped, hub, layout)
 
 
 def _folder_locator(
-    text: str, base_dir: Path, link_repo: str, link_revision: str | None
+    text: str, base_dir: Path, link_repo: str, link_revision: str | None, layout: str
 ) -> Locator:
     folder = (base_dir / Path(text).expanduser()).resolve()
     if not folder.is_dir():
@@ -144,32 +173,63 @@ def _folder_locator(
             "write OWNER/NAME[@REVISION] for a Hub dataset repo.",
         )
     index_dir = folder / INDEX_DIR
-    if not index_dir.is_dir():
-        raise DatastoreError(
-            f"datastore folder {text} has no {INDEX_DIR}/ (is it an EEE flat datastore?)"
-        )
+    found = _folder_layout(folder, text, layout)
     _check_repo_id(link_repo, what="[datastore] link_repo")
-    pin = pin_folder(folder, index_dir, link_revision=link_revision)
+    if found == "flat":
+        # The index rows carry each object's sha256, so the indexes pin the objects too.
+        named = [(p.name, p) for p in sorted(index_dir.glob("*.jsonl")) if p.is_file()]
+    else:
+        named = [(p.relative_to(folder).as_posix(), p) for p in submission_files(folder)]
+    pin = pin_folder(folder, [p for _, p in named], link_revision=link_revision)
     return Locator(
         input=text,
         kind="folder",
         repo_id=link_repo,
-        revision=pin.sha if pin is not None else folder_revision(index_dir),
+        revision=pin.sha if pin is not None else folder_revision(named),
         folder=folder,
         pinned_by=pin.source if pin is not None else "",
+        layout=found,
     )
 
 
-def folder_revision(index_dir: Path) -> str:
-    """`folder-` + 12 hex of sha256 over every index file's name and content hash.
+def _folder_layout(folder: Path, text: str, layout: str) -> Layout:
+    has_flat = (folder / INDEX_DIR).is_dir()
+    has_data = (folder / SUBMISSION_DIR).is_dir()
+    if layout == "flat" or (layout == "auto" and has_flat):
+        if not has_flat:
+            raise DatastoreError(f"datastore folder {text} has no {INDEX_DIR}/ (layout = flat)")
+        return "flat"
+    if not has_data:
+        raise DatastoreError(
+            f"datastore folder {text} has no {INDEX_DIR}/ and no {SUBMISSION_DIR}/ "
+            "(is it an EEE datastore, or a folder of adapter output?)"
+            if layout == "auto"
+            else f"datastore folder {text} has no {SUBMISSION_DIR}/ (layout = submission)",
+            hint=f"A submission folder holds {SUBMISSION_DIR}/<collection>/<developer>/<model>/"
+            "<uuid>.json files.",
+        )
+    return "submission"
 
-    The index rows carry each object's sha256, so the indexes pin the objects too.
-    """
+
+def submission_files(folder: Path) -> list[Path]:
+    """Every `*.json` file under `folder/data/`, sorted (symlinked folders are not followed)."""
+    found: list[Path] = []
+    for parent, _dirs, files in os.walk(folder / SUBMISSION_DIR):
+        found.extend(Path(parent, name) for name in files if name.endswith(".json"))
+    return sorted(found)
+
+
+def folder_revision(named: Sequence[tuple[str, Path]]) -> str:
+    """`folder-` + 12 hex of sha256 over the given files' names and content hashes (the files
+    that pin the datastore: the indexes, or every submitted record)."""
     outer = hashlib.sha256()
-    for path in sorted(index_dir.glob("*.jsonl")):
-        if path.is_file():
-            outer.update(path.name.encode() + b"\0")
-            outer.update(hashlib.sha256(path.read_bytes()).digest())
+    for name, path in named:
+        try:  # a FIFO would block, a huge file would not be read by the scan anyway
+            data = read_regular(path, max_bytes=MAX_DIGESTED_BYTES)
+        except OSError:
+            data = b""  # unreadable or too large: the scan says so, naming the file
+        outer.update(name.encode() + b"\0")
+        outer.update(hashlib.sha256(data).digest())
     return "folder-" + outer.hexdigest()[:12]
 
 
@@ -197,7 +257,7 @@ def parse_hub_locator(text: str) -> tuple[str, str | None]:
     return repo_id, None
 
 
-def _hub_locator(text: str, hub: Hub | None) -> Locator:
+def _hub_locator(text: str, hub: Hub | None, layout: str) -> Locator:
     repo_id, revision = parse_hub_locator(text)
     if hub is None:
         raise DatastoreError(f"datastore {text!r} is a Hub repo but no Hub connection was given")
@@ -215,8 +275,29 @@ def _hub_locator(text: str, hub: Hub | None) -> Locator:
             f"the Hub returned no commit sha for datastore {repo_id}@{wanted}; cannot pin it"
         )
     return Locator(
-        input=text, kind="hub", repo_id=repo_id, revision=sha, folder=None, pinned_by="hub"
+        input=text,
+        kind="hub",
+        repo_id=repo_id,
+        revision=sha,
+        folder=None,
+        pinned_by="hub",
+        layout=_hub_layout(info, layout, pull_request=wanted.startswith("refs/pr/")),
     )
+
+
+def _hub_layout(info: object, layout: str, *, pull_request: bool) -> Layout:
+    """The configured layout, or (auto) the one the revision's file list shows (module
+    docstring). A repo with neither (or a list the Hub left out) is read as flat: its error
+    names the missing index."""
+    if layout != "auto":
+        return "flat" if layout == "flat" else "submission"
+    names = [getattr(s, "rfilename", "") for s in getattr(info, "siblings", None) or ()]
+    has_data = any(n.startswith(SUBMISSION_DIR + "/") for n in names)
+    if pull_request and has_data:
+        return "submission"
+    if any(n.startswith(INDEX_DIR + "/") for n in names):
+        return "flat"
+    return "submission" if has_data else "flat"
 
 
 def _locator_error(

@@ -7,8 +7,9 @@ dead. A folder knows its commit when it is one of (checked in this order):
 * `snapshot`  — a huggingface_hub cache snapshot, `…/snapshots/<sha>/` (the folder's own name);
 * `local-dir` — `hf download … --local-dir DIR`: huggingface_hub writes one
   `.cache/huggingface/download/<path>.metadata` per file, whose first line is the commit and
-  third line the time it was written (huggingface_hub `_local_folder.py`). The index files'
-  metadata decide (they pin every object by sha256); they must agree and be newer than the file;
+  third line the time it was written (huggingface_hub `_local_folder.py`). The key files'
+  metadata decide (a flat datastore's indexes, which pin every object by sha256; a submission
+  folder's records); they must agree and be newer than the file;
 * `git`       — a git checkout of the dataset repo: `.git/HEAD` (a sha, or `ref: refs/…`
   looked up in `refs/` then `packed-refs`); a `.git` *file* (`gitdir: …`, worktrees) is followed.
 
@@ -18,6 +19,7 @@ No git binary and no network: only files are read. Anything else is `None` (unpi
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
@@ -39,7 +41,7 @@ class FolderPin:
 
 
 def pin_folder(
-    folder: Path, index_dir: Path, *, link_revision: str | None = None
+    folder: Path, key_files: Sequence[Path], *, link_revision: str | None = None
 ) -> FolderPin | None:
     """The commit `folder` is a copy of, or None. Raises `DatastoreError` for a bad
     `link_revision` (the user's explicit word must be a commit sha)."""
@@ -52,7 +54,7 @@ def pin_folder(
                 "(a branch or tag moves; a backlink must not).",
             )
         return FolderPin(sha, "config", "[datastore] link_revision")
-    return _snapshot(folder) or _local_dir(folder, index_dir) or _git(folder)
+    return _snapshot(folder) or _local_dir(folder, key_files) or _git(folder)
 
 
 def _snapshot(folder: Path) -> FolderPin | None:
@@ -62,20 +64,20 @@ def _snapshot(folder: Path) -> FolderPin | None:
     return None
 
 
-def _local_dir(folder: Path, index_dir: Path) -> FolderPin | None:
+def _local_dir(folder: Path, key_files: Sequence[Path]) -> FolderPin | None:
     meta_root = folder / LOCAL_DIR_METADATA
     if not meta_root.is_dir():
         return None
     shas: set[str] = set()
-    for index in sorted(index_dir.glob("*.jsonl")):
-        relative = index.relative_to(folder)
+    for key in key_files:
+        relative = key.relative_to(folder)
         meta = meta_root / relative.parent / (relative.name + ".metadata")
-        sha = _metadata_commit(meta, index)
+        sha = _metadata_commit(meta, key)
         if sha is None:
-            return None  # an index not downloaded by `hf download` (or edited since): unknown
+            return None  # a file not downloaded by `hf download` (or edited since): unknown
         shas.add(sha)
     if len(shas) != 1:
-        return None  # no index, or indexes from different commits
+        return None  # no key file, or files from different commits
     (sha,) = shas
     return FolderPin(sha, "local-dir", str(meta_root))
 

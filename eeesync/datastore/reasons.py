@@ -30,6 +30,11 @@ DATASTORE_REASONS: dict[str, str] = {
     "not_an_object": "the object's JSON is not an object",
     "unsupported_schema_version": "schema_version is missing or outside 0.2 … 0.x",
     "schema_error": "a required key is missing or has the wrong type",
+    # --- submission-layout files (data/<collection>/<developer>/<model>/<uuid>.json) ---
+    "bad_submission_path": "a .json file under data/ is not at "
+    "data/<collection>/<developer>/<model>/<uuid>.json, or a part of its path is unusable",
+    "record_too_large": "the file is larger than a record may be, so it is not read",
+    "blob_id_mismatch": "the file's git blob id differs from the one the Hub listing gave",
     # --- backlinks (datastore/links.py) ---
     "unpinned_datastore": "the datastore folder names no Hub commit, so its backlinks would not "
     "resolve (pin it: hf download --local-dir, a git checkout, or [datastore] link_revision)",

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar, overload
 
 import attrs
+from huggingface_hub.utils.sha import git_hash
 
 from eeesync.datastore.bulk import FAST_LOADS
 from eeesync.datastore.index import IndexRow
@@ -291,7 +292,7 @@ def object_skip(row: IndexRow, reason: str, message: str) -> SkippedItem:
     """The object named by `row` gives no record (`reason` from `DATASTORE_REASONS`)."""
     return SkippedItem(
         reason=reason,
-        message=f"{row.where}: {row.object_path}: {message}",
+        message=f"{row.location}: {message}",
         collection=row.collection,
         line=row.line,
         object_path=row.object_path,
@@ -299,16 +300,23 @@ def object_skip(row: IndexRow, reason: str, message: str) -> SkippedItem:
 
 
 def verify_object(row: IndexRow, data: bytes) -> SkippedItem | None:
-    """Check size then sha256 against the index row (before anything parses the bytes)."""
+    """Check size then sha256 (or a submission file's git blob id) against the row, before
+    anything parses the bytes. A folder's submission file has nothing to check them against."""
+    said = "the index says" if row.line else "the listing says"
     if row.size_bytes is not None and len(data) != row.size_bytes:
         return object_skip(
-            row, "size_mismatch", f"size is {len(data)} bytes, the index says {row.size_bytes}"
+            row, "size_mismatch", f"size is {len(data)} bytes, {said} {row.size_bytes}"
         )
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != row.sha256:
-        return object_skip(
-            row, "sha256_mismatch", f"sha256 is {digest}, the index says {row.sha256}"
-        )
+    if row.sha256:
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != row.sha256:
+            return object_skip(row, "sha256_mismatch", f"sha256 is {digest}, {said} {row.sha256}")
+    elif row.blob_id:
+        blob = git_hash(data)
+        if blob != row.blob_id:
+            return object_skip(
+                row, "blob_id_mismatch", f"git blob id is {blob}, {said} {row.blob_id}"
+            )
     return None
 
 

@@ -4,6 +4,9 @@ The "desired state" half of the pipeline starts here (docs/architecture.md):
 
     resolve_locator → open_datastore (indexes) → DatastoreScan.records() → mapping.map_records
 
+A submission-layout datastore (`data/<collection>/…/<uuid>.json`, datastore/submission.py) has
+no indexes: its listing gives the rows, and the same reads, checks and skips follow.
+
 Hub datastores are read through huggingface_hub at the resolved commit sha only
 (`list_repo_tree`, and a GET of `/datasets/<repo>/resolve/<sha>/<path>` through
 huggingface_hub's own HTTP session, URL builder and error mapping: one request per object
@@ -31,7 +34,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-# Public helper, re-exported by huggingface_hub.utils without being listed in its __all__.
+from eeesync.datastore import submission
 from eeesync.datastore.bulk import gc_paused
 from eeesync.datastore.index import (
     IndexRow,
@@ -111,7 +114,10 @@ def check_folder_collections(
 
 
 def list_collections(locator: Locator, *, hub: Hub | None) -> list[str]:
-    """Names of the datastore's collections (`flat/indexes/by_collection/*.jsonl` stems)."""
+    """Names of the datastore's collections (`flat/indexes/by_collection/*.jsonl` stems, or
+    the folders under `data/` of the submission layout)."""
+    if locator.layout == "submission":
+        return list(submission.list_collections(locator, hub=hub))
     if locator.kind == "folder":
         assert locator.folder is not None
         return _folder_collections(locator.folder / INDEX_DIR)
@@ -216,9 +222,9 @@ class DatastoreScan:
     def _load_hub(self, row: IndexRow) -> bytes | SkippedItem:
         assert self.hub is not None
         if self.cache is not None and not self.force:
-            cached = self.cache.get_object(row.sha256)
-            if cached is not None:
-                return verify_object(row, cached) or cached
+            cached = self._cached(row)
+            if cached is not None and verify_object(row, cached) is None:
+                return cached
         try:
             data = _hub_get(self.hub, self.locator.repo_id, self.locator.revision, row.object_path)
         except Exception as exc:
@@ -236,8 +242,19 @@ class DatastoreScan:
         if problem is not None:
             return problem
         if self.cache is not None:
-            self.cache.put_object(row.sha256, data)
+            if row.sha256:
+                self.cache.put_object(row.sha256, data)
+            else:  # a submission file known by its git blob id: cached by commit and path
+                self.cache.put_index(
+                    self.locator.repo_id, self.locator.revision, row.object_path, data
+                )
         return data
+
+    def _cached(self, row: IndexRow) -> bytes | None:
+        assert self.cache is not None
+        if row.sha256:
+            return self.cache.get_object(row.sha256)
+        return self.cache.get_index(self.locator.repo_id, self.locator.revision, row.object_path)
 
     def records(
         self,
@@ -261,6 +278,8 @@ class DatastoreScan:
             if isinstance(data, SkippedItem):
                 self.skipped.append(data)
                 continue
+            if not row.sha256:  # a submission file: its sha256 is known once it is read
+                row = attrs.evolve(row, sha256=hashlib.sha256(data).hexdigest())
             parsed = parse_record(row, data)
             if isinstance(parsed, SkippedItem):
                 self.skipped.append(parsed)
@@ -368,6 +387,18 @@ def open_datastore(
         check_collection_name(name)
     if locator.kind == "hub" and hub is None:
         raise DatastoreError(f"datastore {locator.input} is on the Hub: a Hub connection is needed")
+    if locator.layout == "submission":
+        names, files, stray, listed = submission.read_listing(locator, collections, hub=hub)
+        return DatastoreScan(
+            locator=locator,
+            collections=names,
+            indexes=tuple(listed),
+            rows=files,
+            skipped=stray,
+            hub=hub,
+            cache=cache,
+            force=force,
+        )
     available = list_collections(locator, hub=hub)
     if collections is None:
         wanted = available

@@ -187,7 +187,7 @@ class Mapper:
         self.skipped.append(
             SkippedItem(
                 reason=reason,
-                message=f"{row.where}: {row.object_path}: {message}",
+                message=f"{row.location}: {message}",
                 collection=row.collection,
                 line=row.line,
                 object_path=row.object_path,

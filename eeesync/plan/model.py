@@ -182,13 +182,21 @@ class Provenance:
     """Where a desired entry came from in the datastore."""
 
     collection: str
-    line: int  # 1-based line in flat/indexes/by_collection/<collection>.jsonl
-    object_path: str  # flat/objects/xx/yy/<uuid>.json
+    #: 1-based line in flat/indexes/by_collection/<collection>.jsonl; 0: a submission-layout
+    #: file (no index)
+    line: int
+    object_path: str  # flat/objects/xx/yy/<uuid>.json, or data/<collection>/…/<uuid>.json
     sha256: str
     evaluation_id: str = ""
     result_id: str = ""  # evaluation_results[].evaluation_result_id (or its index when absent)
     timestamp: str = ""  # evaluation timestamp as recorded (for the "latest" duplicate policy)
     source_url: str = ""  # the pinned datastore blob URL of the object
+
+    @property
+    def label(self) -> str:
+        """Short, for people: `collection:line`, or `collection:<file name>` without an index."""
+        where = self.line or self.object_path.rpartition("/")[2]
+        return f"{self.collection}:{where}"
 
 
 @pickled_by_fields

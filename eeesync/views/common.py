@@ -238,7 +238,7 @@ def skip_groups(plan: Plan) -> list[SkipGroup]:
         members.setdefault(item.reason, []).append((item.message, _skip_location(item)))
     for repo, entry in entries_with(plan, Status.SKIPPED):
         prov = entry.desired.provenance
-        where = f"{prov.collection}:{prov.line} {repo.repo_id}" if prov else repo.repo_id
+        where = f"{prov.label} {repo.repo_id}" if prov else repo.repo_id
         members.setdefault(entry.reason or "skipped", []).append((entry.reason, where))
     groups = [
         SkipGroup(

@@ -240,7 +240,7 @@ def _source(entry: PlannedEntry) -> str:
     prov = entry.desired.provenance
     if prov is None:
         return ""
-    label = f"{prov.collection}:{prov.line}" if prov.collection else "record"
+    label = prov.label if prov.collection else "record"
     return _link(label, prov.source_url or None)
 
 

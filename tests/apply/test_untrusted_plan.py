@@ -75,6 +75,12 @@ def _as_new_file(repo: RepoPlan) -> RepoPlan:
     return attrs.evolve(repo, files=(change,), action_id=action_id(repo.repo_id, [change]))
 
 
+def _in_data(repo: RepoPlan) -> str:
+    """A link that climbs out of a submission-layout path: `data/c/../../x/y.json`."""
+    url = _url(repo)
+    return url[: url.index("flat/objects/")] + "data/c/../../x/y.json"
+
+
 def _url(repo: RepoPlan) -> str:
     url = repo.entries[0].desired.entry.source_url
     assert url is not None
@@ -117,6 +123,10 @@ EDITS: dict[str, tuple[Edit, str]] = {
             _replace(_url(r), _url(r).replace("/blob/", "/blob/f00d" * 10 + "/x/"))(r),
             source_url=_url(r).replace("/blob/", "/blob/f00d" * 10 + "/x/"),
         ),
+        "is not a file of the plan's pinned datastore revision",
+    ),
+    "submission_traversal": (
+        lambda r: _entries(_replace(_url(r), _in_data(r))(r), source_url=_in_data(r)),
         "is not a file of the plan's pinned datastore revision",
     ),
     "unknown_dataset": (
