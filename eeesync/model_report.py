@@ -60,6 +60,21 @@ from eeesync.stages import Stages
 
 
 @attrs.frozen
+class Badge:
+    """The badge the model page shows on one Hub entry: `author` for an entry in the repo's
+    own files on main (author-submitted), `community` for one in an open PR; `verified` when
+    the entry carries a `verifyToken`."""
+
+    kind: str  # "author" or "community"
+    verified: bool = False
+
+
+def badge_at(location: str, *, verified: bool) -> Badge:
+    """The badge of an entry found on "main" or in a "pr"."""
+    return Badge("author" if location == "main" else "community", verified)
+
+
+@attrs.frozen
 class HubStatus:
     """What the Hub shows today for one published result: `plan`'s status for its entry."""
 
@@ -68,6 +83,7 @@ class HubStatus:
     existing: tuple[Existing, ...] = ()  # the matching entries on main / in open PRs
     conflicting_values: tuple[float, ...] = ()  # source_conflict: what the records say
     file_path: str = ""  # the target file of the entry
+    badges: tuple[Badge, ...] = ()  # the model page's badge of each `existing` entry
 
 
 @attrs.frozen
@@ -97,6 +113,9 @@ class ResultRow:
     #: (not a registered benchmark, or not the chosen result: see `note`).
     hub: HubStatus | None = None
     note: str = ""  # why a recognised result is not published (for people)
+    #: Another result of the same run is the benchmark's headline (published) score: this is
+    #: one of its sub-scores (the 14 subjects of an MMLU-Pro run), folded by the views.
+    sub_score: bool = False
 
 
 @attrs.frozen
@@ -134,6 +153,7 @@ class HubOnlyEntry:
     url: str  # that file at the revision read
     pr_num: int | None = None
     pr_url: str | None = None
+    badge: Badge = Badge("author")  # the model page's badge (`hub_only_entries` sets it)
 
 
 @attrs.frozen
@@ -274,14 +294,32 @@ def _task_label(entry: DesiredEntry) -> str:
     return f"{entry.entry.task_id} ({notes})" if notes else entry.entry.task_id
 
 
-def _hub_status(planned: PlannedEntry) -> HubStatus:
+def _hub_status(planned: PlannedEntry, state: RepoState) -> HubStatus:
     return HubStatus(
         status=planned.status,
         reason=planned.reason,
         existing=planned.existing,
         conflicting_values=planned.conflicting_values,
         file_path=planned.desired.file_path,
+        badges=tuple(_badge(e, planned.desired, state) for e in planned.existing),
     )
+
+
+def _badge(existing: Existing, desired: DesiredEntry, state: RepoState) -> Badge:
+    """The badge of the Hub entry `existing` describes: verified when that entry (same file,
+    same match, same value as written) carries a `verifyToken`."""
+    if existing.location == "main":
+        files: Sequence[EvalFile] = state.main_files
+    else:
+        files = next((pr.files for pr in state.prs if pr.num == existing.pr_num), ())
+    verified = any(
+        item.verified
+        for file in files
+        if file.path == existing.path
+        for item in file.entries
+        if item.raw_value == existing.raw_value and matches(desired, item)
+    )
+    return badge_at(existing.location, verified=verified)
 
 
 @attrs.frozen
@@ -373,6 +411,7 @@ def assemble_model_report(
                     mapped,
                     planned,
                     link_skips,
+                    state,
                     stages.locator,
                     web_base,
                 )
@@ -453,7 +492,13 @@ def hub_only_entries(
     base = f"{web_base}/{state.repo_id}/blob/{state.main_sha}"
     for file in state.main_files:
         found += (
-            HubOnlyEntry(item, "main", file.path, f"{base}/{file.path}")
+            HubOnlyEntry(
+                item,
+                "main",
+                file.path,
+                f"{base}/{file.path}",
+                badge=badge_at("main", verified=item.verified),
+            )
             for item in file.entries
             if not any(matches(d, item) for d in desired)
         )
@@ -462,7 +507,15 @@ def hub_only_entries(
         pr_base = f"{web_base}/{state.repo_id}/blob/{pr.head_sha}"
         for file in pr.files:
             found += (
-                HubOnlyEntry(item, "pr", file.path, f"{pr_base}/{file.path}", pr.num, pr.url)
+                HubOnlyEntry(
+                    item,
+                    "pr",
+                    file.path,
+                    f"{pr_base}/{file.path}",
+                    pr.num,
+                    pr.url,
+                    badge=badge_at("pr", verified=item.verified),
+                )
                 for item in file.entries
                 if not any(matches(d, item) for d in desired)
                 and not any(_same_item(item, m) for m in on_main)
@@ -519,6 +572,7 @@ def _row(
     mapped: _RecordMapping,
     planned: Mapping[tuple[str, str, str], PlannedEntry],
     link_skips: Mapping[tuple[str, str, str], SkippedItem],
+    state: RepoState,
     locator: Locator,
     web_base: str,
 ) -> ResultRow:
@@ -526,12 +580,13 @@ def _row(
     entry = mapped.chosen.get(result_id)
     hub: HubStatus | None = None
     note = ""
+    sub_score = False
     if entry is not None:
         metric = _task_label(entry)
         found = planned.get(_entry_key(entry))
         link = link_skips.get(_entry_key(entry))
         if found is not None:
-            hub = _hub_status(found)
+            hub = _hub_status(found, state)
         elif link is not None:
             note = f"not published: {link.reason}"
         else:
@@ -544,6 +599,7 @@ def _row(
                 note = f"not published: {skips[0].reason}"
             elif any(e.benchmark == benchmark.key for e in mapped.chosen.values()):
                 note = "not published: not the record's headline result"
+                sub_score = True
             else:
                 note = "not published"
     raw_score = finite_number(result.score)
@@ -574,6 +630,7 @@ def _row(
         result_id=result_id,
         hub=hub,
         note=note,
+        sub_score=sub_score,
     )
 
 

@@ -1,10 +1,11 @@
-"""`eeesync model MODEL_ID [COLLECTION ...] [--all] [--format text|markdown|json]`.
+"""`eeesync model MODEL_ID [COLLECTION ...] [--all] [--all-metrics] [--format text|markdown|json]`.
 
 Every EEE result for one model, grouped by benchmark with the spread, and what the Hub shows
-today for each published result (what `plan` would do); then the Hub entries no result maps to
-and the repo's eval files that could not be read. Wiring only: the compute is
-`eeesync/model_report.py`, the rendering `eeesync/views/model_view.py`. Read-only: it writes no
-plan and opens nothing.
+today for each published result (what `plan` would do) with the badge the model page gives
+each Hub entry; then the Hub entries no result maps to and the repo's eval files that could not
+be read. A run's sub-scores are folded into one line unless `--all-metrics`. Wiring only:
+the compute is `eeesync/model_report.py`, the rendering `eeesync/views/model_view.py`.
+Read-only: it writes no plan and opens nothing.
 
 Exit codes: 0 shown, 1 an unknown model id (neither in the datastore nor on the Hub) or another
 error the user can fix.
@@ -38,6 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--datastore", metavar="LOCATOR", help="OWNER/NAME[@REVISION] or a folder path"
     )
+    parser.add_argument(
+        "--all-metrics",
+        action="store_true",
+        help="list every sub-score of a run (default: folded into one line under its headline)",
+    )
 
 
 def run(args: argparse.Namespace, app: App) -> int:
@@ -62,5 +68,5 @@ def run(args: argparse.Namespace, app: App) -> int:
             collections=None if args.all else collections,
             progress=progress,
         )
-    render_model_report(view, app.console, args.format)
+    render_model_report(view, app.console, args.format, all_metrics=args.all_metrics)
     return 0

@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from eeesync.model_report import (
+    Badge,
     BenchmarkGroup,
     HubOnlyEntry,
     HubStatus,
@@ -98,11 +99,19 @@ HUB_LABELS: Final[Mapping[Status, Callable[[HubStatus], str]]] = {
 }
 
 
+def badge_text(badge: Badge) -> str:
+    """`author`, `community`, `author, verified`: as the model page marks the entry."""
+    return f"{badge.kind}, verified" if badge.verified else badge.kind
+
+
 def hub_label(row: ResultRow) -> str:
-    """What the Hub shows for a result, in words (the note when it is not published)."""
+    """What the Hub shows for a result, in words (the note when it is not published), with
+    the badge of each Hub entry it names: `on main (mmlu_pro.yaml) [author, verified]`."""
     if row.hub is None:
         return row.note or "not a Community Evals benchmark"
-    return HUB_LABELS.get(row.hub.status, _label_other)(row.hub)
+    label = HUB_LABELS.get(row.hub.status, _label_other)(row.hub)
+    badges = list(dict.fromkeys(badge_text(b) for b in row.hub.badges))
+    return f"{label} [{'; '.join(badges)}]" if badges else label
 
 
 def hub_link(row: ResultRow) -> str | None:
@@ -111,6 +120,12 @@ def hub_link(row: ResultRow) -> str | None:
         return None
     found = row.hub.existing[0]
     return found.pr_url if found.location == "pr" and found.pr_url else found.url
+
+
+def record_label(row: ResultRow) -> str:
+    """`collection:line` of the record's index row, or `collection:<file name>` for a record
+    read from the submission layout (no index)."""
+    return f"{row.collection}:{row.line or row.object_path.rpartition('/')[2]}"
 
 
 def who(row: ResultRow) -> str:
@@ -186,8 +201,63 @@ def hub_only_value(found: HubOnlyEntry) -> str:
 
 def hub_only_source(found: HubOnlyEntry) -> str:
     entry = found.entry
-    text = entry.source_name or entry.source_url or ""
-    return f"{text} (verified)" if entry.verified else text
+    return entry.source_name or entry.source_url or ""
+
+
+# --- Folding a run's sub-scores ------------------------------------------------------------------
+
+
+#: Rows of a group as shown: a result, or the sub-scores of one run folded into one line.
+Shown: TypeAlias = ResultRow | tuple[ResultRow, ...]
+
+
+def _run_of(row: ResultRow) -> tuple[str, int, str]:
+    return (row.collection, row.line, row.object_path)
+
+
+def shown_rows(group: BenchmarkGroup, *, all_metrics: bool) -> list[Shown]:
+    """The group's rows, each run's sub-scores folded into one line right after the run's
+    headline result (`all_metrics`: every row as it is)."""
+    if all_metrics:
+        return list(group.rows)
+    folded: dict[tuple[str, int, str], list[ResultRow]] = {}
+    for row in group.rows:
+        if row.sub_score:
+            folded.setdefault(_run_of(row), []).append(row)
+    shown: list[Shown] = []
+    for row in group.rows:
+        if not row.sub_score:
+            shown.append(row)
+            subs = folded.pop(_run_of(row), None)
+            if subs:
+                shown.append(tuple(subs))
+    shown.extend(tuple(subs) for subs in folded.values())
+    return shown
+
+
+def folded_count(view: ModelReport, *, all_metrics: bool) -> int:
+    """How many sub-scores the views fold (0 with `all_metrics`)."""
+    return 0 if all_metrics else sum(1 for g in view.groups for r in g.rows if r.sub_score)
+
+
+def folded_metric(subs: Sequence[ResultRow]) -> str:
+    """`14 sub-scores (34.37–71.41)`: how many, and their range on the 0–100 scale."""
+    values = [r.value for r in subs if r.value is not None]
+    low, high = (min(values), max(values)) if values else (None, None)
+    shown = format_value(low) if low == high else f"{format_value(low)}–{format_value(high)}"
+    return f"{len(subs)} sub-score{'s' if len(subs) != 1 else ''} ({shown})"
+
+
+#: What the Hub column says of folded sub-scores.
+FOLDED_NOTE: Final = "not published: sub-scores (--all-metrics lists them)"
+
+
+def shown_spreads(group: BenchmarkGroup, *, all_metrics: bool) -> tuple[Spread, ...]:
+    """The spreads of the metrics shown (a folded sub-score's metric has none of its own)."""
+    if all_metrics:
+        return group.spreads
+    shown = {r.metric.lower() for r in group.rows if not r.sub_score}
+    return tuple(s for s in group.spreads if s.metric.lower() in shown)
 
 
 def unreadable_where(file: UnreadableFile) -> str:
@@ -216,7 +286,14 @@ def _link(label: str, url: str | None, style: str = "") -> Text:
     return Text(label, style=Style.parse(style) + Style(link=url) if url else style)
 
 
-def _header(view: ModelReport) -> RenderableType:
+def results_summary(view: ModelReport, *, all_metrics: bool) -> str:
+    records = f"{view.records} record{'s' if view.records != 1 else ''}"
+    text = f"{view.results} from {records}; published entries: {status_summary(view)}"
+    folded = folded_count(view, all_metrics=all_metrics)
+    return f"{text}; {folded} sub-scores folded (--all-metrics)" if folded else text
+
+
+def _header(view: ModelReport, *, all_metrics: bool) -> RenderableType:
     title = Text("Model ", style="bold")
     title.append(view.model_id, style=Style(bold=True, color="cyan", link=view.hub_url or None))
     note = recorded_note(view)
@@ -232,11 +309,7 @@ def _header(view: ModelReport) -> RenderableType:
         f"{view.datastore} @ {view.datastore_revision} · "
         f"{len(view.collections)} collection{'s' if len(view.collections) != 1 else ''}",
     )
-    grid.add_row(
-        "Results",
-        f"{view.results} from {view.records} record{'s' if view.records != 1 else ''}; "
-        f"published entries: {status_summary(view)}",
-    )
+    grid.add_row("Results", results_summary(view, all_metrics=all_metrics))
     return Group(title, grid)
 
 
@@ -266,7 +339,7 @@ def run_text(row: ResultRow) -> str:
 def _row_cells(row: ResultRow, *, same_run: bool) -> tuple[Text, Text, Text, Text]:
     metric = Text(row.metric)
     metric.append("\n")
-    metric.append_text(_link(f"{row.collection}:{row.line}", row.datastore_url, "dim"))
+    metric.append_text(_link(record_label(row), row.datastore_url, "dim"))
     score = Text(format_value(row.value), style="bold")
     if (
         row.raw_score is None
@@ -286,27 +359,41 @@ def _row_cells(row: ResultRow, *, same_run: bool) -> tuple[Text, Text, Text, Tex
     return metric, score, run, hub
 
 
-def _group_table(group: BenchmarkGroup) -> Table:
+def _folded_cells(subs: Sequence[ResultRow], *, same_run: bool) -> tuple[Text, Text, Text, Text]:
+    first = subs[0]
+    metric = Text(folded_metric(subs))
+    metric.append("\n")
+    metric.append_text(_link(record_label(first), first.datastore_url, "dim"))
+    run = Text("same run as above" if same_run else run_text(first), style="dim")
+    return metric, Text(""), run, Text(FOLDED_NOTE, style="dim")
+
+
+def _group_table(group: BenchmarkGroup, *, all_metrics: bool) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=True)
     table.add_column("Metric", overflow="fold", ratio=3, min_width=10)
     table.add_column("Score", justify="right", no_wrap=True, min_width=6)
     table.add_column("Run by", overflow="fold", ratio=4, min_width=14)
     table.add_column("On the Hub", overflow="fold", ratio=4, min_width=14)
     previous: ResultRow | None = None
-    for row in group.rows:
+    for item in shown_rows(group, all_metrics=all_metrics):
+        row = item[0] if isinstance(item, tuple) else item
         same_run = (
             previous is not None
-            and (previous.collection, previous.line) == (row.collection, row.line)
+            and _run_of(previous) == _run_of(row)
             and run_text(previous) == run_text(row)
         )
-        table.add_row(*_row_cells(row, same_run=same_run))
+        if isinstance(item, tuple):
+            table.add_row(*_folded_cells(item, same_run=same_run))
+        else:
+            table.add_row(*_row_cells(row, same_run=same_run))
         previous = row
     return table
 
 
-def render_model_text(view: ModelReport, console: Console) -> None:
-    """The rich view: a header, then one table per benchmark with its spread."""
-    console.print(_header(view))
+def render_model_text(view: ModelReport, console: Console, *, all_metrics: bool = False) -> None:
+    """The rich view: a header, then one table per benchmark with its spread (each run's
+    sub-scores folded into one line unless `all_metrics`)."""
+    console.print(_header(view, all_metrics=all_metrics))
     if not view.groups:
         console.print()
         console.print(
@@ -319,10 +406,10 @@ def render_model_text(view: ModelReport, console: Console) -> None:
     for group in view.groups:
         console.print()
         console.print(_group_title(group))
-        for spread in group.spreads:
+        for spread in shown_spreads(group, all_metrics=all_metrics):
             if spread.count > 1:
                 console.print(Text(f"spread {spread_text(spread)}", style="magenta"))
-        console.print(_group_table(group))
+        console.print(_group_table(group, all_metrics=all_metrics))
     if view.skipped:
         console.print()
         console.print(Text(f"Not published ({len(view.skipped)})", style="bold"))
@@ -348,13 +435,17 @@ def _hub_only_table(found: Sequence[HubOnlyEntry]) -> Table:
     table.add_column("Entry", overflow="fold", ratio=4, min_width=12)
     table.add_column("Value", justify="right", no_wrap=True, min_width=6)
     table.add_column("Where", overflow="fold", ratio=3, min_width=10)
-    table.add_column("Source", overflow="fold", ratio=3, min_width=8)
+    table.add_column("Badge · source", overflow="fold", ratio=3, min_width=10)
     for item in found:
+        badge = Text(badge_text(item.badge))
+        source = hub_only_source(item)
+        if source:
+            badge.append(f"\n{source}", style="dim")
         table.add_row(
             hub_only_label(item),
             hub_only_value(item),
             _link(hub_only_where(item), item.pr_url or item.url),
-            hub_only_source(item),
+            badge,
         )
     return table
 
@@ -362,7 +453,30 @@ def _hub_only_table(found: Sequence[HubOnlyEntry]) -> Table:
 # --- Markdown ------------------------------------------------------------------------------------
 
 
-def render_model_markdown(view: ModelReport) -> str:
+def _md_row(r: ResultRow) -> list[str]:
+    return [
+        _md(r.metric),
+        format_value(r.value),
+        _md(r.raw_text),
+        _md(who(r)),
+        _md(relationship(r)),
+        _md(harness(r)),
+        _md(settings(r)),
+        r.date or "",
+        _md_link(hub_label(r), hub_link(r)),
+        _md_link(record_label(r), r.datastore_url),
+    ]
+
+
+def _md_folded(subs: Sequence[ResultRow]) -> list[str]:
+    first = subs[0]
+    cells = _md_row(first)
+    cells[0:3] = [_md(folded_metric(subs)), "", ""]
+    cells[8] = _md(FOLDED_NOTE)
+    return cells
+
+
+def render_model_markdown(view: ModelReport, *, all_metrics: bool = False) -> str:
     """The view as markdown (for an issue, a PR description or a model-card discussion)."""
     title = _md_link(view.model_id, view.hub_url or None)
     note = recorded_note(view)
@@ -372,8 +486,7 @@ def render_model_markdown(view: ModelReport) -> str:
         f"- **Hub:** {_md(hub_summary(view))}",
         f"- **Datastore:** {_md(view.datastore)} @ `{view.datastore_revision}` "
         f"({_md(', '.join(view.collections))})",
-        f"- **Results:** {view.results} from {view.records} records; published entries: "
-        f"{_md(status_summary(view))}",
+        f"- **Results:** {_md(results_summary(view, all_metrics=all_metrics))}",
     ]
     if not view.groups:
         out += ["", "_No results for this model in the chosen collections._"]
@@ -382,22 +495,12 @@ def render_model_markdown(view: ModelReport) -> str:
         if group.dataset_id:
             heading += f" (`{group.dataset_id}`)"
         out += ["", heading, ""]
-        out += [f"- spread {_md(spread_text(s))}" for s in group.spreads]
+        spreads = shown_spreads(group, all_metrics=all_metrics)
+        out += [f"- spread {_md(spread_text(s))}" for s in spreads]
         out += [""]
         rows = [
-            [
-                _md(r.metric),
-                format_value(r.value),
-                _md(r.raw_text),
-                _md(who(r)),
-                _md(relationship(r)),
-                _md(harness(r)),
-                _md(settings(r)),
-                r.date or "",
-                _md_link(hub_label(r), hub_link(r)),
-                _md_link(f"{r.collection}:{r.line}", r.datastore_url),
-            ]
-            for r in group.rows
+            _md_folded(item) if isinstance(item, tuple) else _md_row(item)
+            for item in shown_rows(group, all_metrics=all_metrics)
         ]
         out += _md_table(
             [
@@ -420,12 +523,13 @@ def render_model_markdown(view: ModelReport) -> str:
     if view.hub_only:
         out += ["", f"### {HUB_ONLY_TITLE} ({len(view.hub_only)})", ""]
         out += _md_table(
-            ["Entry", "Value", "Where", "Source"],
+            ["Entry", "Value", "Where", "Badge", "Source"],
             (
                 [
                     _md(hub_only_label(f)),
                     _md(hub_only_value(f)),
                     _md_link(hub_only_where(f), f.pr_url or f.url),
+                    _md(badge_text(f.badge)),
                     _md(hub_only_source(f)),
                 ]
                 for f in view.hub_only
@@ -443,7 +547,8 @@ def render_model_markdown(view: ModelReport) -> str:
 
 
 def render_model_json(view: ModelReport) -> str:
-    """Machine output: the view through the plan file's converter (one schema for both)."""
+    """Machine output: the view through the plan file's converter (one schema for both).
+    Every result is listed; `sub_score` marks those the other views fold."""
     data = {
         "kind": "eeesync.model_view",  # a published name (module renamed, the output not)
         "version": JSON_VERSION,
@@ -456,12 +561,20 @@ def render_model_json(view: ModelReport) -> str:
 
 
 def render_model_report(
-    view: ModelReport, console: Console, fmt: ModelReportFormat = "text"
+    view: ModelReport,
+    console: Console,
+    fmt: ModelReportFormat = "text",
+    *,
+    all_metrics: bool = False,
 ) -> None:
-    """Print the view in one of `FORMATS`."""
+    """Print the view in one of `FORMATS` (`all_metrics`: no folded sub-scores)."""
     if fmt == "text":
-        render_model_text(view, console)
+        render_model_text(view, console, all_metrics=all_metrics)
         return
-    text = render_model_markdown(view) if fmt == "markdown" else render_model_json(view)
+    text = (
+        render_model_markdown(view, all_metrics=all_metrics)
+        if fmt == "markdown"
+        else render_model_json(view)
+    )
     # Markdown and JSON are exact text: no wrapping, markup or highlighting.
     console.print(text, markup=False, highlight=False, emoji=False, soft_wrap=True, end="")

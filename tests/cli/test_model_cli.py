@@ -216,3 +216,56 @@ def test_the_alias_file_beside_eeesync_toml_applies(
     assert "Model acme/Yi-Chat" in out
     assert "recorded as 01-ai/yi-1.5-34b-chat (alias)" in out
     assert "absent: plan opens a PR" in out
+
+
+def test_a_runs_sub_scores_are_one_line_unless_all_metrics(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["model", YI], capsys)
+    assert code == 0
+    assert "headline result" not in out and "mmlu_pro/biology" not in out
+    assert "14 sub-scores" in out and "(34.37–71.41)" in out
+    assert out.count("MMLU-Pro:1") == 2  # the headline and its folded sub-scores
+    section = out[out.index("MMLU-Pro  ") :]
+    assert len(section.splitlines()) <= 16  # the 14 subjects took 28 lines
+    markdown = run(["model", YI, "--format", "markdown"], capsys)[1]
+    assert "14 sub\\-scores (34.37–71.41)" in markdown or "14 sub-scores (34.37–71.41)" in markdown
+    assert "biology" not in markdown
+
+    code, out, _ = run(["model", YI, "--all-metrics"], capsys)
+    assert code == 0 and "sub-scores" not in out
+    assert out.count("MMLU-Pro:1") == 15 and "mmlu_pro/biolog" in out  # one row per result
+    assert "biology" in run(["model", YI, "--format", "markdown", "--all-metrics"], capsys)[1]
+    rows = json.loads(run(["model", YI, "--format", "json"], capsys)[1])["groups"][0]["rows"]
+    assert sorted(r["sub_score"] for r in rows) == [False] + [True] * 14
+
+
+def test_each_hub_entry_shows_the_badge_of_the_model_page(
+    project: Path, localhub: LocalHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An author-submitted, verified entry on main; a community entry in an open PR."""
+    api = HfApi(endpoint=localhub.url, token="seed-token")
+    verified = eval_yaml(("TIGER-Lab/MMLU-Pro", "mmlu_pro", 52.29)) + b"  verifyToken: t0k\n"
+    api.create_commit(
+        YI,
+        [CommitOperationAdd(".eval_results/mmlu_pro.yaml", verified)],
+        commit_message="seed",
+    )
+    api.create_commit(
+        YI,
+        [CommitOperationAdd(".eval_results/hle.yaml", eval_yaml(("cais/hle", "hle", 9.1)))],
+        commit_message="HLE",
+        create_pr=True,
+    )
+    assert main(["model", YI], env={"COLUMNS": "160"}) == 0
+    out = capsys.readouterr().out
+    assert "on main (mmlu_pro.yaml) [author, verified]" in out
+    assert re.search(r"cais/hle/hle +9\.1 +PR #1 · hle\.yaml +community\b", out)
+    markdown = run(["model", YI, "--format", "markdown"], capsys)[1]
+    assert "on main (mmlu\\_pro.yaml) \\[author, verified\\]" in markdown
+    assert "| community |" in markdown
+    data = json.loads(run(["model", YI, "--format", "json"], capsys)[1])
+    (published,) = [r for g in data["groups"] for r in g["rows"] if r["hub"] is not None]
+    assert published["hub"]["badges"] == [{"kind": "author", "verified": True}]
+    (only,) = data["hub_only"]
+    assert only["badge"] == {"kind": "community", "verified": False}

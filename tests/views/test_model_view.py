@@ -12,7 +12,16 @@ import attrs
 import pytest
 from rich.console import Console
 
-from eeesync.model_report import BenchmarkGroup, HubStatus, ModelReport, ResultRow, Spread
+from eeesync.hub.state import HubEntry
+from eeesync.model_report import (
+    Badge,
+    BenchmarkGroup,
+    HubOnlyEntry,
+    HubStatus,
+    ModelReport,
+    ResultRow,
+    Spread,
+)
 from eeesync.plan.model import Existing, OpenPullRequest, SkippedItem, Status
 from eeesync.views.model_view import (
     JSON_VERSION,
@@ -265,3 +274,117 @@ def test_json_and_markdown_are_printed_verbatim() -> None:
         out = io.StringIO()
         render_model_report(view, Console(file=out, width=40), fmt)  # type: ignore[arg-type]
         assert out.getvalue() == expected
+
+
+def _subjects(count: int) -> tuple[ResultRow, ...]:
+    """`count` sub-scores of the first MMLU-Pro run (the same record as its headline)."""
+    return tuple(
+        row(
+            f"mmlu_pro/subject_{i:02}",
+            40.0 + i,
+            (40.0 + i) / 100,
+            note="not published: not the record's headline result",
+            sub_score=True,
+            result_id=f"mmlu_pro/subject_{i:02}",
+        )
+        for i in range(count)
+    )
+
+
+def folded_view() -> ModelReport:
+    view = make_view()
+    mmlu = view.groups[0]
+    subjects = _subjects(14)
+    spreads = mmlu.spreads + tuple(
+        Spread(r.metric, 1, r.value or 0, r.value or 0) for r in subjects
+    )
+    folded = attrs.evolve(mmlu, rows=mmlu.rows[:2] + subjects, spreads=spreads)
+    return attrs.evolve(view, groups=(folded, *view.groups[1:]))
+
+
+def markdown_of(view: ModelReport, *, all_metrics: bool = False) -> str:
+    out = io.StringIO()
+    console = Console(file=out, width=80, no_color=True, highlight=False)
+    render_model_report(view, console, "markdown", all_metrics=all_metrics)
+    return out.getvalue()
+
+
+def test_a_runs_sub_scores_fold_into_one_line_under_its_headline() -> None:
+    view = folded_view()
+    text = text_of(view)
+    assert "14 sub-scores" in text and "(40–53)" in text
+    assert "headline result" not in text and "subject_" not in text
+    assert "14 sub-scores folded (--all-metrics)" in " ".join(text.split())
+    # right after the run's headline row, before the other source's row
+    body = text[text.index("Metric") :]
+    assert body.index("63.7") < body.index("14 sub-scores") < body.index("48.8")
+
+    everything = io.StringIO()
+    console = Console(file=everything, width=120, no_color=True, highlight=False)
+    render_model_report(view, console, "text", all_metrics=True)
+    listed = everything.getvalue()
+    assert all(f"subject_{i:02}" in listed for i in range(14)) and "sub-scores" not in listed
+
+    def lines(out: str) -> int:
+        return len(out[out.index("MMLU-Pro  ") : out.index("HLE  ")].splitlines())
+
+    assert lines(listed) - lines(text_of(view, width=120)) >= 25  # 28 lines → 2
+
+
+def test_markdown_folds_sub_scores_and_their_spreads() -> None:
+    view = folded_view()
+    folded = markdown_of(view)
+    assert "| 14 sub\\-scores (40–53) |" in folded or "| 14 sub-scores (40–53) |" in folded
+    assert "subject" not in folded and "14 sub-scores folded" in folded
+    listed = markdown_of(view, all_metrics=True)
+    assert listed.count("subject\\_") >= 28  # each row and its spread line
+    assert "folded" not in listed
+
+
+def test_json_lists_every_result_and_marks_the_sub_scores() -> None:
+    data = json.loads(render_model_json(folded_view()))
+    rows = data["groups"][0]["rows"]
+    assert [r["sub_score"] for r in rows] == [False, False] + [True] * 14
+
+
+def test_badges_of_hub_entries_in_every_format() -> None:
+    verified = HubStatus(
+        Status.ALREADY_PRESENT,
+        "main has it",
+        (on_main(63.7, "0.637"), in_pr(63.7)),
+        badges=(Badge("author", verified=True), Badge("community")),
+    )
+    first = attrs.evolve(make_view().groups[0].rows[0], hub=verified)
+    assert hub_label(first) == "on main (leaderboard.yaml) [author, verified; community]"
+    entry = HubEntry(0, "cais/hle", "hle", 9.1, "9.1", verified=True)
+    only = (
+        HubOnlyEntry(
+            entry, "pr", ".eval_results/hle.yaml", "u", 3, PR_URL, Badge("community", verified=True)
+        ),
+        HubOnlyEntry(attrs.evolve(entry, verified=False), "main", ".eval_results/hle.yaml", "u"),
+    )
+    mmlu = make_view().groups[0]
+    view = make_view(groups=(attrs.evolve(mmlu, rows=(first,)),), hub_only=only)
+    text = text_of(view, width=100)
+    assert "[author, verified; community]" in text
+    assert "community, verified" in text and "author" in text.split("On the Hub, not")[1]
+    markdown = markdown_of(view)
+    assert "\\[author, verified; community\\]" in markdown
+    assert "| community, verified |" in markdown and "| author |" in markdown
+    data = json.loads(render_model_json(view))
+    assert data["groups"][0]["rows"][0]["hub"]["badges"] == [
+        {"kind": "author", "verified": True},
+        {"kind": "community", "verified": False},
+    ]
+    assert [h["badge"] for h in data["hub_only"]] == [
+        {"kind": "community", "verified": True},
+        {"kind": "author", "verified": False},
+    ]
+
+
+def test_a_record_from_the_submission_layout_is_named_by_its_file() -> None:
+    first = make_view().groups[0].rows[0]
+    submitted = attrs.evolve(first, line=0, object_path="data/MMLU-Pro/01-ai/yi/u1.json")
+    view = make_view(groups=(attrs.evolve(make_view().groups[0], rows=(submitted,)),))
+    assert "MMLU-Pro:u1.json" in text_of(view, width=120)
+    assert "[MMLU-Pro:u1.json](" in markdown_of(view)
