@@ -66,6 +66,7 @@ class LocalHub:
             daemon=True,
         )
         self._thread.start()
+        self._lock.name_url(self._server.base_url)
 
     def stop(self) -> None:
         """Stop serving and close open connections (state is already on disk)."""

@@ -13,6 +13,7 @@ import secrets
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from eeesync.errors import LocalHubError, LocalHubInUseError
 from eeesync.fsutil import KERNEL_LOCK, same_file
@@ -84,7 +85,7 @@ def save_repo(root: Path, repo: Repo) -> None:
 
 # --- One server per state folder ----------------------------------------------------------------
 
-#: `STATE/serving.lock`: "PID HOST" of the local Hub serving the folder. Each server holds the
+#: `STATE/serving.lock`: "PID HOST [URL]" of the local Hub holding the folder. Each server holds the
 #: whole state in memory and writes it through, so a second one on the same folder would
 #: overwrite the first one's writes (a PR the first opened would vanish from disk).
 LOCK_FILE = "serving.lock"
@@ -100,6 +101,11 @@ class StateLock:
     @property
     def held(self) -> bool:
         return self._fd is not None
+
+    def name_url(self, url: str) -> None:
+        """Add the server's URL, once it serves: a refused second user is told where to go."""
+        if self._fd is not None:
+            _write_holder(self._fd, url)
 
     def release(self) -> None:
         if self._fd is None:
@@ -128,7 +134,7 @@ def lock_state(root: Path) -> StateLock:
                 fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
             except FileExistsError:
                 holder = _holder(path)
-                if holder is None or not _gone(*holder):
+                if holder is None or not _gone(holder.pid, holder.host):
                     raise _in_use(root, holder) from None
                 path.unlink(missing_ok=True)  # a stale lock: its process has ended
                 continue
@@ -140,15 +146,26 @@ def lock_state(root: Path) -> StateLock:
             if not same_file(path, fd):  # released (unlinked) between our open and lock
                 os.close(fd)
                 continue
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
+        _write_holder(fd)
         return StateLock(path, fd)
 
 
-def _holder(path: Path) -> tuple[int, str] | None:
+def _write_holder(fd: int, url: str = "") -> None:
+    os.ftruncate(fd, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.write(fd, " ".join(filter(None, (str(os.getpid()), socket.gethostname(), url))).encode())
+
+
+class _Holder(NamedTuple):
+    pid: int
+    host: str
+    url: str
+
+
+def _holder(path: Path) -> _Holder | None:
     try:
-        pid, host = path.read_text("utf-8").split(maxsplit=1)
-        return int(pid), host.strip()
+        pid, host, *url = path.read_text("utf-8").split()
+        return _Holder(int(pid), host, url[0] if url else "")
     except (OSError, ValueError):
         return None  # being written, or unreadable: treat as held
 
@@ -166,11 +183,11 @@ def _gone(pid: int, host: str) -> bool:
     return False
 
 
-def _in_use(root: Path, holder: tuple[int, str] | None) -> LocalHubInUseError:
-    who = f"process {holder[0]} on {holder[1]}" if holder else "another process"
+def _in_use(root: Path, holder: _Holder | None) -> LocalHubInUseError:
+    who = f"process {holder.pid} on {holder.host}" if holder else "another process"
+    url = holder.url if holder and holder.url else "http://127.0.0.1:PORT"
     return LocalHubInUseError(
         f"the local Hub state folder {root} is in use by {who}: two servers on one folder "
         "would lose each other's writes",
-        hint="Stop that server, or point this command at its URL (`[hub] endpoint = "
-        '"http://127.0.0.1:PORT"`), or use another folder.',
+        hint=f'Stop that server, or use it (`[hub] endpoint = "{url}"`), or another folder.',
     )

@@ -55,9 +55,11 @@ def test_another_process_holds_the_folder_until_it_is_killed(tmp_path: Path) -> 
     proc = subprocess.Popen(serve, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
-        assert re.search(r"http://127\.0\.0\.1:\d+", proc.stdout.readline())
-        with pytest.raises(LocalHubInUseError, match=f"in use by process {proc.pid} "):
+        url = re.search(r"http://127\.0\.0\.1:\d+", proc.stdout.readline())
+        assert url
+        with pytest.raises(LocalHubInUseError, match=f"in use by process {proc.pid} ") as err:
             LocalHub(state)
+        assert f'endpoint = "{url.group(0)}"' in (err.value.hint or "")  # where to go instead
     finally:
         proc.send_signal(signal.SIGKILL)  # no chance to release: the kernel drops its lock
         proc.communicate(timeout=30)
