@@ -3,9 +3,9 @@
 Each subcommand lives in `eeesync/cli/<name>.py` (`models suggest` in `models_suggest.py`, so
 that it does not read as a twin of `model.py`) and exposes `HELP`, `add_arguments(parser)`
 (declares its flags; parsing happens here) and `run(args, app) -> int`. A command with output
-views also exposes `FORMATS` (the view formats it has): this module gives it the one output
-switch, `--format text|markdown|json` (`--json` = `--format json`), and picks the view (like
-Terraform's `NewPlan`): `args.format` is one the command has, else a clear error (exit 1).
+views also exposes `FORMATS` (the view formats it has, a subset of text, markdown and json):
+this module gives it the one output switch, `--format` with exactly those (`--json` = `--format
+json`), so `args.format` is always a view the command has; any other is a usage error (exit 1).
 
 Exit codes (Terraform's): 0 success (and "no changes" with --detailed-exitcode), 1 an error a
 user can fix, usage errors included, 2 only "changes pending" with --detailed-exitcode (so it is
@@ -44,9 +44,6 @@ COMMANDS = (
     "init",
     "localhub",
 )
-#: Every output format a command may have; each command's `FORMATS` is a subset.
-OUTPUT_FORMATS = ("text", "markdown", "json")
-
 EXIT_OK, EXIT_ERROR, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 3, 130
 # A usage error is an error a user can fix: 1, never 2, which `--detailed-exitcode` reserves.
 EXIT_USAGE = EXIT_ERROR
@@ -95,27 +92,17 @@ def _command_module(name: str) -> ModuleType:
 
 
 def _add_format_arguments(parser: argparse.ArgumentParser, formats: Sequence[str]) -> None:
-    """The one output switch, on every command with views."""
+    """The one output switch, on every command with views: only the formats it has (`--help`
+    offers no format the command would refuse; another is a usage error naming them)."""
     parser.add_argument(
         "--format",
-        choices=OUTPUT_FORMATS,
+        choices=formats,
         default="text",
         help=f"output format: {', '.join(formats)} (default text)",
     )
     parser.add_argument(
         "--json", dest="format", action="store_const", const="json", help="same as --format json"
     )
-
-
-def pick_view_format(command: str, fmt: str) -> str:
-    """The view format for `command`; a `UserError` when it has no view in that format."""
-    formats: Sequence[str] = getattr(_command_module(command), "FORMATS", ())
-    if fmt not in formats:
-        raise UserError(
-            f"`eeesync {command}` has no {fmt} output",
-            hint=f"Use --format {' or '.join(formats)}.",
-        )
-    return fmt
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -152,8 +139,6 @@ def main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = N
     console, err = _consoles(args.no_color, env)
     app = App(console=console, err_console=err, env=env, cwd=Path.cwd(), config_path=args.config)
     try:
-        if "format" in args:
-            args.format = pick_view_format(args.command, args.format)
         return int(_command_module(args.command).run(args, app))
     except UserError as exc:
         # soft_wrap: the error stays one line (for logs and CI) however narrow the terminal.

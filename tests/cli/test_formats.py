@@ -1,7 +1,7 @@
 """The one output switch: `--format text|markdown|json` (and `--json`) on every command with views.
 
-`cli/main.py` adds the flags and picks the view; a format a command has no view for is a clear
-error (exit 1), never a silent fallback.
+`cli/main.py` adds the flags with the command's own formats: `--help` offers only those, and any
+other is a usage error (exit 1) naming them, never a silent fallback.
 """
 
 from __future__ import annotations
@@ -28,22 +28,30 @@ _ARGS = {"plan": [], "show": ["p.json"], "model": ["acme/a"], "apply": ["p.json"
 @pytest.mark.parametrize("command", sorted(VIEW_COMMANDS))
 def test_every_view_command_takes_format_and_the_json_alias(command: str) -> None:
     parser = build_parser()
-    for fmt in ("text", "markdown", "json"):
+    for fmt in VIEW_COMMANDS[command]:
         args = parser.parse_args([command, *_ARGS[command], "--format", fmt])
         assert args.format == fmt
     assert parser.parse_args([command, *_ARGS[command]]).format == "text"
     assert parser.parse_args([command, *_ARGS[command], "--json"]).format == "json"
 
 
+@pytest.mark.parametrize("command", sorted(VIEW_COMMANDS))
+def test_help_offers_only_the_formats_a_command_has(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main([command, "--help"], env={})
+    assert f"--format {{{','.join(VIEW_COMMANDS[command])}}}" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("command", ["apply", "benchmarks"])
-def test_a_format_without_a_view_is_a_clear_error(
+def test_a_format_without_a_view_is_a_usage_error_naming_the_ones_it_has(
     command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main([command, *_ARGS[command], "--format", "markdown"], env={})
-    assert code == 1
-    err = capsys.readouterr().err
-    assert f"`eeesync {command}` has no markdown output" in err
-    assert "Use --format text or json." in err
+    with pytest.raises(SystemExit) as exited:
+        main([command, *_ARGS[command], "--format", "markdown"], env={})
+    assert exited.value.code == 1
+    assert "invalid choice: 'markdown' (choose from 'text', 'json')" in capsys.readouterr().err
 
 
 def test_a_bad_format_name_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
