@@ -28,6 +28,7 @@ def add_collection_arguments(parser: argparse.ArgumentParser, *, verb: str) -> N
     parser.add_argument(
         "collections",
         nargs="*",
+        default=[],  # without a default argparse calls an empty `*` positional required
         metavar="COLLECTION",
         help=f"collections to {verb} (default: [datastore] collections in eeesync.toml)",
     )

@@ -269,3 +269,14 @@ def test_each_hub_entry_shows_the_badge_of_the_model_page(
     assert published["hub"]["badges"] == [{"kind": "author", "verified": True}]
     (only,) = data["hub_only"]
     assert only["badge"] == {"kind": "community", "verified": False}
+
+
+def test_without_arguments_only_the_model_id_is_called_required(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Collections are optional (the config names them, or `--all`)."""
+    with pytest.raises(SystemExit) as exited:
+        main(["model"], env={})
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert "the following arguments are required: MODEL_ID (" in err
