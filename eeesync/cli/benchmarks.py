@@ -194,10 +194,14 @@ def run(args: argparse.Namespace, app: App) -> int:
             cells.append(_status_text(benchmark, check, registry))
         table.add_row(*cells)
     app.console.print(table)
-    if any(b.variants for b in registry.benchmarks):
+    with_variants = [b for b in registry.benchmarks if b.variants]
+    if with_variants:
+        # `*` is explained only when a default variant shows one.
+        marked = any(v.name == b.default_variant for b in with_variants for v in b.variants)
         app.console.print(
-            "[dim]Variants: * marks the default; without one, a result naming no variant "
-            "is skipped (variant_unknown).[/]"
+            "[dim]Variants: "
+            + ("* marks the default; without one, a" if marked else "a")
+            + " result naming no variant is skipped (variant_unknown).[/]"
         )
     if check is not None:
         if failed:

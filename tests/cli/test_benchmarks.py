@@ -32,6 +32,21 @@ def test_lists_the_registry_at_80_columns(
         assert text in out
 
 
+@pytest.mark.parametrize("default", [False, True])
+def test_the_variant_legend_explains_only_marks_that_are_shown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], default: bool
+) -> None:
+    """`*` is explained when a benchmark's default variant carries it, never otherwise."""
+    extra = '[benchmarks.gpqa]\ndefault_variant = "diamond"\n' if default else ""
+    config = write_config(tmp_path, "http://127.0.0.1:9", extra)
+    assert main(["--config", str(config), "benchmarks"], env={"COLUMNS": "200"}) == 0
+    out = capsys.readouterr().out
+    table, _, legend = out.partition("Variants:")
+    assert ("diamond *" in table) == default
+    assert ("* marks the default" in legend) == default
+    assert "naming no variant is skipped (variant_unknown)" in legend
+
+
 def test_json_includes_overrides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     extra = '\n[benchmarks.gsm8k]\ntask_id = "default"\ntask_aliases = ["gsm8k"]\n'
     config = write_config(tmp_path, "http://127.0.0.1:9", extra)
