@@ -9,6 +9,7 @@ overwritten without `--force`.
 from __future__ import annotations
 
 import argparse
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ import tomli_w
 
 from eeesync.config import CONFIG_NAME, Config
 from eeesync.errors import ConfigError, UserError
+from eeesync.registry import load_registry
 
 if TYPE_CHECKING:
     from eeesync.cli.main import App
@@ -29,6 +31,18 @@ dataset_id = "google/IFEval"
 task_id = "ifeval"
 file_name = "ifeval.yaml"
 hf_repos = ["google/IFEval"]"""
+
+
+def _built_in_names() -> str:
+    """`MMLU-Pro, GPQA, … and LEXam`: every benchmark of the built-in registry, by name."""
+    names = [b.name for b in load_registry().benchmarks]
+    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
+
+
+def _comment(text: str, width: int = 92) -> list[str]:
+    """`text` as `# ` comment lines of at most `width` characters."""
+    lines = textwrap.wrap(text, width - 2, break_on_hyphens=False, break_long_words=False)
+    return [f"# {line}" for line in lines]
 
 
 #: Shown commented out: a folder datastore's commit, for when the folder cannot tell.
@@ -166,9 +180,11 @@ def render_starter_config(*, datastore: str, collections: tuple[str, ...] = ()) 
         '# Providers whose hosted deployment ids may alias to the open repo, e.g. ["together"].',
         _value("allow_deployments", list(d.allow_deployments)),
         "",
-        "# Benchmarks: MMLU-Pro, GPQA, HLE and GSM8K are built in (`eeesync benchmarks` lists",
-        "# them). Change one, or add your own without code; the dataset's eval.yaml must define",
-        "# the task id (`eeesync benchmarks --check`). For example:",
+        *_comment(
+            f"Benchmarks: {_built_in_names()} are built in (`eeesync benchmarks` lists them). "
+            "Change one, or add your own without code; the dataset's eval.yaml must define the "
+            "task id (`eeesync benchmarks --check`). For example:"
+        ),
         "#",
         *(f"# {line}" for line in EXAMPLE_BENCHMARK.splitlines()),
         "",

@@ -10,6 +10,7 @@ import pytest
 from eeesync.cli.init import render_starter_config
 from eeesync.cli.main import main
 from eeesync.config import DEFAULT_DATASTORE, DEFAULT_ENDPOINT, Config, load_config
+from eeesync.registry import load_registry
 
 
 @pytest.fixture
@@ -127,3 +128,13 @@ def test_aliases_section_and_link_revision_are_explained(tmp_path: Path) -> None
     sha = "0123456789abcdef0123456789abcdef01234567"
     path.write_text(text.replace(commented, f'link_revision = "{sha}"'), "utf-8")
     assert load_config(path, env={}, cwd=tmp_path).datastore_link_revision == sha
+
+
+def test_the_starter_file_names_every_built_in_benchmark() -> None:
+    """Derived from the registry: a benchmark added to benchmarks.toml is named there too."""
+    text = render_starter_config(datastore="x/y", collections=())
+    comments = " ".join(line.removeprefix("#").strip() for line in text.splitlines())
+    builtin = load_registry().benchmarks
+    assert len(builtin) >= 7
+    for benchmark in builtin:
+        assert benchmark.name in comments, benchmark.name
