@@ -241,3 +241,45 @@ def test_two_runs_opening_import_prs_at_once_keep_the_lowest(
     assert prs == {1: "open", 2: "closed"}
     outcomes = [r.outcome for r in read_journal(journal_path(path)) if r.outcome]
     assert [o.value for o in outcomes] == ["stale"]
+
+
+def test_round_trip_plan_from_the_datastore_pr_opens_nothing(
+    project: Path, localhub: LocalHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """import → apply (a datastore PR) → `eeesync plan` of those models from the datastore at
+    that PR's head: every imported score is where it came from, nothing is ready."""
+    api = HfApi(endpoint=localhub.url, token="x")
+    code, out, _ = eeesync(project, "import", "--include-prs", capsys=capsys)
+    imported = read_any_plan(plan_path(out, project))
+    assert isinstance(imported, ImportPlan) and len(imported.records) == 5
+    code, out, err = eeesync(
+        project, "apply", str(plan_path(out, project)), *CONFIRM, capsys=capsys
+    )
+    assert code == 0, out + err
+    ((num, _, _),) = datastore_prs(api)
+    target = project.parent / "round.plan.json"
+    code, out, err = eeesync(
+        project,
+        "plan",
+        "hf_community_evals",
+        "--datastore",
+        f"{scenario.DATASTORE}@refs/pr/{num}",
+        "-o",
+        str(target),
+        "--detailed-exitcode",
+        capsys=capsys,
+    )
+    assert code == 0, out + err  # nothing to open
+    plan = json.loads(target.read_text(encoding="utf-8"))
+    statuses = {
+        (repo["repo_id"], entry["status"]) for repo in plan["repos"] for entry in repo["entries"]
+    }
+    assert statuses == {
+        ("acme/fresh", "already_present"),
+        ("acme/verified", "already_present"),
+        ("acme/mixed", "already_present"),
+        ("other/sourced", "already_present"),
+        ("acme/community", "pending_pr"),
+    }
+    head = api.list_repo_refs(scenario.DATASTORE, repo_type="dataset", include_pull_requests=True)
+    assert plan["inputs"]["datastore_revision"] == head.pull_requests[0].target_commit
