@@ -265,3 +265,36 @@ def test_leaderboard_rows_of_the_wrong_shape_are_dropped_with_a_reason() -> None
     assert "not a finite number" in str(_row(item(value="NaN")))
     assert "not a finite number" in str(_row(item(value=True)))
     assert "not a PR number" in str(_row(item(pullRequest=-1)))
+
+
+def test_a_file_that_no_longer_holds_the_listed_value_is_an_audit_error() -> None:
+    from eeesync.hub.leaderboard import LeaderboardRow, PinnedFile
+    from eeesync.hub.state import parse_eval_file
+    from eeesync.imports.decide import Context, decide
+    from eeesync.registry import load_registry
+
+    benchmark = load_registry({}).get("mmlu_pro")
+    context = Context(
+        eee={},
+        known_fingerprints=frozenset(),
+        known_where="",
+        tolerance=0.01,
+        include_prs=False,
+        datastore_repo="evaleval/EEE_datastore",
+        web_base="https://huggingface.co",
+    )
+    row = LeaderboardRow("acme/m", 41.2, scenario.MMLU_FILE)
+
+    def file(text: str) -> PinnedFile:
+        return PinnedFile(parse_eval_file(scenario.MMLU_FILE, text.encode()), "c" * 40)
+
+    changed = decide(row, benchmark, file(scenario.entry(scenario.MMLU, "mmlu_pro", 50)), context)
+    assert changed.status is ImportStatus.AUDIT_ERROR
+    assert "holds no entry with the listed value 41.2" in changed.reason
+    broken = decide(row, benchmark, file("- [unclosed\n"), context)
+    assert broken.status is ImportStatus.AUDIT_ERROR and "invalid YAML" in broken.reason
+    high = LeaderboardRow("acme/m", 412.0, scenario.MMLU_FILE)
+    over = decide(high, benchmark, file(scenario.entry(scenario.MMLU, "mmlu_pro", 412)), context)
+    assert over.status is ImportStatus.SKIPPED and over.reason.startswith("value_out_of_range")
+    fine = decide(row, benchmark, file(scenario.entry(scenario.MMLU, "mmlu_pro", 41.2)), context)
+    assert fine.status is ImportStatus.READY and fine.hub.commit == "c" * 40
