@@ -302,22 +302,27 @@ def object_skip(row: IndexRow, reason: str, message: str) -> SkippedItem:
 def verify_object(row: IndexRow, data: bytes) -> SkippedItem | None:
     """Check size then sha256 (or a submission file's git blob id) against the row, before
     anything parses the bytes. A folder's submission file has nothing to check them against."""
-    said = "the index says" if row.line else "the listing says"
     if row.size_bytes is not None and len(data) != row.size_bytes:
         return object_skip(
-            row, "size_mismatch", f"size is {len(data)} bytes, {said} {row.size_bytes}"
+            row, "size_mismatch", f"size is {len(data)} bytes, {_said(row)} {row.size_bytes}"
         )
     if row.sha256:
         digest = hashlib.sha256(data).hexdigest()
         if digest != row.sha256:
-            return object_skip(row, "sha256_mismatch", f"sha256 is {digest}, {said} {row.sha256}")
+            return object_skip(
+                row, "sha256_mismatch", f"sha256 is {digest}, {_said(row)} {row.sha256}"
+            )
     elif row.blob_id:
         blob = git_hash(data)
         if blob != row.blob_id:
             return object_skip(
-                row, "blob_id_mismatch", f"git blob id is {blob}, {said} {row.blob_id}"
+                row, "blob_id_mismatch", f"git blob id is {blob}, {_said(row)} {row.blob_id}"
             )
     return None
+
+
+def _said(row: IndexRow) -> str:
+    return "the index says" if row.line else "the listing says"
 
 
 def parse_record(row: IndexRow, data: bytes) -> Record | SkippedItem:

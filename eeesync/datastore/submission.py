@@ -74,7 +74,7 @@ def read_listing(
         for listed in files:
             line = f"{listed.path}\0{listed.size}\0{listed.blob_id}{listed.sha256}\n"
             digest.update(line.encode())
-            row = _row(name, listed)
+            row = row_for(name, listed)
             if isinstance(row, SkippedItem):
                 skipped.append(row)
             elif row is not None:
@@ -91,7 +91,7 @@ def list_collections(locator: Locator, *, hub: Hub | None) -> tuple[str, ...]:
 _WHERE = f"not at {SUBMISSION_DIR}/<collection>/<developer>/<model>/<uuid>.json: not read"
 
 
-def _row(collection: str, listed: ListedFile) -> IndexRow | SkippedItem | None:
+def row_for(collection: str, listed: ListedFile) -> IndexRow | SkippedItem | None:
     """The row for one file of a collection; None for a file that is no record."""
     path = listed.path
     if not path.endswith(".json"):

@@ -138,3 +138,14 @@ def test_the_starter_file_names_every_built_in_benchmark() -> None:
     assert len(builtin) >= 7
     for benchmark in builtin:
         assert benchmark.name in comments, benchmark.name
+
+
+def test_the_datastore_layout_is_explained(tmp_path: Path) -> None:
+    text = render_starter_config(datastore="x/y")
+    lines = text.splitlines()
+    (at,) = [n for n, line in enumerate(lines) if line.startswith("layout = ")]
+    assert lines[at] == 'layout = "auto"' and all(c.startswith("# ") for c in lines[at - 3 : at])
+    assert "submission" in lines[at - 3] and "refs/pr/N" in lines[at - 1]
+    path = tmp_path / "eeesync.toml"
+    path.write_text(text.replace('layout = "auto"', 'layout = "submission"'), "utf-8")
+    assert load_config(path, env={}, cwd=tmp_path).datastore_layout == "submission"

@@ -12,6 +12,8 @@ import attrs
 import pytest
 from huggingface_hub import CommitOperationAdd, HfApi
 from huggingface_hub.utils.sha import git_hash
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from eeesync.cache import ObjectCache
 from eeesync.datastore import (
@@ -210,3 +212,28 @@ def test_views_name_a_submission_file_by_collection_and_file_name() -> None:
     flat = Provenance("mmlu", 12, "flat/objects/ab/cd/x.json", "0" * 64)
     assert flat.label == "mmlu:12"
     assert attrs.evolve(flat, line=0, object_path="data/mmlu/acme/m/u.json").label == "mmlu:u.json"
+
+
+PARTS = st.one_of(
+    st.sampled_from(["", ".", "..", " x", "x.", "a\\b", "nul\0", "ok", "Acme", "m-1.5"]),
+    st.text(min_size=1, max_size=8),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(PARTS, min_size=1, max_size=6), suffix=st.sampled_from([".json", ".jsonl", ""])
+)
+def test_any_listed_path_is_a_record_row_a_skip_naming_it_or_no_record(
+    parts: list[str], suffix: str
+) -> None:
+    path = "/".join(["data", *parts]) + suffix
+    got = submission.row_for("c", submission.ListedFile(path, 10))
+    if not path.endswith(".json"):
+        assert got is None
+    elif isinstance(got, IndexRow):
+        assert got.object_path == path and got.line == 0 and len(path.split("/")) == 5
+        assert all(p not in ("", ".", "..") and p == p.strip() for p in path.split("/"))
+    else:
+        assert got is not None and got.reason == "bad_submission_path"
+        assert got.message.startswith(path + ": ") and got.object_path == path
