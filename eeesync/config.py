@@ -203,6 +203,26 @@ class AliasesSection:
     )
 
 
+@attrs.frozen
+class PolicySection:
+    #: Let apply propose a PR that updates an `outdated_on_main` entry (off: needs attention).
+    update_main: bool = False
+    #: The checked-in opt-out list (`eeesync/policy.py`), relative to eeesync.toml.
+    opt_out_file: str = attrs.field(
+        default="opt-out.toml", converter=_strip, validator=check(bool, "must not be empty")
+    )
+    #: The checked-in list of declines to reconsider, relative to eeesync.toml.
+    reconsider_file: str = attrs.field(
+        default="reconsider.toml", converter=_strip, validator=check(bool, "must not be empty")
+    )
+
+
+@attrs.frozen
+class ApplySection:
+    #: Who runs the sync, said in every PR description (e.g. "the EEE maintainers, @name").
+    contact: str = attrs.field(default="", converter=_strip)
+
+
 def _tables(value: dict[str, Any]) -> bool:
     return all(isinstance(v, dict) for v in value.values())
 
@@ -217,6 +237,8 @@ class Settings:
     sync: SyncSection = SyncSection()
     paths: PathsSection = PathsSection()
     aliases: AliasesSection = AliasesSection()
+    policy: PolicySection = PolicySection()
+    apply: ApplySection = ApplySection()
     #: Raw `[benchmarks.<key>]` tables; `registry.load_registry` checks their fields.
     benchmarks: dict[str, dict[str, Any]] = attrs.field(
         factory=dict, validator=check(_tables, "must hold one table per benchmark key")
@@ -261,6 +283,13 @@ class Config:
     alias_file: Path = Path("model-aliases.toml")
     #: `[aliases] allow_deployments`: providers whose deployment ids may alias to open repos.
     allow_deployments: tuple[str, ...] = ()
+    #: `[policy] update_main`: apply proposes updates of `outdated_on_main` entries.
+    update_main: bool = False
+    #: The checked-in opt-out list and reconsidered declines (a missing file: none).
+    opt_out_file: Path = Path("opt-out.toml")
+    reconsider_file: Path = Path("reconsider.toml")
+    #: `[apply] contact`: who runs the sync, said in every PR description.
+    apply_contact: str = ""
     #: Raw `[benchmarks.<key>]` tables; `registry.load_registry` validates them.
     benchmark_overrides: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     #: Where the config came from (None = defaults only) and the folder relative paths start at.
@@ -296,6 +325,7 @@ class Config:
             "check_tasks": self.check_tasks,
             "benchmarks": self.benchmark_overrides,
             "allow_deployments": list(self.allow_deployments),
+            "update_main": self.update_main,
         }
         if self.datastore_layout != "auto":  # the default keeps earlier plans' digests
             payload["layout"] = self.datastore_layout
@@ -388,6 +418,10 @@ def load_config(
         cache_dir=Path(settings.paths.cache),
         alias_file=Path(settings.aliases.file),
         allow_deployments=settings.aliases.allow_deployments,
+        update_main=settings.policy.update_main,
+        opt_out_file=Path(settings.policy.opt_out_file),
+        reconsider_file=Path(settings.policy.reconsider_file),
+        apply_contact=settings.apply.contact,
         benchmark_overrides=settings.benchmarks,
         config_path=path,
         base_dir=base_dir,
@@ -398,6 +432,8 @@ def load_config(
         plan_dir=config.resolve_path(config.plan_dir),
         cache_dir=config.resolve_path(config.cache_dir),
         alias_file=config.resolve_path(config.alias_file),
+        opt_out_file=config.resolve_path(config.opt_out_file),
+        reconsider_file=config.resolve_path(config.reconsider_file),
         hub_seed=config.resolve_path(config.hub_seed) if config.hub_seed else None,
     )
 

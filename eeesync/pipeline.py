@@ -18,6 +18,7 @@ import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import attrs
@@ -32,13 +33,13 @@ from eeesync.errors import UserError
 from eeesync.hub.audit import audit_repos
 from eeesync.hub.client import Hub
 from eeesync.hub.pace import BudgetView
-from eeesync.hub.state import RepoState
+from eeesync.hub.state import ListedEntry, RepoState
 from eeesync.hub.streaming import StreamingAudit
-from eeesync.mapping import MappingResult
+from eeesync.mapping import MappingResult, in_shard
 from eeesync.nearest import nearest
 from eeesync.parallel_map import map_scan
 from eeesync.plan import file as plan_file
-from eeesync.plan.diff import decided_by_main, diff_repo
+from eeesync.plan.diff import Policy, decided_by_main, diff_repo
 from eeesync.plan.model import (
     FORMAT_VERSION,
     Counts,
@@ -48,9 +49,11 @@ from eeesync.plan.model import (
     RepoPlan,
     SkippedItem,
 )
+from eeesync.policy import load_policy
 from eeesync.progress import NO_PROGRESS, Progress
 from eeesync.registry import Registry
 from eeesync.stages import Stages, configured_locator
+from eeesync.trail import read_trail
 
 
 @attrs.frozen
@@ -178,6 +181,15 @@ def build_plan(
     scan = stages.scan(collections, force=request.force)
     registry, locator = stages.registry, stages.locator
     tasks = stages.task_check()
+    policy = load_policy(config.opt_out_file, config.reconsider_file)
+    trail = read_trail(config.plan_dir)
+    account = plan_account(hub)
+    diff_policy = Policy(
+        datastore_link_prefix=f"{hub.web_base.rstrip('/')}/datasets/{locator.repo_id}/blob/",
+        update_main=config.update_main,
+        reconsidered=policy.reconsidered,
+        prs_disabled=trail.prs_disabled,
+    )
     audit_cache = stages.audit_cache(read=not request.force)
     journal = AuditJournal(
         config.cache_dir / "runs" / f"{_run_id(config, request, scan, registry, hub)}.jsonl",
@@ -193,6 +205,7 @@ def build_plan(
             cache=audit_cache,
             progress=progress,
             journal=journal if overlap else None,
+            account=account,
         ) as streaming,
     ):
         # Reading and auditing overlap: a repo's audit starts with its first mapped entry.
@@ -219,10 +232,21 @@ def build_plan(
             conflicts[group[0].repo_id.lower()].append(tuple(group))
 
         wanted = {key: sorted({e.repo_id for e in entries}) for key, entries in desired.items()}
+        # Repos the trail says we opened a PR on are audited even with nothing wanted (an entry
+        # the datastore dropped is withdrawn from our PR); the opt-out list's are not audited.
+        for key in sorted(trail.opened - wanted.keys()):
+            if _in_request(key, request):
+                wanted[key] = [key]
+        opted_out = {key: why for key in wanted if (why := policy.opted_out(key))}
+        wanted = {key: ids for key, ids in wanted.items() if key not in opted_out}
 
         def main_decides(key: str, state: RepoState) -> bool:
-            return decided_by_main(
-                desired[key], state, tolerance=config.tolerance, web_base=hub.web_base
+            return key not in trail.opened and decided_by_main(
+                desired.get(key, ()),
+                state,
+                tolerance=config.tolerance,
+                web_base=hub.web_base,
+                policy=diff_policy,
             )
 
         if overlap:
@@ -237,7 +261,24 @@ def build_plan(
                 progress=progress,
             )
     journal.close(completed=True)  # every repo is audited: the next plan audits afresh
-    repos = _diff_all(desired, conflicts, states, config=config, web_base=hub.web_base)
+    planned_collections = set(scan.collections)
+
+    def in_scope(listed: ListedEntry) -> bool:
+        """Entries of our PR this plan speaks for (never another collection's)."""
+        return listed.collection in planned_collections and (
+            not request.benchmark_filter or listed.benchmark in request.benchmark_filter
+        )
+
+    repos = _diff_all(
+        desired,
+        conflicts,
+        states,
+        config=config,
+        web_base=hub.web_base,
+        policy=diff_policy,
+        in_scope=in_scope,
+        opted_out=opted_out,
+    )
 
     skipped = tuple(sorted({*scan.skipped, *mapped.skipped, *links.skipped}, key=_skip_order))
     inputs = Inputs(
@@ -254,6 +295,8 @@ def build_plan(
         datastore_pinned_by=locator.pinned_by,
         alias_digest=stages.aliases.digest,
         shard=shard_label(request.shard),
+        policy_digest=policy.digest,
+        prs_unknown=account is None,
     )
     clock = now or (lambda: dt.datetime.now(dt.UTC))
     plan = Plan(
@@ -287,11 +330,14 @@ def _diff_all(
     *,
     config: Config,
     web_base: str,
+    policy: Policy,
+    in_scope: Callable[[ListedEntry], bool],
+    opted_out: dict[str, str],
 ) -> tuple[RepoPlan, ...]:
     """One RepoPlan per model repo. Ids that lead to one canonical repo (a renamed repo the
     Hub redirects) are planned together, so a repo never gets two PRs from one plan."""
     canonical: dict[str, list[str]] = defaultdict(list)
-    for key in sorted({*desired, *conflicts}):
+    for key in sorted({*desired, *conflicts, *states, *opted_out}):
         state = states.get(key)
         target = state.repo_id.lower() if state is not None and state.exists else key
         canonical[target].append(key)
@@ -310,9 +356,33 @@ def _diff_all(
                 conflicts=groups,
                 tolerance=config.tolerance,
                 web_base=web_base,
+                policy=policy,
+                in_scope=in_scope,
+                opted_out=next((opted_out[k] for k in keys if k in opted_out), ""),
             )
         )
     return tuple(sorted(repos, key=lambda r: (r.repo_id.lower(), r.repo_id)))
+
+
+def _in_request(repo_key: str, request: PlanRequest) -> bool:
+    """A repo of the trail that this plan's `--model` and `--shard` cover."""
+    pattern = request.model_filter.lower()
+    if pattern and not fnmatchcase(repo_key, pattern):
+        return False
+    return request.shard[1] <= 1 or in_shard(repo_key, *request.shard)
+
+
+def plan_account(hub: Hub) -> str | None:
+    """Whose PRs are ours: the token's account (`whoami`). A plan without a token cannot tell
+    (None): it treats no PR as ours, and apply, which has the token, re-checks before writing."""
+    if not hub.api.token:
+        return None
+    try:
+        answer = hub.whoami()
+    except Exception:  # the Hub does not say: nothing can be proven ours
+        return None
+    name = answer.get("name") if isinstance(answer, dict) else None
+    return name if isinstance(name, str) and name else None
 
 
 def _skip_order(item: SkippedItem) -> tuple[str, int, str, str, str, str]:

@@ -33,6 +33,7 @@ LAYERS: dict[str, int] = {
     "config": 1,
     "registry": 1,
     "aliases": 1,
+    "policy": 1,  # the checked-in opt-out list and reconsidered declines
     # the pipeline's stages, each a plain function over data
     "hub": 2,
     "cache": 2,
@@ -48,6 +49,7 @@ LAYERS: dict[str, int] = {
     "apply": 3,
     "discover": 3,  # the Hub's official benchmarks against the registry (+ a mapping)
     "imports": 3,  # `eeesync import`: Hub leaderboards → new EEE records → one datastore PR
+    "trail": 3,  # what the checked-in apply journals say we did (PRs opened, PRs refused)
     # rendering and the local Hub server (a test/demo tool the CLI can start)
     "views": 4,
     "localhub": 4,

@@ -10,7 +10,8 @@ else:
   entries (huggingface_hub's `parse_eval_result_entries`, re-serialised byte-identically);
 - a new entry whose value is outside 0–100, whose `source.url` is not a file of the plan's
   pinned datastore revision, or whose dataset/task is not in the plan's benchmark registry;
-- new entries other than the plan's `ready` entries for that file;
+- new entries other than the plan's `ready` entries for that file (for an update of our open
+  PR: the entries it keeps or changes, or none where the file goes back to main's);
 - a kept part that differs from the Hub's file on main: the content must be exactly what the
   merge step makes of main's bytes plus the new entries (`kept_problem`, once main is read).
 """
@@ -21,7 +22,7 @@ import hashlib
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -29,8 +30,10 @@ import attrs
 import yaml
 from huggingface_hub import parse_eval_result_entries
 
+from eeesync.apply.pull_request import held_entries
 from eeesync.hub import safe_yaml
-from eeesync.plan.merge import MergeError, entries_to_items, merge
+from eeesync.plan.diff import outdated_pick
+from eeesync.plan.merge import MergeError, entries_to_items, merge, update_in_place
 from eeesync.plan.model import EvalEntry, FileChange, Plan, RepoPlan, Status
 from eeesync.registry import Registry
 
@@ -84,21 +87,56 @@ def plan_problem(repo: RepoPlan, allowed: Allowed) -> str | None:
     paths = [f.path for f in repo.files]
     if len(set(paths)) != len(paths):
         return "the plan writes the same file twice"
+    if not repo.update_pr and (repo.delete_paths or repo.close_pr):
+        return "only an update of our open PR deletes files or closes a PR"
+    if repo.close_pr and (repo.files or repo.delete_paths):
+        return "an action that closes our PR writes nothing"
+    for path in repo.delete_paths:
+        if not _PATH_RE.match(path) or path in paths:
+            return f"{path!r} is not a file an update may delete"
+    # What the PR holds once written: the ready entries, and for an update of our open PR the
+    # entries it keeps or changes (every one a datastore entry of this plan).
     ready: dict[str, list[EvalEntry]] = {}
-    for planned in repo.entries:
-        if planned.status is Status.READY:
+    for planned in held_entries(repo):
+        if planned.status is not Status.OUTDATED_ON_MAIN:  # updated in place, not appended
             ready.setdefault(planned.desired.file_path, []).append(planned.desired.entry)
     for change in repo.files:
-        problem = _file_problem(change, ready.get(change.path, []), allowed)
+        problem = _file_problem(
+            change,
+            ready.get(change.path, []),
+            allowed,
+            reverts=bool(repo.update_pr or repo.fixes_main),
+        )
         if problem is not None:
             return problem
+    if repo.fixes_main:
+        for planned in repo.entries:
+            if planned.status is Status.OUTDATED_ON_MAIN:
+                entry = planned.desired.entry
+                problem = _entry_problem(entry, allowed)
+                if problem is not None:
+                    return f"update of {entry.dataset_id} {entry.task_id} on main: {problem}"
     if unwritten := sorted(set(ready) - set(paths)):
         return f"ready entries for {unwritten[0]} but no such file in the plan"
     return None
 
 
-def kept_problem(change: FileChange, main_text: str | None) -> str | None:
-    """Why `change` is not main's file plus its new entries exactly as merge makes it."""
+def kept_problem(
+    change: FileChange,
+    main_text: str | None,
+    fix: Callable[[int, Any], EvalEntry | None] | None = None,
+) -> str | None:
+    """Why `change` is not main's file plus its new entries exactly as merge makes it (`fix`:
+    after main's outdated entries were updated in place, `[policy] update_main`)."""
+    if fix is not None and main_text is not None:
+        try:
+            main_text = update_in_place(main_text, fix)
+        except MergeError as exc:
+            return f"{change.path}: {exc}"
+    if change.added == 0:
+        if main_text is not None and change.content == main_text:
+            return None
+        return f"{change.path}: a file with no entry of ours must be main's file as it is"
     try:
         items = _load_items(change.content)
         new = [_to_entry(item) for item in items[len(items) - change.added :]]
@@ -133,7 +171,10 @@ def held_items(change: FileChange, data: bytes) -> bool:
 # --- One file ------------------------------------------------------------------------------------
 
 
-def _file_problem(change: FileChange, ready: Sequence[EvalEntry], allowed: Allowed) -> str | None:
+def _file_problem(
+    change: FileChange, ready: Sequence[EvalEntry], allowed: Allowed, *, reverts: bool = False
+) -> str | None:
+    """`reverts`: an update of our open PR may set a file back to main's (nothing added)."""
     path = change.path
     if not _PATH_RE.match(path):
         return f"{path!r} is not a file a plan may write (only .eval_results/NAME.yaml)"
@@ -146,6 +187,8 @@ def _file_problem(change: FileChange, ready: Sequence[EvalEntry], allowed: Allow
         items = _load_items(change.content)
     except ValueError as exc:
         return f"{path}: {exc}"
+    if reverts and change.added == 0 and not ready:
+        return None  # main's file as it is: `kept_problem` compares it with main's bytes
     if not 1 <= change.added <= len(items):
         return (
             f"{path}: the plan says {change.added} entries are added, "
@@ -229,3 +272,14 @@ def _entry_problem(entry: EvalEntry, allowed: Allowed) -> str | None:
 
 def _identity(entry: EvalEntry) -> tuple[Any, ...]:
     return attrs.astuple(entry)
+
+
+def main_fix(repo: RepoPlan, allowed: Allowed) -> Callable[[int, Any], EvalEntry | None] | None:
+    """The in-place update a `fixes_main` action makes of main's files (None: it makes none):
+    each outdated entry, on the main item with its dataset, task and notes that links into the
+    plan's datastore."""
+    if not repo.fixes_main:
+        return None
+    roots = tuple({p.split("/blob/", 1)[0] + "/blob/" for p in allowed.source_prefixes})
+    outdated = [p.desired for p in repo.entries if p.status is Status.OUTDATED_ON_MAIN]
+    return outdated_pick(outdated, lambda url: bool(url) and str(url).startswith(roots))

@@ -10,12 +10,12 @@ the same entries: nothing to open).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 import attrs
-from huggingface_hub.community import DiscussionComment
+from huggingface_hub.community import DiscussionComment, DiscussionStatusChange
 from huggingface_hub.hf_api import RepoFile
 from huggingface_hub.utils.sha import git_hash
 
@@ -24,6 +24,7 @@ from eeesync.apply.allowed_writes import (
     allowed_for,
     held_items,
     kept_problem,
+    main_fix,
     plan_problem,
 )
 from eeesync.apply.journal import ActionRecordSummary
@@ -38,8 +39,10 @@ from eeesync.hub.client import (
     is_rehearsal_endpoint,
 )
 from eeesync.hub.evalfile_fetch import FileTooLarge, fetch_capped
+from eeesync.hub.pr_record import parse_entry_list
 from eeesync.hub.state import ACTIVE_PR_STATUSES
-from eeesync.plan.model import Plan, RepoPlan
+from eeesync.plan.diff import matches
+from eeesync.plan.model import Plan, RepoPlan, Status
 from eeesync.registry import Registry
 from eeesync.text import short_sha
 
@@ -75,6 +78,7 @@ class RepoCheck:
     network_error: bool = False
     notes: tuple[str, ...] = ()  # for people: PRs that carry our marker but prove nothing
     seen_prs: tuple[int, ...] = ()  # open/draft PR numbers when checked (re-listed before POST)
+    comment_id: str = ""  # an update of our open PR: its description's comment (refreshed)
 
 
 @attrs.frozen
@@ -147,6 +151,8 @@ def check_repo(
     if problem is not None:
         return result(Outcome.REFUSED, error=problem)
     attempted = journal is not None and journal.attempted
+    if repo.update_pr:
+        return _check_update(hub, plan, repo, context, result)
     try:
         info = hub.model_info(repo.repo_id)
         prs = hub.list_pull_requests(repo.repo_id)
@@ -165,6 +171,10 @@ def check_repo(
         found = _find_our_pr(hub, plan, repo, candidates, context.account, notes)
         if found is not None:
             return result(Outcome.ADOPTED, found=found, seen_prs=active)
+        if plan.inputs.prs_unknown:
+            objection = _history_objection(hub, repo, prs, context.account)
+            if objection:
+                return result(Outcome.REFUSED, error=objection)
         holding = _find_holding_pr(hub, repo, [d for d in candidates if d.num in active])
         if holding is not None:
             return result(Outcome.IN_PR, found=holding, seen_prs=active)
@@ -209,7 +219,7 @@ def check_repo(
     if changes:
         return result(Outcome.STALE, changes=tuple(changes), seen_prs=active)
     try:
-        problem = _kept_problem(hub, repo, main_sha, current)
+        problem = _kept_problem(hub, repo, main_sha, current, context.allowed)
     except Exception as exc:  # the main file could not be read: this run only
         return result(
             Outcome.FAILED,
@@ -226,7 +236,118 @@ def _blob(blob_id: str | None) -> str:
     return short_sha(blob_id) or "(none)"
 
 
-def _kept_problem(hub: Hub, repo: RepoPlan, main_sha: str, current: dict[str, str]) -> str | None:
+def _check_update(
+    hub: Hub,
+    plan: Plan,
+    repo: RepoPlan,
+    context: CheckContext,
+    result: Callable[..., RepoCheck],
+) -> RepoCheck:
+    """An action on our open PR #N: it must still be open at the planned head, on the planned
+    main, and provably ours: opened by this token's account with eeesync's marker (a plan made
+    without a token could not tell; this is where it is proven). An interrupted run's commit
+    (the PR already holds the planned bytes) or close is adopted."""
+    pre = repo.preconditions
+    assert pre is not None
+    num = repo.update_pr
+    planned = next((p for p in pre.open_prs if p.num == num), None)
+    if planned is None:
+        return result(Outcome.REFUSED, error=f"the plan does not list PR #{num} as open")
+    try:
+        info = hub.model_info(repo.repo_id)
+        details = hub.get_discussion_details(repo.repo_id, num)
+        heads = hub.pr_heads(repo.repo_id)
+    except Exception as exc:
+        kind = classify(exc)
+        if kind in (HubFailure.MISSING_REPO, HubFailure.GATED, HubFailure.MISSING_ENTRY):
+            return result(Outcome.STALE, changes=(f"PR #{num} or the repo is gone",))
+        return result(
+            Outcome.FAILED,
+            error=f"could not re-check the repo: {describe_error(exc)}",
+            network_error=kind is HubFailure.UNREACHABLE,
+        )
+    comments = [e for e in details.events if isinstance(e, DiscussionComment)]
+    first = comments[0] if comments else None
+    if context.account is None or details.author != context.account:
+        who = context.account or "unknown (no whoami answer)"
+        return result(
+            Outcome.REFUSED,
+            error=f"PR #{num} was opened by {details.author}, and this token is {who}: "
+            "eeesync only changes its own PRs",
+        )
+    if first is None or not parse_markers(first.content or ""):
+        return result(
+            Outcome.REFUSED, error=f"PR #{num} carries no eeesync marker: not ours to change"
+        )
+    url = hub.pr_url(repo.repo_id, num)
+    found = FoundPR(num, url, details.status, details.author)
+    if repo.close_pr and details.status == "closed":
+        return result(Outcome.ADOPTED, found=found)
+    if details.status not in ACTIVE_PR_STATUSES:
+        return result(Outcome.STALE, changes=(f"PR #{num} {details.status}",))
+    head = heads.get(num, "")
+    if head != planned.head_sha:
+        if repo.files and _pr_files_equal(hub, repo, num):
+            return result(Outcome.ADOPTED, found=found)  # an interrupted run's commit
+        return result(
+            Outcome.STALE,
+            changes=(f"PR #{num} head moved {short_sha(planned.head_sha)} → {short_sha(head)}",),
+        )
+    changes: list[str] = []
+    if (info.sha or "") != pre.main_sha:
+        changes.append(f"main moved {short_sha(pre.main_sha)} → {short_sha(info.sha)}")
+    if changes:
+        return result(Outcome.STALE, changes=tuple(changes))
+    try:
+        current = _blob_ids(hub, repo.repo_id, pre.main_sha, [f.path for f in repo.files])
+        problem = _kept_problem(hub, repo, pre.main_sha, current, context.allowed)
+    except Exception as exc:
+        return result(
+            Outcome.FAILED,
+            error=f"could not read the file on main: {describe_error(exc)}",
+            network_error=classify(exc) is HubFailure.UNREACHABLE,
+        )
+    if problem is not None:
+        return result(Outcome.REFUSED, error=problem)
+    return result(Outcome.PENDING, found=found, comment_id=first.id)
+
+
+def _history_objection(hub: Hub, repo: RepoPlan, prs: Sequence[Any], account: str | None) -> str:
+    """A plan made without a token could not tell which PRs are ours: what this token's own
+    PRs say against opening this one ("" = nothing). An open PR of ours means an update, not a
+    second PR; a merged one whose entry is gone, or one the author closed, means the author
+    decided. Either way: re-plan with the token."""
+    if account is None:
+        return "the plan could not tell which PRs are ours, and neither can this token: re-plan"
+    planned = [e.desired for e in repo.entries if e.status is Status.READY]
+    for d in sorted(prs, key=lambda d: d.num):
+        if d.author != account:
+            continue
+        details = hub.get_discussion_details(repo.repo_id, d.num)
+        comments = [e for e in details.events if isinstance(e, DiscussionComment)]
+        body = comments[0].content if comments else ""
+        listed = parse_entry_list(body or "") if parse_markers(body or "") else None
+        if listed is None:
+            continue
+        if d.status in ACTIVE_PR_STATUSES:
+            return f"our PR #{d.num} is open: re-plan with the token to update it instead"
+        changes = [e for e in details.events if isinstance(e, DiscussionStatusChange)]
+        closed_by_us = bool(changes) and changes[-1].author == account
+        if d.status == "closed" and closed_by_us:
+            continue
+        held = [x for x in listed for p in planned if matches(p, x.as_hub_entry(0))]
+        if held:
+            what = "merged (the author removed it since)" if d.status == "merged" else "closed"
+            return (
+                f"our PR #{d.num} held {held[0].dataset_id} {held[0].task_id} and was {what}: "
+                "re-plan with the token"
+            )
+    return ""
+
+
+def _kept_problem(
+    hub: Hub, repo: RepoPlan, main_sha: str, current: dict[str, str], allowed: Allowed
+) -> str | None:
     """Main's bytes now must be the kept part of each file (whatever blob the plan names)."""
     for change in repo.files:
         now_blob = current.get(change.path)
@@ -246,7 +367,7 @@ def _kept_problem(hub: Hub, repo: RepoPlan, main_sha: str, current: dict[str, st
                 text = data.decode("utf-8")
             except UnicodeDecodeError:
                 return f"{change.path}: the file on main is not UTF-8 text"
-        problem = kept_problem(change, text)
+        problem = kept_problem(change, text, main_fix(repo, allowed))
         if problem is not None:
             return problem
     return None

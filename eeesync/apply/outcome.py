@@ -22,6 +22,9 @@ class Outcome(enum.StrEnum):
     `--json` events and the apply report's counts."""
 
     OPENED = "opened"
+    UPDATED = "updated"
+    CLOSED = "closed"
+    PRS_DISABLED = "prs_disabled"
     ADOPTED = "adopted"
     IN_PR = "in_pr"
     ALREADY_DONE = "already_done"
@@ -58,6 +61,34 @@ OUTCOME_TABLE: Final[dict[Outcome, OutcomeInfo]] = {
         ok=True,
         mark="+",
         style="green",
+    ),
+    Outcome.UPDATED: OutcomeInfo(
+        meaning="one commit was pushed to our open PR (`pr_num`) and its description refreshed",
+        journal="updated",
+        event="apply_complete",
+        final=True,
+        ok=True,
+        mark="~",
+        style="green",
+    ),
+    Outcome.CLOSED: OutcomeInfo(
+        meaning="our open PR (`pr_num`) was closed with a comment: nothing of it is wanted",
+        journal="closed",
+        event="apply_complete",
+        final=True,
+        ok=True,
+        mark="-",
+        style="green",
+    ),
+    Outcome.PRS_DISABLED: OutcomeInfo(
+        meaning="the Hub refuses PRs on this repo: recorded, the next plans report it instead "
+        "of retrying it",
+        journal="prs_disabled",
+        event="apply_complete",
+        final=True,
+        ok=True,
+        mark="!",
+        style="yellow",
     ),
     Outcome.ADOPTED: OutcomeInfo(
         meaning="our PR (this account, marker, planned bytes) was found on the Hub and recorded",

@@ -42,7 +42,12 @@ from eeesync.apply.journal import (
 from eeesync.apply.lock import acquire_lock
 from eeesync.apply.outcome import Outcome
 from eeesync.apply.preview import DEFAULT_PARALLELISM, Preview
-from eeesync.apply.pull_request import content_hash, pr_description
+from eeesync.apply.pull_request import (
+    content_hash,
+    pr_description,
+    prs_refused,
+    withdraw_comment,
+)
 from eeesync.apply.report import ActionResult, ApplyEvent, ApplyReport
 from eeesync.errors import LockError
 from eeesync.hub.client import Hub, is_retryable, retry_after_seconds
@@ -82,6 +87,8 @@ class ApplyOptions:
     #: None: no local repo lock (the Hub checks around each POST still keep one PR per repo).
     lock_dir: Path | None = None
     repo_lock_timeout: float = DEFAULT_REPO_LOCK_TIMEOUT
+    #: `[apply] contact`: who runs the sync, said in every PR description.
+    contact: str = ""
 
 
 def apply_plan(
@@ -290,6 +297,8 @@ class _Run:
             )
         if attempt == 0 and not self.take_slot():
             return self.finish(repo, Outcome.PENDING)
+        if repo.update_pr:
+            return self.update_pr(check, attempt=attempt + 1)
         return self.open_pr(check, attempt=attempt + 1)
 
     @contextlib.contextmanager
@@ -310,6 +319,54 @@ class _Run:
             finally:
                 with self._slots_lock:
                     self._repo_locks_held.discard(key)
+
+    def update_pr(self, check: RepoCheck, *, attempt: int) -> ActionResult:
+        """Our open PR #N: one commit on `refs/pr/N` (on the checked head) and a refreshed
+        description, or, when nothing of it is wanted any more, close it with a comment.
+        Never retried blindly: a rerun adopts what an interrupted one wrote (`check`)."""
+        repo = check.repo
+        num = repo.update_pr
+        assert repo.preconditions is not None and check.found is not None
+        head = next(p.head_sha for p in repo.preconditions.open_prs if p.num == num)
+        found = {"pr_num": num, "pr_url": check.found.url}
+        self.on_event(ApplyEvent("apply_start", repo.repo_id, repo.action_id, attempt=attempt))
+        self.record(Event.INTENT, repo, attempt=attempt)
+        try:
+            with self.repo_lock(repo):
+                if repo.close_pr:
+                    self.hub.close_pull_request(repo.repo_id, num, comment=withdraw_comment(repo))
+                    return self.conclude(
+                        repo, Outcome.CLOSED, Event.RESULT, attempt=attempt, **found
+                    )
+                info = self.hub.commit_to_pull_request(
+                    repo.repo_id,
+                    num,
+                    {f.path: f.content.encode() for f in repo.files},
+                    message=self.options.message,
+                    parent_commit=head,
+                    deletions=repo.delete_paths,
+                )
+                self.hub.edit_pr_description(
+                    repo.repo_id,
+                    num,
+                    check.comment_id,
+                    pr_description(self.plan, repo, contact=self.options.contact),
+                )
+        except LockError:
+            error = "another apply on this machine kept writing to this repo; not updated"
+            return self.conclude(repo, Outcome.FAILED, Event.SKIP, error=error)
+        except Exception as exc:
+            error = describe_error(exc)
+            self.record(Event.RESULT, repo, outcome=Outcome.FAILED, error=error, attempt=attempt)
+            return self.finish(repo, Outcome.FAILED, error=error)
+        return self.conclude(
+            repo,
+            Outcome.UPDATED,
+            Event.RESULT,
+            attempt=attempt,
+            commit_oid=info.oid,
+            **found,
+        )
 
     def open_pr(self, check: RepoCheck, *, attempt: int) -> ActionResult:
         repo = check.repo
@@ -353,12 +410,21 @@ class _Run:
                 repo.repo_id,
                 {f.path: f.content.encode() for f in repo.files},
                 title=self.options.message,
-                description=pr_description(self.plan, repo),
+                description=pr_description(self.plan, repo, contact=self.options.contact),
                 parent_commit=repo.preconditions.main_sha,
             )
         except Exception as exc:
             error = describe_error(exc)
             self.crash("after_post", check.index)
+            if prs_refused(exc):
+                # Reported once and recorded: the next plans say `prs_disabled`, not a failure.
+                return self.conclude(
+                    repo,
+                    Outcome.PRS_DISABLED,
+                    Event.RESULT,
+                    attempt=attempt,
+                    error=error,
+                )
             self.record(Event.RESULT, repo, outcome=Outcome.FAILED, error=error, attempt=attempt)
             return self.retry_after_failure(check, exc, error, attempt=attempt)
         self.crash("after_post", check.index)

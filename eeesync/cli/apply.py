@@ -258,6 +258,7 @@ def run(args: argparse.Namespace, app: App, *, terminal: Terminal | None = None)
                 parallelism=args.parallelism,
                 max_prs=args.max_prs,
                 lock_dir=config.cache_dir / "repo-locks",
+                contact=config.apply_contact,
             )
             report = apply_plan(hub, preview, options, on_event=_on_event(out))
     return _summarize(out, report, plan_path)

@@ -31,15 +31,18 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import attrs
+from huggingface_hub.community import DiscussionComment, DiscussionStatusChange
 from huggingface_hub.hf_api import RepoFile
 
 from eeesync.hub.client import Hub, HubFailure, classify, describe, unreachable
 from eeesync.hub.evalfile_fetch import download_eval_file
+from eeesync.hub.pr_record import parse_entry_list, parse_markers
 from eeesync.hub.state import (
     ACTIVE_PR_STATUSES,
     EVAL_DIR,
     AuditStore,
     EvalFile,
+    ListedEntry,
     PullRequestState,
     RepoState,
     is_eval_path,
@@ -54,6 +57,8 @@ BULK_MIN_REPOS = 2
 #: revision with more is not read (its entries are blocked), so a stranger's PR cannot make a
 #: plan download and hold gigabytes (each file is also capped: `Hub.max_eval_file_bytes`).
 MAX_EVAL_FILES = 200
+#: Others' closed PRs whose files are read (newest first): what they held counts as declined.
+MAX_PAST_PRS_READ = 20
 
 
 # --- The audit's own types -----------------------------------------------------------------------
@@ -195,12 +200,13 @@ def audit_repo(
     *,
     decided_by_main: Callable[[RepoState], bool],
     cache: AuditStore | None = None,
+    account: str | None = None,
 ) -> RepoState:
-    """Read main's eval files and (unless main decides everything) the open/draft PRs."""
+    """Read main's eval files and (unless main decides everything) the repo's PRs."""
     state = audit_main(hub, requested_ids, head, cache=cache)
     if not needs_prs(state) or decided_by_main(state):
         return state
-    return audit_prs(hub, state, cache=cache)
+    return audit_prs(hub, state, cache=cache, account=account)
 
 
 def audit_main(
@@ -239,19 +245,25 @@ def needs_prs(state: RepoState) -> bool:
     return state.exists and not state.error
 
 
-def audit_prs(hub: Hub, state: RepoState, *, cache: AuditStore | None = None) -> RepoState:
-    """The second half of `audit_repo`: the open and draft PRs and the eval files they change."""
+def audit_prs(
+    hub: Hub, state: RepoState, *, cache: AuditStore | None = None, account: str | None = None
+) -> RepoState:
+    """The second half of `audit_repo`: the open and draft PRs and the eval files they change,
+    and the history (closed and merged PRs, see `_listed_prs`). `account`: whose PRs are ours
+    (None: unknown, so none is)."""
     try:
-        prs = _active_prs(hub, state.repo_id)
+        prs, past = _listed_prs(hub, state.repo_id, account)
         if prs:
             prs = _pr_files(hub, state.repo_id, state.main_sha, prs, state.main_files, cache)
+        if any(not p.ours for p in past):
+            past = _pr_files(hub, state.repo_id, state.main_sha, past, state.main_files, cache)
     except Exception as exc:
         if not _is_hub_failure(exc):
             raise
         return attrs.evolve(
             state, prs_checked=True, pr_error=f"cannot list open PRs: {describe(exc)}"
         )
-    return attrs.evolve(state, prs=prs, prs_checked=True)
+    return attrs.evolve(state, prs=prs, past_prs=past, prs_checked=True)
 
 
 def _too_many(count: int, where: str) -> str:
@@ -299,25 +311,80 @@ def _main_files(
     return files
 
 
-def _active_prs(hub: Hub, repo_id: str) -> tuple[PullRequestState, ...]:
-    """Open and draft PRs (all pages), filtered client-side: the Hub's `status=open` is not
-    documented to include drafts."""
+def _listed_prs(
+    hub: Hub, repo_id: str, account: str | None
+) -> tuple[tuple[PullRequestState, ...], tuple[PullRequestState, ...]]:
+    """(open and draft PRs, the history that matters) from one listing of every PR.
 
-    active = [
-        (d.num, d.status, d.title)
+    Drafts are filtered client-side: the Hub's `status=open` is not documented to include them.
+    The history: closed and merged PRs of `account` whose description carries eeesync's marker
+    (their entry list says what they held), and others' closed PRs (their files, read at
+    `refs/pr/N` below, the newest `MAX_PAST_PRS_READ`). A PR of `account` is read once more
+    (`get_discussion_details`) for its description; nobody else's is.
+    """
+
+    every = sorted(
+        (d.num, d.status, d.title, d.author or "")
         for d in hub.list_pull_requests(repo_id)
-        if d.is_pull_request and d.status in ACTIVE_PR_STATUSES
-    ]
-    if not active:
-        return ()
-    heads = hub.pr_heads(repo_id)
-    prs = []
-    for num, status, title in sorted(active):
+        if d.is_pull_request
+    )
+    active = [p for p in every if p[1] in ACTIVE_PR_STATUSES]
+    mine = [p for p in every if account is not None and p[3] == account]
+    records = {num: _our_record(hub, repo_id, num) for num, *_ in mine}
+    # A closed PR without our record (anyone's, or the account's own by hand): its files.
+    others_closed = [p for p in reversed(every) if p[1] == "closed" and not records.get(p[0])]
+    others_closed = others_closed[:MAX_PAST_PRS_READ]
+    past_mine = [p for p in mine if p[1] not in ACTIVE_PR_STATUSES and records[p[0]] is not None]
+    need_heads = bool(active or others_closed)
+    heads = hub.pr_heads(repo_id) if need_heads else {}
+
+    def state(num: int, status: str, title: str, author: str, *, files: bool) -> PullRequestState:
         head = heads.get(num, "")
-        url = hub.pr_url(repo_id, num)
-        error = "" if head else f"PR #{num} has no refs/pr/{num} head on the Hub"
-        prs.append(PullRequestState(num, status, title, url, head, error=error))
-    return tuple(prs)
+        error = "" if head or not files else f"PR #{num} has no refs/pr/{num} head on the Hub"
+        record = records.get(num)
+        return PullRequestState(
+            num,
+            status,
+            title,
+            hub.pr_url(repo_id, num),
+            head,
+            error=error,
+            author=author,
+            listed=record.listed if record else None,
+            comment_id=record.comment_id if record else "",
+            closed_by=record.closed_by if record else "",
+            closed_at=record.closed_at if record else "",
+        )
+
+    open_prs = tuple(state(*p, files=True) for p in active)
+    past = [state(*p, files=False) for p in past_mine]
+    # Another's closed PR whose refs are gone cannot tell what it held: not part of history.
+    past += [state(*p, files=True) for p in others_closed if p[0] in heads]
+    return open_prs, tuple(sorted(past, key=lambda p: p.num))
+
+
+@attrs.frozen
+class _OurRecord:
+    listed: tuple[ListedEntry, ...]
+    comment_id: str
+    closed_by: str = ""
+    closed_at: str = ""
+
+
+def _our_record(hub: Hub, repo_id: str, num: int) -> _OurRecord | None:
+    """A PR of the account: its description's entry list when it carries eeesync's marker."""
+    details = hub.get_discussion_details(repo_id, num)
+    comments = [e for e in details.events if isinstance(e, DiscussionComment)]
+    if not comments:
+        return None
+    body = comments[0].content or ""
+    listed = parse_entry_list(body) if parse_markers(body) else None
+    if listed is None:
+        return None
+    changes = [e for e in details.events if isinstance(e, DiscussionStatusChange)]
+    closed_by = changes[-1].author if changes else ""
+    closed_at = changes[-1].created_at.isoformat() if changes else ""
+    return _OurRecord(listed, comments[0].id, closed_by or "", closed_at)
 
 
 def _pr_files(
@@ -332,8 +399,8 @@ def _pr_files(
     on_main = {f.path: f.blob_id for f in main_files}
     out = []
     for pr in prs:
-        if pr.error:
-            out.append(pr)
+        if pr.error or pr.ours:
+            out.append(pr)  # a PR of ours is known by its entry list: no tree, no download
             continue
         cached = cache.get_pr(repo_id, main_sha, pr.head_sha) if cache is not None else None
         if cached is not None:
@@ -369,6 +436,7 @@ def audit_repos(
     cache: AuditStore | None = None,
     progress: Progress = NO_PROGRESS,
     skip_audit: Iterable[str] = (),
+    account: str | None = None,
 ) -> dict[str, RepoState]:
     """Audit every repo in `wanted` (lower-cased id → requested spellings), `concurrency` at once.
 
@@ -391,6 +459,7 @@ def audit_repos(
                 heads[key],
                 decided_by_main=lambda s: decided_by_main(key, s),
                 cache=cache,
+                account=account,
             )
             repo_bar.advance()
             budget.update()

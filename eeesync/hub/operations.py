@@ -28,6 +28,7 @@ from typing import Any, Literal, Protocol, TypeVar
 from huggingface_hub import (
     CommitInfo,
     CommitOperationAdd,
+    CommitOperationDelete,
     DatasetInfo,
     DatasetLeaderboardEntry,
     Discussion,
@@ -254,19 +255,35 @@ class HubOperations:
         message: str,
         description: str = "",
         parent_commit: str | None,
+        deletions: Sequence[str] = (),
         repo_type: RepoType = None,
     ) -> CommitInfo:
-        """One commit adding `files` to the open PR #num (`refs/pr/num`); `parent_commit`
-        (its head as last read) makes the Hub refuse it when the PR has moved since."""
+        """One commit adding `files` to the open PR #num (`refs/pr/num`) and deleting the files
+        at `deletions`; `parent_commit` (its head as last read) makes the Hub refuse it when the
+        PR has moved since."""
+        operations: list[CommitOperationAdd | CommitOperationDelete] = [*_adds(files)]
+        operations += [CommitOperationDelete(path_in_repo=path) for path in deletions]
         return self.api.create_commit(
             repo_id,
-            operations=_adds(files),
+            operations=operations,
             commit_message=message,
             commit_description=description,
             repo_type=repo_type,
             revision=f"refs/pr/{num}",
             parent_commit=parent_commit,
         )
+
+    def edit_pr_description(
+        self: _Connection,
+        repo_id: str,
+        num: int,
+        comment_id: str,
+        text: str,
+        *,
+        repo_type: RepoType = None,
+    ) -> None:
+        """Replace PR #num's description (its first comment, `comment_id`) with `text`."""
+        self.api.edit_discussion_comment(repo_id, num, comment_id, text, repo_type=repo_type)
 
     def close_pull_request(
         self: _Connection, repo_id: str, num: int, *, comment: str, repo_type: RepoType = None

@@ -60,16 +60,68 @@ class EvalFile:
 
 
 @attrs.frozen
+class ListedEntry:
+    """One entry a PR of ours says (in its description's entry list) that it holds."""
+
+    file_path: str
+    dataset_id: str
+    task_id: str
+    value: float
+    notes: str | None = None
+    date: str | None = None
+    source_url: str | None = None
+    collection: str = ""  # the datastore collection the record came from
+    benchmark: str = ""  # registry key
+
+    def as_hub_entry(self, index: int) -> HubEntry:
+        return HubEntry(
+            index=index,
+            dataset_id=self.dataset_id,
+            task_id=self.task_id,
+            value=self.value,
+            raw_value=f"{self.value:g}",
+            notes=self.notes,
+            date=self.date,
+            source_url=self.source_url,
+        )
+
+
+@attrs.frozen
 class PullRequestState:
-    """An open or draft PR and the eval files it changes compared with main."""
+    """A PR and the eval files it changes compared with main.
+
+    Open and draft PRs are in `RepoState.prs`; closed and merged ones (the repo's history) in
+    `RepoState.past_prs`. A PR is *ours* (`listed` is not None) only when the audit's account
+    opened it and its description carries eeesync's marker: `listed` is then the entry list
+    of that description, which says what the PR held even when `refs/pr/N` is gone.
+    """
 
     num: int
-    status: str  # "open" or "draft"
+    status: str  # "open", "draft", "closed" or "merged"
     title: str
     url: str
     head_sha: str
     files: tuple[EvalFile, ...] = ()
     error: str = ""  # its files could not be read
+    author: str = ""
+    listed: tuple[ListedEntry, ...] | None = None
+    comment_id: str = ""  # ours: the description's comment id (apply refreshes it)
+    closed_by: str = ""  # closed PRs: who changed the status last ("" when not read)
+    closed_at: str = ""
+
+    @property
+    def ours(self) -> bool:
+        return self.listed is not None
+
+    def held_files(self) -> tuple[EvalFile, ...]:
+        """What the PR holds: ours from its entry list, anyone else's from its files."""
+        if self.listed is None:
+            return self.files
+        by_path: dict[str, list[HubEntry]] = {}
+        for listed in self.listed:
+            entries = by_path.setdefault(listed.file_path, [])
+            entries.append(listed.as_hub_entry(len(entries)))
+        return tuple(EvalFile(path, None, tuple(items)) for path, items in sorted(by_path.items()))
 
 
 @attrs.frozen
@@ -82,6 +134,9 @@ class RepoState:
     main_sha: str = ""
     main_files: tuple[EvalFile, ...] = ()
     prs: tuple[PullRequestState, ...] = ()
+    #: Closed and merged PRs that matter to the plan: ours, and others' closed ones whose files
+    #: were read (see `hub/audit.py`).
+    past_prs: tuple[PullRequestState, ...] = ()
     #: False when the PR listing was skipped because main already decides every entry.
     prs_checked: bool = False
     error: str = ""  # the repo could not be read: every entry is an audit_error

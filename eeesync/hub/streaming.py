@@ -116,8 +116,10 @@ class StreamingAudit:
         cache: AuditStore | None = None,
         progress: Progress = NO_PROGRESS,
         journal: StateJournal | None = None,
+        account: str | None = None,
     ) -> None:
         self.hub = hub
+        self.account = account  # whose PRs are ours (`audit_prs`)
         self.cache = cache
         self.progress = progress
         self.journal = journal
@@ -213,7 +215,7 @@ class StreamingAudit:
         state = audit_main(self.hub, [spelling], head, cache=self.cache)
         if needs_prs(state) and not state.main_files:
             # Main has no eval file: it decides no entry, whatever else the scan brings.
-            state = audit_prs(self.hub, state, cache=self.cache)
+            state = audit_prs(self.hub, state, cache=self.cache, account=self.account)
         if self.journal is not None:
             # A resumed run needs no request for it (PRs deferred to `finish` stay deferred).
             self.journal.put(key, state)
@@ -258,7 +260,7 @@ class StreamingAudit:
                 head_bar.advance()
                 deferred = needs_prs(state) and not state.prs_checked
                 if deferred and not decided_by_main(key, state):
-                    state = audit_prs(self.hub, state, cache=self.cache)
+                    state = audit_prs(self.hub, state, cache=self.cache, account=self.account)
                 if deferred and self.journal is not None:
                     self.journal.put(key, state)
                 state = attrs.evolve(state, requested_ids=spellings)
@@ -284,6 +286,7 @@ class StreamingAudit:
             head,
             decided_by_main=lambda s: decided_by_main(key, s),
             cache=self.cache,
+            account=self.account,
         )
         if self.journal is not None:
             self.journal.put(key, state)

@@ -68,6 +68,8 @@ class CommitStore:
         folders = [names.check_file_path(p.rstrip("/")) for p in deleted_folders]
         with self.repos.changing(repo_id, repo_type) as repo:
             target = commit_target(repo, revision, create_pr=create_pr)
+            if create_pr and repo.discussions_disabled:
+                raise LocalHubError("Discussions are disabled for this repo", status=403)
             head = resolve(repo, revision)
             base = head
             if parent_commit is not None:

@@ -1,5 +1,5 @@
-"""Routes for discussions and pull requests: listing, opening, details, and the four actions
-(comment, status, title, merge).
+"""Routes for discussions and pull requests: listing, opening, details, and the actions
+(comment, edit a comment, status, title, merge).
 
 Filters: `status=open` lists open *and draft* PRs and `status=closed` lists closed *and merged*
 ones, like the open/closed tabs of the Hub's UI.
@@ -99,6 +99,21 @@ class DiscussionRoutes:
                 author=self.access.account(req),
             )
         return json_response({"newMessage": event})
+
+    def edit_comment(self, req: Request, p: RouteParams) -> Response:
+        if len(p.rest) != 2 or p.rest[1] != "edit":
+            raise LocalHubError(f"unknown comment action {'/'.join(p.rest)!r}", status=404)
+        with self.state.lock:
+            repo, number, data = self._action(req, p)
+            event = self.state.edit_comment(
+                repo.id,
+                number,
+                p.rest[0],
+                str_field(data, "content", required=True) or "",
+                repo_type=repo.type,
+                author=self.access.account(req),
+            )
+        return json_response({"updatedComment": event})
 
     def status(self, req: Request, p: RouteParams) -> Response:
         with self.state.lock:

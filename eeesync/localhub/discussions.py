@@ -36,6 +36,8 @@ class DiscussionStore:
         base_commit: str | None = None,
     ) -> Discussion:
         """Add discussion (or PR) number N to the repo. PRs get no head here: the caller sets it."""
+        if repo.discussions_disabled:
+            raise LocalHubError("Discussions are disabled for this repo", status=403)
         thread = Discussion(
             num=repo.next_discussion_num(),
             title=title,
@@ -131,6 +133,45 @@ class DiscussionStore:
             raise LocalHubError("a comment must not be empty", status=400)
         with self.repos.changing(repo_id, repo_type) as repo:
             return self.add_comment(self.discussion(repo, num), author, text)
+
+    def edit_comment(
+        self,
+        repo_id: str,
+        num: int,
+        comment_id: str,
+        text: str,
+        *,
+        repo_type: str = "model",
+        author: str = DEFAULT_USER,
+    ) -> dict[str, Any]:
+        """Replace a comment's text, as `HfApi.edit_discussion_comment` does on the Hub: only
+        its author may (403 otherwise). Returns the updated event."""
+        if not text.strip():
+            raise LocalHubError("a comment must not be empty", status=400)
+        with self.repos.changing(repo_id, repo_type) as repo:
+            discussion = self.discussion(repo, num)
+            event = next(
+                (
+                    e
+                    for e in discussion.events
+                    if e["type"] == "comment" and str(e["id"]).lower() == comment_id.lower()
+                ),
+                None,
+            )
+            if event is None:
+                raise LocalHubError(f"Comment {comment_id} not found in #{num}", status=404)
+            if event["author"]["name"] != author:
+                raise LocalHubError("only a comment's author may edit it", status=403)
+            data = event["data"]
+            data["edited"] = True
+            data["numEdits"] = int(data.get("numEdits", 0)) + 1
+            data["latest"] = {
+                "raw": text,
+                "html": f"<p>{escape(text)}</p>",
+                "updatedAt": now_iso(),
+                "author": {"name": author, "type": "user"},
+            }
+            return event
 
     def rename_discussion(
         self,

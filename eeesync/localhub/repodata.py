@@ -83,6 +83,8 @@ class Repo:
     official_benchmark: bool = False
     #: Old one-segment ids that redirect here, as `gpt2` does to `openai-community/gpt2`.
     aliases: list[str] = field(default_factory=list)
+    #: The owner turned discussions off: opening a PR or a discussion is refused (403).
+    discussions_disabled: bool = False
     branches: dict[str, str] = field(default_factory=dict)
     pr_heads: dict[int, str] = field(default_factory=dict)
     commits: dict[str, Commit] = field(default_factory=dict)
@@ -121,6 +123,7 @@ def repo_to_json(repo: Repo) -> dict[str, Any]:
         "gated": repo.gated,
         "officialBenchmark": repo.official_benchmark,
         "aliases": repo.aliases,
+        "discussionsDisabled": repo.discussions_disabled,
         "branches": repo.branches,
         "prHeads": {str(num): oid for num, oid in repo.pr_heads.items()},
         "commits": [
@@ -193,6 +196,7 @@ def repo_from_json(data: dict[str, Any]) -> Repo:
         # Absent from documents written before official benchmarks existed.
         official_benchmark=bool(data.get("officialBenchmark", False)),
         aliases=[str(a) for a in data.get("aliases", [])],
+        discussions_disabled=bool(data.get("discussionsDisabled", False)),
         branches=dict(data["branches"]),
         pr_heads={int(num): oid for num, oid in data["prHeads"].items()},
         commits=commits,

@@ -234,6 +234,13 @@ class RepoStore:
         with self.changing(repo_id, repo_type) as repo:
             repo.gated = gated
 
+    def set_discussions_disabled(
+        self, repo_id: str, disabled: bool = True, *, repo_type: str = "model"
+    ) -> None:
+        """Turn a repo's discussions off (or on): new PRs and discussions are then refused."""
+        with self.changing(repo_id, repo_type) as repo:
+            repo.discussions_disabled = disabled
+
     def set_private(self, repo_id: str, private: bool = True, *, repo_type: str = "model") -> None:
         """Make a repo private: requests without a token then get `RepoNotFound`."""
         with self.changing(repo_id, repo_type) as repo:

@@ -158,6 +158,13 @@ class Router:
             Route("POST", f"{repo}/discussions", "create_discussion", "api", d.create_discussion),
             Route("GET", thread, "discussion_details", "api", d.discussion_details),
             Route("POST", f"{thread}/comment", "discussion_comment", "api", d.comment),
+            Route(
+                "POST",
+                f"{thread}/comment/{{rest*}}",
+                "discussion_comment_edit",
+                "api",
+                d.edit_comment,
+            ),
             Route("POST", f"{thread}/status", "discussion_status", "api", d.status),
             Route("POST", f"{thread}/title", "discussion_title", "api", d.title),
             Route("POST", f"{thread}/merge", "discussion_merge", "api", d.merge),

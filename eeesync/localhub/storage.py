@@ -72,6 +72,7 @@ class HubState:
         self.add_alias = self.repos.add_alias
         self.delete_repo = self.repos.delete_repo
         self.set_gated = self.repos.set_gated
+        self.set_discussions_disabled = self.repos.set_discussions_disabled
         self.set_private = self.repos.set_private
         self.set_official_benchmark = self.repos.set_official_benchmark
         self.list_repos = self.repos.list_repos
@@ -85,6 +86,7 @@ class HubState:
         self.pr_changes = self.commits.pr_changes
         self.discussion = self.discussions.discussion
         self.comment = self.discussions.comment
+        self.edit_comment = self.discussions.edit_comment
         self.rename_discussion = self.discussions.rename_discussion
         self.set_discussion_status = self.discussions.set_discussion_status
 

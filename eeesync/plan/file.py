@@ -50,7 +50,12 @@ def _make_converter(*, strict: bool) -> cattrs.Converter:
     converter.register_unstructure_hook(
         model.Inputs,
         make_dict_unstructure_fn(
-            model.Inputs, converter, datastore_pinned_by=omit, alias_digest=omit
+            model.Inputs,
+            converter,
+            datastore_pinned_by=omit,
+            alias_digest=omit,
+            policy_digest=omit,
+            prs_unknown=omit,
         ),
     )
     converter.register_unstructure_hook(
@@ -61,6 +66,18 @@ def _make_converter(*, strict: bool) -> cattrs.Converter:
     )
     converter.register_unstructure_hook(
         model.Counts, make_dict_unstructure_fn(model.Counts, converter, unmatched=omit)
+    )
+    # 1.3's keys of a repo's action on our open PR: left out when unused.
+    converter.register_unstructure_hook(
+        model.RepoPlan,
+        make_dict_unstructure_fn(
+            model.RepoPlan,
+            converter,
+            update_pr=omit,
+            delete_paths=omit,
+            close_pr=omit,
+            fixes_main=omit,
+        ),
     )
     converter.register_unstructure_hook(
         model.Plan, make_dict_unstructure_fn(model.Plan, converter, unmatched=omit)

@@ -12,7 +12,8 @@ the merge cannot extend safely raises `MergeError` instead of producing a damagi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -210,3 +211,86 @@ def _canonical(data: Any) -> str:
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
+
+
+# --- Updating entries in place (`[policy] update_main`) -----------------------------------------
+
+#: The fields an in-place update may change, as key paths inside one item.
+_UPDATED_FIELDS: tuple[tuple[str, ...], ...] = (("value",), ("date",), ("source", "url"))
+
+
+def update_in_place(text: str, pick: Callable[[int, Any], EvalEntry | None]) -> str:
+    """`text` with the value, date and source link of the items `pick(index, item)` returns a
+    new entry for replaced by that entry's, every other byte kept (an item's missing date stays
+    missing). Raises `MergeError` when the result would not read back as exactly that change.
+
+    Example:
+        >>> text = "- dataset: {id: d, task_id: t}  # ours\\n  value: 40.0\\n"
+        >>> new = EvalEntry(dataset_id="d", task_id="t", value=47.0)
+        >>> print(update_in_place(text, lambda i, item: new), end="")
+        - dataset: {id: d, task_id: t}  # ours
+          value: 47.0
+    """
+    items, root = _existing_items(text)
+    if root is None or not isinstance(root, yaml.SequenceNode):
+        raise MergeError("the file on main holds no entries to update")
+    replacements: list[tuple[int, int, str]] = []
+    expected = copy.deepcopy(items)
+    for index, (node, item) in enumerate(zip(root.value, items, strict=True)):
+        new = pick(index, item)
+        if new is None:
+            continue
+        if not isinstance(node, yaml.MappingNode) or not isinstance(item, dict):
+            raise MergeError(f"entry {index + 1} on main is not a mapping")
+        fresh = entries_to_items([new])[0]
+        for path in _UPDATED_FIELDS:
+            scalar = _scalar_at(node, path)
+            wanted = _value_at(fresh, path)
+            if scalar is None or wanted is None:
+                continue
+            replacements.append((scalar.start_mark.index, scalar.end_mark.index, _render(wanted)))
+            _set_at(expected[index], path, wanted)
+    edited = text
+    for start, end, rendered in sorted(replacements, reverse=True):
+        edited = edited[:start] + rendered + edited[end:]
+    try:
+        data = yaml.safe_load(edited)
+    except yaml.YAMLError as exc:
+        raise MergeError(f"updating would produce invalid YAML: {_one_line(exc)}") from exc
+    if _canonical(data) != _canonical(expected):
+        raise MergeError("updating would change more than the outdated entries; not writing it")
+    return edited
+
+
+def _scalar_at(node: yaml.Node, path: tuple[str, ...]) -> yaml.ScalarNode | None:
+    for key in path:
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        found = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
+        if found is None:
+            return None
+        node = found
+    return node if isinstance(node, yaml.ScalarNode) else None
+
+
+def _value_at(item: dict[str, Any], path: tuple[str, ...]) -> Any:
+    current: Any = item
+    for key in path:
+        if not isinstance(current, dict) or key not in current:
+            return None
+        current = current[key]
+    return current
+
+
+def _set_at(item: Any, path: tuple[str, ...], value: Any) -> None:
+    for key in path[:-1]:
+        item = item[key]
+    item[path[-1]] = value
+
+
+def _render(value: Any) -> str:
+    """One scalar as `dump_items` writes it (dates quoted, floats as floats), on one line."""
+    text: str = yaml.safe_dump(
+        value, allow_unicode=True, width=_YAML_WIDTH, default_flow_style=True
+    )
+    return text.split("\n", 1)[0]

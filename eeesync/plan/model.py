@@ -17,8 +17,10 @@ from typing import Any, TypeVar
 import attrs
 
 #: 1.1: files[].added_span; 1.2: recorded_as, datastore_pinned_by, alias_digest, and
-#: unmatched[], counts.unmatched, desired.dataset_aliases (coverage, issue 10).
-FORMAT_VERSION = "1.2"
+#: unmatched[], counts.unmatched, desired.dataset_aliases (coverage, issue 10); 1.3: the
+#: lifecycle statuses, repos[].update_pr / delete_paths / close_pr / fixes_main,
+#: inputs.policy_digest and inputs.prs_unknown.
+FORMAT_VERSION = "1.3"
 SOURCE_NAME = "EvalEval"
 
 _C = TypeVar("_C", bound=type)
@@ -49,8 +51,15 @@ class Status(enum.StrEnum):
     else eeesync says about a status is its row in `STATUS_TABLE`."""
 
     READY = "ready"
+    UPDATE_PR = "update_pr"
+    WITHDRAW = "withdraw"
     PENDING_PR = "pending_pr"
     ALREADY_PRESENT = "already_present"
+    DECLINED = "declined"
+    REMOVED_BY_AUTHOR = "removed_by_author"
+    OPTED_OUT = "opted_out"
+    PRS_DISABLED = "prs_disabled"
+    OUTDATED_ON_MAIN = "outdated_on_main"
     SCORE_CONFLICT = "score_conflict"
     MISSING_HF_MODEL = "missing_hf_model"
     SOURCE_CONFLICT = "source_conflict"
@@ -104,6 +113,28 @@ STATUS_TABLE: dict[Status, StatusInfo] = {
         style="bold green",
         opens_write=True,
     ),
+    Status.UPDATE_PR: StatusInfo(
+        title="Updates to our open pull requests",
+        meaning="our open PR gets the new value or entry",
+        detail="our own open PR holds this entry with another value, date, notes or source "
+        "record, or lacks it: apply commits the change to that PR (`repos[].update_pr`) and "
+        "refreshes its description. At most one open eeesync PR per repo",
+        todo="review the diff; `eeesync apply` pushes one commit to that PR (never a second PR)",
+        style="bold green",
+        opens_write=True,
+    ),
+    Status.WITHDRAW: StatusInfo(
+        title="Withdrawn from our open pull requests",
+        meaning="our open PR loses it: the datastore dropped it",
+        detail="our own open PR holds this entry and the datastore no longer gives it (record "
+        "removed or now skipped, model aliased elsewhere; only entries of the plan's collections "
+        "and benchmark filter): apply removes it from the PR, or closes the PR with a comment "
+        "when nothing is left. `desired` is the entry as the PR lists it",
+        todo="`eeesync apply` removes it from the PR, or closes the PR with a comment when "
+        "nothing is left",
+        style="bold green",
+        opens_write=True,
+    ),
     Status.PENDING_PR: StatusInfo(
         title="Pending in open pull requests",
         meaning="same score in an open PR",
@@ -119,6 +150,52 @@ STATUS_TABLE: dict[Status, StatusInfo] = {
         todo="nothing",
         style="cyan",
         shown_by_default=False,
+    ),
+    Status.DECLINED: StatusInfo(
+        title="Declined by the model author",
+        meaning="a closed PR held it: never again",
+        detail="a closed, unmerged PR held this entry (dataset, task, notes): one of ours (its "
+        "description's entry list), or anyone's whose files are readable at `refs/pr/N`. "
+        "`existing` names the PR, `reason` who closed it and when. Our own closing (a "
+        "duplicate, a withdrawal) is not a decline",
+        todo="nothing: never proposed again; a reviewed line in the reconsider file "
+        "(`[policy] reconsider_file`) naming the repo and PR proposes it again",
+        style="cyan",
+    ),
+    Status.REMOVED_BY_AUTHOR: StatusInfo(
+        title="Removed by the model author",
+        meaning="merged, then removed by the author",
+        detail="a merged PR of ours added this entry and main no longer has it",
+        todo="nothing: never proposed again",
+        style="cyan",
+    ),
+    Status.OPTED_OUT: StatusInfo(
+        title="Opted out",
+        meaning="repo or author on the opt-out list",
+        detail="the repo or its author is on the opt-out list (`[policy] opt_out_file`): not "
+        "audited, never proposed",
+        todo="nothing",
+        style="",
+        shown_by_default=False,
+    ),
+    Status.PRS_DISABLED: StatusInfo(
+        title="Pull requests disabled",
+        meaning="the Hub refuses PRs on this repo",
+        detail="an apply journal under the plan folder says the Hub refused a PR on this repo: "
+        "reported, not retried every night",
+        todo="nothing; ask the owner to enable discussions, then remove the journal line",
+        style="yellow",
+    ),
+    Status.OUTDATED_ON_MAIN: StatusInfo(
+        title="Outdated on main",
+        meaning="main has an older datastore value",
+        detail="main holds this entry with a source link into the datastore, and the datastore "
+        "now gives another value. With `[policy] update_main = true` apply opens a PR that "
+        "changes exactly that entry (`repos[].fixes_main`)",
+        todo="compare (`eeesync model ID`); set `[policy] update_main = true` to let apply "
+        "propose the update",
+        style="yellow",
+        needs_attention=True,
     ),
     Status.SCORE_CONFLICT: StatusInfo(
         title="Score conflicts",
@@ -344,10 +421,19 @@ class RepoPlan:
     files: tuple[FileChange, ...] = ()  # non-empty iff some entry is ready
     action_id: str = ""  # stable id of the PR action ("" when nothing to open)
     audit_error: str = ""  # for people: why the repo (or part of it) could not be read
+    #: Our open PR this action commits to (or closes); 0: the action opens a new PR.
+    update_pr: int = 0
+    #: Files the commit to `update_pr` deletes (new files of ours left with no entry).
+    delete_paths: tuple[str, ...] = ()
+    #: Close `update_pr` with a comment: nothing of it is wanted any more.
+    close_pr: bool = False
+    #: `[policy] update_main`: the action's PR edits `outdated_on_main` entries on main.
+    fixes_main: bool = False
 
     @property
     def opens_pr(self) -> bool:
-        return bool(self.files)
+        """Apply has something to write for this repo (a new PR, a commit to ours, a close)."""
+        return bool(self.files or self.delete_paths or self.close_pr)
 
     def count(self, status: Status) -> int:
         return sum(1 for e in self.entries if e.status is status)
@@ -384,6 +470,11 @@ class Inputs:
     #: `--shard K/N`: only model ids whose hash falls in shard K of N ("" = every model).
     #: Left out of the file when empty, so an unsharded plan reads as it always did.
     shard: str = ""
+    #: sha256 of the opt-out list and reconsidered declines in effect ("" = none) (1.3).
+    policy_digest: str = ""
+    #: The plan had no token: it could not tell which PRs are ours (declines of ours, merged
+    #: entries removed, our open PR to update are unknown; apply re-checks) (1.3).
+    prs_unknown: bool = False
 
 
 @attrs.frozen

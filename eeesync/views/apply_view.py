@@ -33,7 +33,7 @@ from eeesync.text import plural
 #: `ui_version`. A minor bump adds fields or types; a major one changes or removes them.
 #: 1.1: `ui_version` on every message. 1.2: `in_pr`, `refused` and `notes` in the preview,
 #: `in_pr`/`refused` counts in summaries, `notes` on results (issue 14).
-JSON_UI_VERSION = "1.2"
+JSON_UI_VERSION = "1.3"
 
 
 def _line(mark: str, style: str, text: str) -> Text:
@@ -208,6 +208,26 @@ def _render_opened(result: ActionResult) -> Text | None:
     )
 
 
+def _render_updated(result: ActionResult) -> Text | None:
+    return _marked(
+        Outcome.UPDATED, f"{result.repo_id}: updated our PR #{result.pr_num} {result.pr_url}"
+    )
+
+
+def _render_closed(result: ActionResult) -> Text | None:
+    return _marked(
+        Outcome.CLOSED,
+        f"{result.repo_id}: closed our PR #{result.pr_num} {result.pr_url} "
+        "(nothing of it is wanted any more)",
+    )
+
+
+def _render_prs_disabled(result: ActionResult) -> Text | None:
+    return _marked(
+        Outcome.PRS_DISABLED, f"{result.repo_id}: the Hub refuses PRs here: recorded, not retried"
+    )
+
+
 def _render_in_pr_result(result: ActionResult) -> Text | None:
     return _marked(
         Outcome.IN_PR,
@@ -244,6 +264,9 @@ def _render_silent(result: ActionResult) -> Text | None:
 
 _RESULT_LINES: dict[Outcome, Callable[[ActionResult], Text | None]] = {
     Outcome.OPENED: _render_opened,
+    Outcome.UPDATED: _render_updated,
+    Outcome.CLOSED: _render_closed,
+    Outcome.PRS_DISABLED: _render_prs_disabled,
     Outcome.ADOPTED: _render_adopted,
     Outcome.IN_PR: _render_in_pr_result,
     Outcome.ALREADY_DONE: _render_silent,

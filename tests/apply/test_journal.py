@@ -182,6 +182,9 @@ def test_the_journal_spells_each_outcome_as_it_always_did(tmp_path: Path) -> Non
     words = {o: o.info.journal for o in Outcome if o.info.journal}
     assert words == {
         Outcome.OPENED: "done",
+        Outcome.UPDATED: "updated",  # issue 20: our open PR kept current
+        Outcome.CLOSED: "closed",
+        Outcome.PRS_DISABLED: "prs_disabled",
         Outcome.ADOPTED: "adopted",
         Outcome.IN_PR: "in_pr",
         Outcome.NOOP: "noop",

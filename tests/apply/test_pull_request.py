@@ -103,11 +103,14 @@ def test_text_from_records_cannot_add_markdown_to_a_pr_description() -> None:
     kinds = {t.type for t in tokens} | {t.type for t in _inline(tokens)}
     assert not kinds & {"heading_open", "image", "bullet_list_open"}
     assert not kinds & {"blockquote_open", "strong_open", "em_open", "s_open"}
-    # The only HTML is the line breaks the escaper writes; the marker is an HTML comment.
+    # The only HTML is the line breaks the escaper writes; the entry list and the marker are
+    # HTML comments, each one line (hostile text in the list cannot end it early).
     html = [t.content for t in _inline(tokens) if t.type == "html_inline"]
     assert set(html) <= {"<br>"}
     blocks = [t.content for t in tokens if t.type == "html_block"]
-    assert len(blocks) == 1 and blocks[0].startswith("<!-- eeesync:marker ")
+    assert len(blocks) == 2 and blocks[0].startswith("<!-- eeesync:entries ")
+    assert blocks[1].startswith("<!-- eeesync:marker ")
+    assert all(b.count("-->") == 1 and b.count("\n") == 1 for b in blocks)
     # Links are the record links eeesync writes, nothing else.
     hrefs = [t.attrs["href"] for t in _inline(tokens) if t.type == "link_open"]
     sources = [e.desired.entry.source_url for e in ready if e.desired.entry.source_url]

@@ -89,7 +89,7 @@ def test_unknown_status_is_a_usage_error(plan_path, capsys):
         main(["show", str(plan_path), "--status", "bogus"], env={})
     assert exc.value.code == 1
     err = capsys.readouterr().err
-    assert "unknown status 'bogus'; choose from ready, pending_pr, already_present" in err
+    assert "unknown status 'bogus'; choose from ready, update_pr, withdraw, pending_pr" in err
 
 
 def test_tampered_plan_is_refused_with_one_clean_error(plan_path, capsys):

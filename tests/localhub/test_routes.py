@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from huggingface_hub import CommitOperationDelete, HfApi, get_hf_file_metadata, hf_hub_url
+from huggingface_hub import (
+    CommitOperationAdd,
+    CommitOperationDelete,
+    HfApi,
+    get_hf_file_metadata,
+    hf_hub_url,
+)
+from huggingface_hub.community import DiscussionComment
 from huggingface_hub.errors import (
     BadRequestError,
     EntryNotFoundError,
@@ -569,3 +576,30 @@ def test_draft_pr_comment_rename_and_update(hub_api: HfApi, repo: str) -> None:
     renamed = hub_api.rename_discussion(repo, 2, "Better title")
     assert (renamed.old_title, renamed.new_title) == ("A question", "Better title")
     assert hub_api.get_discussion_details(repo, 2).title == "Better title"
+
+
+def test_edit_discussion_comment_replaces_the_description_for_its_author_only(
+    tmp_path: Path,
+) -> None:
+    with LocalHub(tmp_path / "hub", accounts={"a": "alice", "b": "bob"}) as accounts:
+        repo = HfApi(endpoint=accounts.url, token="seed").create_repo("edit-org/model").repo_id
+        alice = HfApi(endpoint=accounts.url, token="a")
+        bob = HfApi(endpoint=accounts.url, token="b")
+        pr = alice.create_commit(
+            repo,
+            operations=[CommitOperationAdd("f.txt", b"x")],
+            commit_message="add f",
+            commit_description="first text",
+            create_pr=True,
+        )
+        first = alice.get_discussion_details(repo, pr.pr_num).events[0]
+        edited = alice.edit_discussion_comment(repo, pr.pr_num, first.id, "second text")
+        assert isinstance(edited, DiscussionComment) and edited.content == "second text"
+        assert edited.edited
+        details = bob.get_discussion_details(repo, pr.pr_num)
+        assert [e.content for e in details.events if isinstance(e, DiscussionComment)] == [
+            "second text"
+        ]
+        with pytest.raises(HfHubHTTPError) as refused:
+            bob.edit_discussion_comment(repo, pr.pr_num, first.id, "not yours")
+        assert refused.value.response.status_code == 403

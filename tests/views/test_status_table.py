@@ -50,7 +50,8 @@ def _one_of_each() -> Plan:
                         conflicting_values=[1.0, 2.0],
                     )
                 ],
-                files=[ready_file(path, [entry])] if status.opens_write else [],
+                # Only `ready` opens a new PR (an update of our open PR names its number).
+                files=[ready_file(path, [entry])] if status is Status.READY else [],
             )
         )
     return plan_of(repos)
