@@ -306,3 +306,26 @@ def test_update_main_proposes_a_pr_changing_exactly_the_outdated_entry(
 
 def _link_of(text: str) -> str:
     return next(line for line in text.splitlines() if "url:" in line)
+
+
+def test_our_open_pr_gets_a_new_entry_and_loses_a_withdrawn_one_in_place(
+    tmp_path: Path, two_accounts: LocalHub
+) -> None:
+    w = world(tmp_path, two_accounts, "owner/a")
+    w.night()
+    num = only_pr(w, "owner/a")
+    w.self_reported["owner/a"] = 0.52  # the repo now needs a second entry: our PR lacks it
+    second = w.night()
+    assert sorted(second.status("owner/a")) == [Status.PENDING_PR, Status.UPDATE_PR]
+    assert w.open_prs("owner/a") == [num]
+    text = w.file_at("owner/a", f"refs/pr/{num}")
+    assert "value: 40.0" in text and "value: 52.0" in text and "Self-Reported" in text
+    listed = parse_entry_list(description(w, "owner/a", num)) or ()
+    assert sorted(e.notes or "" for e in listed) == ["", "Self-Reported"]
+    del w.scores["owner/a"]  # one record removed: the other stays in the PR
+    third = w.night()
+    assert sorted(third.status("owner/a")) == [Status.PENDING_PR, Status.WITHDRAW]
+    assert w.open_prs("owner/a") == [num]
+    text = w.file_at("owner/a", f"refs/pr/{num}")
+    assert "value: 40.0" not in text and "value: 52.0" in text
+    assert not w.night().plan.has_changes

@@ -41,7 +41,7 @@ from eeesync.hub.client import (
 from eeesync.hub.evalfile_fetch import FileTooLarge, fetch_capped
 from eeesync.hub.pr_record import parse_entry_list
 from eeesync.hub.state import ACTIVE_PR_STATUSES
-from eeesync.plan.diff import matches
+from eeesync.plan.diff import same_listed
 from eeesync.plan.model import Plan, RepoPlan, Status
 from eeesync.registry import Registry
 from eeesync.text import short_sha
@@ -335,7 +335,7 @@ def _history_objection(hub: Hub, repo: RepoPlan, prs: Sequence[Any], account: st
         closed_by_us = bool(changes) and changes[-1].author == account
         if d.status == "closed" and closed_by_us:
             continue
-        held = [x for x in listed for p in planned if matches(p, x.as_hub_entry(0))]
+        held = [x for x in listed for p in planned if same_listed(p, x.as_hub_entry(0))]
         if held:
             what = "merged (the author removed it since)" if d.status == "merged" else "closed"
             return (

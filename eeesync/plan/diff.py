@@ -112,6 +112,12 @@ def matches(desired: DesiredEntry, existing: HubEntry) -> bool:
     return not existing.notes or _fold(existing.notes) == _fold(entry.notes)
 
 
+def same_listed(desired: DesiredEntry, listed: HubEntry) -> bool:
+    """An entry our own PR lists is this one: the same leaderboard with the same notes (we wrote
+    both, so a note-less entry of ours is the default setup, not an unnamed one)."""
+    return matches(desired, listed) and _fold(listed.notes) == _fold(desired.entry.notes)
+
+
 def normalised_value(existing: float, desired: float) -> float:
     """The existing value on the 0–100 scale, judged against the desired value.
 
@@ -157,11 +163,13 @@ def _found_in(
     file_url: str,
     pr_num: int | None = None,
     pr_url: str | None = None,
+    ours: bool = False,
 ) -> list[_Found]:
     found = []
+    same = same_listed if ours else matches
     for file in files:
         for item in file.entries:
-            if not matches(desired, item):
+            if not same(desired, item):
                 continue
             value = (
                 None if item.value is None else normalised_value(item.value, desired.entry.value)
@@ -411,6 +419,7 @@ def decide_entry(
             file_url=base,
             pr_num=pr.num,
             pr_url=pr.url,
+            ours=pr is ours,
         )
         if pr is ours:
             # Ours is kept current: the same score with another date, note or link is updated.
@@ -475,9 +484,8 @@ def _fix_decided(
     for pr in state.prs:
         for file in pr.held_files():
             for item in file.entries:
-                if matches(desired, item) and same_value(
-                    item.value, desired.entry.value, tolerance
-                ):
+                same = same_listed if pr.ours else matches
+                if same(desired, item) and same_value(item.value, desired.entry.value, tolerance):
                     return attrs.evolve(
                         outdated,
                         status=Status.PENDING_PR,
@@ -501,7 +509,8 @@ def _decided_by_history(
 ) -> PlannedEntry | None:
     """`declined` / `removed_by_author` from the closed and merged PRs the audit read."""
     for pr in sorted(state.past_prs, key=lambda p: -p.num):
-        held = any(matches(desired, item) for f in pr.held_files() for item in f.entries)
+        same = same_listed if pr.ours else matches
+        held = any(same(desired, item) for f in pr.held_files() for item in f.entries)
         if not held:
             continue
         if pr.status == "merged" and pr.ours:
@@ -531,7 +540,8 @@ def _decided_by_history(
 
 
 def _past(pr: PullRequestState, desired: DesiredEntry) -> Existing:
-    item = next((i for f in pr.held_files() for i in f.entries if matches(desired, i)), None)
+    same = same_listed if pr.ours else matches
+    item = next((i for f in pr.held_files() for i in f.entries if same(desired, i)), None)
     return Existing(
         location="pr",
         path=desired.file_path,
@@ -822,7 +832,7 @@ def _withdrawn(
     out = []
     for listed in ours.listed or ():
         item = listed.as_hub_entry(0)
-        if any(matches(d, item) for d in desired) or not in_scope(listed):
+        if any(same_listed(d, item) for d in desired) or not in_scope(listed):
             continue
         gone = DesiredEntry(
             repo_id="",
