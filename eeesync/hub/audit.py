@@ -2,7 +2,9 @@
 
 For each model repo with desired entries the audit learns, through huggingface_hub only:
 the canonical repo id and main commit sha, every `.eval_results/*.yaml` on main (content and git
-blob id), and every open or draft PR with its head sha and the eval files it changes.
+blob id), every open or draft PR with its head sha and the eval files it changes, and the
+repo's history: the closed and merged PRs that tell what the author decided (ours, known by
+the entry list in their description, and others' closed ones, by their files).
 Library types (`ModelInfo`, `Discussion`, `EvalResultEntry`, …) are turned into the frozen types
 below here, so nothing past `hub/` depends on the huggingface_hub version.
 
@@ -12,8 +14,11 @@ separate, larger "resolvers" bucket):
   `list_models(author=…, expand=["sha", "siblings"])` listing; misses fall back to `model_info`;
 - eval files are read through the resolver (`/resolve/<sha>/<path>`, one request each) and their
   blob ids computed locally (`git_hash`), so no tree listing of main is needed;
-- PRs are listed only when main does not already decide every desired entry; PR heads
-  (`list_repo_refs`) and PR trees are read only for repos that have open or draft PRs;
+- PRs are listed only when main does not already decide every desired entry (or the audit
+  trail says we opened one there); the one listing returns closed and merged PRs too. PR heads
+  (`list_repo_refs`) and PR trees are read only for repos that have open or draft PRs, or
+  others' closed ones; a PR of ours costs one `get_discussion_details` (its description) and
+  no tree or download: its entry list says what it holds;
 - the `AuditCache` keeps what was downloaded, keyed by repo + main sha (+ PR head), so a re-plan
   of an unchanged Hub downloads nothing again. The keys are re-learned from the cheap head
   requests on every run: a changed Hub is never hidden.
