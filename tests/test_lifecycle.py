@@ -329,3 +329,13 @@ def test_our_open_pr_gets_a_new_entry_and_loses_a_withdrawn_one_in_place(
     text = w.file_at("owner/a", f"refs/pr/{num}")
     assert "value: 40.0" not in text and "value: 52.0" in text
     assert not w.night().plan.has_changes
+
+
+def test_a_pr_we_closed_ourselves_is_not_a_decline(tmp_path: Path, two_accounts: LocalHub) -> None:
+    w = world(tmp_path, two_accounts, "owner/a")
+    w.night()
+    num = only_pr(w, "owner/a")
+    evaluator = w.hub(EVALUATOR_TOKEN)
+    evaluator.close_pull_request("owner/a", num, comment="Closing as a duplicate of #0.")
+    assert w.night().status("owner/a") == [Status.READY]
+    assert len(w.open_prs("owner/a")) == 1
