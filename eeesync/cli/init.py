@@ -186,6 +186,18 @@ def render_starter_config(*, datastore: str, collections: tuple[str, ...] = ()) 
         '# Providers whose hosted deployment ids may alias to the open repo, e.g. ["together"].',
         _value("allow_deployments", list(d.allow_deployments)),
         "",
+        "[policy]",
+        "# Reviewed lists, relative to this file: repos or authors that get no PR (globs), and",
+        "# declined PRs (repo + PR number) to propose again. A closed PR is never reopened else.",
+        _value("opt_out_file", d.opt_out_file.as_posix()),
+        _value("reconsider_file", d.reconsider_file.as_posix()),
+        "# Propose PRs that update entries on main from the datastore when it changed since.",
+        _value("update_main", d.update_main),
+        "",
+        "[apply]",
+        '# Who runs the sync, said in every PR description, e.g. "the EEE maintainers (@name)".',
+        _value("contact", d.apply_contact),
+        "",
         *_comment(
             f"Benchmarks: {_built_in_names()} are built in (`eeesync benchmarks` lists them). "
             "Change one, or add your own without code; the dataset's eval.yaml must define the "

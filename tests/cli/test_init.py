@@ -149,3 +149,19 @@ def test_the_datastore_layout_is_explained(tmp_path: Path) -> None:
     path = tmp_path / "eeesync.toml"
     path.write_text(text.replace('layout = "auto"', 'layout = "submission"'), "utf-8")
     assert load_config(path, env={}, cwd=tmp_path).datastore_layout == "submission"
+
+
+def test_the_sync_policy_and_the_contact_are_explained(tmp_path: Path) -> None:
+    text = render_starter_config(datastore="x/y")
+    data = tomllib.loads(text)
+    assert data["policy"] == {
+        "opt_out_file": "opt-out.toml",
+        "reconsider_file": "reconsider.toml",
+        "update_main": False,
+    }
+    assert data["apply"] == {"contact": ""}
+    path = tmp_path / "eeesync.toml"
+    path.write_text(text.replace('contact = ""', 'contact = "the EEE maintainers"'), "utf-8")
+    config = load_config(path, env={}, cwd=tmp_path)
+    assert config.opt_out_file == tmp_path / "opt-out.toml" and not config.update_main
+    assert config.apply_contact == "the EEE maintainers"
