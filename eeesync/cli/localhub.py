@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from eeesync.errors import LocalHubError, UserError
 from eeesync.localhub import FaultConfig, LocalHub, RateLimitConfig
-from eeesync.localhub.access import check_accounts
+from eeesync.localhub.access import check_accounts, check_orgs
 from eeesync.localhub.seed_folder import seed_local_hub
 
 if TYPE_CHECKING:
@@ -70,6 +70,20 @@ def _account(value: str) -> tuple[str, str]:
     except LocalHubError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return token.strip(), name.strip()
+
+
+def _org(value: str) -> tuple[str, str, str]:
+    """`ORG=ACCOUNT[:ROLE]`: ACCOUNT is a member of organisation ORG (role `write` by default)."""
+    org, sep, member = value.partition("=")
+    member, _, role = member.partition(":")
+    role = role or "write"
+    try:
+        if not sep:
+            raise LocalHubError("expected ORG=ACCOUNT[:ROLE], e.g. acme=alice:admin")
+        check_orgs({org: {member: role}})
+    except LocalHubError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return org, member, role
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -141,9 +155,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_account,
         action="append",
         default=[],
-        help="requests with this token act as account NAME (repeatable); other tokens act as "
-        "local-user",
+        help="requests with this token act as account NAME, with the Hub's write rules "
+        "(repeatable); other tokens act as local-user and may do anything",
     )
+    serve.add_argument(
+        "--org",
+        dest="orgs",
+        metavar="ORG=ACCOUNT[:ROLE]",
+        type=_org,
+        action="append",
+        default=[],
+        help="ACCOUNT is a member of organisation ORG (role admin, write (default), contributor "
+        "or read; admin and write own ORG's repos); repeatable",
+    )
+
+
+def _orgs(memberships: list[tuple[str, str, str]]) -> dict[str, dict[str, str]]:
+    orgs: dict[str, dict[str, str]] = {}
+    for org, member, role in memberships:
+        orgs.setdefault(org, {})[member] = role
+    return orgs
 
 
 def _seed(state_dir: Path, seed: Path, app: App) -> None:
@@ -179,6 +210,7 @@ def run(args: argparse.Namespace, app: App) -> int:
             faults=faults,
             rate_limits=limits,
             accounts=dict(args.accounts),
+            orgs=_orgs(args.orgs),
         )
         hub.start()
     except LocalHubError as exc:  # an unusable state folder: the user can fix it

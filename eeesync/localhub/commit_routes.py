@@ -12,6 +12,8 @@ from typing import Any
 from eeesync.errors import LocalHubError
 from eeesync.localhub import api, names
 from eeesync.localhub.access import Access, repo_url
+from eeesync.localhub.commits import PR_REF
+from eeesync.localhub.repodata import Repo
 from eeesync.localhub.web import (
     Request,
     Response,
@@ -79,6 +81,7 @@ class CommitRoutes:
         create_pr = req.flag("create_pr")
         with self.state.lock:
             repo = self.access.repo(req, p)
+            self._check_may_commit(req, repo, revision, create_pr=create_pr)
             result = self.state.commit(
                 repo.id,
                 files,
@@ -100,6 +103,20 @@ class CommitRoutes:
                 "pullRequestUrl": f"{base}/discussions/{result.pr_num}" if result.pr_num else None,
             }
         )
+
+    def _check_may_commit(
+        self, req: Request, repo: Repo, revision: str, *, create_pr: bool
+    ) -> None:
+        """Anyone may open a PR; a PR's author and the owners push to its ref; only owners
+        commit to a branch."""
+        if create_pr:
+            return
+        match = PR_REF.fullmatch(revision)
+        if match and int(match.group(1)) in repo.discussions:
+            pr = repo.discussions[int(match.group(1))]
+            self.access.require_moderator(req, repo, pr, f"push to {revision}")
+        else:
+            self.access.require_owner(req, repo.id, f"commit to {revision}")
 
 
 def _path_field(data: Mapping[str, Any]) -> str:

@@ -18,7 +18,7 @@ from eeesync.localhub.discussions import DiscussionStore
 from eeesync.localhub.repodata import Blob, Commit, Discussion, Repo
 from eeesync.localhub.repos import DEFAULT_USER, RepoStore
 
-_PR_REF = re.compile(r"refs/pr/(\d+)")
+PR_REF = re.compile(r"refs/pr/(\d+)")
 _HEX = re.compile(r"[0-9a-f]{7,40}")
 
 
@@ -235,7 +235,7 @@ class CommitStore:
 def resolve(repo: Repo, revision: str) -> Commit:
     """A branch (`main`, `refs/heads/main`), `refs/pr/N`, or a (prefix of a) commit id."""
     oid = repo.branches.get(revision.removeprefix("refs/heads/"))
-    if oid is None and (match := _PR_REF.fullmatch(revision)):
+    if oid is None and (match := PR_REF.fullmatch(revision)):
         oid = repo.pr_heads.get(int(match.group(1)))
     if oid is None and _HEX.fullmatch(revision):
         if revision in repo.commits:
@@ -260,7 +260,7 @@ def commit_target(repo: Repo, revision: str, *, create_pr: bool) -> str | int:
     branch = revision.removeprefix("refs/heads/")
     if branch in repo.branches:
         return branch
-    match = _PR_REF.fullmatch(revision)
+    match = PR_REF.fullmatch(revision)
     if match and int(match.group(1)) in repo.pr_heads:
         num = int(match.group(1))
         if create_pr:

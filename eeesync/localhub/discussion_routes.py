@@ -118,6 +118,7 @@ class DiscussionRoutes:
     def status(self, req: Request, p: RouteParams) -> Response:
         with self.state.lock:
             repo, number, data = self._action(req, p)
+            self._require_moderator(req, repo, number, "change the status")
             event = self.state.set_discussion_status(
                 repo.id,
                 number,
@@ -131,6 +132,7 @@ class DiscussionRoutes:
     def title(self, req: Request, p: RouteParams) -> Response:
         with self.state.lock:
             repo, number, data = self._action(req, p)
+            self._require_moderator(req, repo, number, "rename")
             event = self.state.rename_discussion(
                 repo.id,
                 number,
@@ -143,6 +145,7 @@ class DiscussionRoutes:
     def merge(self, req: Request, p: RouteParams) -> Response:
         with self.state.lock:
             repo, number, data = self._action(req, p)
+            self.access.require_owner(req, repo.id, f"merge pull request #{number}")
             self.state.merge_pr(
                 repo.id,
                 number,
@@ -151,6 +154,9 @@ class DiscussionRoutes:
                 author=self.access.account(req),
             )
         return json_response({})
+
+    def _require_moderator(self, req: Request, repo: Repo, number: int, doing: str) -> None:
+        self.access.require_moderator(req, repo, self.state.discussion(repo, number), doing)
 
     def _action(self, req: Request, p: RouteParams) -> tuple[Repo, int, dict[str, Any]]:
         """(repo, discussion number, JSON body) for the four actions; hold the lock."""

@@ -27,6 +27,9 @@ class LocalHub:
             api = HfApi(endpoint=hub.url, token="any")
             api.create_repo("acme/model-a")
             hub.set_faults(FaultConfig(rate_429=1.0, retry_after_s=0, max_faults=1))
+
+    `accounts` (token → account) and `orgs` (organisation → member → role) declare accounts
+    that the Hub's write rules apply to (see `access.py`); any other token may do anything.
     """
 
     def __init__(
@@ -37,6 +40,7 @@ class LocalHub:
         faults: FaultConfig | None = None,
         rate_limits: RateLimitConfig | None = None,
         accounts: Mapping[str, str] | None = None,
+        orgs: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         Path(state_dir).mkdir(parents=True, exist_ok=True)
         self._lock = lock_state(Path(state_dir))
@@ -45,7 +49,9 @@ class LocalHub:
         except BaseException:
             self._lock.release()
             raise
-        self.app = HubApp(self.storage, faults=faults, rate_limits=rate_limits, accounts=accounts)
+        self.app = HubApp(
+            self.storage, faults=faults, rate_limits=rate_limits, accounts=accounts, orgs=orgs
+        )
         self._port = port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None

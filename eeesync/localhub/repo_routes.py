@@ -59,7 +59,12 @@ class RepoRoutes:
     def whoami(self, req: Request, p: RouteParams) -> Response:
         if not req.has_token:
             raise LocalHubError("Invalid credentials in Authorization header", status=401)
-        user = self.access.account(req)
+        caller = self.access.caller(req)
+        user = caller.name
+        orgs = [
+            {"type": "org", "name": org, "fullname": org, "roleInOrg": role}
+            for org, role in sorted(caller.orgs.items())
+        ]
         return json_response(
             {
                 "type": "user",
@@ -69,7 +74,7 @@ class RepoRoutes:
                 "email": None,
                 "emailVerified": False,
                 "isPro": False,
-                "orgs": [],
+                "orgs": orgs,
                 "auth": {
                     "type": "access_token",
                     "accessToken": {"displayName": "local", "role": "write"},
@@ -87,6 +92,7 @@ class RepoRoutes:
 
     def create_repo(self, req: Request, p: RouteParams) -> Response:
         repo_id, repo_type, data = self._repo_from_body(req)
+        self.access.require_owner(req, repo_id, "create a repo")
         try:
             canonical = self.state.create_repo(
                 repo_id,
@@ -108,6 +114,7 @@ class RepoRoutes:
 
     def delete_repo(self, req: Request, p: RouteParams) -> Response:
         repo_id, repo_type, _ = self._repo_from_body(req)
+        self.access.require_owner(req, repo_id, "delete the repo")
         self.state.delete_repo(repo_id, repo_type=repo_type)
         return json_response({})
 
@@ -115,6 +122,7 @@ class RepoRoutes:
         data = req.json()
         with self.state.lock:
             repo = self.access.repo(req, p)
+            self.access.require_owner(req, repo.id, "change the settings")
             if "gated" in data:
                 self.state.set_gated(repo.id, data["gated"], repo_type=repo.type)
             if "visibility" in data or "private" in data:

@@ -44,9 +44,10 @@ class HubApp:
         faults: FaultConfig | None = None,
         rate_limits: RateLimitConfig | None = None,
         accounts: Mapping[str, str] | None = None,
+        orgs: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.storage = storage
-        self.router = Router(Access(storage, accounts))
+        self.router = Router(Access(storage, accounts, orgs=orgs))
         self.injector = FaultInjector(faults)
         self.limiter = RateLimiter(rate_limits) if rate_limits else None
         self.counters = Counters()

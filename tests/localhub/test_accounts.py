@@ -14,11 +14,12 @@ from eeesync.localhub import LocalHub
 from tests.localhub.helpers import GOOD_YAML, add
 
 ACCOUNTS = {"hf_tokA": "alice", "hf_tokB": "bob"}
+ORGS = {"acme": {"bob": "write"}}  # bob may commit to acme's main and merge there
 
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[LocalHub]:
-    with LocalHub(tmp_path / "hub", accounts=ACCOUNTS) as running:
+    with LocalHub(tmp_path / "hub", accounts=ACCOUNTS, orgs=ORGS) as running:
         running.storage.create_repo("acme/model-a")
         yield running
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from huggingface_hub import HfApi
+from huggingface_hub.errors import HfHubHTTPError
 
 from eeesync.cli import localhub
 from eeesync.cli.main import _Parser, main
@@ -54,6 +55,10 @@ def test_serve_prints_the_url_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None
             "3",
             "--account",
             "hf_tokA=alice",
+            "--account",
+            "hf_tokE=eve",
+            "--org",
+            "acme=alice:admin",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -74,6 +79,10 @@ def test_serve_prints_the_url_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None
         assert alice.whoami()["name"] == "alice"
         alice.create_commit("acme/model-a", [add("b.txt", "b")], commit_message="b")
         assert api.list_repo_commits("acme/model-a")[0].authors == ["alice"]
+        eve = HfApi(endpoint=match.group(0), token="hf_tokE")
+        with pytest.raises(HfHubHTTPError) as refused:  # not a member of acme
+            eve.create_commit("acme/model-a", [add("c.txt", "c")], commit_message="c")
+        assert refused.value.response.status_code == 403
     finally:
         proc.send_signal(signal.SIGINT)
         try:  # generous: a loaded CI machine is slow to schedule the server's threads
@@ -154,6 +163,10 @@ def test_fail_rate_is_an_alias_of_rate_5xx() -> None:
     assert args.rate_5xx == 0.2 and args.rate_limit and args.rate_limit_window == 5
     args = parser.parse_args(["serve", "d", "--account", "tA=alice", "--account", "tB=bob"])
     assert dict(args.accounts) == {"tA": "alice", "tB": "bob"}
+    args = parser.parse_args(["serve", "d", "--org", "acme=alice", "--org", "acme=bob:read"])
+    assert localhub._orgs(args.orgs) == {"acme": {"alice": "write", "bob": "read"}}
+    with pytest.raises(SystemExit):
+        parser.parse_args(["serve", "d", "--org", "acme=bob:owner"])
     assert parser.parse_args(["serve", "d", "--port", "65535"]).port == 65535
 
 
