@@ -217,10 +217,30 @@ class PolicySection:
     )
 
 
+#: `[apply] mode`: "pr" opens PRs everywhere; "direct-when-owner" commits to main on repos the
+#: account (or one of its organisations with write access) owns.
+APPLY_MODES = ("pr", "direct-when-owner")
+#: Largest `[apply] max_writes_per_hour` (a write every ~0.4 s).
+MAX_WRITES_PER_HOUR = 10_000
+
+
 @attrs.frozen
 class ApplySection:
     #: Who runs the sync, said in every PR description (e.g. "the EEE maintainers, @name").
     contact: str = attrs.field(default="", converter=_strip)
+    mode: str = attrs.field(
+        default="pr",
+        validator=check(lambda v: v in APPLY_MODES, 'must be "pr" or "direct-when-owner"'),
+    )
+    #: At most this many Hub writes (commits, PRs, comments, status changes) per hour; None: no
+    #: pace but the Hub's own (429s are waited out either way).
+    max_writes_per_hour: int | None = attrs.field(
+        default=None,
+        validator=check(
+            in_range(1, MAX_WRITES_PER_HOUR),
+            f"must be a whole number from 1 to {MAX_WRITES_PER_HOUR}",
+        ),
+    )
 
 
 def _tables(value: dict[str, Any]) -> bool:
@@ -290,6 +310,10 @@ class Config:
     reconsider_file: Path = Path("reconsider.toml")
     #: `[apply] contact`: who runs the sync, said in every PR description.
     apply_contact: str = ""
+    #: `[apply] mode`: "pr", or "direct-when-owner" (one commit on main of owned repos).
+    apply_mode: str = "pr"
+    #: `[apply] max_writes_per_hour` (None: off).
+    max_writes_per_hour: int | None = None
     #: Raw `[benchmarks.<key>]` tables; `registry.load_registry` validates them.
     benchmark_overrides: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     #: Where the config came from (None = defaults only) and the folder relative paths start at.
@@ -329,6 +353,8 @@ class Config:
         }
         if self.datastore_layout != "auto":  # the default keeps earlier plans' digests
             payload["layout"] = self.datastore_layout
+        if self.apply_mode != "pr":  # plans say per repo how it is written
+            payload["apply_mode"] = self.apply_mode
         raw = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -422,6 +448,8 @@ def load_config(
         opt_out_file=Path(settings.policy.opt_out_file),
         reconsider_file=Path(settings.policy.reconsider_file),
         apply_contact=settings.apply.contact,
+        apply_mode=settings.apply.mode,
+        max_writes_per_hour=settings.apply.max_writes_per_hour,
         benchmark_overrides=settings.benchmarks,
         config_path=path,
         base_dir=base_dir,

@@ -32,6 +32,7 @@ from eeesync.datastore.scan import DatastoreScan
 from eeesync.errors import UserError
 from eeesync.hub.audit import audit_repos
 from eeesync.hub.client import Hub
+from eeesync.hub.identity import Identity, whoami
 from eeesync.hub.pace import BudgetView
 from eeesync.hub.state import ListedEntry, RepoState
 from eeesync.hub.streaming import StreamingAudit
@@ -42,6 +43,8 @@ from eeesync.plan import file as plan_file
 from eeesync.plan.diff import Policy, decided_by_main, diff_repo
 from eeesync.plan.model import (
     FORMAT_VERSION,
+    WRITE_DIRECT,
+    WRITE_PR,
     Counts,
     DesiredEntry,
     Inputs,
@@ -183,7 +186,10 @@ def build_plan(
     tasks = stages.task_check()
     policy = load_policy(config.opt_out_file, config.reconsider_file)
     trail = read_trail(config.plan_dir)
-    account = plan_account(hub)
+    # With a token the audit needs whose PRs are ours from the start; without one the Hub is
+    # asked only after the scan (a local Hub's default account may still own repos).
+    identity = whoami(hub) if hub.api.token else None
+    account = plan_account(hub, identity)
     diff_policy = Policy(
         datastore_link_prefix=f"{hub.web_base.rstrip('/')}/datasets/{locator.repo_id}/blob/",
         update_main=config.update_main,
@@ -279,6 +285,8 @@ def build_plan(
         in_scope=in_scope,
         opted_out=opted_out,
     )
+    identity = identity or whoami(hub)
+    repos = tuple(_writer(repo, identity, config.apply_mode) for repo in repos)
 
     skipped = tuple(sorted({*scan.skipped, *mapped.skipped, *links.skipped}, key=_skip_order))
     inputs = Inputs(
@@ -297,6 +305,7 @@ def build_plan(
         shard=shard_label(request.shard),
         policy_digest=policy.digest,
         prs_unknown=account is None,
+        account=identity.name if identity is not None else "",
     )
     clock = now or (lambda: dt.datetime.now(dt.UTC))
     plan = Plan(
@@ -321,6 +330,16 @@ def build_plan(
         resumed=len(streaming.resumed & states.keys()),
     )
     return BuildResult(plan_file.seal(plan), stats)
+
+
+def _writer(repo: RepoPlan, identity: Identity | None, mode: str) -> RepoPlan:
+    """Record whether the planning account owns the repo, and how apply writes it: one commit
+    on main in `direct-when-owner` mode on an owned repo, a PR everywhere else."""
+    owned = identity is not None and repo.preconditions is not None and identity.owns(repo.repo_id)
+    # Only new writes: a commit to (or the close of) our open PR stays what it is.
+    new = bool(repo.files) and not (repo.update_pr or repo.close_pr)
+    direct = owned and mode == "direct-when-owner" and new
+    return attrs.evolve(repo, owned=owned, write=WRITE_DIRECT if direct else WRITE_PR)
 
 
 def _diff_all(
@@ -372,17 +391,10 @@ def _in_request(repo_key: str, request: PlanRequest) -> bool:
     return request.shard[1] <= 1 or in_shard(repo_key, *request.shard)
 
 
-def plan_account(hub: Hub) -> str | None:
+def plan_account(hub: Hub, identity: Identity | None) -> str | None:
     """Whose PRs are ours: the token's account (`whoami`). A plan without a token cannot tell
     (None): it treats no PR as ours, and apply, which has the token, re-checks before writing."""
-    if not hub.api.token:
-        return None
-    try:
-        answer = hub.whoami()
-    except Exception:  # the Hub does not say: nothing can be proven ours
-        return None
-    name = answer.get("name") if isinstance(answer, dict) else None
-    return name if isinstance(name, str) and name else None
+    return identity.name if identity is not None and hub.api.token else None
 
 
 def _skip_order(item: SkippedItem) -> tuple[str, int, str, str, str, str]:

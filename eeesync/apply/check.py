@@ -36,19 +36,15 @@ from eeesync.hub.client import (
     HubFailure,
     classify,
     describe,
-    is_rehearsal_endpoint,
 )
 from eeesync.hub.evalfile_fetch import FileTooLarge, fetch_capped
+from eeesync.hub.identity import whoami
 from eeesync.hub.pr_record import parse_entry_list
 from eeesync.hub.state import ACTIVE_PR_STATUSES
 from eeesync.plan.diff import same_listed
 from eeesync.plan.model import Plan, RepoPlan, Status
 from eeesync.registry import Registry
 from eeesync.text import short_sha
-
-#: Stands in for a missing token when asking a local Hub who we are: it answers tokenless
-#: requests as its default account, which is who a tokenless apply's PRs are attributed to.
-_LOCAL_PROBE_TOKEN = "eeesync-local-whoami"
 
 
 @attrs.frozen
@@ -97,15 +93,8 @@ class CheckContext:
 
 def applying_account(hub: Hub) -> str | None:
     """The account name of the token apply writes with (None when the Hub cannot say)."""
-    token = hub.api.token if isinstance(hub.api.token, str) else None
-    if not token and is_rehearsal_endpoint(hub.url):
-        token = _LOCAL_PROBE_TOKEN
-    try:
-        answer = hub.whoami(token=token or None)
-    except Exception:  # no token, or the Hub does not say: nothing can be proven ours
-        return None
-    name = answer.get("name") if isinstance(answer, dict) else None
-    return name if isinstance(name, str) and name else None
+    identity = whoami(hub)
+    return identity.name if identity is not None else None
 
 
 def describe_error(exc: BaseException) -> str:
@@ -150,6 +139,12 @@ def check_repo(
     problem = plan_problem(repo, context.allowed)
     if problem is not None:
         return result(Outcome.REFUSED, error=problem)
+    if repo.direct and context.account != plan.inputs.account:
+        return result(
+            Outcome.REFUSED,
+            error=f"the plan commits to main as {plan.inputs.account}, but this token is "
+            f"{context.account or 'unknown'}: re-plan with this token",
+        )
     attempted = journal is not None and journal.attempted
     if repo.update_pr:
         return _check_update(hub, plan, repo, context, result)
@@ -216,6 +211,11 @@ def check_repo(
         if now_blob != expected:
             what = "created" if expected is None else "deleted" if now_blob is None else "changed"
             changes.append(f"{change.path} {what} on main ({_blob(expected)} → {_blob(now_blob)})")
+    if changes and repo.direct and _holds_planned_files(repo, current):
+        # Our direct commit landed (an interrupted run), or someone made the same one.
+        return result(
+            Outcome.ADOPTED, changes=("main already holds the planned files",), seen_prs=active
+        )
     if changes:
         return result(Outcome.STALE, changes=tuple(changes), seen_prs=active)
     try:
@@ -343,6 +343,11 @@ def _history_objection(hub: Hub, repo: RepoPlan, prs: Sequence[Any], account: st
                 "re-plan with the token"
             )
     return ""
+
+
+def _holds_planned_files(repo: RepoPlan, current: dict[str, str]) -> bool:
+    """Every planned file is on main byte for byte (blob ids compared)."""
+    return all(current.get(f.path) == git_hash(f.content.encode("utf-8")) for f in repo.files)
 
 
 def _kept_problem(

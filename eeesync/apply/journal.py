@@ -12,7 +12,6 @@ record never holds a token: error texts are redacted before they are written.
 from __future__ import annotations
 
 import enum
-import getpass
 import json
 import os
 import re
@@ -74,7 +73,9 @@ class JournalRecord:
     event: Event
     plan_digest: str
     ts: str  # UTC, ISO 8601
-    actor: str  # the local user name (getpass), for the audit trail
+    #: The Hub account that wrote (`whoami` of the apply's token; "unknown" when the Hub did
+    #: not say), for the audit trail. Never the machine's login: journals are committed.
+    actor: str
     action_id: str = ""
     repo_id: str = ""
     attempt: int = 0  # 1-based POST attempt within a run (intent/result lines)
@@ -115,13 +116,6 @@ def journal_path(plan_path: Path) -> Path:
 
 def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def current_actor() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError, ImportError):  # no login name (no passwd entry; Windows: no pwd)
-        return "unknown"
 
 
 # Hub tokens (`hf_…`), bearer headers and `token=` query strings: none may reach the journal.

@@ -11,6 +11,7 @@ A held lock names its holder in the error; `--lock-timeout` waits for it instead
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import socket
@@ -22,7 +23,7 @@ from types import TracebackType
 
 import attrs
 
-from eeesync.apply.journal import current_actor, now_iso
+from eeesync.apply.journal import now_iso
 from eeesync.errors import LockError, UserError
 from eeesync.fsutil import KERNEL_LOCK, TryLock, same_file
 
@@ -149,7 +150,7 @@ def acquire_lock(
         fd, previous = taken
         info = LockInfo(
             id=uuid.uuid4().hex[:12],
-            who=current_actor(),
+            who=_local_user(),
             host=socket.gethostname(),
             pid=os.getpid(),
             plan_digest=plan_digest,
@@ -219,3 +220,11 @@ def force_unlock(cache_dir: Path, lock_id: str) -> LockInfo:
     path, info = found
     path.unlink(missing_ok=True)
     return info
+
+
+def _local_user() -> str:
+    """Who holds a lock on this machine (lock files never leave it, unlike journals)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):  # no login name (no passwd entry; Windows: no pwd)
+        return "unknown"

@@ -25,6 +25,7 @@ class Outcome(enum.StrEnum):
     UPDATED = "updated"
     CLOSED = "closed"
     PRS_DISABLED = "prs_disabled"
+    COMMITTED = "committed"
     ADOPTED = "adopted"
     IN_PR = "in_pr"
     ALREADY_DONE = "already_done"
@@ -89,6 +90,15 @@ OUTCOME_TABLE: Final[dict[Outcome, OutcomeInfo]] = {
         ok=True,
         mark="!",
         style="yellow",
+    ),
+    Outcome.COMMITTED: OutcomeInfo(
+        meaning="direct mode: one commit on main of an owned repo, by this action",
+        journal="committed",
+        event="apply_complete",
+        final=True,
+        ok=True,
+        mark="+",
+        style="green",
     ),
     Outcome.ADOPTED: OutcomeInfo(
         meaning="our PR (this account, marker, planned bytes) was found on the Hub and recorded",

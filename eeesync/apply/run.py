@@ -35,7 +35,6 @@ from eeesync.apply.journal import (
     Event,
     JournalRecord,
     JournalWriter,
-    current_actor,
     journal_path,
     now_iso,
 )
@@ -50,8 +49,9 @@ from eeesync.apply.pull_request import (
 )
 from eeesync.apply.report import ActionResult, ApplyEvent, ApplyReport
 from eeesync.errors import LockError
-from eeesync.hub.client import Hub, is_retryable, retry_after_seconds
+from eeesync.hub.client import Hub, http_status, is_retryable, retry_after_seconds
 from eeesync.plan.model import Plan, RepoPlan
+from eeesync.text import short_sha
 
 #: The phrase a person types to approve opening PRs (exact, case-sensitive).
 CONFIRM_PHRASE = "OPEN PRS"
@@ -190,7 +190,8 @@ class _Run:
         self.hub, self.plan, self.journal = hub, plan, journal
         self.context = context
         self.options, self.on_event, self.stop = options, on_event, stop
-        self.actor = current_actor()
+        # The Hub account that writes: journals are committed, the machine's login is not theirs.
+        self.actor = context.account or "unknown"
         self._slots_lock = threading.Lock()
         self._repo_locks_held: set[str] = set()  # repo lock keys this run holds
         self._slots_used = 0
@@ -290,6 +291,10 @@ class _Run:
                 pr_num=found.num,
                 pr_url=found.url,
                 changes=(f"PR #{found.num} by {found.author} already holds these entries",),
+            )
+        if check.state is Outcome.ADOPTED and check.found is None:  # our direct commit
+            return self.conclude(
+                repo, Outcome.ADOPTED, Event.RESULT, attempt=attempt, changes=check.changes
             )
         if check.state in (Outcome.STALE, Outcome.REFUSED, Outcome.FAILED):
             return self.conclude(
@@ -403,6 +408,8 @@ class _Run:
         self.crash("before_intent", check.index)
         self.record(Event.INTENT, repo, attempt=attempt)
         self.crash("after_intent", check.index)
+        if repo.direct:
+            return self.commit_to_main(check, attempt=attempt)
         try:
             # The one non-idempotent call. Never retried here: a failure is journaled, then
             # the Hub is re-read for our PR before any second attempt (`retry_after_failure`).
@@ -448,6 +455,32 @@ class _Run:
                 return closed
             notes = (closed,) if closed else ()
         return self.finish(repo, Outcome.OPENED, notes=notes, **opened)
+
+    def commit_to_main(self, check: RepoCheck, *, attempt: int) -> ActionResult:
+        """`direct-when-owner` on an owned repo: one commit on main whose parent is the planned
+        main sha. If main moved meanwhile the Hub refuses it (412): stale, never overwritten."""
+        repo = check.repo
+        assert repo.preconditions is not None
+        try:
+            info = self.hub.commit_to_main(
+                repo.repo_id,
+                {f.path: f.content.encode() for f in repo.files},
+                message=self.options.message,
+                description=pr_description(self.plan, repo),
+                parent_commit=repo.preconditions.main_sha,
+            )
+        except Exception as exc:
+            self.crash("after_post", check.index)
+            if http_status(exc) == 412:
+                moved = (f"main moved since {short_sha(repo.preconditions.main_sha)}: not written",)
+                return self.conclude(repo, Outcome.STALE, Event.RESULT, changes=moved)
+            error = describe_error(exc)
+            self.record(Event.RESULT, repo, outcome=Outcome.FAILED, error=error, attempt=attempt)
+            return self.retry_after_failure(check, exc, error, attempt=attempt)
+        self.crash("after_post", check.index)
+        return self.conclude(
+            repo, Outcome.COMMITTED, Event.RESULT, attempt=attempt, commit_oid=info.oid
+        )
 
     def close_if_duplicate(self, repo: RepoPlan, num: int, *, attempt: int) -> ActionResult | str:
         """After opening PR #num: if an open PR of this account with a lower number holds the

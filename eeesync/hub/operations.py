@@ -285,6 +285,28 @@ class HubOperations:
         """Replace PR #num's description (its first comment, `comment_id`) with `text`."""
         self.api.edit_discussion_comment(repo_id, num, comment_id, text, repo_type=repo_type)
 
+    def commit_to_main(
+        self: _Connection,
+        repo_id: str,
+        files: Mapping[str, bytes],
+        *,
+        message: str,
+        description: str,
+        parent_commit: str,
+        repo_type: RepoType = None,
+    ) -> CommitInfo:
+        """One commit adding `files` on main (`[apply] mode = "direct-when-owner"`: the account
+        owns the repo). `parent_commit` makes the Hub refuse it (412) when main has moved since:
+        nothing anyone committed is ever overwritten."""
+        return self.api.create_commit(
+            repo_id,
+            operations=_adds(files),
+            commit_message=message,
+            commit_description=description,
+            repo_type=repo_type,
+            parent_commit=parent_commit,
+        )
+
     def close_pull_request(
         self: _Connection, repo_id: str, num: int, *, comment: str, repo_type: RepoType = None
     ) -> None:

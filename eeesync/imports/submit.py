@@ -30,7 +30,6 @@ from eeesync.apply.journal import (
     Event,
     JournalRecord,
     JournalWriter,
-    current_actor,
     journal_path,
     now_iso,
     read_journal,
@@ -38,6 +37,7 @@ from eeesync.apply.journal import (
 )
 from eeesync.apply.outcome import Outcome
 from eeesync.hub.client import Hub, classify, describe
+from eeesync.hub.identity import whoami
 from eeesync.imports import datastore_pr
 from eeesync.imports.records import check_path, check_record, fingerprints_of
 from eeesync.plan.import_model import ImportEntry, ImportPlan, ImportStatus, RecordFile
@@ -246,7 +246,8 @@ def submit(hub: Hub, plan: ImportPlan, plan_path: Path, *, message: str) -> Subm
         )
     base: dict[str, Any] = {
         "plan_digest": plan.digest,
-        "actor": current_actor(),
+        # The Hub account that writes (journals are committed: never the machine's login).
+        "actor": identity.name if (identity := whoami(hub)) is not None else "unknown",
         "action_id": ACTION_ID,
         "repo_id": inputs.datastore_repo,
         "content_sha256": content_hash(plan),

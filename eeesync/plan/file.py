@@ -56,6 +56,7 @@ def _make_converter(*, strict: bool) -> cattrs.Converter:
             alias_digest=omit,
             policy_digest=omit,
             prs_unknown=omit,
+            account=omit,
         ),
     )
     converter.register_unstructure_hook(
@@ -77,6 +78,8 @@ def _make_converter(*, strict: bool) -> cattrs.Converter:
             delete_paths=omit,
             close_pr=omit,
             fixes_main=omit,
+            owned=omit,
+            write=omit,
         ),
     )
     converter.register_unstructure_hook(

@@ -19,7 +19,8 @@ import attrs
 #: 1.1: files[].added_span; 1.2: recorded_as, datastore_pinned_by, alias_digest, and
 #: unmatched[], counts.unmatched, desired.dataset_aliases (coverage, issue 10); 1.3: the
 #: lifecycle statuses, repos[].update_pr / delete_paths / close_pr / fixes_main,
-#: inputs.policy_digest and inputs.prs_unknown.
+#: inputs.policy_digest and inputs.prs_unknown; inputs.account, repos[].owned and
+#: repos[].write (who applies, and how each repo is written).
 FORMAT_VERSION = "1.3"
 SOURCE_NAME = "EvalEval"
 
@@ -410,6 +411,10 @@ class FileChange:
     added_span: tuple[int, int] | None = None
 
 
+WRITE_PR = "pr"
+WRITE_DIRECT = "direct"
+
+
 @attrs.frozen
 class RepoPlan:
     """Everything planned for one model repo."""
@@ -421,6 +426,12 @@ class RepoPlan:
     files: tuple[FileChange, ...] = ()  # non-empty iff some entry is ready
     action_id: str = ""  # stable id of the PR action ("" when nothing to open)
     audit_error: str = ""  # for people: why the repo (or part of it) could not be read
+    #: The planning account (`inputs.account`) or one of its organisations with write access
+    #: owns this repo (1.3).
+    owned: bool = False
+    #: How apply writes `files` (1.3): WRITE_PR, or WRITE_DIRECT (one commit on main whose
+    #: parent is `preconditions.main_sha`: `[apply] mode = "direct-when-owner"`, owned repos).
+    write: str = "pr"
     #: Our open PR this action commits to (or closes); 0: the action opens a new PR.
     update_pr: int = 0
     #: Files the commit to `update_pr` deletes (new files of ours left with no entry).
@@ -434,6 +445,11 @@ class RepoPlan:
     def opens_pr(self) -> bool:
         """Apply has something to write for this repo (a new PR, a commit to ours, a close)."""
         return bool(self.files or self.delete_paths or self.close_pr)
+
+    @property
+    def direct(self) -> bool:
+        """The files go to main in one commit instead of a PR."""
+        return self.write == WRITE_DIRECT and bool(self.files)
 
     def count(self, status: Status) -> int:
         return sum(1 for e in self.entries if e.status is status)
@@ -475,6 +491,9 @@ class Inputs:
     #: The plan had no token: it could not tell which PRs are ours (declines of ours, merged
     #: entries removed, our open PR to update are unknown; apply re-checks) (1.3).
     prs_unknown: bool = False
+    #: The Hub account the plan was made as (`whoami` of its token; never the token), whose
+    #: ownership `repos[].owned` records; "" = no token or unknown (1.3).
+    account: str = ""
 
 
 @attrs.frozen

@@ -32,7 +32,8 @@ from eeesync.text import plural
 #: Version of the `--json` message shapes below (docs/json-events.md), in every message as
 #: `ui_version`. A minor bump adds fields or types; a major one changes or removes them.
 #: 1.1: `ui_version` on every message. 1.2: `in_pr`, `refused` and `notes` in the preview,
-#: `in_pr`/`refused` counts in summaries, `notes` on results (issue 14).
+#: `in_pr`/`refused` counts in summaries, `notes` on results (issue 14). 1.3 (issue 20): the
+#: `updated`, `closed`, `prs_disabled` and `committed` result states and counts.
 JSON_UI_VERSION = "1.3"
 
 
@@ -59,7 +60,10 @@ def _render_to_open(checks: Sequence[RepoCheck]) -> list[RenderableType]:
     for check in checks:
         repo = check.repo
         paths = "\n".join(f.path for f in repo.files)
-        table.add_row(Text(repo.repo_id), Text(paths), str(repo.count(Status.READY)))
+        name = Text(repo.repo_id)
+        if repo.direct:
+            name.append("\none commit to main (owned)", style="bold")
+        table.add_row(name, Text(paths), str(repo.count(Status.READY)))
     return [table]
 
 
@@ -67,7 +71,10 @@ def _render_adopt(checks: Sequence[RepoCheck]) -> list[RenderableType]:
     lines: list[RenderableType] = []
     for check in checks:
         found = check.found
-        assert found is not None  # an ADOPT check always names the PR it found
+        if found is None:  # direct mode: main already holds the planned files
+            what = "; ".join(check.changes)
+            lines.append(_marked(Outcome.ADOPTED, f"{check.repo.repo_id}: {what}: recorded"))
+            continue
         # Only the journal can say a run of *this* plan file was interrupted; otherwise the PR
         # was opened by another run (another checkout, another machine) with the same token.
         why = (
@@ -228,6 +235,10 @@ def _render_prs_disabled(result: ActionResult) -> Text | None:
     )
 
 
+def _render_committed(result: ActionResult) -> Text | None:
+    return _marked(Outcome.COMMITTED, f"{result.repo_id}: committed {result.commit_oid} to main")
+
+
 def _render_in_pr_result(result: ActionResult) -> Text | None:
     return _marked(
         Outcome.IN_PR,
@@ -241,6 +252,8 @@ def _render_refused_result(result: ActionResult) -> Text | None:
 
 
 def _render_adopted(result: ActionResult) -> Text | None:
+    if result.pr_num is None:  # a direct commit an earlier run made
+        return _marked(Outcome.ADOPTED, f"{result.repo_id}: {'; '.join(result.changes)} (recorded)")
     return _marked(
         Outcome.ADOPTED, f"{result.repo_id}: found PR #{result.pr_num} {result.pr_url} (recorded)"
     )
@@ -267,6 +280,7 @@ _RESULT_LINES: dict[Outcome, Callable[[ActionResult], Text | None]] = {
     Outcome.UPDATED: _render_updated,
     Outcome.CLOSED: _render_closed,
     Outcome.PRS_DISABLED: _render_prs_disabled,
+    Outcome.COMMITTED: _render_committed,
     Outcome.ADOPTED: _render_adopted,
     Outcome.IN_PR: _render_in_pr_result,
     Outcome.ALREADY_DONE: _render_silent,
@@ -316,6 +330,7 @@ def render_report(report: ApplyReport, console: Console, *, plan_path: Path) -> 
                 state="interrupted" if report.interrupted else "complete", **report.counts
             )
             + _extra(
+                (len(report.of(Outcome.COMMITTED)), "committed to main"),
                 (len(report.of(Outcome.IN_PR)), "already in another PR"),
                 (len(report.of(Outcome.REFUSED)), "refused"),
             )

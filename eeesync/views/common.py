@@ -107,13 +107,32 @@ def summary_line(plan: Plan) -> str:
     """
     counts = plan.counts
     attention = attention_count(plan)
+    direct = sum(1 for r in plan.repos if r.direct)
+    writes = plural(counts.prs_to_open - direct, "pull request") + " to open"
+    if direct:
+        writes += f" and {plural(direct, 'direct commit')} to main"
     return (
-        f"Plan: {plural(counts.prs_to_open, 'pull request')} to open "
+        f"Plan: {writes} "
         f"({plural(counts.files_to_write, 'file')}, "
         f"{plural(counts.get(Status.READY), 'new entry', 'new entries')}); "
         f"{counts.get(Status.ALREADY_PRESENT)} already present, "
         f"{counts.get(Status.PENDING_PR)} pending in PRs, "
         f"{attention} {'needs' if attention == 1 else 'need'} attention."
+    )
+
+
+def account_line(plan: Plan) -> str:
+    """Who the plan was made as and how its writes go: `alice (2 owned repos get a direct
+    commit to main; the rest PRs)`; "" when the plan was made without a token."""
+    account = plan.inputs.account
+    if not account:
+        return ""
+    direct = sum(1 for r in plan.repos if r.direct)
+    if not direct:
+        return f"{account} (every write is a pull request)"
+    return (
+        f"{account} ({plural(direct, 'owned repo')} get{'s' if direct == 1 else ''} a direct "
+        "commit to main; the rest pull requests)"
     )
 
 

@@ -30,6 +30,7 @@ from eeesync.views.common import (
     Mark,
     RepoGroup,
     ViewOptions,
+    account_line,
     alias_line,
     attention_count,
     cap,
@@ -264,6 +265,8 @@ def _inputs(plan: Plan) -> list[str]:
         ],
         ["Endpoint", _code(inputs.endpoint)],
     ]
+    if account := account_line(plan):
+        rows.append(["Account", _escape(account)])
     if inputs.model_filter:
         rows.append(["Model filter", _code(inputs.model_filter)])
     if inputs.shard:
@@ -345,6 +348,8 @@ def _render_ready(plan: Plan, options: ViewOptions, status: Status) -> list[_Par
     for repo in shown:
         state = options.progress_of(repo)
         model = _model(plan, repo) + (f"<br>apply: **{state}**" if state is not None else "")
+        if repo.direct:
+            model += "<br>**one commit to main** (owned)"
         for entry in (e for e in repo.entries if e.status is Status.READY):
             desired = entry.desired
             rows.append(

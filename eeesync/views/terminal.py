@@ -29,6 +29,7 @@ from eeesync.views.common import (
     Mark,
     RepoGroup,
     ViewOptions,
+    account_line,
     alias_line,
     attention_count,
     cap,
@@ -133,6 +134,8 @@ def _header(plan: Plan) -> RenderableType:
     )
     grid.add_row("Datastore", datastore)
     grid.add_row("Endpoint", Text(inputs.endpoint))
+    if account := account_line(plan):
+        grid.add_row("Account", Text(account))
     filters = []
     if inputs.model_filter:
         filters.append(f"--model {inputs.model_filter}")
@@ -286,6 +289,8 @@ def _ready_repo_heading(ctx: _Context, repo: RepoPlan) -> Text:
         f"\n  {files} file{'s' if files != 1 else ''}, "
         f"{added} new entr{'ies' if added != 1 else 'y'}"
     )
+    if repo.direct:
+        heading.append("; one commit to main (you own this repo)", style="bold")
     recorded = [r for r in repo.requested_ids if r != repo.repo_id]
     if recorded:
         heading.append(f"; recorded as {', '.join(recorded)}", style="dim")

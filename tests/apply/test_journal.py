@@ -185,6 +185,7 @@ def test_the_journal_spells_each_outcome_as_it_always_did(tmp_path: Path) -> Non
         Outcome.UPDATED: "updated",  # issue 20: our open PR kept current
         Outcome.CLOSED: "closed",
         Outcome.PRS_DISABLED: "prs_disabled",
+        Outcome.COMMITTED: "committed",  # direct mode (issue 20)
         Outcome.ADOPTED: "adopted",
         Outcome.IN_PR: "in_pr",
         Outcome.NOOP: "noop",

@@ -115,7 +115,14 @@ def assert_fits(text: str, width: int = 80) -> None:
 
 def test_every_check_state_and_result_state_has_one_renderer() -> None:
     # The outcomes of a write, which a read-only check never has:
-    writes = {Outcome.OPENED, Outcome.UPDATED, Outcome.CLOSED, Outcome.PRS_DISABLED, Outcome.NOOP}
+    writes = {
+        Outcome.OPENED,
+        Outcome.COMMITTED,
+        Outcome.UPDATED,
+        Outcome.CLOSED,
+        Outcome.PRS_DISABLED,
+        Outcome.NOOP,
+    }
     assert set(_PREVIEW_SECTIONS) == set(Outcome) - writes
     assert set(_RESULT_LINES) == set(Outcome)
 
@@ -383,7 +390,7 @@ def test_json_messages_have_stable_shapes() -> None:
         ),
         "in_pr": 0,  # ui 1.1
         "refused": 0,
-        **dict.fromkeys(("updated", "closed", "prs_disabled"), 0),  # ui 1.3
+        **dict.fromkeys(("updated", "closed", "prs_disabled", "committed"), 0),  # ui 1.3
     }
     assert apply_view.nothing_to_open_message(EVERY_CHECK) == {
         "type": "summary",
