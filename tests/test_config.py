@@ -129,3 +129,16 @@ def test_datastore_layout(tmp_path: Path) -> None:
     path = write(tmp_path, '[datastore]\nlayout = "tree"\n')
     with pytest.raises(ConfigError, match=r'layout.*"auto", "flat" or "submission"'):
         load_config(path, env={}, cwd=tmp_path)
+
+
+def test_apply_mode_and_write_pace(tmp_path: Path) -> None:
+    default = load_config(None, env={}, cwd=tmp_path)
+    assert (default.apply_mode, default.max_writes_per_hour) == ("pr", None)
+    path = write(tmp_path, '[apply]\nmode = "direct-when-owner"\nmax_writes_per_hour = 120\n')
+    config = load_config(path, env={}, cwd=tmp_path)
+    assert (config.apply_mode, config.max_writes_per_hour) == ("direct-when-owner", 120)
+    assert config.digest() != default.digest()  # plans say how each repo is written
+    for bad in ('mode = "direct"', "max_writes_per_hour = 0", "max_writes_per_hour = 10001"):
+        path = write(tmp_path, f"[apply]\n{bad}\n")
+        with pytest.raises(ConfigError, match=r"apply\.(mode|max_writes_per_hour)"):
+            load_config(path, env={}, cwd=tmp_path)

@@ -50,6 +50,7 @@ from eeesync.apply.pull_request import (
 from eeesync.apply.report import ActionResult, ApplyEvent, ApplyReport
 from eeesync.errors import LockError
 from eeesync.hub.client import Hub, http_status, is_retryable, retry_after_seconds
+from eeesync.hub.writes import WritePace, is_too_many_requests, send
 from eeesync.plan.model import Plan, RepoPlan
 from eeesync.text import short_sha
 
@@ -89,6 +90,8 @@ class ApplyOptions:
     repo_lock_timeout: float = DEFAULT_REPO_LOCK_TIMEOUT
     #: `[apply] contact`: who runs the sync, said in every PR description.
     contact: str = ""
+    #: `[apply] max_writes_per_hour`: writes are spaced 3600/N seconds apart (None: no cap).
+    max_writes_per_hour: int | None = None
 
 
 def apply_plan(
@@ -195,6 +198,8 @@ class _Run:
         self._slots_lock = threading.Lock()
         self._repo_locks_held: set[str] = set()  # repo lock keys this run holds
         self._slots_used = 0
+        #: Every write of this run waits its turn here (hourly cap, holds after a 429).
+        self.pace = WritePace(options.max_writes_per_hour)
 
     # journal and events ---------------------------------------------------------------------
 
@@ -334,24 +339,41 @@ class _Run:
         assert repo.preconditions is not None and check.found is not None
         head = next(p.head_sha for p in repo.preconditions.open_prs if p.num == num)
         found = {"pr_num": num, "pr_url": check.found.url}
+        if not self.pace.turn(self.stop):  # before the intent: a stopped wait wrote nothing
+            return self.finish(repo, Outcome.PENDING)
         self.on_event(ApplyEvent("apply_start", repo.repo_id, repo.action_id, attempt=attempt))
         self.record(Event.INTENT, repo, attempt=attempt)
         try:
             with self.repo_lock(repo):
                 if repo.close_pr:
-                    self.hub.close_pull_request(repo.repo_id, num, comment=withdraw_comment(repo))
+                    send(
+                        self.pace,
+                        self.stop,
+                        self.hub.close_pull_request,
+                        repo.repo_id,
+                        num,
+                        comment=withdraw_comment(repo),
+                        turn_taken=True,
+                    )
                     return self.conclude(
                         repo, Outcome.CLOSED, Event.RESULT, attempt=attempt, **found
                     )
-                info = self.hub.commit_to_pull_request(
+                info = send(
+                    self.pace,
+                    self.stop,
+                    self.hub.commit_to_pull_request,
                     repo.repo_id,
                     num,
                     {f.path: f.content.encode() for f in repo.files},
                     message=self.options.message,
                     parent_commit=head,
                     deletions=repo.delete_paths,
+                    turn_taken=True,
                 )
-                self.hub.edit_pr_description(
+                send(
+                    self.pace,
+                    self.stop,
+                    self.hub.edit_pr_description,
                     repo.repo_id,
                     num,
                     check.comment_id,
@@ -375,6 +397,9 @@ class _Run:
 
     def open_pr(self, check: RepoCheck, *, attempt: int) -> ActionResult:
         repo = check.repo
+        # Outside the repo lock: a turn can be an hour away under `max_writes_per_hour`.
+        if not self.pace.turn(self.stop):
+            return self.finish(repo, Outcome.PENDING)
         try:
             with self.repo_lock(repo):
                 return self.open_pr_locked(check, attempt=attempt)
@@ -385,6 +410,19 @@ class _Run:
     def open_pr_locked(self, check: RepoCheck, *, attempt: int) -> ActionResult:
         repo = check.repo
         assert repo.preconditions is not None  # a pending check found them intact
+        if time.monotonic() - check.checked_at > self.options.recheck_after:
+            # The turn came late (a paced apply, a 429 hold): the Hub may have moved.
+            fresh = check_repo(
+                self.hub,
+                self.plan,
+                repo,
+                index=check.index,
+                journal=check.journal,
+                context=self.context,
+            )
+            if fresh.state is not Outcome.PENDING:
+                return self.settle(fresh, attempt=attempt)
+            check = fresh
         # Right before the POST: did a PR appear since the check (another runner's)? The Hub
         # is the only state runners share, so this is where a second PR is avoided.
         try:
@@ -490,7 +528,10 @@ class _Run:
             twin = twin_of(self.hub, repo, num, self.context.account)
             if twin is None:
                 return ""
-            self.hub.close_pull_request(
+            send(
+                self.pace,
+                self.stop,
+                self.hub.close_pull_request,
                 repo.repo_id,
                 num,
                 comment=(
@@ -519,9 +560,15 @@ class _Run:
         if not is_retryable(exc) or attempt >= self.options.post_attempts or self.stop.is_set():
             return self.finish(repo, Outcome.FAILED, error=error)
         policy = self.hub.retry
-        hint = retry_after_seconds(exc)
-        backoff = min(policy.max_wait, policy.base_wait * 2 ** (attempt - 1))
-        wait_s = min(policy.max_wait, hint + 0.05) if hint is not None else backoff
+        if is_too_many_requests(exc):
+            # The Hub's write limit: every writer of this run waits out its Retry-After (the
+            # next attempt waits for its turn in `open_pr`), not only this one.
+            self.pace.hold(retry_after_seconds(exc))
+            wait_s = 0.0
+        else:
+            hint = retry_after_seconds(exc)
+            backoff = min(policy.max_wait, policy.base_wait * 2 ** (attempt - 1))
+            wait_s = min(policy.max_wait, hint + 0.05) if hint is not None else backoff
         if self.stop.wait(wait_s * (1 + random.random() * 0.1)):
             return self.finish(repo, Outcome.FAILED, error=error)
         summary = ActionRecordSummary(Outcome.FAILED, None, attempted=True)

@@ -257,6 +257,7 @@ def run(args: argparse.Namespace, app: App, *, terminal: Terminal | None = None)
                 message=message,
                 parallelism=args.parallelism,
                 max_prs=args.max_prs,
+                max_writes_per_hour=config.max_writes_per_hour,
                 lock_dir=config.cache_dir / "repo-locks",
                 contact=config.apply_contact,
             )

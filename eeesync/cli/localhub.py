@@ -149,6 +149,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="rate-limit window in seconds (default 300)",
     )
     serve.add_argument(
+        "--write-limit",
+        type=_whole(0),
+        default=None,
+        metavar="N",
+        help="answer 429 with Retry-After to writes (commits, PRs, comments, status changes, "
+        "merges) beyond N per --write-window",
+    )
+    serve.add_argument(
+        "--write-window",
+        type=_whole(1),
+        default=3600,
+        metavar="SECONDS",
+        help="window of --write-limit in seconds (default 3600)",
+    )
+    serve.add_argument(
         "--account",
         dest="accounts",
         metavar="TOKEN=NAME",
@@ -191,6 +206,22 @@ def _seed(state_dir: Path, seed: Path, app: App) -> None:
     seed_local_hub(state_dir, seed)
 
 
+#: The read quotas of a Hub that limits writes only (no read is ever near them).
+_UNLIMITED = 10**9
+
+
+def _rate_limits(args: argparse.Namespace) -> RateLimitConfig | None:
+    if not args.rate_limit and args.write_limit is None:
+        return None
+    reads = {} if args.rate_limit else {"api_quota": _UNLIMITED, "resolvers_quota": _UNLIMITED}
+    return RateLimitConfig(
+        window_s=args.rate_limit_window,
+        writes_quota=args.write_limit,
+        writes_window_s=args.write_window,
+        **reads,
+    )
+
+
 def run(args: argparse.Namespace, app: App) -> int:
     faults = FaultConfig(
         latency_ms=args.latency_ms,
@@ -200,7 +231,7 @@ def run(args: argparse.Namespace, app: App) -> int:
         drop_rate=args.drop_rate,
         seed=args.fault_seed,
     )
-    limits = RateLimitConfig(window_s=args.rate_limit_window) if args.rate_limit else None
+    limits = _rate_limits(args)
     if args.seed is not None:
         _seed(args.dir, args.seed, app)
     try:

@@ -8,6 +8,11 @@ Every answer in a limited bucket carries the headers the Hub sends and huggingfa
     RateLimit-Policy: "fixed window";"api";q=QUOTA;w=WINDOW_SECONDS
 
 and a request over quota gets 429 with those headers plus `Retry-After`.
+
+Writes (`WRITE_ROUTES`: commits, opening discussions and PRs, comments, status and title
+changes, merges) can have a quota of their own (`writes_quota` per `writes_window_s`, off by
+default), as the Hub limits repo commits and discussions apart from its read quota; a write
+over it gets 429 with `Retry-After` only (no `RateLimit` header: clients pace reads by those).
 """
 
 from __future__ import annotations
@@ -19,6 +24,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 BUCKETS = ("api", "resolvers")
+#: The write quota's bucket, counted on top of "api" for the routes below.
+WRITES = "writes"
+WRITE_ROUTES = frozenset(
+    {
+        "commit",
+        "create_discussion",
+        "discussion_comment",
+        "discussion_status",
+        "discussion_title",
+        "discussion_merge",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -28,13 +45,23 @@ class RateLimitConfig:
     api_quota: int = 1000
     resolvers_quota: int = 5000
     window_s: int = 300
+    #: Writes per `writes_window_s` (None: writes count in "api" only).
+    writes_quota: int | None = None
+    writes_window_s: int = 3600
 
     def __post_init__(self) -> None:
         if self.api_quota < 0 or self.resolvers_quota < 0 or self.window_s < 1:
             raise ValueError("quotas must be >= 0 and window_s >= 1")
+        if (self.writes_quota is not None and self.writes_quota < 0) or self.writes_window_s < 1:
+            raise ValueError("writes_quota must be >= 0 and writes_window_s >= 1")
 
     def quota(self, bucket: str) -> int:
+        if bucket == WRITES:
+            return self.writes_quota or 0
         return self.api_quota if bucket == "api" else self.resolvers_quota
+
+    def window(self, bucket: str) -> int:
+        return self.writes_window_s if bucket == WRITES else self.window_s
 
 
 @dataclass(frozen=True)
@@ -59,7 +86,7 @@ class RateLimiter:
 
     def check(self, bucket: str) -> Verdict:
         """Count one request in `bucket` (if under quota) and say whether it is allowed."""
-        quota, window = self.config.quota(bucket), self.config.window_s
+        quota, window = self.config.quota(bucket), self.config.window(bucket)
         now = self._clock()
         with self._lock:
             start, used = self._windows.get(bucket, (now, 0))

@@ -23,7 +23,13 @@ from urllib.parse import parse_qs, unquote
 from eeesync.errors import LocalHubError
 from eeesync.localhub.access import Access
 from eeesync.localhub.faults import Counters, Fault, FaultConfig, FaultInjector, InFlight
-from eeesync.localhub.ratelimit import BUCKETS, RateLimitConfig, RateLimiter
+from eeesync.localhub.ratelimit import (
+    BUCKETS,
+    WRITE_ROUTES,
+    WRITES,
+    RateLimitConfig,
+    RateLimiter,
+)
 from eeesync.localhub.routes import Router
 from eeesync.localhub.storage import HubState
 from eeesync.localhub.web import Request, Response, error_response
@@ -82,6 +88,9 @@ class HubApp:
                 )
                 resp.headers.extend(limit_headers)
                 return resp
+            refused = self._over_write_quota(name)
+            if refused is not None:
+                return refused
         if decision.fault is Fault.DROP:
             self.counters.add("faults.drop")
             return None
@@ -105,6 +114,25 @@ class HubApp:
                 LocalHubError(f"internal error in the local Hub: {exc!r}", status=500)
             )
         resp.headers.extend(limit_headers)
+        return resp
+
+    def _over_write_quota(self, name: str) -> Response | None:
+        """The 429 of a write beyond `writes_quota` (None: within it, or not a write)."""
+        limiter = self.limiter
+        if limiter is None or limiter.config.writes_quota is None or name not in WRITE_ROUTES:
+            return None
+        verdict = limiter.check(WRITES)
+        if verdict.allowed:
+            return None
+        self.counters.add(f"ratelimited.{WRITES}")
+        resp = error_response(
+            LocalHubError(
+                "You have exceeded the local Hub's write rate limit; "
+                f"retry after {verdict.reset_s} seconds",
+                status=429,
+            )
+        )
+        resp.headers.append(("Retry-After", str(verdict.reset_s)))
         return resp
 
 

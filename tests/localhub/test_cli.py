@@ -167,6 +167,11 @@ def test_fail_rate_is_an_alias_of_rate_5xx() -> None:
     assert localhub._orgs(args.orgs) == {"acme": {"alice": "write", "bob": "read"}}
     with pytest.raises(SystemExit):
         parser.parse_args(["serve", "d", "--org", "acme=bob:owner"])
+    args = parser.parse_args(["serve", "d", "--write-limit", "5", "--write-window", "60"])
+    limits = localhub._rate_limits(args)
+    assert limits is not None and (limits.writes_quota, limits.writes_window_s) == (5, 60)
+    assert limits.api_quota > 10**6  # reads are not limited unless --rate-limit
+    assert localhub._rate_limits(parser.parse_args(["serve", "d"])) is None
     assert parser.parse_args(["serve", "d", "--port", "65535"]).port == 65535
 
 

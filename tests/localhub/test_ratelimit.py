@@ -108,3 +108,21 @@ def test_limits_change_at_run_time(localhub: LocalHub, hub_api: HfApi) -> None:
         hub_api.model_info(REPO)
     localhub.set_rate_limits(None)
     assert hub_api.model_info(REPO).id == REPO
+
+
+def test_writes_have_a_quota_of_their_own(tmp_path: Path) -> None:
+    """Commits, PRs and comments beyond `writes_quota` get 429 + Retry-After (the client does
+    not retry them); reads go on."""
+    limits = RateLimitConfig(writes_quota=2, writes_window_s=60)
+    with LocalHub(tmp_path / "hub", rate_limits=limits) as hub:
+        hub.storage.create_repo(REPO)
+        api = HfApi(endpoint=hub.url, token="t")
+        api.upload_file(path_or_fileobj=b"a", path_in_repo="a.txt", repo_id=REPO)
+        api.create_discussion(REPO, title="Question")
+        with pytest.raises(HfHubHTTPError) as refused:
+            api.comment_discussion(REPO, 1, "more")
+        response = refused.value.response
+        assert response.status_code == 429 and 55 <= int(response.headers["Retry-After"]) <= 60
+        assert "RateLimit" not in response.headers or "writes" not in response.headers["RateLimit"]
+        assert api.list_repo_files(REPO) == [".gitattributes", "a.txt"]  # reads are not writes
+        assert hub.counters()["ratelimited.writes"] == 1
