@@ -40,6 +40,15 @@ class Event(enum.StrEnum):
     INTENT = "intent"  # about to send the PR-creating POST for an action
     RESULT = "result"  # what a remote write (or an adoption) ended as
     SKIP = "skip"  # the action was not attempted in this run (stale, check failed)
+    END = "end"  # how the run left the plan: finished, pending (`left` actions) or refused
+
+
+class RunEnd(enum.StrEnum):
+    """How a run left the plan, on its `end` line."""
+
+    FINISHED = "finished"  # nothing left to do (written, recorded, stale or refused actions)
+    PENDING = "pending"  # `left` actions are for a rerun (held back by --max-prs, failed, stopped)
+    REFUSED = "refused"  # the plan was refused as a whole (`error` says why): never written
 
 
 def _journal_converter() -> cattrs.Converter:
@@ -89,6 +98,8 @@ class JournalRecord:
     changes: tuple[str, ...] = ()  # stale: what moved on the Hub
     message: str = ""  # run lines: the PR title typed by the user
     tool_version: str = ""  # run lines
+    end: RunEnd | None = None  # end lines: how the run left the plan
+    left: int = 0  # end lines: actions a rerun would still work on
     v: int = JOURNAL_VERSION
 
 
@@ -263,6 +274,15 @@ def _fold(lines: list[JournalRecord]) -> ActionRecordSummary:
     if last.event is Event.INTENT or last.outcome is None:
         return ActionRecordSummary(Outcome.PENDING, last, attempted=attempted)
     return ActionRecordSummary(last.outcome, last, attempted=attempted)
+
+
+def concluded(records: Iterable[JournalRecord], plan_digest: str) -> JournalRecord | None:
+    """The `end` line that concluded the plan (finished, or refused as a whole), if the last
+    run of this plan ended so: a rerun has nothing to do, a newer plan supersedes it."""
+    ends = [r for r in records if r.event is Event.END and r.plan_digest == plan_digest]
+    if ends and ends[-1].end in (RunEnd.FINISHED, RunEnd.REFUSED):
+        return ends[-1]
+    return None
 
 
 def progress(plan_path: Path, plan: Plan) -> dict[str, Outcome]:

@@ -35,6 +35,7 @@ from eeesync.apply.journal import (
     Event,
     JournalRecord,
     JournalWriter,
+    RunEnd,
     journal_path,
     now_iso,
 )
@@ -134,11 +135,89 @@ def apply_plan(
             _result_of(check, futures[i] if i < len(futures) else None)
             for i, check in enumerate(preview.checks)
         )
+        run.end(results)
     finally:
         pool.shutdown(wait=not interrupted, cancel_futures=True)
         if all(f.done() for f in futures):
             journal.close()  # an abandoned call may still append its result
     return ApplyReport(preview.plan, results, interrupted=interrupted)
+
+
+def _action_line(plan: Plan, actor: str, event: Event, repo: RepoPlan, **kw: Any) -> JournalRecord:
+    return JournalRecord(
+        event=event,
+        plan_digest=plan.digest,
+        ts=now_iso(),
+        actor=actor,
+        action_id=repo.action_id,
+        repo_id=repo.repo_id,
+        content_sha256=content_hash(repo),
+        parent_commit=repo.preconditions.main_sha if repo.preconditions else "",
+        **kw,
+    )
+
+
+def _run_line(plan: Plan, actor: str, message: str = "") -> JournalRecord:
+    return JournalRecord(
+        event=Event.RUN,
+        plan_digest=plan.digest,
+        ts=now_iso(),
+        actor=actor,
+        message=message,
+        tool_version=__version__,
+    )
+
+
+def _end_line(plan: Plan, actor: str, left: int, *, error: str = "") -> JournalRecord:
+    end = RunEnd.REFUSED if error else RunEnd.PENDING if left else RunEnd.FINISHED
+    return JournalRecord(
+        event=Event.END,
+        plan_digest=plan.digest,
+        ts=now_iso(),
+        actor=actor,
+        end=end,
+        left=left,
+        error=error,
+    )
+
+
+#: Check outcomes journaled (as skip lines) when nothing needs approval.
+_NOT_WRITTEN = (Outcome.STALE, Outcome.REFUSED, Outcome.FAILED)
+
+
+def record_without_writing(preview: Preview) -> None:
+    """Journal a run in which nothing needed approval (every action done, stale, refused or
+    unreadable): why each action was not written, then the `end` line. The plan is then
+    concluded unless some repo could not be read (a rerun tries those again)."""
+    plan = preview.plan
+    actor = (preview.context.account if preview.context else None) or "unknown"
+    left = 0
+    with JournalWriter(journal_path(preview.plan_path)) as journal:
+        journal.append(_run_line(plan, actor))
+        for check in preview.checks:
+            if check.state not in _NOT_WRITTEN:
+                continue
+            left += check.state is Outcome.FAILED
+            journal.append(
+                _action_line(
+                    plan,
+                    actor,
+                    Event.SKIP,
+                    check.repo,
+                    outcome=check.state,
+                    changes=check.changes,
+                    error=check.error,
+                )
+            )
+        journal.append(_end_line(plan, actor, left))
+
+
+def record_refused(plan: Plan, plan_path: Path, error: str) -> None:
+    """Journal a plan refused as a whole (another Hub, another registry, unpublishable links):
+    it is concluded; a new plan supersedes it."""
+    with JournalWriter(journal_path(plan_path)) as journal:
+        journal.append(_run_line(plan, "unknown"))
+        journal.append(_end_line(plan, "unknown", 0, error=error))
 
 
 def _wait_all(futures: list[Future[ActionResult]]) -> None:
@@ -205,31 +284,15 @@ class _Run:
 
     def start(self) -> None:
         """The `run` line: who approved this apply, with which PR title."""
-        self.journal.append(
-            JournalRecord(
-                event=Event.RUN,
-                plan_digest=self.plan.digest,
-                ts=now_iso(),
-                actor=self.actor,
-                message=self.options.message,
-                tool_version=__version__,
-            )
-        )
+        self.journal.append(_run_line(self.plan, self.actor, self.options.message))
 
     def record(self, event: Event, repo: RepoPlan, **kw: Any) -> None:
-        self.journal.append(
-            JournalRecord(
-                event=event,
-                plan_digest=self.plan.digest,
-                ts=now_iso(),
-                actor=self.actor,
-                action_id=repo.action_id,
-                repo_id=repo.repo_id,
-                content_sha256=content_hash(repo),
-                parent_commit=repo.preconditions.main_sha if repo.preconditions else "",
-                **kw,
-            )
-        )
+        self.journal.append(_action_line(self.plan, self.actor, event, repo, **kw))
+
+    def end(self, results: tuple[ActionResult, ...]) -> None:
+        """The `end` line: what a rerun of this plan would still work on."""
+        left = sum(1 for r in results if r.state in (Outcome.PENDING, Outcome.FAILED))
+        self.journal.append(_end_line(self.plan, self.actor, left))
 
     def finish(self, repo: RepoPlan, state: Outcome, **fields: Any) -> ActionResult:
         """Report how the action ended (to the view) and return it."""

@@ -31,6 +31,7 @@ from eeesync.apply import (
     ApplyEvent,
     ApplyOptions,
     ApplyReport,
+    Outcome,
     Preview,
     apply_plan,
     check_endpoint,
@@ -38,14 +39,18 @@ from eeesync.apply import (
     hub_unreachable,
     prepare_apply,
 )
+from eeesync.apply.journal import concluded, journal_path, read_journal
 from eeesync.apply.lock import acquire_lock
+from eeesync.apply.preview import check_registry
+from eeesync.apply.run import record_refused, record_without_writing
 from eeesync.cli.common import open_hub, setting_flag
 from eeesync.config import Config
-from eeesync.errors import ConfirmationError, UserError
+from eeesync.errors import ConfirmationError, PlanFileError, UserError
 from eeesync.hub.client import is_rehearsal_endpoint, unreachable
 from eeesync.imports.submit import SubmitResult, check_import_plan, submit
 from eeesync.plan.import_file import read_any_plan
 from eeesync.plan.import_model import ImportPlan, ImportStatus
+from eeesync.plan.model import Plan
 from eeesync.stages import configured_registry
 from eeesync.text import plural
 from eeesync.views import apply_view
@@ -57,6 +62,8 @@ HELP = 'open the PRs of a saved plan (after typing "OPEN PRS")'
 #: No markdown: apply is a live run, not a document (`--format markdown` is an error).
 FORMATS = ("text", "json")  # `--format`/`--json` (NDJSON events), added by cli/main
 EXIT_INTERRUPTED = 130
+#: `--detailed-exitcode`: actions are left for a rerun (held back by --max-prs, failed).
+EXIT_LEFT = 2
 
 
 @attrs.frozen
@@ -104,6 +111,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_non_negative,
         metavar="N",
         help="open at most N PRs in this run; the rest stay pending for a rerun",
+    )
+    parser.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 0 when the plan is concluded (everything written, recorded, stale or "
+        "refused, as the journal now says), 2 when actions are left for a rerun, 1 on an error "
+        "that left no record",
     )
     parser.add_argument(
         "--lock-timeout",
@@ -225,8 +239,17 @@ def run(args: argparse.Namespace, app: App, *, terminal: Terminal | None = None)
     config = app.config()
     if isinstance(plan, ImportPlan):
         return _run_import(args, app, plan, terminal, out)
-    check_endpoint(plan, config.endpoint_input, source=str(plan_path))
-    check_publishable(plan, config.endpoint_input, source=str(plan_path))
+    ended = concluded(read_journal(journal_path(plan_path)), plan.digest)
+    if ended is not None:
+        with out.human() as console:
+            apply_view.render_concluded(ended, console)
+        out.emit(apply_view.concluded_message(ended))
+        return 0
+    try:
+        check_endpoint(plan, config.endpoint_input, source=str(plan_path))
+        check_publishable(plan, config.endpoint_input, source=str(plan_path))
+    except PlanFileError as exc:
+        return _refused_as_a_whole(args, app, plan, plan_path, exc)
     _require_token(config)
     if not plan.has_changes:
         with out.human() as console:
@@ -238,12 +261,13 @@ def run(args: argparse.Namespace, app: App, *, terminal: Terminal | None = None)
             with out.human() as console:
                 apply_view.render_lock_takeover(lock.taken_over, console)
         with open_hub(config) as hub:
+            registry = configured_registry(config)
+            try:
+                check_registry(plan, registry)
+            except PlanFileError as exc:
+                return _refused_as_a_whole(args, app, plan, plan_path, exc)
             preview = prepare_apply(
-                hub,
-                plan,
-                plan_path,
-                registry=configured_registry(config),
-                parallelism=args.parallelism,
+                hub, plan, plan_path, registry=registry, parallelism=args.parallelism
             )
             if hub_unreachable(preview):
                 raise unreachable(ConnectionError(preview.checks[0].error), config.endpoint_input)
@@ -251,7 +275,7 @@ def run(args: argparse.Namespace, app: App, *, terminal: Terminal | None = None)
                 apply_view.render_preview(preview, console)
             out.emit(apply_view.preview_message(preview))
             if not preview.needs_approval:
-                return _finish_without_writing(out, preview)
+                return _finish_without_writing(args, out, preview)
             message = confirm(args, terminal, out)
             options = ApplyOptions(
                 message=message,
@@ -262,7 +286,21 @@ def run(args: argparse.Namespace, app: App, *, terminal: Terminal | None = None)
                 contact=config.apply_contact,
             )
             report = apply_plan(hub, preview, options, on_event=_on_event(out))
-    return _summarize(out, report, plan_path)
+    return _summarize(args, out, report, plan_path)
+
+
+def _refused_as_a_whole(
+    args: argparse.Namespace, app: App, plan: Plan, plan_path: Path, exc: PlanFileError
+) -> int:
+    """Journal the refusal (the plan is concluded: a new plan supersedes it), then fail as
+    before, or under `--detailed-exitcode` say it and exit 0: the outcome is recorded."""
+    record_refused(plan, plan_path, str(exc))
+    if not args.detailed_exitcode:
+        raise exc
+    app.err_console.print(f"Refused: {exc}", markup=False, highlight=False, soft_wrap=True)
+    if exc.hint:
+        app.err_console.print(exc.hint, markup=False, highlight=False, soft_wrap=True)
+    return 0
 
 
 def _run_import(
@@ -331,17 +369,23 @@ def _import_outcome(result: SubmitResult) -> str:
     }.get(result.state, result.message)
 
 
-def _finish_without_writing(out: _Output, preview: Preview) -> int:
+def _finish_without_writing(args: argparse.Namespace, out: _Output, preview: Preview) -> int:
+    record_without_writing(preview)
     with out.human() as console:
         apply_view.render_nothing_to_open(preview, console)
     out.emit(apply_view.nothing_to_open_message(preview))
+    if args.detailed_exitcode:
+        return EXIT_LEFT if preview.in_state(Outcome.FAILED) else 0
     return 0 if all(c.state.info.ok for c in preview.checks) else 1
 
 
-def _summarize(out: _Output, report: ApplyReport, plan_path: Path) -> int:
+def _summarize(args: argparse.Namespace, out: _Output, report: ApplyReport, plan_path: Path) -> int:
     with out.human() as console:
         apply_view.render_report(report, console, plan_path=plan_path)
     out.emit(apply_view.report_message(report))
     if report.interrupted:
         return EXIT_INTERRUPTED
+    if args.detailed_exitcode:
+        left = report.of(Outcome.PENDING) or report.of(Outcome.FAILED)
+        return EXIT_LEFT if left else 0
     return 0 if report.ok else 1

@@ -21,7 +21,7 @@ from rich.text import Text
 
 from eeesync import __version__
 from eeesync.apply.check import RepoCheck
-from eeesync.apply.journal import journal_path
+from eeesync.apply.journal import JournalRecord, RunEnd, journal_path
 from eeesync.apply.lock import LockInfo
 from eeesync.apply.outcome import Outcome
 from eeesync.apply.preview import Preview, refresh_command
@@ -33,7 +33,8 @@ from eeesync.text import plural
 #: `ui_version`. A minor bump adds fields or types; a major one changes or removes them.
 #: 1.1: `ui_version` on every message. 1.2: `in_pr`, `refused` and `notes` in the preview,
 #: `in_pr`/`refused` counts in summaries, `notes` on results (issue 14). 1.3 (issue 20): the
-#: `updated`, `closed`, `prs_disabled` and `committed` result states and counts.
+#: `updated`, `closed`, `prs_disabled` and `committed` result states and counts, `concluded`
+#: in the summary of a plan an earlier run concluded.
 JSON_UI_VERSION = "1.3"
 
 
@@ -186,6 +187,18 @@ def render_approval_request(phrase: str, console: Console) -> None:
 def render_nothing_planned(console: Console) -> None:
     """The plan holds no PR action at all."""
     console.print(Text("This plan opens no PRs: nothing to apply."))
+
+
+def render_concluded(end: JournalRecord, console: Console) -> None:
+    """The journal says an earlier run concluded this plan: nothing is read or written."""
+    how = "refused as a whole" if end.end is RunEnd.REFUSED else "finished"
+    console.print(
+        Text(
+            f"This plan was {how} by an earlier apply ({end.ts}): nothing left to apply. "
+            "A newer plan supersedes it."
+        ),
+        soft_wrap=True,
+    )
 
 
 def render_nothing_to_open(preview: Preview, console: Console) -> None:
@@ -396,6 +409,11 @@ def nothing_to_open_message(preview: Preview) -> dict[str, Any]:
         failed=len(preview.in_state(Outcome.FAILED)),
         refused=len(preview.in_state(Outcome.REFUSED)),
     )
+
+
+def concluded_message(end: JournalRecord) -> dict[str, Any]:
+    """The summary when the journal says an earlier run concluded the plan."""
+    return _message("summary", opened=0, stale=0, failed=0, refused=0, concluded=str(end.end))
 
 
 def report_message(report: ApplyReport) -> dict[str, Any]:

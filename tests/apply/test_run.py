@@ -28,6 +28,7 @@ from eeesync.apply.journal import (
     Event,
     JournalRecord,
     JournalWriter,
+    RunEnd,
     journal_path,
     progress,
     read_journal,
@@ -106,10 +107,10 @@ def test_rerun_after_success_opens_nothing(
     assert all(open_prs(hub_api, r) == [1] for r in REPOS)
     counters = localhub.counters()
     assert not any("commit" in key for key in counters), counters
-    # Only the run line is added: no intent, no result.
-    new = journal_path(seeded).read_text().splitlines()[len(lines) :]
-    assert [r.event for r in read_journal(journal_path(seeded))[len(lines) :]] == [Event.RUN]
-    assert len(new) == 1
+    # Only the run and end lines are added: no intent, no result.
+    new = read_journal(journal_path(seeded))[len(lines) :]
+    assert [r.event for r in new] == [Event.RUN, Event.END]
+    assert (new[-1].end, new[-1].left) == (RunEnd.FINISHED, 0)
 
 
 def test_stale_repos_are_skipped_and_named_while_the_rest_proceeds(
@@ -284,7 +285,8 @@ def test_ctrl_c_finishes_the_in_flight_call_and_journals_it(
         Outcome.PENDING,
     ]
     records = read_journal(journal_path(seeded))
-    assert [r.event for r in records] == [Event.RUN, Event.INTENT, Event.RESULT]
+    assert [r.event for r in records] == [Event.RUN, Event.INTENT, Event.RESULT, Event.END]
+    assert (records[-1].end, records[-1].left) == (RunEnd.PENDING, 2)
     assert open_prs(hub_api, REPOS[1]) == []
 
 

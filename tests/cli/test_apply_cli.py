@@ -150,7 +150,9 @@ def test_flags_approve_without_a_terminal_and_rerun_opens_nothing(
     assert f"Journal: {journal_path(plan_path)}" in out
     code, out, err = _main(config, *flags, capsys=capsys)
     assert code == 0, err
-    assert "Nothing to open." in out
+    # The journal says the plan is finished: nothing is read from the Hub or written again.
+    assert "This plan was finished by an earlier apply" in out
+    assert "nothing left to apply" in out
     assert all(open_prs(hub_api, r) == [1] for r in REPOS)
 
 

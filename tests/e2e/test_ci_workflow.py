@@ -10,9 +10,12 @@ the committed plan → journal committed → re-plan (exit 0: nothing to open).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shlex
+import shutil
 import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,7 @@ import pytest
 import yaml
 from huggingface_hub import HfApi
 
-from eeesync.apply.journal import journal_path
+from eeesync.apply.journal import Event, journal_path, read_journal
 from eeesync.cli.main import COMMANDS, build_parser, main
 from eeesync.localhub import LocalHub
 from eeesync.plan.file import read_plan
@@ -148,7 +151,9 @@ def test_workflow_is_valid_and_names_only_what_the_cli_has() -> None:
     for job in workflow["jobs"].values():
         for step in job["steps"]:
             if "uses" in step:
-                assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+(/[\w.-]+)*@[0-9a-f]{40}", step["uses"]), step[
+                    "uses"
+                ]
 
     # eeesync is not on a package index: both jobs install the one pinned git spec the
     # maintainers set, and refuse the placeholder instead of failing somewhere inside pip.
@@ -183,6 +188,49 @@ def test_workflow_is_valid_and_names_only_what_the_cli_has() -> None:
     assert "--detailed-exitcode" in by_name["plan"].line
     assert re.search(r"--format markdown --max-bytes \S+", by_name["show"].line)
     assert '--confirm "OPEN PRS"' in by_name["apply"].line and "$PR_REF" in by_name["apply"].line
+    # A recorded outcome (stale, refused, nothing left) is no failure; writes are capped.
+    assert "--detailed-exitcode" in by_name["apply"].line
+    assert '--max-prs "$MAX_PRS"' in by_name["apply"].line and int(workflow["env"]["MAX_PRS"]) > 0
+
+
+def test_each_job_gets_only_the_permissions_it_needs_and_no_persisted_credentials() -> None:
+    workflow = load_workflow()
+    assert workflow["permissions"] == {}
+    jobs = workflow["jobs"]
+    assert jobs["apply"]["permissions"] == {"contents": "write", "pull-requests": "read"}
+    assert jobs["plan"]["permissions"] == {"contents": "write", "pull-requests": "write"}
+    for job in jobs.values():
+        for step in job["steps"]:
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False
+
+
+def test_zizmor_finds_nothing_in_the_workflow() -> None:
+    """`zizmor --offline` (a test dependency) passes the recipe clean: no workflow-level write
+    permissions, no persisted checkout credentials, pinned actions, no template injection."""
+    here = Path(sys.executable).parent
+    zizmor = shutil.which("zizmor", path=f"{here}{os.pathsep}{os.environ.get('PATH', '')}")
+    assert zizmor, "zizmor is a test dependency: pip install -e '.[test]'"
+    done = subprocess.run(
+        [zizmor, "--offline", "--no-progress", str(WORKFLOW)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_plan_cache_survives_an_interrupted_plan() -> None:
+    """`.eeesync/` is restored before the plan and saved even when the plan step failed or ran
+    out of time (its own timeout leaves the job time to save), so the next run resumes."""
+    steps = load_workflow()["jobs"]["plan"]["steps"]
+    names = [str(s.get("uses", "")).split("@")[0] or s.get("name") for s in steps]
+    restore, plan = names.index("actions/cache/restore"), names.index("Plan")
+    save = names.index("actions/cache/save")
+    assert restore < plan < save
+    assert steps[restore]["with"]["path"] == steps[save]["with"]["path"] == ".eeesync"
+    assert steps[save]["if"] == "always()"
+    assert steps[plan]["timeout-minutes"] < load_workflow()["jobs"]["plan"]["timeout-minutes"]
 
 
 def test_the_token_comes_from_a_secret_and_is_never_echoed() -> None:
@@ -250,7 +298,7 @@ def test_the_workflow_loop_against_the_local_hub(
     runner_temp.mkdir()
 
     # 1. The scheduled run: plan, exit 2 (PRs to open) so a PR is opened.
-    plan_inv = invocation(plan_cmd, {}, run_id="101")
+    plan_inv = invocation(plan_cmd, {"RUNNER_TEMP": str(runner_temp)}, run_id="101")
     code, out = run(plan_inv, repo, capsys)
     assert code == 2, out
     plan_path = repo / plan_inv.env["PLAN"]
@@ -288,7 +336,10 @@ def test_the_workflow_loop_against_the_local_hub(
     # 3. The merge: apply exactly the committed plan (it has no journal yet), naming the PR.
     assert not journal_path(plan_path).exists()
     assert git(repo, "status", "--porcelain") == ""  # what apply reads is what was committed
-    apply_inv = invocation(apply_cmd, {"PLAN": plan_inv.env["PLAN"], "PR_REF": PR_REF})
+    apply_inv = invocation(
+        apply_cmd,
+        {"PLAN": plan_inv.env["PLAN"], "PR_REF": PR_REF, "RUNNER_TEMP": str(runner_temp)},
+    )
     code, out = run(apply_inv, repo, capsys)
     assert code == 0, out
     api = HfApi(endpoint=localhub.url)
@@ -309,6 +360,123 @@ def test_the_workflow_loop_against_the_local_hub(
     assert f"plans/{journal_path(plan_path).name}" in tracked
 
     # 4. The plan job after the apply: nothing to open, so no PR.
-    code, out = run(invocation(plan_cmd, {}, run_id="102"), repo, capsys)
+    code, out = run(
+        invocation(plan_cmd, {"RUNNER_TEMP": str(runner_temp)}, run_id="102"), repo, capsys
+    )
     assert code == 0, out
     assert "Nothing to open" in out
+
+    # 5. The next night's apply job: the plan is concluded, nothing is read or written.
+    code, out = run(apply_inv, repo, capsys)
+    assert code == 0 and "nothing left to apply" in out, out
+
+
+# --- Night after night, without a person ----------------------------------------------------------
+
+
+@attrs.frozen
+class Nights:
+    """The recipe's commands with test values, run the way the workflow runs them."""
+
+    repo: Path
+    capsys: pytest.CaptureFixture[str]
+    runner_temp: Path
+
+    def plan(self, run_id: str) -> tuple[int, Path]:
+        (plan_cmd, _show) = commands(load_workflow(), "plan")
+        inv = invocation(plan_cmd, {"RUNNER_TEMP": str(self.runner_temp)}, run_id=run_id)
+        code, out = run(inv, self.repo, self.capsys)
+        assert code in (0, 2), out
+        path = self.repo / inv.env["PLAN"]
+        if code == 2:  # the reviewer merges the plan PR
+            git(self.repo, "add", "--", inv.env["PLAN"])
+            git(self.repo, "commit", "-qm", "eeesync plan")
+        return code, path
+
+    def apply(self, plan: Path, **extra: str) -> tuple[int, str]:
+        (apply_cmd,) = commands(load_workflow(), "apply")
+        values = {"PLAN": str(plan.relative_to(self.repo)), "PR_REF": PR_REF}
+        values["RUNNER_TEMP"] = str(self.runner_temp)
+        code, out = run(invocation(apply_cmd, {**values, **extra}), self.repo, self.capsys)
+        git(self.repo, "add", "--all", "--", "plans/")  # the journal commit step
+        staged = subprocess.run(["git", "-C", str(self.repo), "diff", "--cached", "--quiet"])
+        if staged.returncode:
+            git(self.repo, "commit", "-qm", "eeesync: apply journal")
+        return code, out
+
+
+@pytest.fixture
+def nights(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Nights:
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir(exist_ok=True)
+    return Nights(repo, capsys, runner_temp)
+
+
+def _ends(plan: Path) -> list[tuple[str, int]]:
+    return [(str(r.end), r.left) for r in read_journal(journal_path(plan)) if r.event is Event.END]
+
+
+def test_a_plan_whose_repos_all_went_stale_is_recorded_and_superseded(
+    nights: Nights, localhub: LocalHub
+) -> None:
+    """Any owner commit to main makes a repo stale. Today the apply exits 1 with no journal,
+    every night, and blocks the plan job; now the outcome is recorded, the apply job succeeds
+    and moves past it, and the next plan supersedes it."""
+    _, plan = nights.plan("201")
+    api = HfApi(endpoint=localhub.url, token="seed-token")
+    for repo in read_plan(plan).repos:
+        if repo.opens_pr:
+            api.upload_file(path_or_fileobj=b"hi", path_in_repo="README.md", repo_id=repo.repo_id)
+    code, out = nights.apply(plan)
+    assert code == 0, out
+    assert _ends(plan) == [("finished", 0)]
+    outcomes = [r.outcome for r in read_journal(journal_path(plan)) if r.event is Event.SKIP]
+    assert outcomes == ["stale"] * 3
+    # The next night: the apply job moves past it; the plan job makes the plan that supersedes.
+    code, out = nights.apply(plan)
+    assert code == 0 and "nothing left to apply" in out
+    code, newer = nights.plan("202")
+    assert code == 2
+    code, out = nights.apply(newer)
+    assert code == 0, out
+    assert "3 opened" in out
+
+
+def test_writes_are_capped_per_night_and_the_rest_is_carried_to_the_next(
+    nights: Nights, localhub: LocalHub
+) -> None:
+    _, plan = nights.plan("301")
+    code, out = nights.apply(plan, MAX_PRS="2")
+    assert code == 2 and "2 opened" in out, out
+    assert _ends(plan) == [("pending", 1)]
+    code, out = nights.apply(plan, MAX_PRS="2")  # the next night goes on with what is left
+    assert code == 0 and "1 opened" in out, out
+    assert _ends(plan) == [("pending", 1), ("finished", 0)]
+    api = HfApi(endpoint=localhub.url)
+    opened = [
+        d.num
+        for r in read_plan(plan).repos
+        if r.opens_pr
+        for d in api.get_repo_discussions(r.repo_id, discussion_type="pull_request")
+        if d.author == "local-user"
+    ]
+    assert len(opened) == 3  # one each, none twice
+
+
+def test_a_plan_refused_as_a_whole_is_recorded_and_moved_past(
+    nights: Nights, localhub: LocalHub, repo: Path
+) -> None:
+    _, plan = nights.plan("401")
+    config = repo / "eeesync.toml"
+    # Another Hub than the plan's (a moved endpoint): the whole plan is refused.
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(localhub.url, "http://127.0.0.1:9"),
+        encoding="utf-8",
+    )
+    code, _ = nights.apply(plan)
+    assert code == 0
+    assert [(o, n) for o, n in _ends(plan)] == [("refused", 0)]
+    (end,) = [r for r in read_journal(journal_path(plan)) if r.event is Event.END]
+    assert "made for the Hub at" in end.error
+    code, out = nights.apply(plan)
+    assert code == 0 and "refused as a whole by an earlier apply" in out
