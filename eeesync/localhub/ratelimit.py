@@ -31,6 +31,7 @@ WRITE_ROUTES = frozenset(
         "commit",
         "create_discussion",
         "discussion_comment",
+        "discussion_comment_edit",
         "discussion_status",
         "discussion_title",
         "discussion_merge",

@@ -16,21 +16,28 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
 import yaml
-from huggingface_hub import HfApi
+from huggingface_hub import CommitOperationDelete, HfApi
+from huggingface_hub.community import DiscussionComment
 
 from eeesync.apply.journal import Event, journal_path, read_journal
 from eeesync.cli.main import COMMANDS, build_parser, main
 from eeesync.localhub import LocalHub
+from eeesync.localhub.ratelimit import WRITE_ROUTES
 from eeesync.plan.file import read_plan
 from eeesync.views.common import summary_line
-from tests.helpers import scenario_records, seed_scenario_hub, write_datastore
+from tests.helpers import (
+    mmlu_overall_record,
+    scenario_records,
+    seed_scenario_hub,
+    write_datastore,
+)
 
 WORKFLOW = Path(__file__).parents[2] / "examples" / "ci" / "eeesync.yml"
 
@@ -480,3 +487,121 @@ def test_a_plan_refused_as_a_whole_is_recorded_and_moved_past(
     assert "made for the Hub at" in end.error
     code, out = nights.apply(plan)
     assert code == 0 and "refused as a whole by an earlier apply" in out
+
+
+# --- Two nights on other people's repos (issue 20 §6) -------------------------------------------
+
+OWNER_TOKEN = "owner-token"
+MODELS = ("owner/a", "owner/b", "owner/c", "owner/d", "owner/e")
+
+
+@pytest.fixture
+def owners_hub(tmp_path: Path) -> Iterator[LocalHub]:
+    """The repos belong to `owner`; the recipe's HF_TOKEN secret is the `evaluator` account."""
+    accounts = {EXPRESSIONS["secrets.HF_TOKEN"]: "evaluator", OWNER_TOKEN: "owner"}
+    with LocalHub(tmp_path / "owners-hub", accounts=accounts) as hub:
+        for model in MODELS:
+            hub.storage.create_repo(model)
+        yield hub
+
+
+def _datastore(root: Path, scores: Mapping[str, float]) -> None:
+    shutil.rmtree(root / "datastore", ignore_errors=True)
+    records = [mmlu_overall_record(m, s) for m, s in sorted(scores.items())]
+    write_datastore(root / "datastore", {"mmlu": records})
+    git(root, "add", "--all", "--", "datastore")
+    staged = subprocess.run(["git", "-C", str(root), "diff", "--cached", "--quiet"])
+    if staged.returncode:
+        git(root, "commit", "-qm", "datastore")
+
+
+def test_two_nights_on_other_peoples_repos_then_a_quiet_third(
+    tmp_path: Path,
+    owners_hub: LocalHub,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Night 1 opens a PR per repo. The owner closes one, merges one, merges another and then
+    deletes that entry from main; one EEE record is corrected and one removed. Night 2 proposes
+    nothing declined or removed again, updates the corrected entry in its PR (same number) and
+    closes the removed record's PR with a comment. Night 3 changes nothing."""
+    root = tmp_path / "repo"
+    (root / ".gitignore").parent.mkdir(parents=True)
+    (root / ".gitignore").write_text(".eeesync/\n", encoding="utf-8")
+    (root / "eeesync.toml").write_text(
+        '[datastore]\nlocator = "datastore"\ncollections = ["mmlu"]\n'
+        f'[hub]\nendpoint = "{owners_hub.url}"\n[sync]\ncheck_tasks = false\n',
+        encoding="utf-8",
+    )
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.email", "ci@example.org")
+    git(root, "config", "user.name", "ci")
+    scores = {m: 0.40 + i / 100 for i, m in enumerate(MODELS)}
+    _datastore(root, scores)
+    monkeypatch.chdir(root)
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir()
+    nights = Nights(root, capsys, runner_temp)
+    owner = HfApi(endpoint=owners_hub.url, token=OWNER_TOKEN)
+
+    def prs(repo: str) -> dict[int, str]:
+        return {
+            d.num: d.status
+            for d in owner.get_repo_discussions(repo, discussion_type="pull_request")
+        }
+
+    # Night 1: the plan PR is merged, the apply job opens one PR per repo.
+    code, plan1 = nights.plan("601")
+    assert code == 2
+    code, out = nights.apply(plan1)
+    assert code == 0 and "5 opened" in out, out
+    assert all(prs(m) == {1: "open"} for m in MODELS)
+
+    # The owner decides; the datastore changes.
+    owner.change_discussion_status("owner/a", 1, "closed", comment="No, thanks.")
+    owner.merge_pull_request("owner/b", 1)
+    owner.merge_pull_request("owner/c", 1)
+    owner.create_commit(
+        "owner/c", [CommitOperationDelete(".eval_results/mmlu_pro.yaml")], commit_message="rm"
+    )
+    scores["owner/d"] = 0.47  # a corrected record
+    del scores["owner/e"]  # a removed record
+    _datastore(root, scores)
+
+    # Night 2: the apply job moves past the concluded plan; the plan job plans night 2.
+    code, out = nights.apply(plan1)
+    assert code == 0 and "nothing left to apply" in out, out
+    code, plan2 = nights.plan("602")
+    assert code == 2
+    planned = read_plan(plan2)
+    statuses = {r.repo_id: [e.status.value for e in r.entries] for r in planned.repos if r.entries}
+    assert statuses == {
+        "owner/a": ["declined"],
+        "owner/b": ["already_present"],
+        "owner/c": ["removed_by_author"],
+        "owner/d": ["update_pr"],
+        "owner/e": ["withdraw"],
+    }
+    code, out = nights.apply(plan2)
+    assert code == 0, out
+    assert prs("owner/a") == {1: "closed"} and prs("owner/c") == {1: "merged"}  # nothing new
+    assert prs("owner/d") == {1: "open"}  # the same PR, now with the corrected value
+    pr_file = owner.hf_hub_download(
+        "owner/d", ".eval_results/mmlu_pro.yaml", revision="refs/pr/1", cache_dir=tmp_path / "dl"
+    )
+    assert "value: 47.0" in Path(pr_file).read_text(encoding="utf-8")
+    assert prs("owner/e") == {1: "closed"}
+    said = [
+        e.content
+        for e in owner.get_discussion_details("owner/e", 1).events[1:]
+        if isinstance(e, DiscussionComment) and e.author == "evaluator"
+    ]
+    assert said and "no longer gives the results" in said[-1]
+
+    # Night 3: nothing to apply, nothing written.
+    owners_hub.reset_counters()
+    code, out = nights.apply(plan2)
+    assert code == 0 and "nothing left to apply" in out, out
+    code, _ = nights.plan("603")
+    assert code == 0
+    assert not WRITE_ROUTES & set(owners_hub.counters()), owners_hub.counters()
