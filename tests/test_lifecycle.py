@@ -9,16 +9,22 @@ who gets nothing (`opted_out`) and where the Hub takes no PR (`prs_disabled`, on
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from huggingface_hub.community import DiscussionComment
+from rich.console import Console
 
 from eeesync.apply.outcome import Outcome as ResultState
 from eeesync.hub.pr_record import parse_entry_list
 from eeesync.localhub import LocalHub
 from eeesync.plan.model import Status
+from eeesync.views import render_plan
+from eeesync.views.common import ViewOptions
+from eeesync.views.markdown import render_markdown
 from tests.lifecycle_world import ACCOUNTS, EVALUATOR_TOKEN, World
 
 
@@ -132,6 +138,13 @@ def test_a_corrected_record_updates_our_open_pr_in_place(
     second = w.night()
     assert second.status("owner/a") == [Status.UPDATE_PR]
     assert second.plan.repos[0].update_pr == num
+    # Every view says the action goes to our open PR, not to a new one.
+    console = Console(record=True, width=120, file=io.StringIO())
+    render_plan(second.plan, console, "text")
+    markdown = render_markdown(second.plan, ViewOptions())
+    for text in (console.export_text(), markdown):
+        assert re.search(rf"one commit to our open PR \\?#{num}", text) and "update_pr" in text
+        assert "1 pull request to open or update (1 of ours to update or close)" in text
     assert second.report is not None
     (result,) = second.report.results
     assert (result.state, result.pr_num) == (ResultState.UPDATED, num)

@@ -99,6 +99,17 @@ def hidden_counts(plan: Plan, options: ViewOptions) -> list[tuple[Status, int]]:
     ]
 
 
+def action_note(repo: RepoPlan) -> str:
+    """What a repo's action does besides opening a new PR ("" when that is all it does)."""
+    if repo.close_pr:
+        return f"closes our open PR #{repo.update_pr}: every entry of it is withdrawn"
+    if repo.update_pr:
+        return f"one commit to our open PR #{repo.update_pr}, its description refreshed"
+    if repo.fixes_main:
+        return "also updates outdated entries of main in place"
+    return ""
+
+
 def summary_line(plan: Plan) -> str:
     """The one-line summary. A contract for CI scripts: change it on purpose, with its tests.
 
@@ -108,7 +119,10 @@ def summary_line(plan: Plan) -> str:
     counts = plan.counts
     attention = attention_count(plan)
     direct = sum(1 for r in plan.repos if r.direct)
+    ours = sum(1 for r in plan.repos if r.update_pr)
     writes = plural(counts.prs_to_open - direct, "pull request") + " to open"
+    if ours:  # said only when there are some, so the usual line is unchanged
+        writes += f" or update ({ours} of ours to update or close)"
     if direct:
         writes += f" and {plural(direct, 'direct commit')} to main"
     return (

@@ -31,6 +31,7 @@ from eeesync.views.common import (
     RepoGroup,
     ViewOptions,
     account_line,
+    action_note,
     alias_line,
     attention_count,
     cap,
@@ -350,7 +351,9 @@ def _render_ready(plan: Plan, options: ViewOptions, status: Status) -> list[_Par
         model = _model(plan, repo) + (f"<br>apply: **{state}**" if state is not None else "")
         if repo.direct:
             model += "<br>**one commit to main** (owned)"
-        for entry in (e for e in repo.entries if e.status is Status.READY):
+        note = action_note(repo)
+        model += f"<br>{_escape(note)}" if note else ""
+        for entry in (e for e in repo.entries if e.status in (Status.READY, Status.UPDATE_PR)):
             desired = entry.desired
             rows.append(
                 [

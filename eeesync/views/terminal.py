@@ -30,6 +30,7 @@ from eeesync.views.common import (
     RepoGroup,
     ViewOptions,
     account_line,
+    action_note,
     alias_line,
     attention_count,
     cap,
@@ -297,6 +298,9 @@ def _ready_repo_heading(ctx: _Context, repo: RepoPlan) -> Text:
     aliased = alias_line(repo)
     if aliased:
         heading.append(f"\n  {aliased}", style="dim")
+    note = action_note(repo)
+    if note:
+        heading.append(f"\n  {note}", style="bold")
     return heading
 
 
