@@ -200,6 +200,18 @@ def test_workflow_is_valid_and_names_only_what_the_cli_has() -> None:
     assert '--max-prs "$MAX_PRS"' in by_name["apply"].line and int(workflow["env"]["MAX_PRS"]) > 0
 
 
+def test_the_apply_job_takes_the_newest_plan_the_plan_job_wrote() -> None:
+    """Only the plan job's own plans (`plans/eee-<run id>.plan.json`, newest by run id): an
+    import plan or a hand-made plan in plans/ is never applied by the recipe."""
+    workflow = load_workflow()
+    (find,) = [
+        s for s in workflow["jobs"]["apply"]["steps"] if s.get("name") == "Find the plan to apply"
+    ]
+    plan_step = next(s for s in workflow["jobs"]["plan"]["steps"] if s.get("name") == "Plan")
+    assert plan_step["env"]["PLAN"] == "plans/eee-${{ github.run_id }}.plan.json"
+    assert "ls plans/eee-*.plan.json" in find["run"] and "sort -V | tail -n 1" in find["run"]
+
+
 def test_each_job_gets_only_the_permissions_it_needs_and_no_persisted_credentials() -> None:
     workflow = load_workflow()
     assert workflow["permissions"] == {}
