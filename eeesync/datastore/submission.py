@@ -74,13 +74,31 @@ def read_listing(
         for listed in files:
             line = f"{listed.path}\0{listed.size}\0{listed.blob_id}{listed.sha256}\n"
             digest.update(line.encode())
-            row = row_for(name, listed)
-            if isinstance(row, SkippedItem):
-                skipped.append(row)
-            elif row is not None:
-                rows.append(row)
+        got, bad = _rows(name, files)
+        rows += got
+        skipped += bad
         digests.append(IndexDigest(collection=name, sha256=digest.hexdigest(), rows=len(files)))
     return wanted, rows, skipped, digests
+
+
+def read_collection(
+    locator: Locator, collection: str, *, hub: Hub | None
+) -> tuple[list[IndexRow], list[SkippedItem]]:
+    """(rows, skips) of one collection folder; a collection that does not exist has none (a
+    folder some other run fills, such as the import's)."""
+    return _rows(collection, _list_collection(locator, hub, collection))
+
+
+def _rows(collection: str, files: Iterable[ListedFile]) -> tuple[list[IndexRow], list[SkippedItem]]:
+    rows: list[IndexRow] = []
+    skipped: list[SkippedItem] = []
+    for listed in files:
+        row = row_for(collection, listed)
+        if isinstance(row, SkippedItem):
+            skipped.append(row)
+        elif row is not None:
+            rows.append(row)
+    return rows, skipped
 
 
 def list_collections(locator: Locator, *, hub: Hub | None) -> tuple[str, ...]:

@@ -4,7 +4,8 @@ decisions → new records → a sealed import plan. It never prints: the caller 
 Requests: one leaderboard per benchmark; one file read per (repo, file, revision) of the
 candidate rows (`decide.needs_file`), at the commit the server answers from; what we already
 imported is found in the datastore's collection folder, a records folder, and our own open
-import PR on the datastore (one listing, plus its records).
+import PR on the datastore: one listing each, plus the records in the folders of the models the
+leaderboards name (after `--model`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from eeesync.plan.import_model import (
     RecordFile,
 )
 from eeesync.progress import NO_PROGRESS, Progress
+from eeesync.registry import Benchmark
 from eeesync.stages import Stages
 
 
@@ -91,9 +93,25 @@ def build_import_plan(
     registry, locator = stages.registry, stages.locator
     keys = request.benchmarks or registry.keys()
     eee = _eee_index(stages, keys, request.model_filter, progress=progress)
+    task = progress.task("Reading leaderboards", total=len(keys))
+    boards: list[tuple[Benchmark, list[LeaderboardRow]]] = []
+    for key in keys:
+        benchmark = registry.get(key)
+        board = read_leaderboard(hub, benchmark.dataset_id)
+        task.advance()
+        boards.append(
+            (benchmark, [r for r in board.rows if _wanted(r.model_id, request.model_filter)])
+        )
+    task.complete()
     own_pr = datastore_pr.find_import_pr(hub, locator.repo_id, request.collection)
     known = datastore_pr.known_fingerprints(
-        hub, locator, request.collection, own_pr, request.records_dir
+        hub,
+        locator,
+        request.collection,
+        own_pr,
+        request.records_dir,
+        models={r.model_id for _, rows in boards for r in rows},
+        concurrency=config.download_parallelism,
     )
     context = Context(
         eee=eee,
@@ -106,12 +124,7 @@ def build_import_plan(
     )
     entries: list[ImportEntry] = []
     reads = rows_seen = 0
-    task = progress.task("Reading leaderboards", total=len(keys))
-    for key in keys:
-        benchmark = registry.get(key)
-        board = read_leaderboard(hub, benchmark.dataset_id)
-        task.advance()
-        rows = [r for r in board.rows if _wanted(r.model_id, request.model_filter)]
+    for benchmark, rows in boards:
         rows_seen += len(rows)
         wanted = sorted(
             {
@@ -130,7 +143,6 @@ def build_import_plan(
             if entry.hub.task_id:
                 _mark_used(files.get(where), entry, taken)
             entries.append(entry)
-    task.complete()
     entries = _one_per_fingerprint(entries)
     entries, records = _records(entries, request.collection, web_base=hub.web_base)
     inputs = ImportInputs(

@@ -4,26 +4,27 @@ An import opens at most one PR per datastore and collection: its title starts wi
 `[Submission]` (EEE's contributing guide) and names the collection with `IMPORT_MARK`; a later
 import adds a commit to it instead of opening a second one. What was already imported is found
 by the fingerprints records carry (`records.FINGERPRINT_KEY`): in the datastore's collection
-folder at the pinned revision, in our open import PR, and in a local records folder.
+folder at the pinned revision, in our open import PR, and in a local records folder, read with
+the datastore's submission-layout reader.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import attrs
-from huggingface_hub.errors import EntryNotFoundError
 
+from eeesync.datastore.index import IndexRow
 from eeesync.datastore.locator import Locator
+from eeesync.datastore.scan import DatastoreScan
+from eeesync.datastore.submission import read_collection
 from eeesync.hub.client import Hub, classify
-from eeesync.hub.evalfile_fetch import FileTooLarge, fetch_capped
-from eeesync.imports.records import fingerprints_in
+from eeesync.imports.records import fingerprints_of
 from eeesync.text import plural
 
 #: Words in our import PR's title that say which collection it fills.
 IMPORT_MARK = "eeesync import"
-#: Largest record read back (ours are a few KB).
-MAX_RECORD_BYTES = 1024 * 1024
 
 
 @attrs.frozen
@@ -87,52 +88,42 @@ def known_fingerprints(
     collection: str,
     own_pr: ImportPR | None,
     records_dir: Path | None,
+    *,
+    models: Collection[str],
+    concurrency: int = 8,
 ) -> set[str]:
-    """Fingerprints of the records already in the datastore's collection folder (at the pinned
-    revision), in our open import PR, and in `records_dir`."""
-    found: set[str] = set()
-    folder = f"data/{collection}"
+    """Fingerprints of the records of `models` (ids, any case) already in the datastore's
+    collection folder (at the pinned revision), in our open import PR, and in `records_dir`.
+
+    One listing of the collection folder per place; only the records in the folders of
+    `models` are read, with the datastore's submission-layout reader (its size bound and
+    blob-id check): a record that does not verify or parse holds no fingerprint."""
+    wanted = {m.lower() for m in models}
+    places: list[tuple[Locator, list[IndexRow]]] = []
     if records_dir is not None:
-        found |= _folder_fingerprints(records_dir / folder)
-    if locator.kind == "folder" and locator.folder is not None:
-        found |= _folder_fingerprints(locator.folder / folder)
-        return found
-    on_main = _hub_records(hub, locator.repo_id, folder, locator.revision)
-    found |= fingerprints_in(_read(hub, locator.repo_id, p, locator.revision) for p in on_main)
-    if own_pr is not None and own_pr.head:
-        added = _hub_records(hub, locator.repo_id, folder, own_pr.head) - on_main
-        found |= fingerprints_in(_read(hub, locator.repo_id, p, own_pr.head) for p in added)
+        place = _folder(records_dir, locator.repo_id)
+        places.append((place, read_collection(place, collection, hub=hub)[0]))
+    place = attrs.evolve(locator, layout="submission")
+    main_rows = read_collection(place, collection, hub=hub)[0]
+    places.append((place, main_rows))
+    if locator.kind == "hub" and own_pr is not None and own_pr.head:
+        on_main = {(r.object_path, r.blob_id) for r in main_rows}
+        place = attrs.evolve(place, revision=own_pr.head)
+        added = read_collection(place, collection, hub=hub)[0]
+        places.append((place, [r for r in added if (r.object_path, r.blob_id) not in on_main]))
+    found: set[str] = set()
+    for place, rows in places:
+        mine = [r for r in rows if _model_of(r.object_path) in wanted]
+        scan = DatastoreScan(place, (collection,), (), mine, [], hub=hub)
+        for record in scan.records(concurrency=concurrency):
+            found |= fingerprints_of(record.raw)
     return found
 
 
-def _folder_fingerprints(folder: Path) -> set[str]:
-    if not folder.is_dir():
-        return set()
-    paths = sorted(p for p in folder.rglob("*.json") if p.is_file() and not p.is_symlink())
-    return fingerprints_in(p.read_bytes() for p in paths if p.stat().st_size <= MAX_RECORD_BYTES)
+def _folder(folder: Path, repo_id: str) -> Locator:
+    return Locator(str(folder), "folder", repo_id, "", folder=folder, layout="submission")
 
 
-def _hub_records(hub: Hub, repo_id: str, folder: str, revision: str) -> set[str]:
-    try:
-        items = hub.list_repo_tree(
-            repo_id, folder, recursive=True, revision=revision, repo_type="dataset"
-        )
-    except EntryNotFoundError:
-        return set()
-    except Exception as exc:
-        failure = classify(exc)
-        if failure is None or not failure.missing:
-            raise
-        return set()
-    return {
-        item.path
-        for item in items
-        if item.path.endswith(".json") and (getattr(item, "size", 0) or 0) <= MAX_RECORD_BYTES
-    }
-
-
-def _read(hub: Hub, repo_id: str, path: str, revision: str) -> bytes:
-    try:
-        return fetch_capped(hub, repo_id, path, revision, repo_type="dataset")
-    except FileTooLarge:
-        return b""
+def _model_of(object_path: str) -> str:
+    """`developer/model` of a `data/<collection>/<developer>/<model>/<uuid>.json` path."""
+    return "/".join(object_path.split("/")[2:4]).lower()

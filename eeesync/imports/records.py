@@ -16,7 +16,7 @@ import json
 import math
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -308,15 +308,4 @@ def fingerprints_of(record: Any) -> set[str]:
         value = details.get(FINGERPRINT_KEY)
         if isinstance(value, str) and value.startswith("sha256:"):
             found.add(value)
-    return found
-
-
-def fingerprints_in(texts: Iterable[bytes]) -> set[str]:
-    """The fingerprints of records given as JSON bytes (unreadable ones hold none)."""
-    found: set[str] = set()
-    for data in texts:
-        try:
-            found |= fingerprints_of(json.loads(data))
-        except (ValueError, RecursionError):
-            continue
     return found
