@@ -47,7 +47,7 @@ from eeesync.cli.common import open_hub, setting_flag
 from eeesync.config import Config
 from eeesync.errors import ConfirmationError, PlanFileError, UserError
 from eeesync.hub.client import is_rehearsal_endpoint, unreachable
-from eeesync.imports.submit import SubmitResult, check_import_plan, submit
+from eeesync.imports.submit import ACTION_ID, SubmitResult, check_import_plan, submit
 from eeesync.plan.import_file import read_any_plan
 from eeesync.plan.import_model import ImportPlan, ImportStatus
 from eeesync.plan.model import Plan
@@ -310,9 +310,8 @@ def _run_import(
     terminal: Terminal | None,
     out: _Output,
 ) -> int:
-    """An import plan: one PR on the datastore repo (or a commit to our open import PR)."""
-    if out.json_mode:
-        raise UserError("`eeesync apply` of an import plan has no JSON output; use --format text")
+    """An import plan: one PR on the datastore repo (or a commit to our open import PR), one
+    action (`import`) in the `--json` events."""
     plan_path: Path = args.plan
     config = app.config()
     if plan.inputs.endpoint.rstrip("/") != config.endpoint_input.rstrip("/"):
@@ -328,10 +327,12 @@ def _run_import(
             f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         )
         raise UserError(f"{plan_path}: refused, nothing was written: {shown}")
-    with out.human() as console:
-        if not plan.has_changes:
+    if not plan.has_changes:
+        with out.human() as console:
             console.print("Nothing to import: the plan has no new record.")
-            return 0
+        out.emit(apply_view.summary_message({}))
+        return 0
+    with out.human() as console:
         ready = plan.counts.get(ImportStatus.READY)
         target = (
             f"a commit to our open import PR #{plan.inputs.import_pr}"
@@ -351,21 +352,30 @@ def _run_import(
             with out.human() as console:
                 apply_view.render_lock_takeover(lock.taken_over, console)
         message = confirm(args, terminal, out)
+        out.emit(
+            apply_view.event_message(
+                ApplyEvent("apply_start", plan.inputs.datastore_repo, ACTION_ID)
+            )
+        )
         with open_hub(config) as hub:
             result = submit(hub, plan, plan_path, message=message)
+    ended = result.action_result(plan)
+    out.emit(apply_view.event_message(ApplyEvent.finished(ended)))
     with out.human() as console:
         console.print(_import_outcome(result), markup=False, highlight=False, soft_wrap=True)
-    return 0 if result.state in ("opened", "added", "recorded", "nothing") else 1
+    out.emit(apply_view.summary_message({ended.state: 1}))
+    return 0 if result.state.info.ok else 1
 
 
 def _import_outcome(result: SubmitResult) -> str:
     where = f" {result.pr_url}" if result.pr_url else ""
     return {
-        "opened": f"Opened{where} with {plural(result.records, 'record')}.",
-        "added": f"Added {plural(result.records, 'record')} to our import PR{where}.",
-        "recorded": f"Already applied ({result.message}):{where or ' nothing to write'}.",
-        "stale": f"Stale: {result.message}. Re-run `eeesync import`.",
-        "failed": f"Failed, nothing was recorded as written: {result.message}",
+        Outcome.OPENED: f"Opened{where} with {plural(result.records, 'record')}.",
+        Outcome.UPDATED: f"Added {plural(result.records, 'record')} to our import PR{where}.",
+        Outcome.ALREADY_DONE: f"Already applied ({result.message}):{where or ' nothing to write'}.",
+        Outcome.ADOPTED: f"Already applied ({result.message}):{where}.",
+        Outcome.STALE: f"Stale: {result.message}. Re-run `eeesync import`.",
+        Outcome.FAILED: f"Failed, nothing was recorded as written: {result.message}",
     }.get(result.state, result.message)
 
 

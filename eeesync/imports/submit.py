@@ -36,6 +36,7 @@ from eeesync.apply.journal import (
     redact,
 )
 from eeesync.apply.outcome import Outcome
+from eeesync.apply.report import ActionResult
 from eeesync.hub.client import Hub, classify, describe
 from eeesync.hub.identity import whoami
 from eeesync.imports import datastore_pr
@@ -60,11 +61,29 @@ _SHA = re.compile(r"^[0-9a-f]{40}$")
 
 @attrs.frozen
 class SubmitResult:
-    state: str  # "opened", "added", "recorded" (found written), "stale", "failed", "nothing"
+    """How the one write ended, in apply's outcome vocabulary: `opened` (a new PR), `updated`
+    (a commit to our open import PR), `already_done` (the journal has it, or nothing to write),
+    `adopted` (found written by an interrupted run), `stale`, `failed`."""
+
+    state: Outcome
     pr_num: int | None = None
     pr_url: str = ""
     records: int = 0
     message: str = ""  # for people
+    changes: tuple[str, ...] = ()  # stale: what moved
+
+    def action_result(self, plan: ImportPlan) -> ActionResult:
+        """The result as `eeesync apply --json` reports an action's (the datastore repo, the
+        action id `import`)."""
+        return ActionResult(
+            repo_id=plan.inputs.datastore_repo,
+            action_id=ACTION_ID,
+            state=self.state,
+            pr_num=self.pr_num,
+            pr_url=self.pr_url or None,
+            error=self.message if self.state is Outcome.FAILED else "",
+            changes=self.changes,
+        )
 
 
 def content_hash(plan: ImportPlan) -> str:
@@ -232,17 +251,21 @@ def submit(hub: Hub, plan: ImportPlan, plan_path: Path, *, message: str) -> Subm
     a done plan writes nothing, and one interrupted after its intent line first looks for its
     records on the Hub."""
     if not plan.records:
-        return SubmitResult("nothing", message="no new record to write")
+        return SubmitResult(Outcome.ALREADY_DONE, message="no new record to write")
     inputs = plan.inputs
     lines = [
         r
         for r in read_journal(journal_path(plan_path))
         if r.plan_digest == plan.digest and r.action_id == ACTION_ID
     ]
-    done = next((r for r in lines if r.outcome in (Outcome.OPENED, Outcome.ADOPTED)), None)
+    done = next((r for r in lines if r.outcome is not None and r.outcome.info.final), None)
     if done is not None:
         return SubmitResult(
-            "recorded", done.pr_num, done.pr_url or "", len(plan.records), "applied before"
+            Outcome.ALREADY_DONE,
+            done.pr_num,
+            done.pr_url or "",
+            len(plan.records),
+            "applied before",
         )
     base: dict[str, Any] = {
         "plan_digest": plan.digest,
@@ -266,7 +289,7 @@ def submit(hub: Hub, plan: ImportPlan, plan_path: Path, *, message: str) -> Subm
                     **base,
                 )
             )
-            return SubmitResult("recorded", found.num, url, len(plan.records), "found written")
+            return SubmitResult(Outcome.ADOPTED, found.num, url, len(plan.records), "found written")
         changes = check_stale(hub, plan)
         if changes:
             journal.append(
@@ -278,7 +301,11 @@ def submit(hub: Hub, plan: ImportPlan, plan_path: Path, *, message: str) -> Subm
                     **base,
                 )
             )
-            return SubmitResult("stale", message="; ".join(changes) + "; nothing was written")
+            return SubmitResult(
+                Outcome.STALE,
+                message="; ".join(changes) + "; nothing was written",
+                changes=tuple(changes),
+            )
         journal.append(
             JournalRecord(
                 event=Event.RUN,
@@ -292,16 +319,15 @@ def submit(hub: Hub, plan: ImportPlan, plan_path: Path, *, message: str) -> Subm
         journal.append(JournalRecord(event=Event.INTENT, ts=now_iso(), attempt=1, **base))
         checkpoint("before_post")
         result = _write(hub, plan, message)
-        if result.state == "opened" and result.pr_num is not None:
+        if result.state is Outcome.OPENED and result.pr_num is not None:
             result = _keep_the_lowest(hub, plan, result)
-        failed = result.state == "failed"
-        outcome = {"failed": Outcome.FAILED, "stale": Outcome.STALE}.get(result.state)
+        failed = result.state is Outcome.FAILED
         journal.append(
             JournalRecord(
                 event=Event.RESULT,
                 ts=now_iso(),
                 attempt=1,
-                outcome=outcome or Outcome.OPENED,
+                outcome=result.state,
                 pr_num=result.pr_num,
                 pr_url=result.pr_url or None,
                 error=redact(result.message) if failed else "",
@@ -328,7 +354,7 @@ def _write(hub: Hub, plan: ImportPlan, message: str) -> SubmitResult:
                 repo_type="dataset",
             )
             url = _pr_url(hub, inputs.datastore_repo, inputs.import_pr)
-            return SubmitResult("added", inputs.import_pr, url, len(plan.records))
+            return SubmitResult(Outcome.UPDATED, inputs.import_pr, url, len(plan.records))
         info = hub.open_pull_request(
             inputs.datastore_repo,
             files,
@@ -342,10 +368,10 @@ def _write(hub: Hub, plan: ImportPlan, message: str) -> SubmitResult:
     except Exception as exc:
         if classify(exc) is None and not isinstance(exc, OSError):
             raise
-        return SubmitResult("failed", message=describe(exc))
+        return SubmitResult(Outcome.FAILED, message=describe(exc))
     num = info.pr_num
     url = _pr_url(hub, inputs.datastore_repo, num) if num is not None else ""
-    return SubmitResult("opened", num, url, len(plan.records))
+    return SubmitResult(Outcome.OPENED, num, url, len(plan.records))
 
 
 def _keep_the_lowest(hub: Hub, plan: ImportPlan, opened: SubmitResult) -> SubmitResult:
@@ -364,13 +390,11 @@ def _keep_the_lowest(hub: Hub, plan: ImportPlan, opened: SubmitResult) -> Submit
         f"collection). Re-run `eeesync import`: it adds to #{lowest.num} what it lacks.",
         repo_type="dataset",
     )
-    return SubmitResult(
-        "stale",
-        opened.pr_num,
-        opened.pr_url,
-        message=f"our import PR #{lowest.num} was opened at the same time; this run's "
-        f"#{opened.pr_num} was closed in its favour",
+    said = (
+        f"our import PR #{lowest.num} was opened at the same time; this run's "
+        f"#{opened.pr_num} was closed in its favour"
     )
+    return SubmitResult(Outcome.STALE, opened.pr_num, opened.pr_url, message=said, changes=(said,))
 
 
 def _pr_url(hub: Hub, repo_id: str, num: int) -> str:

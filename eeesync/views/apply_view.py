@@ -10,7 +10,7 @@ is decoration only and `NO_COLOR` or a pipe loses nothing. The `*_message` funct
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +34,9 @@ from eeesync.text import plural
 #: 1.1: `ui_version` on every message. 1.2: `in_pr`, `refused` and `notes` in the preview,
 #: `in_pr`/`refused` counts in summaries, `notes` on results (issue 14). 1.3 (issue 20): the
 #: `updated`, `closed`, `prs_disabled` and `committed` result states and counts, `concluded`
-#: in the summary of a plan an earlier run concluded.
-JSON_UI_VERSION = "1.3"
+#: in the summary of a plan an earlier run concluded. 1.4: an import plan's stream (one
+#: action, `import`, on the datastore repo).
+JSON_UI_VERSION = "1.4"
 
 
 def _line(mark: str, style: str, text: str) -> Text:
@@ -419,3 +420,9 @@ def concluded_message(end: JournalRecord) -> dict[str, Any]:
 def report_message(report: ApplyReport) -> dict[str, Any]:
     """The summary of a run: one count per result state."""
     return _message("summary", interrupted=report.interrupted, **report.counts)
+
+
+def summary_message(counts: Mapping[Outcome, int]) -> dict[str, Any]:
+    """The summary of a run that is not a sync plan's (an import plan's one action): every
+    result state counted, 0 where `counts` has none."""
+    return _message("summary", interrupted=False, **{s.value: counts.get(s, 0) for s in Outcome})

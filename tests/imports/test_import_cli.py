@@ -19,6 +19,7 @@ from eeesync.localhub import LocalHub
 from eeesync.plan import import_file
 from eeesync.plan.import_file import read_any_plan, write_import_plan
 from eeesync.plan.import_model import ImportPlan, ImportStatus, RecordFile
+from tests.cli.test_json_events_doc import check_against_doc
 from tests.imports import scenario
 
 CONFIRM = ["--confirm", "OPEN PRS", "--message", "Import Community Evals scores"]
@@ -283,3 +284,38 @@ def test_round_trip_plan_from_the_datastore_pr_opens_nothing(
     }
     head = api.list_repo_refs(scenario.DATASTORE, repo_type="dataset", include_pull_requests=True)
     assert plan["inputs"]["datastore_revision"] == head.pull_requests[0].target_commit
+
+
+def test_apply_json_prints_apply_events_for_the_one_datastore_action(
+    project: Path, localhub: LocalHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, out, _ = eeesync(project, "import", capsys=capsys)
+    path = plan_path(out, project)
+
+    def events(plan: Path = path) -> tuple[int, list[dict[str, object]], str]:
+        code, out, err = eeesync(project, "apply", str(plan), *CONFIRM, "--json", capsys=capsys)
+        stream = [json.loads(line) for line in out.splitlines()]
+        for message in stream:
+            check_against_doc(message)
+        return code, stream, err
+
+    code, stream, err = events()
+    assert code == 0 and "Opened" in err  # the human text goes to stderr
+    assert [m["type"] for m in stream] == ["version", "apply_start", "apply_complete", "summary"]
+    start, done, summary = stream[1:]
+    assert start["repo_id"] == done["repo_id"] == scenario.DATASTORE
+    assert start["action_id"] == done["action_id"] == submit.ACTION_ID
+    assert (
+        done["state"] == "opened"
+        and done["pr_num"] == datastore_prs(HfApi(endpoint=localhub.url))[0][0]
+    )
+    assert summary["opened"] == 1 and summary["failed"] == 0
+
+    code, stream, _ = events()  # the journal has it
+    assert code == 0 and [m.get("state") for m in stream][2] == "already_done"
+    assert stream[3]["already_done"] == 1 and stream[3]["opened"] == 0
+
+    _, out, _ = eeesync(project, "import", capsys=capsys)  # everything is in our PR now
+    code, stream, err = events(plan_path(out, project))
+    assert code == 0 and "Nothing to import" in err
+    assert [m["type"] for m in stream] == ["version", "summary"] and stream[1]["opened"] == 0

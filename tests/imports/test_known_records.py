@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from eeesync.apply.outcome import Outcome
 from eeesync.datastore import submission
 from eeesync.hub.client import Hub, connect_hub
 from eeesync.imports import submit
@@ -30,7 +31,7 @@ def hub_with_our_pr(localhub: LocalHub, tmp_path: Path) -> Hub:
     plan = _import(localhub, tmp_path, hub).plan
     path = tmp_path / "import.plan.json"
     write_import_plan(plan, path)
-    assert submit.submit(hub, plan, path, message="Import").state == "opened"
+    assert submit.submit(hub, plan, path, message="Import").state is Outcome.OPENED
     return hub
 
 
