@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from eeesync.cli.common import open_hub, setting_flag
-from eeesync.cli.plan import refuse_applied, unapplied
+from eeesync.cli.plan import checked_target, unapplied
 from eeesync.errors import UserError
 from eeesync.fsutil import write_atomic
 from eeesync.hub.client import hub_failures
 from eeesync.imports.build import ImportRequest, build_import_plan
-from eeesync.plan.file import check_plan_folder, check_plan_target
 from eeesync.plan.import_file import write_import_plan
 from eeesync.plan.import_model import DEFAULT_COLLECTION, ImportPlan
 from eeesync.stages import configured_registry
@@ -100,14 +99,7 @@ def run(args: argparse.Namespace, app: App) -> int:
             f"unknown benchmark {unknown[0]!r}; the registry has: {', '.join(known)}",
             hint="See `eeesync benchmarks` for each key's dataset and task.",
         )
-    out: Path | None = (
-        args.out if args.out is None or args.out.is_absolute() else app.cwd / args.out
-    )
-    if out is None:
-        check_plan_folder(config.plan_dir)
-    else:
-        check_plan_target(out)
-        refuse_applied(out)
+    out = checked_target(args.out, app.cwd, config.plan_dir)
     records_dir = None if args.records is None else app.cwd / args.records
     request = ImportRequest(
         benchmarks=keys,

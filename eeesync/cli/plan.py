@@ -120,14 +120,7 @@ def run(args: argparse.Namespace, app: App) -> int:
     # `local:`, its state folder) is opened is checked here, and plans/ is made only to write.
     check_folder_collections(config.datastore_input, config.base_dir, collections)
     # Where the plan goes is checked before the audit: a long run must not end in "cannot write".
-    chosen = (
-        None if args.out is None else (args.out if args.out.is_absolute() else app.cwd / args.out)
-    )
-    if chosen is None:
-        check_plan_folder(config.plan_dir)
-    else:
-        check_plan_target(chosen)
-        refuse_applied(chosen)
+    chosen = checked_target(args.out, app.cwd, config.plan_dir)
     show_progress = args.format == "text" or app.err_console.is_terminal
     with (
         hub_failures(config.endpoint_input, request="a request the plan needs"),
@@ -189,6 +182,18 @@ def _check_benchmarks(keys: tuple[str, ...], config: Config) -> None:
             f"unknown benchmark {unknown[0]!r}; the registry has: {', '.join(known)}",
             hint="See `eeesync benchmarks` for each key's dataset and task.",
         )
+
+
+def checked_target(out: Path | None, cwd: Path, plan_dir: Path) -> Path | None:
+    """`-o` against the working folder, checked (a writable place, no applied plan there), or
+    None with the plans folder checked: before the run, which must not end in "cannot write"."""
+    if out is None:
+        check_plan_folder(plan_dir)
+        return None
+    chosen = out if out.is_absolute() else cwd / out
+    check_plan_target(chosen)
+    refuse_applied(chosen)
+    return chosen
 
 
 def refuse_applied(path: Path) -> None:

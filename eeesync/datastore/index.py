@@ -105,6 +105,20 @@ def nearest_names(name: str, available: Iterable[str], *, limit: int = 5) -> lis
     return picks[:limit]
 
 
+def chosen_collections(
+    collections: Sequence[str] | None, available: Sequence[str]
+) -> tuple[str, ...]:
+    """The collections named (each once), or every available one for None; a name the
+    datastore does not have is a `DatastoreError` naming the nearest ones."""
+    if collections is None:
+        return tuple(available)
+    wanted = tuple(dict.fromkeys(collections))
+    missing = [c for c in wanted if c not in available]
+    if missing:
+        raise unknown_collection_error(missing, available)
+    return wanted
+
+
 def unknown_collection_error(names: Sequence[str], available: Sequence[str]) -> DatastoreError:
     parts = []
     for name in names:

@@ -39,9 +39,9 @@ from eeesync.datastore.bulk import gc_paused
 from eeesync.datastore.index import (
     IndexRow,
     check_collection_name,
+    chosen_collections,
     index_path,
     read_index,
-    unknown_collection_error,
 )
 from eeesync.datastore.locator import INDEX_DIR, Locator, is_folder_locator
 from eeesync.datastore.records import (
@@ -107,10 +107,7 @@ def check_folder_collections(
     index_dir = base_dir / Path(datastore_input).expanduser() / INDEX_DIR
     if not index_dir.is_dir():
         return
-    available = _folder_collections(index_dir)
-    missing = [c for c in dict.fromkeys(collections) if c not in available]
-    if missing:
-        raise unknown_collection_error(missing, available)
+    chosen_collections(collections, _folder_collections(index_dir))
 
 
 def list_collections(locator: Locator, *, hub: Hub | None) -> list[str]:
@@ -121,21 +118,7 @@ def list_collections(locator: Locator, *, hub: Hub | None) -> list[str]:
     if locator.kind == "folder":
         assert locator.folder is not None
         return _folder_collections(locator.folder / INDEX_DIR)
-    if hub is None:
-        raise DatastoreError("a Hub datastore needs a Hub connection to list its collections")
-    try:
-        entries = hub.list_repo_tree(
-            locator.repo_id, INDEX_DIR, revision=locator.revision, repo_type="dataset"
-        )
-    except Exception as exc:
-        kind = classify(exc)
-        if kind is HubFailure.MISSING_ENTRY:
-            return []
-        if kind is None:
-            raise
-        raise DatastoreError(
-            f"cannot list {INDEX_DIR}/ in {locator.label}: {type(exc).__name__}"
-        ) from exc
+    entries = submission.hub_tree(locator, hub, INDEX_DIR, recursive=False)
     names = []
     for entry in entries:
         path = getattr(entry, "path", "")
@@ -399,14 +382,7 @@ def open_datastore(
             cache=cache,
             force=force,
         )
-    available = list_collections(locator, hub=hub)
-    if collections is None:
-        wanted = available
-    else:
-        wanted = list(dict.fromkeys(collections))
-        missing = [c for c in wanted if c not in available]
-        if missing:
-            raise unknown_collection_error(missing, available)
+    wanted = chosen_collections(collections, list_collections(locator, hub=hub))
     rows: list[IndexRow] = []
     skipped: list[SkippedItem] = []
     digests: list[IndexDigest] = []
@@ -427,7 +403,7 @@ def open_datastore(
             digests.append(IndexDigest(collection=collection, sha256=digest, rows=count))
     return DatastoreScan(
         locator=locator,
-        collections=tuple(wanted),
+        collections=wanted,
         indexes=tuple(digests),
         rows=rows,
         skipped=skipped,

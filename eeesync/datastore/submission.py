@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from eeesync.datastore.index import IndexRow, unknown_collection_error
+from eeesync.datastore.index import IndexRow, chosen_collections
 from eeesync.datastore.locator import SUBMISSION_DIR, Locator
 from eeesync.errors import DatastoreError
 from eeesync.hub.client import HubFailure, classify
@@ -56,13 +56,7 @@ def read_listing(
     None: every collection, and the stray records directly under `data/`; else those named
     (an unknown name is a `DatastoreError` naming the nearest ones)."""
     available, top = _list_top(locator, hub)
-    if collections is None:
-        wanted = available
-    else:
-        wanted = tuple(dict.fromkeys(collections))
-        missing = [c for c in wanted if c not in available]
-        if missing:
-            raise unknown_collection_error(missing, available)
+    wanted = chosen_collections(collections, available)
     rows: list[IndexRow] = []
     skipped = [
         _skip(f, "", _WHERE) for f in top if collections is None and f.path.endswith(".json")
@@ -174,7 +168,7 @@ def _list_top(locator: Locator, hub: Hub | None) -> tuple[tuple[str, ...], list[
         except OSError as exc:
             raise DatastoreError(f"cannot list {locator.folder / SUBMISSION_DIR}: {exc}") from exc
         return _sorted(folders), sorted(files, key=_by_path)
-    entries = _hub_tree(locator, hub, SUBMISSION_DIR, recursive=False)
+    entries = hub_tree(locator, hub, SUBMISSION_DIR, recursive=False)
     names = [e.path.rpartition("/")[2] for e in entries if not hasattr(e, "blob_id")]
     return _sorted(names), [_listed(e) for e in entries if hasattr(e, "blob_id")]
 
@@ -186,7 +180,7 @@ def _list_collection(locator: Locator, hub: Hub | None, name: str) -> list[Liste
         return sorted(
             (
                 _listed(e)
-                for e in _hub_tree(locator, hub, top, recursive=True)
+                for e in hub_tree(locator, hub, top, recursive=True)
                 if hasattr(e, "blob_id")
             ),
             key=_by_path,
@@ -207,7 +201,9 @@ def _size(path: str) -> int | None:
         return None  # the read says why, naming the file
 
 
-def _hub_tree(locator: Locator, hub: Hub | None, folder: str, *, recursive: bool) -> list[Any]:
+def hub_tree(locator: Locator, hub: Hub | None, folder: str, *, recursive: bool) -> list[Any]:
+    """The entries of `folder` in a Hub datastore at its pinned revision ([] when it does not
+    exist); a Hub failure is a `DatastoreError` naming the folder."""
     if hub is None:
         raise DatastoreError(f"datastore {locator.input} is on the Hub: a Hub connection is needed")
     try:

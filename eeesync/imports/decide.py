@@ -91,20 +91,28 @@ def settled_by_row(
     if task is None:
         return None
     score = _score(row, benchmark, task_id=task)
-    mark = fingerprint(row.model_id, benchmark.dataset_id, task, row.notes, row.value)
+    unread = "(the benchmark's one task; its file was not read)"
+    return _in_eee(score, benchmark, task, context, unread)[2]
+
+
+def _in_eee(
+    score: HubScore, benchmark: Benchmark, task: str, context: Context, how: str = ""
+) -> tuple[str, tuple[EeeScore, ...], ImportEntry | None]:
+    """(the entry's fingerprint, EEE's scores of its setup, the `already_in_eee` entry when a
+    record we wrote carries that fingerprint or EEE holds the same value)."""
+    mark = fingerprint(score.model_id, score.dataset_id, task, score.notes, score.value)
     if mark in context.known_fingerprints:
         reason = f"already imported ({context.known_where})"
-        return ImportEntry(ImportStatus.ALREADY_IN_EEE, score, reason=reason, fingerprint=mark)
-    held = held_by_eee(context, row.model_id, benchmark.key, task, row.notes)
-    if any(same_value(row.value, e.value, context.tolerance) for e in held):
-        return ImportEntry(
-            ImportStatus.ALREADY_IN_EEE,
-            score,
-            reason="same value in EEE (the benchmark's one task; its file was not read)",
-            eee=held,
-            fingerprint=mark,
-        )
-    return None
+        entry = ImportEntry(ImportStatus.ALREADY_IN_EEE, score, reason=reason, fingerprint=mark)
+        return mark, (), entry
+    held = held_by_eee(context, score.model_id, benchmark.key, task, score.notes)
+    if not any(same_value(score.value, e.value, context.tolerance) for e in held):
+        return mark, held, None
+    reason = f"same value in EEE {how}".strip()
+    entry = ImportEntry(
+        ImportStatus.ALREADY_IN_EEE, score, reason=reason, eee=held, fingerprint=mark
+    )
+    return mark, held, entry
 
 
 def _score(row: LeaderboardRow, benchmark: Benchmark, *, task_id: str = "") -> HubScore:
@@ -223,23 +231,9 @@ def _decide_read(score: HubScore, benchmark: Benchmark, context: Context) -> Imp
         return ImportEntry(
             ImportStatus.SKIPPED, score, reason=f"value_out_of_range: {score.value:g} is not 0–100"
         )
-    mark = fingerprint(score.model_id, score.dataset_id, task, score.notes, score.value)
-    if mark in context.known_fingerprints:
-        return ImportEntry(
-            ImportStatus.ALREADY_IN_EEE,
-            score,
-            reason=f"already imported ({context.known_where})",
-            fingerprint=mark,
-        )
-    held = held_by_eee(context, score.model_id, benchmark.key, task, score.notes)
-    if any(same_value(score.value, e.value, context.tolerance) for e in held):
-        return ImportEntry(
-            ImportStatus.ALREADY_IN_EEE,
-            score,
-            reason="same value in EEE",
-            eee=held,
-            fingerprint=mark,
-        )
+    mark, held, known = _in_eee(score, benchmark, task, context)
+    if known is not None:
+        return known
     if held:
         values = ", ".join(f"{e.value:g}" for e in held)
         return ImportEntry(

@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import cattrs
@@ -22,6 +22,8 @@ from eeesync.errors import PlanFileError
 from eeesync.fsutil import check_creatable_folder, read_regular, write_atomic
 from eeesync.plan import model
 from eeesync.plan.model import FORMAT_VERSION, Plan
+
+_P = TypeVar("_P")
 
 _UNDIGESTED = ("created_at", "digest")
 #: Largest plan file read (a plan of the whole datastore is tens of MB).
@@ -93,6 +95,19 @@ converter = _make_converter(strict=True)
 _lenient = _make_converter(strict=False)
 
 
+def structure_plan(conv: cattrs.Converter, data: dict[str, Any], cls: type[_P], what: str) -> _P:
+    """`data` as a `cls`, or a `PlanFileError` saying `what` and every field that is wrong."""
+    try:
+        return conv.structure(data, cls)
+    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
+        detail = (
+            "; ".join(cattrs.transform_error(exc))
+            if isinstance(exc, cattrs.BaseValidationError)
+            else str(exc)
+        )
+        raise PlanFileError(f"{what}: {detail}") from exc
+
+
 def to_dict(plan: Plan) -> dict[str, Any]:
     data: dict[str, Any] = converter.unstructure(plan)
     if not data["inputs"].get("shard"):
@@ -152,15 +167,7 @@ def parse_plan(text: str, *, source: str = "plan") -> Plan:
         )
     # A newer minor version may add keys: read it leniently; our own version strictly.
     conv = converter if int(match.group(2)) <= int(ours[1]) else _lenient
-    try:
-        plan = conv.structure(data, Plan)
-    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
-        detail = (
-            "; ".join(cattrs.transform_error(exc))
-            if isinstance(exc, cattrs.BaseValidationError)
-            else str(exc)
-        )
-        raise PlanFileError(f"{source}: not a valid eeesync plan: {detail}") from exc
+    plan = structure_plan(conv, data, Plan, f"{source}: not a valid eeesync plan")
     # Over the document as written, not as re-serialised: a 1.0 plan lacks the keys 1.1 added
     # (read back with their defaults), and a newer minor's unknown keys are covered too.
     expected = digest_of(data)

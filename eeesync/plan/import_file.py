@@ -59,15 +59,8 @@ def parse_import_plan(data: dict[str, Any], *, source: str = "plan") -> ImportPl
             f"(this eeesync reads {major}.x)",
             hint="Re-run `eeesync import` with this version of eeesync.",
         )
-    try:
-        plan = converter.structure(data, ImportPlan)
-    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
-        detail = (
-            "; ".join(cattrs.transform_error(exc))
-            if isinstance(exc, cattrs.BaseValidationError)
-            else str(exc)
-        )
-        raise PlanFileError(f"{source}: not a valid eeesync import plan: {detail}") from exc
+    what = f"{source}: not a valid eeesync import plan"
+    plan = plan_file.structure_plan(converter, data, ImportPlan, what)
     expected = plan_file.digest_of(data)
     if plan.digest != expected:
         raise PlanFileError(
