@@ -227,17 +227,20 @@ class DatastoreScan:
         if self.cache is not None:
             if row.sha256:
                 self.cache.put_object(row.sha256, data)
-            else:  # a submission file known by its git blob id: cached by commit and path
-                self.cache.put_index(
-                    self.locator.repo_id, self.locator.revision, row.object_path, data
-                )
+            else:  # a submission file known by its git blob id
+                self.cache.put_index(self.locator.repo_id, self._key(row), row.object_path, data)
         return data
 
     def _cached(self, row: IndexRow) -> bytes | None:
         assert self.cache is not None
         if row.sha256:
             return self.cache.get_object(row.sha256)
-        return self.cache.get_index(self.locator.repo_id, self.locator.revision, row.object_path)
+        return self.cache.get_index(self.locator.repo_id, self._key(row), row.object_path)
+
+    def _key(self, row: IndexRow) -> str:
+        """A submission file's cache key: its git blob id names its bytes (checked again on a
+        hit), so a file a later commit leaves alone stays cached; else the commit."""
+        return f"blob-{row.blob_id}" if row.blob_id else self.locator.revision
 
     def records(
         self,

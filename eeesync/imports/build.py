@@ -22,6 +22,7 @@ from pathlib import Path
 import attrs
 
 from eeesync import __version__
+from eeesync.cache import ObjectCache
 from eeesync.config import Config
 from eeesync.hub.client import Hub
 from eeesync.hub.leaderboard import LeaderboardRow, PinnedFile, read_leaderboard, read_pinned_file
@@ -111,6 +112,7 @@ def build_import_plan(
         own_pr,
         request.records_dir,
         models={r.model_id for _, rows in boards for r in rows},
+        cache=ObjectCache(config.cache_dir),
         concurrency=config.download_parallelism,
     )
     context = Context(

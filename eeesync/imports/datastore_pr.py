@@ -15,6 +15,7 @@ from pathlib import Path
 
 import attrs
 
+from eeesync.cache import ObjectCache
 from eeesync.datastore.index import IndexRow
 from eeesync.datastore.locator import Locator
 from eeesync.datastore.scan import DatastoreScan
@@ -90,6 +91,7 @@ def known_fingerprints(
     records_dir: Path | None,
     *,
     models: Collection[str],
+    cache: ObjectCache | None = None,
     concurrency: int = 8,
 ) -> set[str]:
     """Fingerprints of the records of `models` (ids, any case) already in the datastore's
@@ -97,7 +99,8 @@ def known_fingerprints(
 
     One listing of the collection folder per place; only the records in the folders of
     `models` are read, with the datastore's submission-layout reader (its size bound and
-    blob-id check): a record that does not verify or parse holds no fingerprint."""
+    blob-id check; `cache` keeps them by blob id, so a rerun reads only new ones): a record
+    that does not verify or parse holds no fingerprint."""
     wanted = {m.lower() for m in models}
     places: list[tuple[Locator, list[IndexRow]]] = []
     if records_dir is not None:
@@ -114,7 +117,7 @@ def known_fingerprints(
     found: set[str] = set()
     for place, rows in places:
         mine = [r for r in rows if _model_of(r.object_path) in wanted]
-        scan = DatastoreScan(place, (collection,), (), mine, [], hub=hub)
+        scan = DatastoreScan(place, (collection,), (), mine, [], hub=hub, cache=cache)
         for record in scan.records(concurrency=concurrency):
             found |= fingerprints_of(record.raw)
     return found

@@ -180,6 +180,20 @@ def test_a_hub_datastore_reads_at_any_revision_including_an_open_pr(
     again = open_datastore(in_pr, ["d"], hub=hub, cache=cache)
     assert [r.model.id for r in again.records()] == ["other/gamma"] and again.downloads == 0
 
+    # a new commit to the PR: only the file it adds is downloaded (the cache keys a file by
+    # its git blob id, not by the commit it was read at)
+    more = hub_api.create_commit(
+        REPO,
+        [CommitOperationAdd(submission_path("d", A), A)],
+        commit_message="one more",
+        repo_type="dataset",
+        revision=pr.pr_revision,
+    )
+    moved = resolve_locator(f"{REPO}@{pr.pr_revision}", hub=hub, base_dir=tmp_path, link_repo=REPO)
+    assert moved.revision == more.oid
+    later = open_datastore(moved, None, hub=hub, cache=cache)
+    assert len(list(later.records())) == 4 and later.downloads == 1
+
 
 def test_hostile_files_on_the_hub_are_skipped_not_downloaded(
     tmp_path: Path, localhub: LocalHub, hub_api: HfApi, monkeypatch: pytest.MonkeyPatch

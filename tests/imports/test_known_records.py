@@ -1,5 +1,5 @@
 """What a rerun already imported: found in our open import PR by the datastore's
-submission-layout reader, reading only the records of the models the run is about."""
+submission-layout reader, reading only the records of the models the run is about, once."""
 
 from __future__ import annotations
 
@@ -48,6 +48,8 @@ def test_only_the_records_of_the_runs_models_are_read(
     assert result.stats.known_fingerprints == 1  # other/sourced's record, not the 3 of acme/
     # two more reads: other/sourced's eval file (GPQA has several tasks) and its one record
     assert count == baseline + 2
+    _, again = reads("other/*")
+    assert again == baseline + 1  # the record is kept by its git blob id: only the eval file
     assert result.plan.records == ()
     assert result.plan.counts.get(ImportStatus.ALREADY_IN_EEE) == 1
 
