@@ -11,6 +11,7 @@ import pytest
 from huggingface_hub import CommitOperationAdd, HfApi
 
 from eeesync.apply.journal import journal_path, read_journal
+from eeesync.apply.lock import acquire_lock
 from eeesync.apply.outcome import Outcome
 from eeesync.cli.main import main
 from eeesync.imports import submit
@@ -319,3 +320,22 @@ def test_apply_json_prints_apply_events_for_the_one_datastore_action(
     code, stream, err = events(plan_path(out, project))
     assert code == 0 and "Nothing to import" in err
     assert [m["type"] for m in stream] == ["version", "summary"] and stream[1]["opened"] == 0
+
+
+def test_the_import_apply_asks_for_the_approval_and_holds_the_plans_lock(
+    project: Path, localhub: LocalHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api = HfApi(endpoint=localhub.url, token="x")
+    _, out, _ = eeesync(project, "import", capsys=capsys)
+    path = plan_path(out, project)
+    code, _, err = eeesync(project, "apply", str(path), "--message", "m", capsys=capsys)
+    assert code != 0 and "nothing was opened" in err  # no terminal, no --confirm
+    code, _, err = eeesync(project, "apply", str(path), "--confirm", "OPEN PR", capsys=capsys)
+    assert code != 0 and "--confirm must be exactly" in err
+    held = acquire_lock(project.parent / ".eeesync", read_any_plan(path).digest)
+    code, _, err = eeesync(project, "apply", str(path), *CONFIRM, capsys=capsys)
+    assert code == 1 and "is being applied by" in err and held.info.id in err
+    assert datastore_prs(api) == [] and not journal_path(path).exists()
+    held.release()
+    code, _, err = eeesync(project, "apply", str(path), *CONFIRM, capsys=capsys)
+    assert code == 0 and len(datastore_prs(api)) == 1, err
