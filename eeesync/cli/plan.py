@@ -118,7 +118,9 @@ def run(args: argparse.Namespace, app: App) -> int:
     _check_benchmarks(request.benchmark_filter, config)
     # A failed plan leaves nothing behind: what can be checked before the Hub (and, for
     # `local:`, its state folder) is opened is checked here, and plans/ is made only to write.
-    check_folder_collections(config.datastore_input, config.base_dir, collections)
+    check_folder_collections(
+        config.datastore_input, config.base_dir, collections, layout=config.datastore_layout
+    )
     # Where the plan goes is checked before the audit: a long run must not end in "cannot write".
     chosen = checked_target(args.out, app.cwd, config.plan_dir)
     show_progress = args.format == "text" or app.err_console.is_terminal

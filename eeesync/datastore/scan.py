@@ -97,12 +97,14 @@ def _folder_collections(index_dir: Path) -> list[str]:
 
 
 def check_folder_collections(
-    datastore_input: str, base_dir: Path, collections: Sequence[str]
+    datastore_input: str, base_dir: Path, collections: Sequence[str], *, layout: str = "auto"
 ) -> None:
-    """Refuse unknown collection names of a folder datastore before the Hub is opened: a typo
-    must not leave a freshly made local Hub behind. (A Hub datastore's names are checked when
-    it is opened, as is everything else about a folder.)"""
-    if not collections or not is_folder_locator(datastore_input, base_dir):
+    """Refuse unknown collection names of a flat folder datastore before the Hub is opened: a
+    typo must not leave a freshly made local Hub behind. (A Hub datastore's names, and the
+    submission layout's, are checked when it is opened, as is everything else.)"""
+    if not collections or layout == "submission":
+        return
+    if not is_folder_locator(datastore_input, base_dir):
         return
     index_dir = base_dir / Path(datastore_input).expanduser() / INDEX_DIR
     if not index_dir.is_dir():

@@ -19,6 +19,7 @@ from eeesync.datastore import (
     resolve_locator,
 )
 from eeesync.datastore.locator import Locator
+from eeesync.datastore.scan import check_folder_collections
 from eeesync.errors import DatastoreError
 from eeesync.hub.client import Hub, RetryPolicy
 from eeesync.localhub import FaultConfig, LocalHub
@@ -298,3 +299,15 @@ def test_an_index_that_is_a_fifo_is_a_clean_error(tmp_path: Path) -> None:
             hub=None,
             cache=None,
         )
+
+
+def test_a_flat_folders_collection_names_are_checked_before_anything_is_opened(
+    tmp_path: Path,
+) -> None:
+    build_datastore(tmp_path / "ds", {"mmlu": [mmlu_record()]})
+    check_folder_collections("ds", tmp_path, ["mmlu"])
+    with pytest.raises(DatastoreError, match=r"unknown collection 'mmlu-pro' \(nearest: mmlu\)"):
+        check_folder_collections("ds", tmp_path, ["mmlu-pro"])
+    # The submission layout's collections are folders under data/, checked when it is read.
+    (tmp_path / "ds" / "data" / "contrib").mkdir(parents=True)
+    check_folder_collections("ds", tmp_path, ["contrib"], layout="submission")
