@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from tests.test_layering import LAYERS
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "eeesync"
 #: Where the code, its tests and its documents live.
@@ -100,3 +102,13 @@ def test_the_module_map_check_sees_a_missing_module(tmp_path: Path) -> None:
         (tmp_path / name).write_text("", encoding="utf-8")
     readme = "### Module map\n\n- `hub/`: `client.py`\n- Shared: `config.py`,\n  `__init__.py`\n"
     assert unlisted_modules(readme, tmp_path) == ["hub/new.py"]
+
+
+def test_the_architecture_layer_table_is_the_layering_tests() -> None:
+    """docs/architecture.md's *Layers* table names each unit at the layer the import check
+    enforces, so a newcomer reads the rule that holds."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    documented: dict[str, int] = {}
+    for layer, units in re.findall(r"^\| (\d) [^|]*\| ([^|]*) \|", text, flags=re.M):
+        documented |= {unit: int(layer) for unit in re.findall(r"`(\w+)`", units)}
+    assert documented == LAYERS
