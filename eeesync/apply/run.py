@@ -157,10 +157,11 @@ def _action_line(plan: Plan, actor: str, event: Event, repo: RepoPlan, **kw: Any
     )
 
 
-def _run_line(plan: Plan, actor: str, message: str = "") -> JournalRecord:
+def run_line(plan_digest: str, actor: str, message: str = "") -> JournalRecord:
+    """The `run` line that opens a run's lines: who applies, with which PR title."""
     return JournalRecord(
         event=Event.RUN,
-        plan_digest=plan.digest,
+        plan_digest=plan_digest,
         ts=now_iso(),
         actor=actor,
         message=message,
@@ -168,11 +169,13 @@ def _run_line(plan: Plan, actor: str, message: str = "") -> JournalRecord:
     )
 
 
-def _end_line(plan: Plan, actor: str, left: int, *, error: str = "") -> JournalRecord:
+def end_line(plan_digest: str, actor: str, left: int, *, error: str = "") -> JournalRecord:
+    """The `end` line of a run (a sync or an import plan's): refused as a whole (`error`),
+    pending with `left` actions for a rerun, or finished."""
     end = RunEnd.REFUSED if error else RunEnd.PENDING if left else RunEnd.FINISHED
     return JournalRecord(
         event=Event.END,
-        plan_digest=plan.digest,
+        plan_digest=plan_digest,
         ts=now_iso(),
         actor=actor,
         end=end,
@@ -193,7 +196,7 @@ def record_without_writing(preview: Preview) -> None:
     actor = (preview.context.account if preview.context else None) or "unknown"
     left = 0
     with JournalWriter(journal_path(preview.plan_path)) as journal:
-        journal.append(_run_line(plan, actor))
+        journal.append(run_line(plan.digest, actor))
         for check in preview.checks:
             if check.state not in _NOT_WRITTEN:
                 continue
@@ -209,15 +212,15 @@ def record_without_writing(preview: Preview) -> None:
                     error=check.error,
                 )
             )
-        journal.append(_end_line(plan, actor, left))
+        journal.append(end_line(plan.digest, actor, left))
 
 
-def record_refused(plan: Plan, plan_path: Path, error: str) -> None:
-    """Journal a plan refused as a whole (another Hub, another registry, unpublishable links):
-    it is concluded; a new plan supersedes it."""
+def record_refused(plan_digest: str, plan_path: Path, error: str) -> None:
+    """Journal a plan (sync or import) refused as a whole (another Hub, another registry,
+    unpublishable links, records it may not write): it is concluded; a new plan supersedes it."""
     with JournalWriter(journal_path(plan_path)) as journal:
-        journal.append(_run_line(plan, "unknown"))
-        journal.append(_end_line(plan, "unknown", 0, error=error))
+        journal.append(run_line(plan_digest, "unknown"))
+        journal.append(end_line(plan_digest, "unknown", 0, error=error))
 
 
 def _wait_all(futures: list[Future[ActionResult]]) -> None:
@@ -284,7 +287,7 @@ class _Run:
 
     def start(self) -> None:
         """The `run` line: who approved this apply, with which PR title."""
-        self.journal.append(_run_line(self.plan, self.actor, self.options.message))
+        self.journal.append(run_line(self.plan.digest, self.actor, self.options.message))
 
     def record(self, event: Event, repo: RepoPlan, **kw: Any) -> None:
         self.journal.append(_action_line(self.plan, self.actor, event, repo, **kw))
@@ -292,7 +295,7 @@ class _Run:
     def end(self, results: tuple[ActionResult, ...]) -> None:
         """The `end` line: what a rerun of this plan would still work on."""
         left = sum(1 for r in results if r.state in (Outcome.PENDING, Outcome.FAILED))
-        self.journal.append(_end_line(self.plan, self.actor, left))
+        self.journal.append(end_line(self.plan.digest, self.actor, left))
 
     def finish(self, repo: RepoPlan, state: Outcome, **fields: Any) -> ActionResult:
         """Report how the action ended (to the view) and return it."""

@@ -237,14 +237,14 @@ def run(args: argparse.Namespace, app: App, *, terminal: Terminal | None = None)
     plan_path: Path = args.plan
     plan = read_any_plan(plan_path)
     config = app.config()
-    if isinstance(plan, ImportPlan):
-        return _run_import(args, app, plan, terminal, out)
     ended = concluded(read_journal(journal_path(plan_path)), plan.digest)
     if ended is not None:
         with out.human() as console:
             apply_view.render_concluded(ended, console)
         out.emit(apply_view.concluded_message(ended))
         return 0
+    if isinstance(plan, ImportPlan):
+        return _run_import(args, app, plan, terminal, out)
     try:
         check_endpoint(plan, config.endpoint_input, source=str(plan_path))
         check_publishable(plan, config.endpoint_input, source=str(plan_path))
@@ -290,11 +290,11 @@ def run(args: argparse.Namespace, app: App, *, terminal: Terminal | None = None)
 
 
 def _refused_as_a_whole(
-    args: argparse.Namespace, app: App, plan: Plan, plan_path: Path, exc: PlanFileError
+    args: argparse.Namespace, app: App, plan: Plan | ImportPlan, plan_path: Path, exc: UserError
 ) -> int:
     """Journal the refusal (the plan is concluded: a new plan supersedes it), then fail as
     before, or under `--detailed-exitcode` say it and exit 0: the outcome is recorded."""
-    record_refused(plan, plan_path, str(exc))
+    record_refused(plan.digest, plan_path, str(exc))
     if not args.detailed_exitcode:
         raise exc
     app.err_console.print(f"Refused: {exc}", markup=False, highlight=False, soft_wrap=True)
@@ -315,10 +315,11 @@ def _run_import(
     plan_path: Path = args.plan
     config = app.config()
     if plan.inputs.endpoint.rstrip("/") != config.endpoint_input.rstrip("/"):
-        raise UserError(
+        wrong_hub = UserError(
             f"{plan_path} was made for {plan.inputs.endpoint}, not {config.endpoint_input}",
             hint="Apply it with the endpoint it was made for, or re-run `eeesync import`.",
         )
+        return _refused_as_a_whole(args, app, plan, plan_path, wrong_hub)
     _require_token(config)
     registry = configured_registry(config)
     problems = check_import_plan(plan, registry)
@@ -326,7 +327,8 @@ def _run_import(
         shown = "; ".join(problems[:5]) + (
             f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         )
-        raise UserError(f"{plan_path}: refused, nothing was written: {shown}")
+        refused = UserError(f"{plan_path}: refused, nothing was written: {shown}")
+        return _refused_as_a_whole(args, app, plan, plan_path, refused)
     if not plan.has_changes:
         with out.human() as console:
             console.print("Nothing to import: the plan has no new record.")
@@ -364,7 +366,7 @@ def _run_import(
     with out.human() as console:
         console.print(_import_outcome(result), markup=False, highlight=False, soft_wrap=True)
     out.emit(apply_view.summary_message({ended.state: 1}))
-    return 0 if result.state.info.ok else 1
+    return _exit_code(args, left=result.state is Outcome.FAILED, ok=result.state.info.ok)
 
 
 def _import_outcome(result: SubmitResult) -> str:
@@ -384,9 +386,11 @@ def _finish_without_writing(args: argparse.Namespace, out: _Output, preview: Pre
     with out.human() as console:
         apply_view.render_nothing_to_open(preview, console)
     out.emit(apply_view.nothing_to_open_message(preview))
-    if args.detailed_exitcode:
-        return EXIT_LEFT if preview.in_state(Outcome.FAILED) else 0
-    return 0 if all(c.state.info.ok for c in preview.checks) else 1
+    return _exit_code(
+        args,
+        left=bool(preview.in_state(Outcome.FAILED)),
+        ok=all(c.state.info.ok for c in preview.checks),
+    )
 
 
 def _summarize(args: argparse.Namespace, out: _Output, report: ApplyReport, plan_path: Path) -> int:
@@ -395,7 +399,14 @@ def _summarize(args: argparse.Namespace, out: _Output, report: ApplyReport, plan
     out.emit(apply_view.report_message(report))
     if report.interrupted:
         return EXIT_INTERRUPTED
+    left = report.of(Outcome.PENDING) or report.of(Outcome.FAILED)
+    return _exit_code(args, left=bool(left), ok=report.ok)
+
+
+def _exit_code(args: argparse.Namespace, *, left: bool, ok: bool) -> int:
+    """How an apply run that reached its journal's `end` line exits (a sync or an import
+    plan's): with `--detailed-exitcode` 2 when actions are left for a rerun, else 0 (the end
+    is recorded, stale and refused included); without it 1 unless everything went through."""
     if args.detailed_exitcode:
-        left = report.of(Outcome.PENDING) or report.of(Outcome.FAILED)
         return EXIT_LEFT if left else 0
-    return 0 if report.ok else 1
+    return 0 if ok else 1

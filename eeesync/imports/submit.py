@@ -4,8 +4,9 @@ Like `eeesync apply` of a sync plan, and reusing its parts: the plan is untruste
 (`check_import_plan` refuses, before any write, anything but records of the submission layout
 whose bytes carry exactly the plan's `ready` entries for a benchmark of this registry); the Hub
 facts it relied on are re-checked (`check_stale`: the datastore's main and our open import
-PR); the journal beside the plan gets an `intent` line before the write and a `result` after
-it; the CLI holds the plan's lock and asks for the typed confirmation.
+PR); the journal beside the plan gets an `intent` line before the write, a `result` after it
+and the run's `end` line (apply's own: finished, or pending when the write failed); the CLI
+holds the plan's lock and asks for the typed confirmation.
 
 The write is one commit: a new PR titled `[Submission] …` (EEE's contributing guide), or a
 commit to our own open import PR (`datastore_pr.find_import_pr`), never a second PR. The
@@ -37,6 +38,7 @@ from eeesync.apply.journal import (
 )
 from eeesync.apply.outcome import Outcome
 from eeesync.apply.report import ActionResult
+from eeesync.apply.run import end_line, run_line
 from eeesync.hub.client import Hub, classify, describe
 from eeesync.hub.identity import whoami
 from eeesync.imports import datastore_pr
@@ -247,17 +249,39 @@ def description(plan: ImportPlan, message: str) -> str:
 
 
 def submit(hub: Hub, plan: ImportPlan, plan_path: Path, *, message: str) -> SubmitResult:
-    """Write the records (call only after the user approved). Journals the write; a rerun of
-    a done plan writes nothing, and one interrupted after its intent line first looks for its
-    records on the Hub."""
+    """Write the records (call only after the user approved). Journals the write and ends the
+    run with an `end` line as a sync plan's apply does (pending when the write failed or was
+    interrupted, else finished); a rerun of a done plan writes nothing, and one interrupted
+    after its intent line first looks for its records on the Hub."""
     if not plan.records:
         return SubmitResult(Outcome.ALREADY_DONE, message="no new record to write")
-    inputs = plan.inputs
     lines = [
         r
         for r in read_journal(journal_path(plan_path))
         if r.plan_digest == plan.digest and r.action_id == ACTION_ID
     ]
+    # The Hub account that writes (journals are committed: never the machine's login).
+    actor = identity.name if (identity := whoami(hub)) is not None else "unknown"
+    with JournalWriter(journal_path(plan_path)) as journal:
+        journal.append(run_line(plan.digest, actor, message))
+        try:
+            result = _submit(hub, plan, lines, journal, actor, message)
+        except KeyboardInterrupt:
+            journal.append(end_line(plan.digest, actor, 1))
+            raise
+        journal.append(end_line(plan.digest, actor, int(result.state is Outcome.FAILED)))
+        return result
+
+
+def _submit(
+    hub: Hub,
+    plan: ImportPlan,
+    lines: list[JournalRecord],
+    journal: JournalWriter,
+    actor: str,
+    message: str,
+) -> SubmitResult:
+    inputs = plan.inputs
     done = next((r for r in lines if r.outcome is not None and r.outcome.info.final), None)
     if done is not None:
         return SubmitResult(
@@ -269,72 +293,60 @@ def submit(hub: Hub, plan: ImportPlan, plan_path: Path, *, message: str) -> Subm
         )
     base: dict[str, Any] = {
         "plan_digest": plan.digest,
-        # The Hub account that writes (journals are committed: never the machine's login).
-        "actor": identity.name if (identity := whoami(hub)) is not None else "unknown",
+        "actor": actor,
         "action_id": ACTION_ID,
         "repo_id": inputs.datastore_repo,
         "content_sha256": content_hash(plan),
     }
-    with JournalWriter(journal_path(plan_path)) as journal:
-        found = already_written(hub, plan) if lines and lines[-1].event is Event.INTENT else None
-        if found is not None:
-            url = _pr_url(hub, inputs.datastore_repo, found.num)
-            journal.append(
-                JournalRecord(
-                    event=Event.RESULT,
-                    ts=now_iso(),
-                    outcome=Outcome.ADOPTED,
-                    pr_num=found.num,
-                    pr_url=url,
-                    **base,
-                )
-            )
-            return SubmitResult(Outcome.ADOPTED, found.num, url, len(plan.records), "found written")
-        changes = check_stale(hub, plan)
-        if changes:
-            journal.append(
-                JournalRecord(
-                    event=Event.SKIP,
-                    ts=now_iso(),
-                    outcome=Outcome.STALE,
-                    changes=tuple(changes),
-                    **base,
-                )
-            )
-            return SubmitResult(
-                Outcome.STALE,
-                message="; ".join(changes) + "; nothing was written",
-                changes=tuple(changes),
-            )
-        journal.append(
-            JournalRecord(
-                event=Event.RUN,
-                plan_digest=plan.digest,
-                ts=now_iso(),
-                actor=base["actor"],
-                message=message,
-                tool_version=__version__,
-            )
-        )
-        journal.append(JournalRecord(event=Event.INTENT, ts=now_iso(), attempt=1, **base))
-        checkpoint("before_post")
-        result = _write(hub, plan, message)
-        if result.state is Outcome.OPENED and result.pr_num is not None:
-            result = _keep_the_lowest(hub, plan, result)
-        failed = result.state is Outcome.FAILED
+    found = already_written(hub, plan) if lines and lines[-1].event is Event.INTENT else None
+    if found is not None:
+        url = _pr_url(hub, inputs.datastore_repo, found.num)
         journal.append(
             JournalRecord(
                 event=Event.RESULT,
                 ts=now_iso(),
-                attempt=1,
-                outcome=result.state,
-                pr_num=result.pr_num,
-                pr_url=result.pr_url or None,
-                error=redact(result.message) if failed else "",
+                outcome=Outcome.ADOPTED,
+                pr_num=found.num,
+                pr_url=url,
                 **base,
             )
         )
-        return result
+        return SubmitResult(Outcome.ADOPTED, found.num, url, len(plan.records), "found written")
+    changes = check_stale(hub, plan)
+    if changes:
+        journal.append(
+            JournalRecord(
+                event=Event.SKIP,
+                ts=now_iso(),
+                outcome=Outcome.STALE,
+                changes=tuple(changes),
+                **base,
+            )
+        )
+        return SubmitResult(
+            Outcome.STALE,
+            message="; ".join(changes) + "; nothing was written",
+            changes=tuple(changes),
+        )
+    journal.append(JournalRecord(event=Event.INTENT, ts=now_iso(), attempt=1, **base))
+    checkpoint("before_post")
+    result = _write(hub, plan, message)
+    if result.state is Outcome.OPENED and result.pr_num is not None:
+        result = _keep_the_lowest(hub, plan, result)
+    failed = result.state is Outcome.FAILED
+    journal.append(
+        JournalRecord(
+            event=Event.RESULT,
+            ts=now_iso(),
+            attempt=1,
+            outcome=result.state,
+            pr_num=result.pr_num,
+            pr_url=result.pr_url or None,
+            error=redact(result.message) if failed else "",
+            **base,
+        )
+    )
+    return result
 
 
 def _write(hub: Hub, plan: ImportPlan, message: str) -> SubmitResult:

@@ -10,7 +10,7 @@ import attrs
 import pytest
 from huggingface_hub import CommitOperationAdd, HfApi
 
-from eeesync.apply.journal import journal_path, read_journal
+from eeesync.apply.journal import Event, RunEnd, journal_path, read_journal
 from eeesync.apply.lock import acquire_lock
 from eeesync.apply.outcome import Outcome
 from eeesync.cli.main import main
@@ -98,7 +98,7 @@ def test_import_apply_one_pr_then_a_rerun_writes_nothing(
 
     # applying the same plan again writes nothing
     code, out, _ = eeesync(project, "apply", str(path), *CONFIRM, capsys=capsys)
-    assert code == 0 and "Already applied" in out and len(datastore_prs(api)) == 1
+    assert code == 0 and "finished by an earlier apply" in out and len(datastore_prs(api)) == 1
 
     # a second import finds the scores in our open PR: no new record; the applied plan (it
     # has a journal) is not replaced
@@ -216,6 +216,56 @@ def test_a_moved_datastore_makes_the_plan_stale(
     assert datastore_prs(api) == []
 
 
+def _ends(path: Path) -> list[tuple[RunEnd | None, int, str]]:
+    return [
+        (r.end, r.left, r.error) for r in read_journal(journal_path(path)) if r.event is Event.END
+    ]
+
+
+def test_the_import_apply_ends_its_journal_and_exits_as_a_sync_apply_does(
+    project: Path, localhub: LocalHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The journal's `end` line and `--detailed-exitcode` (0: concluded and recorded), as for
+    a sync plan: a plan for another Hub is refused as a whole, a moved datastore makes it
+    stale, a written one is finished; a concluded plan's rerun reads and writes nothing."""
+    api = HfApi(endpoint=localhub.url, token="x")
+    detailed = [*CONFIRM, "--detailed-exitcode"]
+    path = project.parent / "p.plan.json"
+    eeesync(project, "import", "-o", str(path), capsys=capsys)
+    other_hub = project.parent / "other.toml"
+    other_hub.write_text(
+        project.read_text(encoding="utf-8").replace(localhub.url, "http://127.0.0.1:9"),
+        encoding="utf-8",
+    )
+    code, _, err = eeesync(other_hub, "apply", str(path), *detailed, capsys=capsys)
+    assert code == 0 and "Refused: " in err and "was made for" in err
+    ((end, left, error),) = _ends(path)
+    assert (end, left) == (RunEnd.REFUSED, 0) and "was made for" in error
+    journal = journal_path(path).read_bytes()
+    code, out, _ = eeesync(project, "apply", str(path), *detailed, capsys=capsys)
+    assert code == 0 and "refused as a whole by an earlier apply" in out
+    assert journal_path(path).read_bytes() == journal and datastore_prs(api) == []
+
+    stale = project.parent / "stale.plan.json"
+    eeesync(project, "import", "-o", str(stale), capsys=capsys)
+    api.create_commit(
+        scenario.DATASTORE,
+        [CommitOperationAdd("README.md", b"moved\n")],
+        commit_message="move",
+        repo_type="dataset",
+    )
+    code, out, _ = eeesync(project, "apply", str(stale), *detailed, capsys=capsys)
+    assert code == 0 and "Stale" in out and _ends(stale) == [(RunEnd.FINISHED, 0, "")]
+    assert datastore_prs(api) == []
+
+    fresh = project.parent / "fresh.plan.json"
+    eeesync(project, "import", "-o", str(fresh), capsys=capsys)
+    code, out, _ = eeesync(project, "apply", str(fresh), *detailed, capsys=capsys)
+    assert code == 0 and "Opened" in out and _ends(fresh) == [(RunEnd.FINISHED, 0, "")]
+    code, out, _ = eeesync(project, "apply", str(fresh), *detailed, capsys=capsys)
+    assert code == 0 and "finished by an earlier apply" in out and len(_ends(fresh)) == 1
+
+
 def test_two_runs_opening_import_prs_at_once_keep_the_lowest(
     project: Path,
     localhub: LocalHub,
@@ -312,9 +362,9 @@ def test_apply_json_prints_apply_events_for_the_one_datastore_action(
     )
     assert summary["opened"] == 1 and summary["failed"] == 0
 
-    code, stream, _ = events()  # the journal has it
-    assert code == 0 and [m.get("state") for m in stream][2] == "already_done"
-    assert stream[3]["already_done"] == 1 and stream[3]["opened"] == 0
+    code, stream, _ = events()  # the journal's end line concluded the plan
+    assert code == 0 and [m["type"] for m in stream] == ["version", "summary"]
+    assert stream[1]["concluded"] == "finished" and stream[1]["opened"] == 0
 
     _, out, _ = eeesync(project, "import", capsys=capsys)  # everything is in our PR now
     code, stream, err = events(plan_path(out, project))
