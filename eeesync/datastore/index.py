@@ -105,33 +105,42 @@ def nearest_names(name: str, available: Iterable[str], *, limit: int = 5) -> lis
     return picks[:limit]
 
 
+#: Where the flat layout's collections are found, for the unknown-collection hint.
+INDEX_FILES = f"in {INDEX_DIR}/*.jsonl"
+
+
 def chosen_collections(
-    collections: Sequence[str] | None, available: Sequence[str]
+    collections: Sequence[str] | None, available: Sequence[str], *, found: str = INDEX_FILES
 ) -> tuple[str, ...]:
     """The collections named (each once), or every available one for None; a name the
-    datastore does not have is a `DatastoreError` naming the nearest ones."""
+    datastore does not have is a `DatastoreError` naming the nearest ones and listing those
+    `found` (where the layout read keeps them)."""
     if collections is None:
         return tuple(available)
     wanted = tuple(dict.fromkeys(collections))
     missing = [c for c in wanted if c not in available]
     if missing:
-        raise unknown_collection_error(missing, available)
+        raise unknown_collection_error(missing, available, found=found)
     return wanted
 
 
-def unknown_collection_error(names: Sequence[str], available: Sequence[str]) -> DatastoreError:
+def unknown_collection_error(
+    names: Sequence[str], available: Sequence[str], *, found: str = INDEX_FILES
+) -> DatastoreError:
     parts = []
+    nearest: list[str] = []
     for name in names:
         near = nearest_names(name, available)
+        nearest += near
         parts.append(
             f"{name!r} (nearest: {', '.join(near)})" if near else f"{name!r} (no close names)"
         )
-    shown = sorted(available, key=str.lower)
+    shown = list(dict.fromkeys([*nearest, *sorted(available, key=str.lower)]))
     more = f" … and {len(shown) - 12} more" if len(shown) > 12 else ""
     hint = (
-        f"Available collections: {', '.join(shown[:12])}{more}."
+        f"Collections {found}, nearest first: {', '.join(shown[:12])}{more}."
         if shown
-        else f"The datastore has no {INDEX_DIR}/*.jsonl files."
+        else f"The datastore has no collection {found}."
     )
     return DatastoreError(f"unknown collection {'; '.join(parts)}", hint=hint)
 

@@ -56,7 +56,7 @@ def read_listing(
     None: every collection, and the stray records directly under `data/`; else those named
     (an unknown name is a `DatastoreError` naming the nearest ones)."""
     available, top = _list_top(locator, hub)
-    wanted = chosen_collections(collections, available)
+    wanted = chosen_collections(collections, available, found=f"under {SUBMISSION_DIR}/")
     rows: list[IndexRow] = []
     skipped = [
         _skip(f, "", _WHERE) for f in top if collections is None and f.path.endswith(".json")

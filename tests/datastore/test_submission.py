@@ -251,3 +251,26 @@ def test_any_listed_path_is_a_record_row_a_skip_naming_it_or_no_record(
     else:
         assert got is not None and got.reason == "bad_submission_path"
         assert got.message.startswith(path + ": ") and got.object_path == path
+
+
+def test_an_unknown_collection_of_a_hub_submission_datastore_lists_those_under_data(
+    tmp_path: Path, localhub: LocalHub, hub_api: HfApi
+) -> None:
+    """The hint names where the layout read keeps its collections (folders under `data/`,
+    not `flat/indexes/…`), the nearest names first."""
+    hub_api.create_repo(REPO, repo_type="dataset")
+    _upload(hub_api, {submission_path(c, A): A for c in ("gpqa", "hle", "mmlu_pro")})
+    hub = make_hub(localhub)
+    locator = resolve_locator(REPO, hub=hub, base_dir=tmp_path, link_repo=REPO)
+    with pytest.raises(DatastoreError, match="'mmlu-pro' \\(nearest: mmlu_pro\\)") as raised:
+        read_datastore(locator, ["mmlu-pro"], hub=hub, cache=None)
+    assert raised.value.hint == "Collections under data/, nearest first: mmlu_pro, gpqa, hle."
+
+    _upload(hub_api, {"data/README.md": b"# no collection yet\n"})
+    hub_api.delete_folder("data/gpqa", repo_id=REPO, repo_type="dataset")
+    hub_api.delete_folder("data/hle", repo_id=REPO, repo_type="dataset")
+    hub_api.delete_folder("data/mmlu_pro", repo_id=REPO, repo_type="dataset")
+    emptied = resolve_locator(REPO, hub=hub, base_dir=tmp_path, link_repo=REPO)
+    with pytest.raises(DatastoreError, match="'mmlu-pro' \\(no close names\\)") as raised:
+        read_datastore(emptied, ["mmlu-pro"], hub=hub, cache=None)
+    assert raised.value.hint == "The datastore has no collection under data/."
