@@ -157,19 +157,25 @@ def list_item(storage: HubState, repo: Repo, expand: list[str]) -> dict[str, Any
     return item
 
 
-def _folder_oid(commit: Commit, folder: str) -> str:
-    prefix = folder + "/"
-    digest = hashlib.sha1(usedforsecurity=False)
-    for path in sorted(p for p in commit.tree if p.startswith(prefix)):
-        digest.update(f"{path}\0{commit.tree[path].oid}\0".encode())
-    return digest.hexdigest()
-
-
-def _entry(commit: Commit, path: str) -> dict[str, Any]:
-    blob = commit.tree.get(path)
-    if blob is not None:
-        return {"type": "file", "oid": blob.oid, "size": blob.size, "path": path}
-    return {"type": "directory", "oid": _folder_oid(commit, path), "size": 0, "path": path}
+def _entries(commit: Commit, paths: Iterable[str]) -> list[dict[str, Any]]:
+    """The tree entries of `paths` (files, and folders with an oid over every file under
+    them), in the order given. One pass over the commit's files hashes every folder at once:
+    a folder hashed by its own scan made a listing of a large collection quadratic."""
+    paths = list(paths)
+    folders = {p: hashlib.sha1(usedforsecurity=False) for p in paths if p not in commit.tree}
+    for path in sorted(commit.tree):
+        parts = path.split("/")
+        line = f"{path}\0{commit.tree[path].oid}\0".encode()
+        for depth in range(1, len(parts)):
+            digest = folders.get("/".join(parts[:depth]))
+            if digest is not None:
+                digest.update(line)
+    return [
+        {"type": "directory", "oid": folders[p].hexdigest(), "size": 0, "path": p}
+        if p in folders
+        else {"type": "file", "oid": commit.tree[p].oid, "size": commit.tree[p].size, "path": p}
+        for p in paths
+    ]
 
 
 def tree(commit: Commit, folder: str, *, recursive: bool) -> list[dict[str, Any]]:
@@ -188,17 +194,14 @@ def tree(commit: Commit, folder: str, *, recursive: bool) -> list[dict[str, Any]
         raise LocalHubError(
             f"{folder} {kind} at revision {commit.oid}", status=404, code="EntryNotFound"
         )
-    return [_entry(commit, p) for p in sorted(paths)]
+    return _entries(commit, sorted(paths))
 
 
 def paths_info(commit: Commit, paths: Iterable[str]) -> list[dict[str, Any]]:
     """`get_paths_info`: the entries that exist among `paths` (missing ones are left out)."""
-    found = []
-    for path in dict.fromkeys(p.strip("/") for p in paths):
-        prefix = path + "/"
-        if path in commit.tree or any(p.startswith(prefix) for p in commit.tree):
-            found.append(_entry(commit, path))
-    return found
+    wanted = dict.fromkeys(p.strip("/") for p in paths)
+    folders = {"/".join(p.split("/")[:i]) for p in commit.tree for i in range(1, p.count("/") + 1)}
+    return _entries(commit, [p for p in wanted if p in commit.tree or p in folders])
 
 
 def refs(repo: Repo, *, include_prs: bool) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from huggingface_hub import (
     CommitOperationAdd,
     CommitOperationDelete,
     HfApi,
+    RepoFolder,
     get_hf_file_metadata,
     hf_hub_url,
 )
@@ -261,6 +263,35 @@ def test_tree_pagination_follows_link_header(hub_api: HfApi, localhub: LocalHub,
     files = hub_api.list_repo_files(repo)
     assert len(files) == 13 and files == sorted(files)
     assert localhub.counters()["tree"] == 5  # 14 entries (with folder f/) in pages of 3
+
+
+def test_a_large_recursive_listing_hashes_every_folder_in_one_pass(
+    hub_api: HfApi, localhub: LocalHub, repo: str
+) -> None:
+    """A folder's oid covers every file under it and changes only with them; all of a
+    listing's folders are hashed in one pass over the files (a scan of the files per folder
+    made listing a collection of 3,000 model folders take seconds per page)."""
+    localhub.storage.commit(
+        repo, {f"data/c/dev{i % 30}/m{i}/r.json": b"{}" for i in range(3000)}, message="many"
+    )
+    started = time.perf_counter()
+    listed = list(hub_api.list_repo_tree(repo, "data", recursive=True))
+    assert time.perf_counter() - started < 2.0  # over 3 s with a scan per folder
+    assert len(listed) == 1 + 30 + 3000 + 3000
+    before = {e.path: e.tree_id for e in listed if isinstance(e, RepoFolder)}
+    localhub.storage.commit(repo, {"data/c/dev1/m1/r.json": b"[]"}, message="one")
+    after = {
+        e.path: e.tree_id
+        for e in hub_api.list_repo_tree(repo, "data", recursive=True)
+        if isinstance(e, RepoFolder)
+    }
+    assert {p for p in before if before[p] != after[p]} == {
+        "data/c",
+        "data/c/dev1",
+        "data/c/dev1/m1",
+    }
+    (info,) = hub_api.get_paths_info(repo, ["data/c/dev1"])
+    assert isinstance(info, RepoFolder) and info.tree_id == after["data/c/dev1"]
 
 
 def test_download_at_main_sha_and_pr_ref(hub_api: HfApi, localhub: LocalHub, repo: str) -> None:
