@@ -16,7 +16,7 @@ from eeesync.apply.outcome import Outcome
 from eeesync.cli.main import main
 from eeesync.imports import submit
 from eeesync.imports.datastore_pr import pr_title
-from eeesync.localhub import LocalHub
+from eeesync.localhub import LocalHub, RateLimitConfig
 from eeesync.plan import import_file
 from eeesync.plan.import_file import read_any_plan, write_import_plan
 from eeesync.plan.import_model import ImportPlan, ImportStatus, RecordFile
@@ -227,7 +227,8 @@ def test_the_import_apply_ends_its_journal_and_exits_as_a_sync_apply_does(
 ) -> None:
     """The journal's `end` line and `--detailed-exitcode` (0: concluded and recorded), as for
     a sync plan: a plan for another Hub is refused as a whole, a moved datastore makes it
-    stale, a written one is finished; a concluded plan's rerun reads and writes nothing."""
+    stale, a failed write is pending (2), a written one is finished; a concluded plan's rerun
+    reads and writes nothing."""
     api = HfApi(endpoint=localhub.url, token="x")
     detailed = [*CONFIRM, "--detailed-exitcode"]
     path = project.parent / "p.plan.json"
@@ -260,10 +261,15 @@ def test_the_import_apply_ends_its_journal_and_exits_as_a_sync_apply_does(
 
     fresh = project.parent / "fresh.plan.json"
     eeesync(project, "import", "-o", str(fresh), capsys=capsys)
+    # the Hub refuses the write (429): the write is left for a rerun, which opens the PR
+    localhub.set_rate_limits(RateLimitConfig(writes_quota=0, writes_window_s=3600))
     code, out, _ = eeesync(project, "apply", str(fresh), *detailed, capsys=capsys)
-    assert code == 0 and "Opened" in out and _ends(fresh) == [(RunEnd.FINISHED, 0, "")]
+    assert code == 2 and "Failed" in out and _ends(fresh) == [(RunEnd.PENDING, 1, "")]
+    localhub.set_rate_limits(None)
     code, out, _ = eeesync(project, "apply", str(fresh), *detailed, capsys=capsys)
-    assert code == 0 and "finished by an earlier apply" in out and len(_ends(fresh)) == 1
+    assert code == 0 and "Opened" in out and _ends(fresh)[-1] == (RunEnd.FINISHED, 0, "")
+    code, out, _ = eeesync(project, "apply", str(fresh), *detailed, capsys=capsys)
+    assert code == 0 and "finished by an earlier apply" in out and len(_ends(fresh)) == 2
 
 
 def test_two_runs_opening_import_prs_at_once_keep_the_lowest(
