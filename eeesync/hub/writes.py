@@ -6,7 +6,9 @@ apply: each write waits for its turn first. Turns are spaced `3600 / per_hour` s
 when `[apply] max_writes_per_hour` is set (a large apply is spread over hours; what a stopped
 run did not reach stays pending in its journal), and a 429 on any write holds *every* writer
 for the server's `Retry-After` (or `RateLimit` reset), so one refusal does not become a burst
-of them.
+of them. After a hold the writers resume one at a time: turns are spaced at least
+`RESUME_SPACING_S` apart for the rest of the run (or `3600 / per_hour`, if longer), so the
+writers that waited do not all meet the limit again at the same instant.
 
 `send` is for writes that a 429 refused unprocessed and that can simply be sent again after the
 hold (comments, status changes); apply's PR-creating commit re-reads the Hub before a second
@@ -29,6 +31,8 @@ T = TypeVar("T")
 MAX_HOLD_S = 3600.0
 #: Wait when a 429 names no delay.
 DEFAULT_HOLD_S = 30.0
+#: After a 429, the least time between two writes' turns for the rest of the run.
+RESUME_SPACING_S = 1.0
 #: 429s one `send` waits out before giving up (the action is then retried by a later run).
 SEND_ATTEMPTS = 5
 
@@ -47,6 +51,8 @@ class WritePace:
         self.per_hour = per_hour
         self._clock = clock
         self._lock = threading.Lock()
+        #: Seconds between two turns (0: none, until a cap is set or a 429 comes).
+        self._spacing = 0.0 if per_hour is None else 3600.0 / per_hour
         self._next_slot = 0.0  # the earliest start of the next spaced write
         self._held_until = 0.0  # no write before this (a 429's Retry-After)
         self.writes = 0
@@ -59,12 +65,9 @@ class WritePace:
         while True:
             with self._lock:
                 now = self._clock()
-                start = max(now, self._held_until)
-                if self.per_hour is not None:
-                    start = max(start, self._next_slot)
+                start = max(now, self._held_until, self._next_slot)
                 if start <= now:
-                    if self.per_hour is not None:
-                        self._next_slot = now + 3600.0 / self.per_hour
+                    self._next_slot = now + self._spacing
                     self.writes += 1
                     return True
                 wait = start - now
@@ -74,10 +77,11 @@ class WritePace:
 
     def hold(self, seconds: float | None) -> float:
         """A write was refused with 429: nobody writes for `seconds` (the server's hint);
-        returns the hold applied."""
+        returns the hold applied. From then on, turns are spaced (one writer at a time)."""
         held = min(MAX_HOLD_S, DEFAULT_HOLD_S if seconds is None else seconds + 0.05)
         with self._lock:
             self._held_until = max(self._held_until, self._clock() + held)
+            self._spacing = max(self._spacing, RESUME_SPACING_S)
             self.holds += 1
         return held
 

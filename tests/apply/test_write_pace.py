@@ -16,7 +16,7 @@ from eeesync.apply import run as apply_run
 from eeesync.apply.journal import journal_path, progress
 from eeesync.apply.outcome import Outcome
 from eeesync.hub.client import Hub
-from eeesync.hub.writes import WritePace
+from eeesync.hub.writes import RESUME_SPACING_S, WritePace
 from eeesync.localhub import LocalHub, RateLimitConfig
 from eeesync.plan.file import read_plan
 from eeesync.registry import load_registry
@@ -25,10 +25,12 @@ from tests.apply.conftest import open_prs, plan_for, seed_repo, write
 REPOS = ("acme/alpha", "acme/beta", "acme/gamma")
 
 
-def _seeded(localhub: LocalHub, hub_api: HfApi, tmp_path: Path) -> Path:
-    for repo in REPOS:
+def _seeded(
+    localhub: LocalHub, hub_api: HfApi, tmp_path: Path, repos: tuple[str, ...] = REPOS
+) -> Path:
+    for repo in repos:
         seed_repo(localhub, repo)
-    return write(plan_for(hub_api, localhub.url, REPOS), tmp_path)
+    return write(plan_for(hub_api, localhub.url, repos), tmp_path)
 
 
 def test_a_429_on_writes_holds_every_writer_and_the_apply_resumes(
@@ -49,6 +51,23 @@ def test_a_429_on_writes_holds_every_writer_and_the_apply_resumes(
     assert elapsed >= 1.0  # the Retry-After was waited out, not ignored
     for repo in REPOS:
         assert open_prs(hub_api, repo) == [1]  # resumed, never twice
+
+
+def test_after_a_hold_the_writers_resume_one_at_a_time(
+    hub: Hub, hub_api: HfApi, localhub: LocalHub, tmp_path: Path
+) -> None:
+    """Five PRs at once against two writes a second: three are refused and held; after the
+    hold they go one a second, so none meets the limit again (all at once, two of three
+    would: a second round of 429s)."""
+    repos = tuple(f"acme/model-{i}" for i in range(5))
+    path = _seeded(localhub, hub_api, tmp_path, repos)
+    preview = prepare_apply(hub, read_plan(path), path, registry=load_registry())
+    localhub.set_rate_limits(
+        RateLimitConfig(api_quota=10**6, resolvers_quota=10**6, writes_quota=2, writes_window_s=1)
+    )
+    report = apply_plan(hub, preview, ApplyOptions(message="Add results", parallelism=5))
+    assert [r.state for r in report.results] == [Outcome.OPENED] * 5
+    assert 1 <= localhub.counters().get("ratelimited.writes", 0) <= 3  # the first burst only
 
 
 def test_max_writes_per_hour_spaces_writes(
@@ -110,6 +129,8 @@ def test_the_pace_spaces_turns_and_holds_after_a_refusal() -> None:
     held = pace.hold(0.3)
     started = time.monotonic()
     assert pace.turn(stop) and time.monotonic() - started >= 0.3 and held >= 0.3
+    started = time.monotonic()
+    assert pace.turn(stop) and time.monotonic() - started >= RESUME_SPACING_S - 0.01
     pace.hold(60)
     stop.set()
     assert not pace.turn(stop)  # stopped while held: the write is not sent
