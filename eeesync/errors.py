@@ -77,6 +77,10 @@ class HubUnavailableError(UserError):
     """The Hub could not be reached at all (network down, wrong endpoint)."""
 
 
+class TokenRejectedError(UserError):
+    """The Hub answered 401/403 to `whoami`: the token is invalid, expired or revoked."""
+
+
 class LocalHubInUseError(UserError):
     """Another local Hub serves the same state folder (`localhub/statedir.lock_state`)."""
 

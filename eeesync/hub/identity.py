@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from eeesync.errors import TokenRejectedError
 from eeesync.hub.client import Hub, is_rehearsal_endpoint
 
 #: Stands in for a missing token when asking a local Hub who we are: it answers tokenless
@@ -40,13 +41,16 @@ def whoami(hub: Hub) -> Identity | None:
     """The token's identity (None: no token, or the Hub does not say).
 
     Without a token a local Hub is asked with a stand-in, so its default account (the one a
-    tokenless write is attributed to) is known.
+    tokenless write is attributed to) is known. A token the Hub refuses (401/403) raises
+    `TokenRejectedError` at once: every later request would be refused too.
     """
     token = hub.api.token if isinstance(hub.api.token, str) else None
     if not token and is_rehearsal_endpoint(hub.url):
         token = LOCAL_PROBE_TOKEN
     try:
         answer = hub.whoami(token=token or None)
+    except TokenRejectedError:
+        raise
     except Exception:  # no token, or the Hub does not say: nothing can be proven ours
         return None
     return identity_of(answer)

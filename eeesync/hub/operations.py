@@ -39,8 +39,11 @@ from huggingface_hub import (
     hf_hub_url,
     hf_raise_for_status,
 )
+from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.hf_api import ExpandModelProperty_T, RepoFile, RepoFolder
 from huggingface_hub.utils._headers import build_hf_headers
+
+from eeesync.errors import TokenRejectedError
 
 T = TypeVar("T")
 RepoType = Literal["model", "dataset"] | None
@@ -63,9 +66,24 @@ class HubOperations:
 
     def whoami(self: _Connection, *, token: str | None = None) -> dict[str, Any]:
         """The account of the client's token (or of `token`): `{"name": …, …}`. Raises when
-        there is no token or the Hub will not say."""
-        answer: dict[str, Any] = self.call(self.api.whoami, token=token)
-        return answer
+        there is no token or the Hub will not say; a 401/403 is the Hub's final word on the
+        token, raised at once as `TokenRejectedError` (never retried, never naming the token)."""
+
+        def ask() -> dict[str, Any]:
+            try:
+                return self.api.whoami(token=token)
+            except HfHubHTTPError as exc:
+                status = getattr(exc.response, "status_code", None)
+                if status not in (401, 403):
+                    raise
+                raise TokenRejectedError(
+                    f"the Hub at {self.url} refused the token (HTTP {status}): it is invalid, "
+                    "expired or revoked",
+                    hint="Set HF_TOKEN (or `hf auth login`) to a valid token of the account "
+                    "that should plan and apply.",
+                ) from None
+
+        return self.call(ask)
 
     def model_info(
         self: _Connection, repo_id: str, *, expand: Sequence[ExpandModelProperty_T] | None = None

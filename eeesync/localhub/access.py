@@ -11,6 +11,8 @@ Access model, as on the Hub:
   everybody else may only open PRs and discussions and comment. A refusal is a 403.
 - Any other token, and requests without one, act as `local-user` and may do anything (seed
   scripts and tests create repos in every namespace with one token).
+- A token listed in `LocalHub(revoked_tokens=...)` is refused on every route with 401, as the
+  Hub answers an invalid or expired token.
 
 Commits, PRs and comments are attributed to the acting account and `whoami` answers with it
 (and its organisations). A private repo answers RepoNotFound (401) to requests without a
@@ -20,7 +22,7 @@ does for a user who was not approved.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import attrs
 
@@ -72,11 +74,19 @@ class Access:
         *,
         orgs: Mapping[str, Mapping[str, str]] | None = None,
         default_account: str = DEFAULT_USER,
+        revoked_tokens: Iterable[str] = (),
     ) -> None:
         self.state = state
+        self.revoked_tokens = frozenset(revoked_tokens)
         self.accounts = check_accounts(accounts or {})
         self.orgs = check_orgs(orgs or {})
         self.default_account = names.check_name_part(default_account, "account name")
+
+    def refuses(self, req: Request) -> LocalHubError | None:
+        """The Hub's 401 to a revoked token (None: the token, if any, is accepted)."""
+        if req.token is None or req.token not in self.revoked_tokens:
+            return None
+        return LocalHubError("Invalid credentials in Authorization header", status=401)
 
     def caller(self, req: Request) -> Caller:
         """Who the request acts as (`default_account`, unrestricted, if the token is unknown)."""

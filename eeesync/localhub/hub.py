@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -29,7 +29,8 @@ class LocalHub:
             hub.set_faults(FaultConfig(rate_429=1.0, retry_after_s=0, max_faults=1))
 
     `accounts` (token → account) and `orgs` (organisation → member → role) declare accounts
-    that the Hub's write rules apply to (see `access.py`); any other token may do anything.
+    that the Hub's write rules apply to (see `access.py`); any other token may do anything,
+    except `revoked_tokens`, which every route answers with 401 (an invalid or expired token).
     """
 
     def __init__(
@@ -41,6 +42,7 @@ class LocalHub:
         rate_limits: RateLimitConfig | None = None,
         accounts: Mapping[str, str] | None = None,
         orgs: Mapping[str, Mapping[str, str]] | None = None,
+        revoked_tokens: Iterable[str] = (),
     ) -> None:
         Path(state_dir).mkdir(parents=True, exist_ok=True)
         self._lock = lock_state(Path(state_dir))
@@ -50,7 +52,12 @@ class LocalHub:
             self._lock.release()
             raise
         self.app = HubApp(
-            self.storage, faults=faults, rate_limits=rate_limits, accounts=accounts, orgs=orgs
+            self.storage,
+            faults=faults,
+            rate_limits=rate_limits,
+            accounts=accounts,
+            orgs=orgs,
+            revoked_tokens=revoked_tokens,
         )
         self._port = port
         self._server: _Server | None = None

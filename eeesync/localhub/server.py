@@ -15,7 +15,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -51,9 +51,10 @@ class HubApp:
         rate_limits: RateLimitConfig | None = None,
         accounts: Mapping[str, str] | None = None,
         orgs: Mapping[str, Mapping[str, str]] | None = None,
+        revoked_tokens: Iterable[str] = (),
     ) -> None:
         self.storage = storage
-        self.router = Router(Access(storage, accounts, orgs=orgs))
+        self.router = Router(Access(storage, accounts, orgs=orgs, revoked_tokens=revoked_tokens))
         self.injector = FaultInjector(faults)
         self.limiter = RateLimiter(rate_limits) if rate_limits else None
         self.counters = Counters()
@@ -63,6 +64,9 @@ class HubApp:
         """The response, or None to drop the connection without answering."""
         name, bucket, handler = self.router.match(req)
         self.counters.add(name, bucket)
+        refused = self.router.access.refuses(req)
+        if refused is not None:
+            return error_response(refused)
         self.in_flight.enter(bucket)
         try:
             return self._answer(name, bucket, handler)

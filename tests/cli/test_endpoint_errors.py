@@ -3,11 +3,13 @@ traceback, and credentials in an endpoint URL never reach a plan file."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from eeesync.cli.main import main
+from eeesync.localhub import LocalHub
 from tests.helpers import mmlu_overall_record, write_datastore, write_project_toml
 
 
@@ -65,3 +67,22 @@ def test_unusable_endpoints_are_clean_errors(
     folder: Path, endpoint: str, words: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert words in plan_with(folder, endpoint, capsys)
+
+
+def test_a_refused_token_fails_fast_without_showing_it(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The Hub's 401 to `whoami` is its final word on the token: one request, a clear error
+    at once (not the reads' retries for a minute), and the token is never printed."""
+    token = "hf_revokedTOKENvalue123"
+    with LocalHub(folder / "hub", revoked_tokens={token}) as hub:
+        write_project_toml(folder, hub.url)
+        started = time.monotonic()
+        assert main(["plan", "-o", "p.json"], env={"HF_TOKEN": token}) == 1
+        elapsed = time.monotonic() - started
+        whoami_requests = hub.counters().get("whoami", 0)
+    out, err = capsys.readouterr()
+    assert "refused the token (HTTP 401)" in err and "HF_TOKEN" in err
+    assert token not in out + err and "Traceback" not in err
+    assert whoami_requests == 1 and elapsed < 5
+    assert not (folder / "p.json").exists()
