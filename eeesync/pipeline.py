@@ -12,6 +12,7 @@ Determinism: the same inputs and the same Hub state give the same plan, byte for
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -30,7 +31,7 @@ from eeesync.datastore import list_collections
 from eeesync.datastore.locator import Locator
 from eeesync.datastore.scan import DatastoreScan
 from eeesync.errors import UserError
-from eeesync.hub.audit import audit_repos
+from eeesync.hub.audit import audit_repos, read_closings
 from eeesync.hub.client import Hub
 from eeesync.hub.identity import Identity, whoami
 from eeesync.hub.pace import BudgetView
@@ -51,6 +52,7 @@ from eeesync.plan.model import (
     Plan,
     RepoPlan,
     SkippedItem,
+    Status,
 )
 from eeesync.policy import load_policy
 from eeesync.progress import NO_PROGRESS, Progress
@@ -284,6 +286,7 @@ def build_plan(
         policy=diff_policy,
         in_scope=in_scope,
         opted_out=opted_out,
+        closings=lambda state, nums: read_closings(hub, state, nums),
     )
     identity = identity or whoami(hub)
     repos = tuple(_writer(repo, identity, config.apply_mode) for repo in repos)
@@ -352,9 +355,13 @@ def _diff_all(
     policy: Policy,
     in_scope: Callable[[ListedEntry], bool],
     opted_out: dict[str, str],
+    closings: Callable[[RepoState, frozenset[int]], RepoState],
 ) -> tuple[RepoPlan, ...]:
     """One RepoPlan per model repo. Ids that lead to one canonical repo (a renamed repo the
-    Hub redirects) are planned together, so a repo never gets two PRs from one plan."""
+    Hub redirects) are planned together, so a repo never gets two PRs from one plan.
+
+    A repo with an entry `declined` by someone else's closed PR is planned again once
+    `closings` has read who closed that PR and when (only those PRs: the rest cost nothing)."""
     canonical: dict[str, list[str]] = defaultdict(list)
     for key in sorted({*desired, *conflicts, *states, *opted_out}):
         state = states.get(key)
@@ -368,19 +375,30 @@ def _diff_all(
         if state is not None and len(keys) > 1:
             spellings = {s for k in keys if k in states for s in states[k].requested_ids}
             state = attrs.evolve(state, requested_ids=tuple(sorted(spellings)))
-        repos.append(
-            diff_repo(
-                entries,
-                state,
-                conflicts=groups,
-                tolerance=config.tolerance,
-                web_base=web_base,
-                policy=policy,
-                in_scope=in_scope,
-                opted_out=next((opted_out[k] for k in keys if k in opted_out), ""),
-            )
+        plan_repo = functools.partial(
+            diff_repo,
+            entries,
+            conflicts=groups,
+            tolerance=config.tolerance,
+            web_base=web_base,
+            policy=policy,
+            in_scope=in_scope,
+            opted_out=next((opted_out[k] for k in keys if k in opted_out), ""),
         )
+        repo = plan_repo(state)
+        if state is not None and (nums := _unnamed_declines(repo, state)):
+            repo = plan_repo(closings(state, nums))
+        repos.append(repo)
     return tuple(sorted(repos, key=lambda r: (r.repo_id.lower(), r.repo_id)))
+
+
+def _unnamed_declines(repo: RepoPlan, state: RepoState) -> frozenset[int]:
+    """The closed PRs that decide a `declined` entry of `repo` without saying who closed them
+    (others' PRs: the PR listing names no closer)."""
+    deciding = {
+        e.existing[0].pr_num for e in repo.entries if e.status is Status.DECLINED and e.existing
+    }
+    return frozenset(p.num for p in state.past_prs if p.num in deciding and not p.closed_by)
 
 
 def _in_request(repo_key: str, request: PlanRequest) -> bool:

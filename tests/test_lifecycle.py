@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -113,7 +114,21 @@ def test_anyone_elses_closed_pr_with_the_entry_is_a_decline_too(
     )
     assert stranger.pr_num is not None
     w.close("owner/a", stranger.pr_num)
-    assert w.night().status("owner/a") == [Status.DECLINED]
+    # Another closed PR that holds no wanted entry: who closed it is never asked.
+    unrelated = w.seed.create_commit(
+        "owner/a", [_add("README.md", b"# hi\n")], commit_message="docs", create_pr=True
+    )
+    assert unrelated.pr_num is not None
+    w.close("owner/a", unrelated.pr_num)
+    before = two_accounts.counters().get("discussion_details", 0)
+    second = w.night(apply=False)
+    assert second.status("owner/a") == [Status.DECLINED]
+    (entry,) = second.plan.repo("owner/a").entries  # type: ignore[union-attr]
+    today = datetime.now(UTC).date().isoformat()
+    assert f"PR #{stranger.pr_num} ({entry.existing[0].pr_url})" in entry.reason
+    assert f"closed by owner on {today}" in entry.reason
+    # One request for the one closed PR that decides an entry.
+    assert two_accounts.counters().get("discussion_details", 0) - before == 1
 
 
 def test_a_merged_entry_the_author_removed_is_never_proposed_again(

@@ -18,7 +18,9 @@ separate, larger "resolvers" bucket):
   trail says we opened one there); the one listing returns closed and merged PRs too. PR heads
   (`list_repo_refs`) and PR trees are read only for repos that have open or draft PRs, or
   others' closed ones; a PR of ours costs one `get_discussion_details` (its description) and
-  no tree or download: its entry list says what it holds;
+  no tree or download: its entry list says what it holds; another's closed PR costs one
+  `get_discussion_details` (who closed it, when: `read_closings`) only when it decides a
+  `declined` entry of the plan;
 - the `AuditCache` keeps what was downloaded, keyed by repo + main sha (+ PR head), so a re-plan
   of an unchanged Hub downloads nothing again. The keys are re-learned from the cheap head
   requests on every run: a changed Hub is never hidden.
@@ -31,12 +33,16 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import attrs
-from huggingface_hub.community import DiscussionComment, DiscussionStatusChange
+from huggingface_hub.community import (
+    DiscussionComment,
+    DiscussionStatusChange,
+    DiscussionWithDetails,
+)
 from huggingface_hub.hf_api import RepoFile
 
 from eeesync.hub.client import Hub, HubFailure, classify, describe, unreachable
@@ -386,10 +392,33 @@ def _our_record(hub: Hub, repo_id: str, num: int) -> _OurRecord | None:
     listed = parse_entry_list(body) if parse_markers(body) else None
     if listed is None:
         return None
+    return _OurRecord(listed, comments[0].id, *_closing(details))
+
+
+def _closing(details: DiscussionWithDetails) -> tuple[str, str]:
+    """(who, when, ISO 8601) of a discussion's last status change; ("", "") when none."""
     changes = [e for e in details.events if isinstance(e, DiscussionStatusChange)]
-    closed_by = changes[-1].author if changes else ""
-    closed_at = changes[-1].created_at.isoformat() if changes else ""
-    return _OurRecord(listed, comments[0].id, closed_by or "", closed_at)
+    if not changes:
+        return "", ""
+    return changes[-1].author or "", changes[-1].created_at.isoformat()
+
+
+def read_closings(hub: Hub, state: RepoState, nums: Collection[int]) -> RepoState:
+    """`state` with who closed the past PRs `nums` and when, from their status-change events
+    (one `get_discussion_details` each). Asked only for the closed PRs that decide a `declined`
+    entry, so a repo's other closed PRs cost nothing; a failed read leaves the PR unnamed."""
+    past = []
+    for pr in state.past_prs:
+        if pr.num in nums and not pr.closed_by:
+            try:
+                closed_by, closed_at = _closing(hub.get_discussion_details(state.repo_id, pr.num))
+            except Exception as exc:
+                if not _is_hub_failure(exc):
+                    raise
+            else:
+                pr = attrs.evolve(pr, closed_by=closed_by, closed_at=closed_at)
+        past.append(pr)
+    return attrs.evolve(state, past_prs=tuple(past))
 
 
 def _pr_files(
