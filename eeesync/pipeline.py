@@ -197,6 +197,7 @@ def build_plan(
         update_main=config.update_main,
         reconsidered=policy.reconsidered,
         prs_disabled=trail.prs_disabled,
+        committed=trail.committed,
     )
     audit_cache = stages.audit_cache(read=not request.force)
     journal = AuditJournal(

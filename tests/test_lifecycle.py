@@ -26,7 +26,7 @@ from eeesync.plan.model import Status
 from eeesync.views import render_plan
 from eeesync.views.common import ViewOptions
 from eeesync.views.markdown import render_markdown
-from tests.lifecycle_world import ACCOUNTS, EVALUATOR_TOKEN, World
+from tests.lifecycle_world import ACCOUNTS, EVALUATOR_TOKEN, OWNER_TOKEN, World
 
 
 @pytest.fixture
@@ -367,3 +367,20 @@ def test_a_pr_we_closed_ourselves_is_not_a_decline(tmp_path: Path, two_accounts:
     evaluator.close_pull_request("owner/a", num, comment="Closing as a duplicate of #0.")
     assert w.night().status("owner/a") == [Status.READY]
     assert len(w.open_prs("owner/a")) == 1
+
+
+def test_an_entry_we_committed_to_main_that_the_owner_deleted_is_never_proposed_again(
+    tmp_path: Path, two_accounts: LocalHub
+) -> None:
+    """direct-when-owner: night 1 commits to main (the journal under plans/ records it); the
+    owner deletes the entry; night 2 knows from the trail that we added it: removed_by_author."""
+    w = world(tmp_path, two_accounts, "owner/a", token=OWNER_TOKEN, apply_mode="direct-when-owner")
+    first = w.night(apply_token=OWNER_TOKEN)
+    assert first.report is not None
+    assert [r.state for r in first.report.results] == [ResultState.COMMITTED]
+    w.delete_entry_on_main("owner/a")
+    second = w.night(apply_token=OWNER_TOKEN)
+    assert second.status("owner/a") == [Status.REMOVED_BY_AUTHOR]
+    (entry,) = second.plan.repo("owner/a").entries  # type: ignore[union-attr]
+    assert "night-1.plan.json" in entry.reason and "committed it to main" in entry.reason
+    assert not second.plan.has_changes and w.prs("owner/a", author=None) == []

@@ -17,7 +17,8 @@ Order of decisions for one entry:
    our own open PR with another value, date, notes or record → `update_pr`;
    PRs unreadable, or a malformed PR file that could hold it → `audit_error`;
 4. the history: a closed PR held it → `declined` (not when we closed it ourselves, nor when the
-   reconsider file names that PR); a merged PR of ours held it → `removed_by_author`;
+   reconsider file names that PR); a merged PR of ours held it, or an apply journal says we
+   committed it to main directly (direct-when-owner) → `removed_by_author`;
 5. an apply journal says the Hub refuses PRs on the repo → `prs_disabled`;
 6. otherwise `update_pr` when we have an open PR there (one PR per repo), else `ready`: the
    entry is merged into its target file (`plan/merge.py`).
@@ -35,7 +36,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import attrs
 
@@ -73,6 +74,9 @@ class Policy:
     reconsidered: frozenset[tuple[str, int]] = frozenset()
     #: Repos (lower-cased) where an apply journal says the Hub refused a PR.
     prs_disabled: frozenset[str] = frozenset()
+    #: Repo (lower-cased) → entries an apply committed directly to main, each with the plan
+    #: file that says so (the trail, `trail.py`).
+    committed: Mapping[str, tuple[tuple[ListedEntry, str], ...]] = attrs.field(factory=dict)
 
     def links_here(self, url: str | None) -> bool:
         return bool(self.datastore_link_prefix and url) and str(url).startswith(
@@ -452,6 +456,7 @@ def decide_entry(
             reason="cannot read an open PR that may hold it: " + "; ".join(blocked),
         )
     history = _decided_by_history(desired, state, policy)
+    history = history or _committed_by_us(desired, state, policy)
     if history is not None:
         return history
     if state.repo_id.lower() in policy.prs_disabled:
@@ -536,6 +541,21 @@ def _decided_by_history(
             "proposed again (a reviewed line in the reconsider file reopens the question)",
             existing=(_past(pr, desired),),
         )
+    return None
+
+
+def _committed_by_us(
+    desired: DesiredEntry, state: RepoState, policy: Policy
+) -> PlannedEntry | None:
+    """`removed_by_author`: not on main, yet an apply journal says we committed it there."""
+    for item, where in policy.committed.get(state.repo_id.lower(), ()):
+        if same_listed(desired, item.as_hub_entry(0)):
+            return PlannedEntry(
+                Status.REMOVED_BY_AUTHOR,
+                desired,
+                reason=f"we committed it to main directly (the apply of {where}), and main no "
+                "longer has it: the author removed it; never proposed again",
+            )
     return None
 
 

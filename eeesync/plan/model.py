@@ -166,7 +166,9 @@ STATUS_TABLE: dict[Status, StatusInfo] = {
     Status.REMOVED_BY_AUTHOR: StatusInfo(
         title="Removed by the model author",
         meaning="merged, then removed by the author",
-        detail="a merged PR of ours added this entry and main no longer has it",
+        detail="a merged PR of ours added this entry, or an apply committed it to main "
+        "directly (direct-when-owner, per the journal beside its plan), and main no longer "
+        "has it",
         todo="nothing: never proposed again",
         style="cyan",
     ),
