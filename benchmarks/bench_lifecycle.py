@@ -4,13 +4,15 @@ A few thousand model repos owned by the account `owner`; the sync runs as `evalu
 
   night 1   plan + apply: one PR per repo
   owners    on a seeded random tenth of the repos, split evenly: close our PR; merge it; merge
-            it and delete the entry from main; the EEE record is corrected; the record is removed
+            it and delete the entry from main; the EEE record is corrected; the record is
+            removed; someone else opens a PR with the same entry and the owner closes it and ours
   night 2   plan + apply
   night 3   plan + apply: nothing left to write
 
 Prints the figures a converging sync must hold (each should be 0) and the plan's API requests
 per model on night 2 against night 1 (night 2 reads the closed and merged PRs of ours, and
-their descriptions, where night 1 found none).
+their descriptions, where night 1 found none; and, for a decline decided by someone else's
+PR, who closed it).
 
 Usage:  python benchmarks/bench_lifecycle.py [--models 3000] [--seed 1]
 """
@@ -28,10 +30,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from eeesync.localhub import LocalHub  # noqa: E402
-from tests.lifecycle_world import ACCOUNTS, Night, World  # noqa: E402
+from huggingface_hub import CommitOperationAdd  # noqa: E402
 
-ACTIONS = ("close", "merge", "delete", "correct", "remove")
+from eeesync.localhub import LocalHub  # noqa: E402
+from tests.lifecycle_world import ACCOUNTS, MMLU_FILE, Night, World  # noqa: E402
+
+ACTIONS = ("close", "merge", "delete", "correct", "remove", "stranger")
 
 
 def main() -> None:
@@ -56,7 +60,15 @@ def main() -> None:
         picked = rng.sample(models, max(len(ACTIONS), args.models // 10))
         groups = {a: picked[i :: len(ACTIONS)] for i, a in enumerate(ACTIONS)}
         start = time.perf_counter()
-        for repo in groups["close"]:
+        for repo in groups["stranger"]:
+            ours = world.open_prs(repo)[0]
+            held = world.file_at(repo, f"refs/pr/{ours}").encode()
+            theirs = world.seed.create_commit(
+                repo, [CommitOperationAdd(MMLU_FILE, held)], commit_message="x", create_pr=True
+            )
+            assert theirs.pr_num is not None
+            world.close(repo, theirs.pr_num)
+        for repo in groups["close"] + groups["stranger"]:
             world.close(repo, world.open_prs(repo)[0])
         for repo in groups["merge"] + groups["delete"]:
             world.merge(repo, world.open_prs(repo)[0])
@@ -106,7 +118,15 @@ def report(
     api2: int,
     models: int,
 ) -> None:
-    reopened = sum(1 for r in groups["close"] if world.open_prs(r))
+    reopened = sum(1 for r in groups["close"] + groups["stranger"] if world.open_prs(r))
+    declines = [
+        e.reason
+        for r in groups["stranger"]
+        if (planned := second.plan.repo(r)) is not None
+        for e in planned.entries
+        if e.status.value == "declined"
+    ]
+    unnamed = len(groups["stranger"]) - sum(1 for why in declines if "closed by owner" in why)
     reproposed = sum(1 for r in groups["delete"] if world.open_prs(r))
     stale = 0
     for repo in groups["correct"]:
@@ -126,6 +146,7 @@ def report(
     print(f"stale open PRs left stale:             {stale}")
     print(f"second open eeesync PRs on one repo:   {doubled}")
     print(f"night-3 writes:                        {writes}")
+    print(f"others' declines not naming the closer: {unnamed}")
     print(
         f"API requests per model (plan): night 1 {api1 / models:.3f}, "
         f"night 2 {api2 / night2_models:.3f} ({night2_models} models wanted; "
