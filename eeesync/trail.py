@@ -9,7 +9,8 @@ with their plans, `examples/ci`) are the sync's memory of its own writes:
 - repos where the Hub refused to open a PR (`prs_disabled`, the latest outcome for that repo):
   reported as such, never retried as a failure every night;
 - the entries an apply committed directly to main (`[apply] mode = "direct-when-owner"`, outcome
-  `committed`), read from the plan beside that journal: one the owner later deletes from main
+  `committed`, or `adopted` without a PR: an interrupted run's commit found on main), read from
+  the plan beside that journal: one the owner later deletes from main
   is `removed_by_author`, as an entry of a merged PR of ours is.
 
 Journals are read tolerantly and bounded: a line that is not a journal record is ignored (the
@@ -103,7 +104,10 @@ def _read_line(
     if not (isinstance(repo, str) and isinstance(outcome, str) and isinstance(ts, str)):
         return
     key = repo.lower()
-    if outcome == COMMITTED_OUTCOME and isinstance(action := record.get("action_id"), str):
+    found_on_main = outcome == "adopted" and not record.get("pr_num")
+    if (outcome == COMMITTED_OUTCOME or found_on_main) and isinstance(
+        action := record.get("action_id"), str
+    ):
         direct.add(action)
     if outcome in _OPENED and record.get("pr_num"):
         opened.add(key)

@@ -10,6 +10,7 @@ who gets nothing (`opted_out`) and where the Hub takes no PR (`prs_disabled`, on
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ import pytest
 from huggingface_hub.community import DiscussionComment
 from rich.console import Console
 
+from eeesync.apply.journal import journal_path
 from eeesync.apply.outcome import Outcome as ResultState
 from eeesync.hub.pr_record import parse_entry_list
 from eeesync.localhub import LocalHub
@@ -369,15 +371,23 @@ def test_a_pr_we_closed_ourselves_is_not_a_decline(tmp_path: Path, two_accounts:
     assert len(w.open_prs("owner/a")) == 1
 
 
+@pytest.mark.parametrize("recorded", ["committed", "adopted"])
 def test_an_entry_we_committed_to_main_that_the_owner_deleted_is_never_proposed_again(
-    tmp_path: Path, two_accounts: LocalHub
+    tmp_path: Path, two_accounts: LocalHub, recorded: str
 ) -> None:
-    """direct-when-owner: night 1 commits to main (the journal under plans/ records it); the
-    owner deletes the entry; night 2 knows from the trail that we added it: removed_by_author."""
+    """direct-when-owner: night 1 commits to main (the journal under plans/ records it, or a
+    rerun after an interrupted commit records it adopted); the owner deletes the entry; night 2
+    knows from the trail that we added it: removed_by_author."""
     w = world(tmp_path, two_accounts, "owner/a", token=OWNER_TOKEN, apply_mode="direct-when-owner")
     first = w.night(apply_token=OWNER_TOKEN)
     assert first.report is not None
     assert [r.state for r in first.report.results] == [ResultState.COMMITTED]
+    journal = journal_path(first.plan_path)
+    lines = [json.loads(line) for line in journal.read_text().splitlines()]
+    for line in lines:
+        if line.get("outcome") == "committed":
+            line["outcome"] = recorded
+    journal.write_text("".join(json.dumps(line) + "\n" for line in lines))
     w.delete_entry_on_main("owner/a")
     second = w.night(apply_token=OWNER_TOKEN)
     assert second.status("owner/a") == [Status.REMOVED_BY_AUTHOR]
