@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -50,8 +49,8 @@ from eeesync.apply.pull_request import (
 )
 from eeesync.apply.report import ActionResult, ApplyEvent, ApplyReport
 from eeesync.errors import LockError
-from eeesync.hub.client import Hub, http_status, is_retryable, retry_after_seconds
-from eeesync.hub.writes import WritePace, is_too_many_requests, send
+from eeesync.hub.client import Hub, http_status
+from eeesync.hub.writes import WritePace, send, wait_to_retry
 from eeesync.plan.model import Plan, RepoPlan
 from eeesync.text import short_sha
 
@@ -623,19 +622,16 @@ class _Run:
     ) -> ActionResult:
         """After a failed POST: wait, re-read the Hub (our PR may exist), and only then retry."""
         repo = check.repo
-        if not is_retryable(exc) or attempt >= self.options.post_attempts or self.stop.is_set():
-            return self.finish(repo, Outcome.FAILED, error=error)
-        policy = self.hub.retry
-        if is_too_many_requests(exc):
-            # The Hub's write limit: every writer of this run waits out its Retry-After (the
-            # next attempt waits for its turn in `open_pr`), not only this one.
-            self.pace.hold(retry_after_seconds(exc))
-            wait_s = 0.0
-        else:
-            hint = retry_after_seconds(exc)
-            backoff = min(policy.max_wait, policy.base_wait * 2 ** (attempt - 1))
-            wait_s = min(policy.max_wait, hint + 0.05) if hint is not None else backoff
-        if self.stop.wait(wait_s * (1 + random.random() * 0.1)):
+        # A 429 holds every writer of this run (the next attempt waits its turn in `open_pr`).
+        retry = wait_to_retry(
+            self.pace,
+            self.stop,
+            exc,
+            attempt=attempt,
+            attempts=self.options.post_attempts,
+            policy=self.hub.retry,
+        )
+        if not retry:
             return self.finish(repo, Outcome.FAILED, error=error)
         summary = ActionRecordSummary(Outcome.FAILED, None, attempted=True)
         fresh = check_repo(

@@ -47,6 +47,7 @@ from eeesync.cli.common import open_hub, setting_flag
 from eeesync.config import Config
 from eeesync.errors import ConfirmationError, PlanFileError, UserError
 from eeesync.hub.client import is_rehearsal_endpoint, unreachable
+from eeesync.hub.writes import WritePace
 from eeesync.imports.submit import ACTION_ID, SubmitResult, check_import_plan, submit
 from eeesync.plan.import_file import read_any_plan
 from eeesync.plan.import_model import ImportPlan, ImportStatus
@@ -360,13 +361,14 @@ def _run_import(
             )
         )
         with open_hub(config) as hub:
-            result = submit(hub, plan, plan_path, message=message)
+            pace = WritePace(config.max_writes_per_hour)
+            result = submit(hub, plan, plan_path, message=message, pace=pace)
     ended = result.action_result(plan)
     out.emit(apply_view.event_message(ApplyEvent.finished(ended)))
     with out.human() as console:
         console.print(_import_outcome(result), markup=False, highlight=False, soft_wrap=True)
     out.emit(apply_view.summary_message({ended.state: 1}))
-    return _exit_code(args, left=result.state is Outcome.FAILED, ok=result.state.info.ok)
+    return _exit_code(args, left=result.left, ok=result.state.info.ok)
 
 
 def _import_outcome(result: SubmitResult) -> str:

@@ -11,18 +11,20 @@ of them. After a hold the writers resume one at a time: turns are spaced at leas
 writers that waited do not all meet the limit again at the same instant.
 
 `send` is for writes that a 429 refused unprocessed and that can simply be sent again after the
-hold (comments, status changes); apply's PR-creating commit re-reads the Hub before a second
-attempt instead (`apply/run.py`), but waits on the same hold.
+hold (comments, status changes). A PR-creating commit (apply's, and the import's to the
+datastore) is never sent twice blindly: after a failure `wait_to_retry` waits (the same hold on
+a 429), then the caller re-reads the Hub, where the write may have landed, before another try.
 """
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from eeesync.hub.client import http_status, retry_after_seconds
+from eeesync.hub.client import RetryPolicy, http_status, is_retryable, retry_after_seconds
 
 T = TypeVar("T")
 
@@ -113,3 +115,27 @@ def send(
                 raise
             pace.hold(retry_after_seconds(exc))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def wait_to_retry(
+    pace: WritePace,
+    stop: threading.Event,
+    exc: BaseException,
+    *,
+    attempt: int,
+    attempts: int,
+    policy: RetryPolicy,
+) -> bool:
+    """After write `attempt` (of at most `attempts`) failed with `exc`: wait, and say whether
+    to try again (re-read the Hub first: the write may have landed). A 429 holds every writer
+    for its `Retry-After` (the next try waits for its turn); another transient failure waits
+    the read backoff. False: not worth another try, out of attempts, or `stop` was set."""
+    if not is_retryable(exc) or attempt >= attempts or stop.is_set():
+        return False
+    if is_too_many_requests(exc):
+        pace.hold(retry_after_seconds(exc))
+        return not stop.is_set()
+    hint = retry_after_seconds(exc)
+    backoff = min(policy.max_wait, policy.base_wait * 2 ** (attempt - 1))
+    wait_s = min(policy.max_wait, hint + 0.05) if hint is not None else backoff
+    return not stop.wait(wait_s * (1 + random.random() * 0.1))

@@ -12,6 +12,10 @@ The write is one commit: a new PR titled `[Submission] …` (EEE's contributing 
 commit to our own open import PR (`datastore_pr.find_import_pr`), never a second PR. The
 record paths are random UUIDs, so they identify this plan's write on the Hub: a rerun after a
 crash finds them (`already_written`) and records the PR instead of writing again.
+
+It is paced as apply's writes are (`hub/writes.py`): it waits its turn (`[apply]
+max_writes_per_hour`), and after a failed try (a 429 waits out its `Retry-After`) it re-reads
+the Hub, where the write may have landed, before trying again.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -38,9 +43,10 @@ from eeesync.apply.journal import (
 )
 from eeesync.apply.outcome import Outcome
 from eeesync.apply.report import ActionResult
-from eeesync.apply.run import end_line, run_line
+from eeesync.apply.run import DEFAULT_POST_ATTEMPTS, end_line, run_line
 from eeesync.hub.client import Hub, classify, describe
 from eeesync.hub.identity import whoami
+from eeesync.hub.writes import WritePace, send, wait_to_retry
 from eeesync.imports import datastore_pr
 from eeesync.imports.records import check_path, check_record, fingerprints_of
 from eeesync.plan.import_model import ImportEntry, ImportPlan, ImportStatus, RecordFile
@@ -65,7 +71,8 @@ _SHA = re.compile(r"^[0-9a-f]{40}$")
 class SubmitResult:
     """How the one write ended, in apply's outcome vocabulary: `opened` (a new PR), `updated`
     (a commit to our open import PR), `already_done` (the journal has it, or nothing to write),
-    `adopted` (found written by an interrupted run), `stale`, `failed`."""
+    `adopted` (found written by an earlier try or run), `stale`, `failed`, `pending` (stopped
+    while waiting for its turn: nothing written)."""
 
     state: Outcome
     pr_num: int | None = None
@@ -73,6 +80,11 @@ class SubmitResult:
     records: int = 0
     message: str = ""  # for people
     changes: tuple[str, ...] = ()  # stale: what moved
+
+    @property
+    def left(self) -> bool:
+        """The write is left for a rerun."""
+        return self.state in (Outcome.FAILED, Outcome.PENDING)
 
     def action_result(self, plan: ImportPlan) -> ActionResult:
         """The result as `eeesync apply --json` reports an action's (the datastore repo, the
@@ -248,11 +260,20 @@ def description(plan: ImportPlan, message: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def submit(hub: Hub, plan: ImportPlan, plan_path: Path, *, message: str) -> SubmitResult:
-    """Write the records (call only after the user approved). Journals the write and ends the
-    run with an `end` line as a sync plan's apply does (pending when the write failed or was
-    interrupted, else finished); a rerun of a done plan writes nothing, and one interrupted
-    after its intent line first looks for its records on the Hub."""
+def submit(
+    hub: Hub,
+    plan: ImportPlan,
+    plan_path: Path,
+    *,
+    message: str,
+    pace: WritePace | None = None,
+    stop: threading.Event | None = None,
+) -> SubmitResult:
+    """Write the records (call only after the user approved) in the write turns of `pace`
+    (the default: no hourly cap). Journals the write and ends the run with an `end` line as a
+    sync plan's apply does (pending when the write failed, was stopped or interrupted, else
+    finished); a rerun of a done plan writes nothing, and one interrupted after its intent line
+    first looks for its records on the Hub."""
     if not plan.records:
         return SubmitResult(Outcome.ALREADY_DONE, message="no new record to write")
     lines = [
@@ -265,11 +286,20 @@ def submit(hub: Hub, plan: ImportPlan, plan_path: Path, *, message: str) -> Subm
     with JournalWriter(journal_path(plan_path)) as journal:
         journal.append(run_line(plan.digest, actor, message))
         try:
-            result = _submit(hub, plan, lines, journal, actor, message)
+            result = _submit(
+                hub,
+                plan,
+                lines,
+                journal,
+                actor,
+                message,
+                pace or WritePace(),
+                stop or threading.Event(),
+            )
         except KeyboardInterrupt:
             journal.append(end_line(plan.digest, actor, 1))
             raise
-        journal.append(end_line(plan.digest, actor, int(result.state is Outcome.FAILED)))
+        journal.append(end_line(plan.digest, actor, int(result.left)))
         return result
 
 
@@ -280,6 +310,8 @@ def _submit(
     journal: JournalWriter,
     actor: str,
     message: str,
+    pace: WritePace,
+    stop: threading.Event,
 ) -> SubmitResult:
     inputs = plan.inputs
     done = next((r for r in lines if r.outcome is not None and r.outcome.info.final), None)
@@ -298,95 +330,92 @@ def _submit(
         "repo_id": inputs.datastore_repo,
         "content_sha256": content_hash(plan),
     }
-    found = already_written(hub, plan) if lines and lines[-1].event is Event.INTENT else None
-    if found is not None:
-        url = _pr_url(hub, inputs.datastore_repo, found.num)
-        journal.append(
-            JournalRecord(
-                event=Event.RESULT,
-                ts=now_iso(),
-                outcome=Outcome.ADOPTED,
-                pr_num=found.num,
-                pr_url=url,
-                **base,
-            )
-        )
-        return SubmitResult(Outcome.ADOPTED, found.num, url, len(plan.records), "found written")
-    changes = check_stale(hub, plan)
-    if changes:
-        journal.append(
-            JournalRecord(
-                event=Event.SKIP,
-                ts=now_iso(),
-                outcome=Outcome.STALE,
+
+    def record(event: Event, **fields: Any) -> None:
+        journal.append(JournalRecord(event=event, ts=now_iso(), **base, **fields))
+
+    # An interrupted run's write, or a failed try's, may have landed: look for it first.
+    look = bool(lines) and lines[-1].event is Event.INTENT
+    attempt = 0
+    while True:
+        found = already_written(hub, plan) if look else None
+        if found is not None:
+            url = _pr_url(hub, inputs.datastore_repo, found.num)
+            record(Event.RESULT, outcome=Outcome.ADOPTED, pr_num=found.num, pr_url=url)
+            return SubmitResult(Outcome.ADOPTED, found.num, url, len(plan.records), "found written")
+        changes = check_stale(hub, plan)
+        if changes:
+            record(Event.SKIP, outcome=Outcome.STALE, changes=tuple(changes))
+            return SubmitResult(
+                Outcome.STALE,
+                message="; ".join(changes) + "; nothing was written",
                 changes=tuple(changes),
-                **base,
             )
-        )
-        return SubmitResult(
-            Outcome.STALE,
-            message="; ".join(changes) + "; nothing was written",
-            changes=tuple(changes),
-        )
-    journal.append(JournalRecord(event=Event.INTENT, ts=now_iso(), attempt=1, **base))
-    checkpoint("before_post")
-    result = _write(hub, plan, message)
-    if result.state is Outcome.OPENED and result.pr_num is not None:
-        result = _keep_the_lowest(hub, plan, result)
-    failed = result.state is Outcome.FAILED
-    journal.append(
-        JournalRecord(
-            event=Event.RESULT,
-            ts=now_iso(),
-            attempt=1,
+        if not pace.turn(stop):  # before the intent: a stopped wait wrote nothing
+            return SubmitResult(Outcome.PENDING, message="stopped before writing")
+        attempt += 1
+        record(Event.INTENT, attempt=attempt)
+        checkpoint("before_post")
+        try:
+            result = _write(hub, plan, message)
+        except Exception as exc:
+            if classify(exc) is None and not isinstance(exc, OSError):
+                raise
+            error = describe(exc)
+            record(Event.RESULT, attempt=attempt, outcome=Outcome.FAILED, error=redact(error))
+            retry = wait_to_retry(
+                pace, stop, exc, attempt=attempt, attempts=DEFAULT_POST_ATTEMPTS, policy=hub.retry
+            )
+            if not retry:
+                return SubmitResult(Outcome.FAILED, message=error)
+            look = True
+            continue
+        if result.state is Outcome.OPENED and result.pr_num is not None:
+            result = _keep_the_lowest(hub, plan, result, pace, stop)
+        record(
+            Event.RESULT,
+            attempt=attempt,
             outcome=result.state,
             pr_num=result.pr_num,
             pr_url=result.pr_url or None,
-            error=redact(result.message) if failed else "",
-            **base,
         )
-    )
-    return result
+        return result
 
 
 def _write(hub: Hub, plan: ImportPlan, message: str) -> SubmitResult:
+    """The one commit (raises what the Hub answered when it fails)."""
     inputs = plan.inputs
     files = {r.path: r.content.encode("utf-8") for r in plan.records}
     ready = [e for e in plan.entries if e.status is ImportStatus.READY]
     models = len({e.hub.model_id.lower() for e in ready})
-    try:
-        if inputs.import_pr:
-            hub.commit_to_pull_request(
-                inputs.datastore_repo,
-                inputs.import_pr,
-                files,
-                message=message,
-                description=description(plan, message),
-                parent_commit=inputs.import_pr_head or None,
-                repo_type="dataset",
-            )
-            url = _pr_url(hub, inputs.datastore_repo, inputs.import_pr)
-            return SubmitResult(Outcome.UPDATED, inputs.import_pr, url, len(plan.records))
-        info = hub.open_pull_request(
+    if inputs.import_pr:
+        hub.commit_to_pull_request(
             inputs.datastore_repo,
+            inputs.import_pr,
             files,
-            title=datastore_pr.pr_title(inputs.collection, models, len(ready)),
+            message=message,
             description=description(plan, message),
-            parent_commit=inputs.datastore_revision
-            if _SHA.match(inputs.datastore_revision)
-            else None,
+            parent_commit=inputs.import_pr_head or None,
             repo_type="dataset",
         )
-    except Exception as exc:
-        if classify(exc) is None and not isinstance(exc, OSError):
-            raise
-        return SubmitResult(Outcome.FAILED, message=describe(exc))
+        url = _pr_url(hub, inputs.datastore_repo, inputs.import_pr)
+        return SubmitResult(Outcome.UPDATED, inputs.import_pr, url, len(plan.records))
+    info = hub.open_pull_request(
+        inputs.datastore_repo,
+        files,
+        title=datastore_pr.pr_title(inputs.collection, models, len(ready)),
+        description=description(plan, message),
+        parent_commit=inputs.datastore_revision if _SHA.match(inputs.datastore_revision) else None,
+        repo_type="dataset",
+    )
     num = info.pr_num
     url = _pr_url(hub, inputs.datastore_repo, num) if num is not None else ""
     return SubmitResult(Outcome.OPENED, num, url, len(plan.records))
 
 
-def _keep_the_lowest(hub: Hub, plan: ImportPlan, opened: SubmitResult) -> SubmitResult:
+def _keep_the_lowest(
+    hub: Hub, plan: ImportPlan, opened: SubmitResult, pace: WritePace, stop: threading.Event
+) -> SubmitResult:
     """After opening PR #n: when another run of ours opened an import PR for this collection
     at the same time, the lowest-numbered one is kept (every run applies the same rule) and
     ours is closed with a comment naming it; a new `eeesync import` then adds what it lacks."""
@@ -395,7 +424,10 @@ def _keep_the_lowest(hub: Hub, plan: ImportPlan, opened: SubmitResult) -> Submit
     lowest = datastore_pr.find_import_pr(hub, inputs.datastore_repo, inputs.collection)
     if lowest is None or lowest.num >= opened.pr_num:
         return opened
-    hub.close_pull_request(
+    send(
+        pace,
+        stop,
+        hub.close_pull_request,
         inputs.datastore_repo,
         opened.pr_num,
         comment=f"Opened at the same time as #{lowest.num}, which is kept (one import PR per "

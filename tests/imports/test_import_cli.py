@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import threading
+import time
 from pathlib import Path
 
 import attrs
@@ -13,13 +16,16 @@ from huggingface_hub import CommitOperationAdd, HfApi
 from eeesync.apply.journal import Event, RunEnd, journal_path, read_journal
 from eeesync.apply.lock import acquire_lock
 from eeesync.apply.outcome import Outcome
+from eeesync.apply.run import DEFAULT_POST_ATTEMPTS
 from eeesync.cli.main import main
+from eeesync.hub.writes import WritePace
 from eeesync.imports import submit
 from eeesync.imports.datastore_pr import pr_title
-from eeesync.localhub import LocalHub, RateLimitConfig
+from eeesync.localhub import FaultConfig, LocalHub
 from eeesync.plan import import_file
 from eeesync.plan.import_file import read_any_plan, write_import_plan
 from eeesync.plan.import_model import ImportPlan, ImportStatus, RecordFile
+from tests.apply.conftest import eeesync_hub
 from tests.cli.test_json_events_doc import check_against_doc
 from tests.imports import scenario
 
@@ -261,15 +267,76 @@ def test_the_import_apply_ends_its_journal_and_exits_as_a_sync_apply_does(
 
     fresh = project.parent / "fresh.plan.json"
     eeesync(project, "import", "-o", str(fresh), capsys=capsys)
-    # the Hub refuses the write (429): the write is left for a rerun, which opens the PR
-    localhub.set_rate_limits(RateLimitConfig(writes_quota=0, writes_window_s=3600))
+    # the Hub refuses every try (429, Retry-After: 0): the write is left for a rerun, which
+    # opens the PR
+    localhub.set_faults(REFUSED_COMMITS)
     code, out, _ = eeesync(project, "apply", str(fresh), *detailed, capsys=capsys)
     assert code == 2 and "Failed" in out and _ends(fresh) == [(RunEnd.PENDING, 1, "")]
-    localhub.set_rate_limits(None)
+    assert localhub.counters()["faults.429"] == DEFAULT_POST_ATTEMPTS  # each waited out
+    localhub.set_faults(None)
     code, out, _ = eeesync(project, "apply", str(fresh), *detailed, capsys=capsys)
     assert code == 0 and "Opened" in out and _ends(fresh)[-1] == (RunEnd.FINISHED, 0, "")
     code, out, _ = eeesync(project, "apply", str(fresh), *detailed, capsys=capsys)
     assert code == 0 and "finished by an earlier apply" in out and len(_ends(fresh)) == 2
+
+
+#: Every commit is refused with 429 (huggingface_hub does not retry writes).
+REFUSED_COMMITS = FaultConfig(rate_429=1.0, retry_after_s=0, routes=frozenset({"commit"}))
+
+
+def _tries(path: Path) -> list[tuple[Event, int, Outcome | None]]:
+    return [
+        (r.event, r.attempt, r.outcome)
+        for r in read_journal(journal_path(path))
+        if r.action_id == submit.ACTION_ID
+    ]
+
+
+def test_an_import_write_refused_with_429_waits_its_retry_after_and_goes_through(
+    project: Path, localhub: LocalHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As a sync apply's write: a 429 on the import's commit holds it for the `Retry-After`,
+    the Hub is re-read (the write may have landed), and the same run opens the PR."""
+    path = project.parent / "p.plan.json"
+    eeesync(project, "import", "-o", str(path), capsys=capsys)
+    localhub.set_faults(dataclasses.replace(REFUSED_COMMITS, retry_after_s=1, max_faults=1))
+    localhub.reset_counters()
+    started = time.monotonic()
+    code, out, err = eeesync(project, "apply", str(path), *CONFIRM, capsys=capsys)
+    assert code == 0 and "Opened" in out, out + err
+    assert time.monotonic() - started >= 1.0  # the Retry-After was waited out
+    assert localhub.counters()["faults.429"] == 1
+    assert [num for num, _, _ in datastore_prs(HfApi(endpoint=localhub.url))] == [1]
+    assert _tries(path) == [
+        (Event.INTENT, 1, None),
+        (Event.RESULT, 1, Outcome.FAILED),
+        (Event.INTENT, 2, None),
+        (Event.RESULT, 2, Outcome.OPENED),
+    ]
+    assert _ends(path) == [(RunEnd.FINISHED, 0, "")]
+
+
+def test_the_import_write_waits_its_turn_under_max_writes_per_hour(
+    project: Path, localhub: LocalHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`[apply] max_writes_per_hour` paces the import's write as apply's: a run whose turn is
+    an hour away and that is stopped meanwhile (Ctrl-C, a CI time limit) writes nothing and
+    leaves the plan pending; the next run writes it."""
+    path = project.parent / "p.plan.json"
+    eeesync(project, "import", "-o", str(path), capsys=capsys)
+    plan = read_any_plan(path)
+    assert isinstance(plan, ImportPlan)
+    pace, stop = WritePace(per_hour=1), threading.Event()
+    assert pace.turn(stop)  # this hour's one write went elsewhere
+    threading.Timer(0.2, stop.set).start()
+    result = submit.submit(eeesync_hub(localhub), plan, path, message="m", pace=pace, stop=stop)
+    assert result.state is Outcome.PENDING and pace.waited_s > 3000
+    assert datastore_prs(HfApi(endpoint=localhub.url)) == [] and _tries(path) == []
+    assert _ends(path) == [(RunEnd.PENDING, 1, "")]
+    with project.open("a", encoding="utf-8") as config:
+        config.write("[apply]\nmax_writes_per_hour = 1\n")
+    code, out, err = eeesync(project, "apply", str(path), *CONFIRM, capsys=capsys)
+    assert code == 0 and "Opened" in out, out + err
 
 
 def test_two_runs_opening_import_prs_at_once_keep_the_lowest(
