@@ -472,22 +472,25 @@ class _Run:
             error = "another apply on this machine kept writing to this repo; not opened"
             return self.conclude(repo, Outcome.FAILED, Event.SKIP, error=error)
 
+    def recheck(self, check: RepoCheck, *, journal: ActionRecordSummary | None = None) -> RepoCheck:
+        """Read the repo's Hub state again (the journal's view of the action unless given)."""
+        return check_repo(
+            self.hub,
+            self.plan,
+            check.repo,
+            index=check.index,
+            journal=check.journal if journal is None else journal,
+            context=self.context,
+        )
+
     def open_pr_locked(self, check: RepoCheck, *, attempt: int) -> ActionResult:
         repo = check.repo
         assert repo.preconditions is not None  # a pending check found them intact
         if time.monotonic() - check.checked_at > self.options.recheck_after:
             # The turn came late (a paced apply, a 429 hold): the Hub may have moved.
-            fresh = check_repo(
-                self.hub,
-                self.plan,
-                repo,
-                index=check.index,
-                journal=check.journal,
-                context=self.context,
-            )
-            if fresh.state is not Outcome.PENDING:
-                return self.settle(fresh, attempt=attempt)
-            check = fresh
+            check = self.recheck(check)
+            if check.state is not Outcome.PENDING:
+                return self.settle(check, attempt=attempt)
         # Right before the POST: did a PR appear since the check (another runner's)? The Hub
         # is the only state runners share, so this is where a second PR is avoided.
         try:
@@ -496,17 +499,9 @@ class _Run:
             error = f"could not list the repo's PRs before writing: {describe_error(exc)}"
             return self.conclude(repo, Outcome.FAILED, Event.SKIP, error=error)
         if appeared:
-            fresh = check_repo(
-                self.hub,
-                self.plan,
-                repo,
-                index=check.index,
-                journal=check.journal,
-                context=self.context,
-            )
-            if fresh.state is not Outcome.PENDING:
-                return self.settle(fresh, attempt=attempt)
-            check = fresh
+            check = self.recheck(check)
+            if check.state is not Outcome.PENDING:
+                return self.settle(check, attempt=attempt)
         self.on_event(ApplyEvent("apply_start", repo.repo_id, repo.action_id, attempt=attempt))
         self.crash("before_intent", check.index)
         self.record(Event.INTENT, repo, attempt=attempt)
@@ -634,7 +629,4 @@ class _Run:
         if not retry:
             return self.finish(repo, Outcome.FAILED, error=error)
         summary = ActionRecordSummary(Outcome.FAILED, None, attempted=True)
-        fresh = check_repo(
-            self.hub, self.plan, repo, index=check.index, journal=summary, context=self.context
-        )
-        return self.settle(fresh, attempt=attempt)
+        return self.settle(self.recheck(check, journal=summary), attempt=attempt)
