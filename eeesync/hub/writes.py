@@ -6,9 +6,10 @@ apply: each write waits for its turn first. Turns are spaced `3600 / per_hour` s
 when `[apply] max_writes_per_hour` is set (a large apply is spread over hours; what a stopped
 run did not reach stays pending in its journal), and a 429 on any write holds *every* writer
 for the server's `Retry-After` (or `RateLimit` reset), so one refusal does not become a burst
-of them. After a hold the writers resume one at a time: turns are spaced at least
-`RESUME_SPACING_S` apart for the rest of the run (or `3600 / per_hour`, if longer), so the
-writers that waited do not all meet the limit again at the same instant.
+of them. After a hold the writers that waited through it resume one at a time, at least
+`RESUME_SPACING_S` apart (or `3600 / per_hour`, if longer), so they do not all meet the limit
+again at the same instant; once they have gone, writes go at the run's own pace again (a
+spacing kept for the rest of the run made one 429 cap a run at 3,600 writes an hour).
 
 `send` is for writes that a 429 refused unprocessed and that can simply be sent again after the
 hold (comments, status changes). A PR-creating commit (apply's, and the import's to the
@@ -33,7 +34,7 @@ T = TypeVar("T")
 MAX_HOLD_S = 3600.0
 #: Wait when a 429 names no delay.
 DEFAULT_HOLD_S = 30.0
-#: After a 429, the least time between two writes' turns for the rest of the run.
+#: After a 429, the least time between the turns of the writers that waited through the hold.
 RESUME_SPACING_S = 1.0
 #: 429s one `send` waits out before giving up (the action is then retried by a later run).
 SEND_ATTEMPTS = 5
@@ -53,7 +54,7 @@ class WritePace:
         self.per_hour = per_hour
         self._clock = clock
         self._lock = threading.Lock()
-        #: Seconds between two turns (0: none, until a cap is set or a 429 comes).
+        #: Seconds between two turns (0: none unless a cap is set).
         self._spacing = 0.0 if per_hour is None else 3600.0 / per_hour
         self._next_slot = 0.0  # the earliest start of the next spaced write
         self._held_until = 0.0  # no write before this (a 429's Retry-After)
@@ -64,12 +65,17 @@ class WritePace:
     def turn(self, stop: threading.Event) -> bool:
         """Wait until this write may go (and take its slot). False: `stop` was set meanwhile
         (Ctrl-C): do not write."""
+        waited_through_hold = False
         while True:
             with self._lock:
                 now = self._clock()
+                waited_through_hold |= self._held_until > now
                 start = max(now, self._held_until, self._next_slot)
                 if start <= now:
-                    self._next_slot = now + self._spacing
+                    spacing = self._spacing
+                    if waited_through_hold:
+                        spacing = max(spacing, RESUME_SPACING_S)
+                    self._next_slot = now + spacing
                     self.writes += 1
                     return True
                 wait = start - now
@@ -79,11 +85,10 @@ class WritePace:
 
     def hold(self, seconds: float | None) -> float:
         """A write was refused with 429: nobody writes for `seconds` (the server's hint);
-        returns the hold applied. From then on, turns are spaced (one writer at a time)."""
+        returns the hold applied. The writers that wait through it then go one at a time."""
         held = min(MAX_HOLD_S, DEFAULT_HOLD_S if seconds is None else seconds + 0.05)
         with self._lock:
             self._held_until = max(self._held_until, self._clock() + held)
-            self._spacing = max(self._spacing, RESUME_SPACING_S)
             self.holds += 1
         return held
 

@@ -131,6 +131,8 @@ def test_the_pace_spaces_turns_and_holds_after_a_refusal() -> None:
     assert pace.turn(stop) and time.monotonic() - started >= 0.3 and held >= 0.3
     started = time.monotonic()
     assert pace.turn(stop) and time.monotonic() - started >= RESUME_SPACING_S - 0.01
+    started = time.monotonic()  # the one that waited through the hold has gone: no spacing
+    assert pace.turn(stop) and pace.turn(stop) and time.monotonic() - started < 0.5
     pace.hold(60)
     stop.set()
     assert not pace.turn(stop)  # stopped while held: the write is not sent
